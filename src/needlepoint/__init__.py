@@ -1,0 +1,3 @@
+"""Needlepoint: the clinic system for microneedling (collagen induction therapy)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,265 @@
+"""The closed set of rule kinds: each turns a rule's parameters and an intake into findings.
+
+A rule kind is a plain function `(rule, facts) -> list[Finding]`; the protocol chooses the kind
+and gives the parameters. There is no expression language and nothing is evaluated from text.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from needlepoint.clinical.intake import IntakeModel, age_on
+from needlepoint.clinical.protocol import (
+    AgeRule,
+    AllergyRule,
+    ConditionRule,
+    MedicationRule,
+    PhototypeRule,
+    PregnancyRule,
+    ProcedureRule,
+    Protocol,
+    Rule,
+    SiteRule,
+    UnknownMedicationRule,
+    add_months,
+)
+from needlepoint.clinical.vocab import area_label
+
+ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One reason in a screening: what was found, what it means for treatment, and why."""
+
+    code: str
+    decision: str
+    until: dt.date | None
+    areas: tuple[str, ...] | None
+    message: str
+    rule: str
+    sources: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the finding in the contract's JSON shape."""
+        return {
+            "code": self.code,
+            "decision": self.decision,
+            "until": self.until.isoformat() if self.until else None,
+            "areas": list(self.areas) if self.areas is not None else None,
+            "message": self.message,
+            "rule": self.rule,
+            "sources": list(self.sources),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MedicationFact:
+    """A reported medication with its ATC code resolved (None when the name is unknown)."""
+
+    name: str
+    atc: str | None
+    status: str
+    last_taken: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the rules look at, derived once per intake."""
+
+    intake: IntakeModel
+    today: dt.date
+    areas: tuple[str, ...]
+    age: int
+    medications: tuple[MedicationFact, ...]
+    known_allergies: frozenset[str]
+
+
+def gather_facts(intake: IntakeModel, protocol: Protocol, known_allergies: frozenset[str]) -> Facts:
+    """Return the facts of `intake`: requested areas without repeats, age, resolved medications."""
+    meds = tuple(_resolve(m.name, m.atc, m.status, m.last_taken, protocol.medications)
+                 for m in intake.medications)
+    return Facts(
+        intake=intake,
+        today=intake.assessed_on,
+        areas=tuple(dict.fromkeys(intake.areas)),
+        age=age_on(intake.patient.birth_date, intake.assessed_on),
+        medications=meds,
+        known_allergies=known_allergies,
+    )
+
+
+def _resolve(name: str | None, atc: str | None, status: str, last: dt.date | None,
+             names: dict[str, str]) -> MedicationFact:
+    code = atc if atc is not None else names.get((name or "").strip().lower())
+    return MedicationFact(name=name or atc or "", atc=code, status=status, last_taken=last)
+
+
+def human_date(day: dt.date) -> str:
+    """Return a date as a patient reads it: '1 March 2027'."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def human_list(items: Sequence[str]) -> str:
+    """Return 'a', 'a and b', 'a, b and c'."""
+    words = [area_label(i) for i in items]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _finding(rule: Rule, facts: Facts, *, until: dt.date | None, areas: tuple[str, ...] | None,
+             event: dt.date | None = None, name: str = "") -> Finding:
+    undated = until is None and rule.message_undated
+    template = rule.message_undated if undated and rule.message_undated else rule.message
+    values = {
+        "date": human_date(event) if event else "recently",
+        "until": human_date(until) if until else "",
+        "name": name,
+        "areas": human_list(areas) if areas else "the treatment areas",
+        "age": str(facts.age),
+        "years": str(getattr(rule, "below_years", "")),
+        "code": rule.finding,
+    }
+    return Finding(code=rule.finding, decision=rule.decision, until=until, areas=areas,
+                   message=template.format_map(values), rule=rule.id, sources=rule.sources)
+
+
+def _locate(scope: str, where: tuple[str, ...] | None, facts: Facts) -> tuple[str, ...] | None:
+    """Return the requested areas a located finding touches (empty when it lies outside all of
+    them), or None when it concerns the whole patient."""
+    if scope == "patient" or where is None:
+        return None
+    return tuple(a for a in facts.areas if a in where)
+
+
+def condition(rule: ConditionRule, facts: Facts) -> list[Finding]:
+    """Findings for reported conditions of the rule's codes and statuses, within any window."""
+    out = []
+    for c in facts.intake.conditions:
+        if c.code not in rule.conditions or c.status not in rule.statuses:
+            continue
+        fires, until = _condition_until(rule, c.status, c.date, facts.today)
+        areas = _locate(rule.scope, c.areas, facts)
+        if not fires or areas == ():
+            continue
+        f = _finding(rule, facts, until=until, areas=areas, event=c.date,
+                     name=c.code.replace("_", " "))
+        if c.areas is None and rule.unlocated_decision and rule.scope == "area":
+            f = _relabel(f, rule.unlocated_decision)
+        out.append(f)
+    return out
+
+
+def _relabel(f: Finding, decision: str) -> Finding:
+    return Finding(f.code, decision, None if decision != "defer" else f.until, f.areas,
+                   f.message, f.rule, f.sources)
+
+
+def _condition_until(rule: ConditionRule, status: str, event: dt.date | None, today: dt.date
+                     ) -> tuple[bool, dt.date | None]:
+    """Return (fires, until): until is None when the deferral waits on something undated.
+    An undated event counts from the assessment (the cautious reading); a condition still
+    active after its window waits until it resolves; a past one whose window ended is clear."""
+    if rule.window is None:
+        return True, None
+    end = rule.window.after(event or today)
+    if end > today:
+        return True, end
+    return status in ("active", "uncontrolled"), None
+
+
+def procedure(rule: ProcedureRule, facts: Facts) -> list[Finding]:
+    """Findings for procedures whose window (by depth or kind) has not yet passed."""
+    out = []
+    for p in facts.intake.procedures:
+        if p.code not in rule.procedures:
+            continue
+        variant = p.depth or p.kind or "default"
+        end = rule.windows.get(variant, rule.windows["default"]).after(p.date)
+        areas = _locate(rule.scope, p.areas, facts)
+        if end <= facts.today or areas == ():
+            continue
+        label = " ".join(x.replace("_", " ") for x in (p.depth or p.kind or "", p.code) if x)
+        out.append(_finding(rule, facts, until=end, areas=areas, event=p.date, name=label))
+    return out
+
+
+def medication(rule: MedicationRule, facts: Facts) -> list[Finding]:
+    """Findings for medications matching the rule's ATC prefixes, current or stopped recently."""
+    out = []
+    for m in facts.medications:
+        if m.atc is None or m.status != rule.status or not m.atc.startswith(rule.atc):
+            continue
+        until = None
+        if rule.window is not None:
+            until = rule.window.after(m.last_taken or facts.today)
+            if until <= facts.today:
+                continue
+        out.append(_finding(rule, facts, until=until, areas=None, event=m.last_taken, name=m.name))
+    return out
+
+
+def pregnancy(rule: PregnancyRule, facts: Facts) -> list[Finding]:
+    """A finding when the reported pregnancy status is one of the rule's."""
+    if facts.intake.pregnancy not in rule.statuses:
+        return []
+    return [_finding(rule, facts, until=None, areas=None)]
+
+
+def age(rule: AgeRule, facts: Facts) -> list[Finding]:
+    """A finding when the patient is under the rule's age; a deferral ends on that birthday."""
+    if facts.age >= rule.below_years:
+        return []
+    born = facts.intake.patient.birth_date
+    until = add_months(born, 12 * rule.below_years) if rule.decision == "defer" else None
+    return [_finding(rule, facts, until=until, areas=None)]
+
+
+def allergy(rule: AllergyRule, facts: Facts) -> list[Finding]:
+    """A finding per reported allergy the rule names (or that no allergy rule recognises)."""
+    out = []
+    for a in dict.fromkeys(facts.intake.allergies):
+        named = a in rule.allergies
+        unknown = rule.unrecognised and a not in facts.known_allergies
+        if named or unknown:
+            out.append(_finding(rule, facts, until=None, areas=None, name=a.replace("_", " ")))
+    return out
+
+
+def site(rule: SiteRule, facts: Facts) -> list[Finding]:
+    """A finding for requested areas that are never treated."""
+    touched = tuple(a for a in facts.areas if a in rule.areas)
+    return [_finding(rule, facts, until=None, areas=touched)] if touched else []
+
+
+def phototype(rule: PhototypeRule, facts: Facts) -> list[Finding]:
+    """A finding when the phototype is at or above the rule's minimum, or missing when asked."""
+    value = facts.intake.skin.fitzpatrick if facts.intake.skin else None
+    hit = (value is None and rule.when_missing) or (
+        value is not None and rule.minimum is not None and value >= rule.minimum)
+    name = ROMAN[value] if value else "unknown"
+    return [_finding(rule, facts, until=None, areas=None, name=name)] if hit else []
+
+
+def unknown_medication(rule: UnknownMedicationRule, facts: Facts) -> list[Finding]:
+    """A finding per medication given only by a name the protocol cannot map to ATC."""
+    return [_finding(rule, facts, until=None, areas=None, name=m.name)
+            for m in facts.medications if m.atc is None]
+
+
+KINDS: dict[type[Any], Callable[[Any, Facts], list[Finding]]] = {
+    ConditionRule: condition,
+    ProcedureRule: procedure,
+    MedicationRule: medication,
+    PregnancyRule: pregnancy,
+    AgeRule: age,
+    AllergyRule: allergy,
+    SiteRule: site,
+    PhototypeRule: phototype,
+    UnknownMedicationRule: unknown_medication,
+}
+
+
+def evaluate(rule: Rule, facts: Facts) -> list[Finding]:
+    """Return the findings of one rule for one intake."""
+    return KINDS[type(rule)](rule, facts)
