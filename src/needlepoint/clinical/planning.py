@@ -8,7 +8,7 @@ for a patient the screening blocks is still produced, marked not bookable.
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from needlepoint.clinical.errors import PlanningError
 from needlepoint.clinical.intake import IntakeModel
@@ -30,8 +30,7 @@ class AreaPlan:
                 "ceiling_mm": self.ceiling, "sources": list(self.sources)}
 
 
-@dataclass(frozen=True, slots=True)
-class SessionWindow:
+class SessionWindow(NamedTuple):
     session: int
     earliest: dt.date
     latest: dt.date
@@ -42,8 +41,7 @@ class SessionWindow:
                 "latest": self.latest.isoformat(), "provisional": self.provisional}
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
+class Plan(NamedTuple):
     """A proposed course; `bookable` is False whenever the screening blocks treatment."""
 
     screening: Screening
@@ -75,9 +73,9 @@ class Plan:
             "sessions": {"count": self.session_count,
                          "interval_days": {"min": self.interval_min, "max": self.interval_max}},
             "areas": [a.as_dict() for a in self.areas],
-            "adjuncts": list(self.adjuncts),
+            "adjuncts": [dict(a) for a in self.adjuncts],
             "schedule": [s.as_dict() for s in self.schedule],
-            "care": [_care_dict(c) for c in self.care],
+            "care": [dict(_care_doc(c)) for c in self.care],
             "expectations": dict(self.expectations),
             "protocol": dict(self.protocol),
         }
@@ -90,40 +88,64 @@ def _blocked_by(plan: Plan) -> list[str]:
             and (f.areas is None or treatable.intersection(f.areas))]
 
 
-def _care_dict(c: CareItem) -> dict[str, Any]:
+_CARE_DOCS: dict[int, tuple[CareItem, dict[str, Any]]] = {}
+
+
+def _care_doc(c: CareItem) -> dict[str, Any]:
+    """Return the JSON shape of a care item, built once per item (items are immutable)."""
+    cached = _CARE_DOCS.get(id(c))
+    if cached is not None and cached[0] is c:
+        return cached[1]
     out: dict[str, Any] = {"offset_days": c.offset_days, "code": c.code, "text": c.text,
-                           "sources": list(c.sources)}
+                           "sources": c.sources}
     if c.duration_days is not None:
         out["duration_days"] = c.duration_days
+    _CARE_DOCS[id(c)] = (c, out)
     return out
 
 
 class Planner:
-    """Proposes courses with one protocol; build once, plan many."""
+    """Proposes courses with one protocol; build once, plan many.
+
+    What depends only on the protocol (depth per goal and area, adjuncts, expectations, the
+    ordered care timeline) is worked out once here; `plan` adds what depends on the patient."""
 
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
+        self._care_items = tuple(sorted(protocol.care, key=lambda c: c.offset_days))
+        self._conditional = frozenset(c.when for c in protocol.care if c.when != "always")
+        self._care_cache: dict[frozenset[str], tuple[CareItem, ...]] = {}
+        self._areas = {(g, a): _area_plan(protocol, goal, a)
+                       for g, goal in protocol.goals.items() for a in protocol.areas}
+        self._adjuncts = {g: tuple(_adjunct_doc(protocol, c) for c in goal.adjuncts)
+                          for g, goal in protocol.goals.items()}
+        self._expectations = {g: {"text": goal.expectations.text,
+                                  "review_after_days": goal.expectations.review_after_days,
+                                  "sources": goal.expectations.sources}
+                              for g, goal in protocol.goals.items()}
+        self._ref = protocol.ref
+        self._grades = {g: {int(k): v for k, v in goal.sessions.by_goodman_baron_grade.items()}
+                        for g, goal in protocol.goals.items()}
 
     def plan(self, intake: IntakeModel, screening: Screening, start: dt.date) -> Plan:
         """Return the proposed course for `intake`, first session no earlier than `start`."""
-        goal_code = intake.goals[0]
-        goal = self._goal(goal_code)
+        code = intake.goals[0]
+        goal = self._goal(code)
         care = self._care(screening)
+        count = self._session_count(code, intake)
         return Plan(
             screening=screening,
-            goal=goal_code,
-            other_goals=tuple(g for g in dict.fromkeys(intake.goals) if g != goal_code),
-            session_count=_session_count(goal, intake),
+            goal=code,
+            other_goals=tuple(g for g in dict.fromkeys(intake.goals) if g != code),
+            session_count=count,
             interval_min=goal.interval_days.min,
             interval_max=goal.interval_days.max,
-            areas=tuple(self._area(goal, a) for a in screening.treatable_areas),
-            adjuncts=tuple(self._adjunct(code) for code in goal.adjuncts),
-            schedule=_schedule(goal, intake, screening, start, care),
+            areas=tuple(self._areas[code, a] for a in screening.treatable_areas),
+            adjuncts=self._adjuncts[code],
+            schedule=_schedule(goal, count, intake, screening, start, care),
             care=care,
-            expectations={"text": goal.expectations.text,
-                          "review_after_days": goal.expectations.review_after_days,
-                          "sources": list(goal.expectations.sources)},
-            protocol=self.protocol.ref,
+            expectations=self._expectations[code],
+            protocol=self._ref,
         )
 
     def _goal(self, code: str) -> Goal:
@@ -133,44 +155,53 @@ class Planner:
             raise PlanningError(f"the protocol has no plan for goal {code!r}", field="goals.0"
                                 ) from None
 
-    def _area(self, goal: Goal, area: str) -> AreaPlan:
-        entry = self.protocol.areas[area]
-        override = goal.depths.areas.get(area) if goal.depths else None
-        depth = override or entry.depth_mm
-        sources = goal.depths.sources if override and goal.depths else entry.sources
-        top = min(depth.max, entry.ceiling_mm)  # the loader refuses more; this keeps it true
-        return AreaPlan(area, min(depth.min, top), top, entry.ceiling_mm, tuple(sources))
-
-    def _adjunct(self, code: str) -> dict[str, Any]:
-        a = self.protocol.adjuncts[code]
-        return {"code": code, "name": a.name, "optional": a.optional, "timing": a.timing,
-                "sources": list(a.sources)}
-
     def _care(self, screening: Screening) -> tuple[CareItem, ...]:
-        found = {f.code for f in screening.findings}
-        items = [c for c in self.protocol.care if c.when == "always" or c.when in found]
-        return tuple(sorted(items, key=lambda c: c.offset_days))
+        """Return the care items that apply: always-items and those whose finding is present,
+        ordered by offset (cached per combination of present findings)."""
+        present = frozenset(f.code for f in screening.findings if f.code in self._conditional)
+        care = self._care_cache.get(present)
+        if care is None:
+            care = tuple(c for c in self._care_items if c.when == "always" or c.when in present)
+            self._care_cache[present] = care
+        return care
+
+    def _session_count(self, goal: str, intake: IntakeModel) -> int:
+        grade = intake.scars.goodman_baron_grade if intake.scars else None
+        default = self.protocol.goals[goal].sessions.count
+        return self._grades[goal].get(grade, default) if grade else default
 
 
-def _session_count(goal: Goal, intake: IntakeModel) -> int:
-    grade = intake.scars.goodman_baron_grade if intake.scars else None
-    by_grade = {int(k): v for k, v in goal.sessions.by_goodman_baron_grade.items()}
-    return by_grade.get(grade, goal.sessions.count) if grade else goal.sessions.count
+def _area_plan(protocol: Protocol, goal: Goal, area: str) -> AreaPlan:
+    """Return the planned depth of `area` for `goal`: the goal's own depth where the protocol
+    gives one, else the area's default; never deeper than the area's ceiling."""
+    entry = protocol.areas[area]
+    override = goal.depths.areas.get(area) if goal.depths else None
+    depth = override or entry.depth_mm
+    sources = goal.depths.sources if override and goal.depths else entry.sources
+    top = min(depth.max, entry.ceiling_mm)  # the loader refuses more; this keeps it true
+    return AreaPlan(area, min(depth.min, top), top, entry.ceiling_mm, tuple(sources))
 
 
-def _schedule(goal: Goal, intake: IntakeModel, screening: Screening, start: dt.date,
+def _adjunct_doc(protocol: Protocol, code: str) -> dict[str, Any]:
+    a = protocol.adjuncts[code]
+    return {"code": code, "name": a.name, "optional": a.optional, "timing": a.timing,
+            "sources": list(a.sources)}
+
+
+def _schedule(goal: Goal, count: int, intake: IntakeModel, screening: Screening, start: dt.date,
               care: tuple[CareItem, ...]) -> tuple[SessionWindow, ...]:
     """Each session's window: session 1 after the start, the preparation lead and any deferral;
     each later one inside [previous earliest + min, previous earliest + max]."""
-    lead = max([-c.offset_days for c in care if c.offset_days < 0], default=0)
+    lead = -min(0, care[0].offset_days) if care else 0  # care is ordered by offset
     first = max(start, intake.assessed_on) + dt.timedelta(days=lead)
     if screening.earliest_date is not None:
         first = max(first, screening.earliest_date)
     provisional = screening.decision == "defer" and screening.earliest_date is None
     lo, hi = goal.interval_days.min, goal.interval_days.max
-    windows = [SessionWindow(1, first, first + dt.timedelta(days=hi - lo), provisional)]
-    for n in range(2, _session_count(goal, intake) + 1):
-        prev = windows[-1].earliest
-        windows.append(SessionWindow(n, prev + dt.timedelta(days=lo), prev + dt.timedelta(days=hi),
-                                     provisional))
+    day = first.toordinal()
+    windows = [SessionWindow(1, first, dt.date.fromordinal(day + hi - lo), provisional)]
+    for n in range(2, count + 1):
+        windows.append(SessionWindow(n, dt.date.fromordinal(day + lo),
+                                     dt.date.fromordinal(day + hi), provisional))
+        day += lo
     return tuple(windows)

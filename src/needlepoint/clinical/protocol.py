@@ -8,6 +8,7 @@ ProtocolError that names the file, the entry and the problem.
 """
 
 import datetime as dt
+import functools
 import string
 from collections.abc import Mapping
 from pathlib import Path
@@ -335,9 +336,11 @@ def describe_entry(raw: Any, loc: tuple[Any, ...]) -> str:
             label = f"[{step}]"
             if isinstance(node, Mapping) and "id" in node:
                 label += f" (id: {node['id']})"
-            elif isinstance(node, Mapping) and "code" in node:
+            elif isinstance(node, Mapping) and "code" in node and "id" not in node:
                 label += f" (code: {node['code']})"
             parts.append(label)
+        elif isinstance(node, Mapping) and node.get("kind") == step:
+            continue  # the discriminator's label for a rule kind
         elif isinstance(node, Mapping) and step in node:
             node = node[step]
             parts.append(f".{step}" if parts else str(step))
@@ -351,7 +354,8 @@ def describe_entry(raw: Any, loc: tuple[Any, ...]) -> str:
 MESSAGE_FIELDS = frozenset({"date", "until", "name", "areas", "age", "years", "code"})
 
 
-def template_fields(message: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)
+def template_fields(message: str) -> frozenset[str]:
     """Return the placeholder names of a message; raise ValueError on anything but plain names."""
     names: set[str] = set()
     for _, field, spec, conv in string.Formatter().parse(message):
@@ -360,4 +364,4 @@ def template_fields(message: str) -> set[str]:
         if spec or conv or not field.isidentifier():
             raise ValueError(f"placeholder {{{field}}} must be a plain name")
         names.add(field)
-    return names
+    return frozenset(names)

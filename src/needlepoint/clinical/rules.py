@@ -6,8 +6,7 @@ and gives the parameters. There is no expression language and nothing is evaluat
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from needlepoint.clinical.intake import IntakeModel, age_on
 from needlepoint.clinical.protocol import (
@@ -23,14 +22,14 @@ from needlepoint.clinical.protocol import (
     SiteRule,
     UnknownMedicationRule,
     add_months,
+    template_fields,
 )
 from needlepoint.clinical.vocab import area_label
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """One reason in a screening: what was found, what it means for treatment, and why."""
 
     code: str
@@ -54,8 +53,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class MedicationFact:
+class MedicationFact(NamedTuple):
     """A reported medication with its ATC code resolved (None when the name is unknown)."""
 
     name: str
@@ -64,8 +62,7 @@ class MedicationFact:
     last_taken: dt.date | None
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(NamedTuple):
     """What the rules look at, derived once per intake."""
 
     intake: IntakeModel
@@ -96,9 +93,13 @@ def _resolve(name: str | None, atc: str | None, status: str, last: dt.date | Non
     return MedicationFact(name=name or atc or "", atc=code, status=status, last_taken=last)
 
 
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
 def human_date(day: dt.date) -> str:
-    """Return a date as a patient reads it: '1 March 2027'."""
-    return f"{day.day} {day:%B %Y}"
+    """Return a date as a patient reads it: '1 March 2027' (independent of the locale)."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def human_list(items: Sequence[str]) -> str:
@@ -107,21 +108,29 @@ def human_list(items: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def _placeholder(key: str, rule: Rule, facts: Facts, until: dt.date | None,
+                 areas: tuple[str, ...] | None, event: dt.date | None, name: str) -> str:
+    if key == "date":
+        return human_date(event) if event else "recently"
+    if key == "until":
+        return human_date(until) if until else ""
+    if key == "areas":
+        return human_list(areas) if areas else "the treatment areas"
+    if key == "age":
+        return str(facts.age)
+    if key == "years":
+        return str(rule.below_years) if isinstance(rule, AgeRule) else ""
+    return name if key == "name" else rule.finding
+
+
 def _finding(rule: Rule, facts: Facts, *, until: dt.date | None, areas: tuple[str, ...] | None,
              event: dt.date | None = None, name: str = "") -> Finding:
-    undated = until is None and rule.message_undated
-    template = rule.message_undated if undated and rule.message_undated else rule.message
-    values = {
-        "date": human_date(event) if event else "recently",
-        "until": human_date(until) if until else "",
-        "name": name,
-        "areas": human_list(areas) if areas else "the treatment areas",
-        "age": str(facts.age),
-        "years": str(getattr(rule, "below_years", "")),
-        "code": rule.finding,
-    }
+    template = rule.message_undated if until is None and rule.message_undated else rule.message
+    keys = template_fields(template)
+    values = {k: _placeholder(k, rule, facts, until, areas, event, name) for k in keys}
     return Finding(code=rule.finding, decision=rule.decision, until=until, areas=areas,
-                   message=template.format_map(values), rule=rule.id, sources=rule.sources)
+                   message=template.format_map(values) if values else template, rule=rule.id,
+                   sources=rule.sources)
 
 
 def _locate(scope: str, where: tuple[str, ...] | None, facts: Facts) -> tuple[str, ...] | None:
@@ -151,8 +160,7 @@ def condition(rule: ConditionRule, facts: Facts) -> list[Finding]:
 
 
 def _relabel(f: Finding, decision: str) -> Finding:
-    return Finding(f.code, decision, None if decision != "defer" else f.until, f.areas,
-                   f.message, f.rule, f.sources)
+    return f._replace(decision=decision, until=f.until if decision == "defer" else None)
 
 
 def _condition_until(rule: ConditionRule, status: str, event: dt.date | None, today: dt.date

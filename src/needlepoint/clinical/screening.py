@@ -7,12 +7,21 @@ findings, or None when any of them waits on something without a date.
 """
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from needlepoint.clinical.intake import IntakeModel
-from needlepoint.clinical.protocol import AllergyRule, Protocol
-from needlepoint.clinical.rules import Finding, evaluate, gather_facts
+from needlepoint.clinical.protocol import (
+    AllergyRule,
+    ConditionRule,
+    MedicationRule,
+    PregnancyRule,
+    ProcedureRule,
+    Protocol,
+    Rule,
+    SiteRule,
+    UnknownMedicationRule,
+)
+from needlepoint.clinical.rules import KINDS, Facts, Finding, gather_facts
 from needlepoint.clinical.vocab import (
     RECOGNISED_ALLERGIES,
     SCREENING_SCHEMA,
@@ -23,9 +32,9 @@ from needlepoint.clinical.vocab import (
 BLOCKING = frozenset({"contraindicated", "defer", "needs_clearance"})
 
 
-@dataclass(frozen=True, slots=True)
-class Screening:
-    """The outcome of screening one intake against one protocol version."""
+class Screening(NamedTuple):
+    """The outcome of screening one intake against one protocol version (an immutable record;
+    a NamedTuple because it is built once per intake on the hot path)."""
 
     decision: str
     earliest_date: dt.date | None
@@ -33,11 +42,7 @@ class Screening:
     findings: tuple[Finding, ...]
     protocol: dict[str, str]
     assessed_on: dt.date
-
-    @property
-    def treatable_areas(self) -> tuple[str, ...]:
-        """Return the requested areas that are not contraindicated, in the order asked."""
-        return tuple(a for a, d in self.areas.items() if d != "contraindicated")
+    treatable_areas: tuple[str, ...]  # requested areas not contraindicated, in the order asked
 
     @property
     def bookable(self) -> bool:
@@ -56,43 +61,107 @@ class Screening:
         }
 
 
+class RuleIndex:
+    """The protocol's rules indexed by what can trigger them, so screening an intake evaluates
+    only the rules its facts could fire (the result is the same as evaluating every rule)."""
+
+    def __init__(self, rules: tuple[Rule, ...]):
+        self.by_key: dict[tuple[str, str], list[int]] = {}
+        self.always: list[int] = []
+        for i, r in enumerate(rules):
+            keys = _index_keys(r)
+            for key in keys:
+                self.by_key.setdefault(key, []).append(i)
+            if not keys:
+                self.always.append(i)
+
+    def candidates(self, facts: Facts) -> list[int]:
+        """Return the positions of the rules that could fire for `facts`, each once."""
+        hit = list(self.always)
+        for key in _fact_keys(facts):
+            hit += self.by_key.get(key, ())
+        return list(dict.fromkeys(hit))
+
+
+def _index_keys(r: Rule) -> list[tuple[str, str]]:
+    if isinstance(r, ConditionRule):
+        return [("condition", c) for c in r.conditions]
+    if isinstance(r, ProcedureRule):
+        return [("procedure", c) for c in r.procedures]
+    if isinstance(r, MedicationRule):
+        return [("atc", a[:3] if len(a) >= 3 else "any") for a in r.atc]
+    if isinstance(r, UnknownMedicationRule):
+        return [("atc", "")]
+    if isinstance(r, PregnancyRule):
+        return [("pregnancy", s) for s in r.statuses]
+    if isinstance(r, AllergyRule):
+        return [("allergy", "")]
+    if isinstance(r, SiteRule):
+        return [("area", a) for a in r.areas]
+    return []
+
+
+def _fact_keys(facts: Facts) -> list[tuple[str, str]]:
+    i = facts.intake
+    keys = [("condition", c.code) for c in i.conditions]
+    keys += [("procedure", p.code) for p in i.procedures]
+    keys += [("area", a) for a in facts.areas]
+    keys += [("atc", (m.atc or "")[:3]) for m in facts.medications]
+    if any(m.atc for m in facts.medications):
+        keys.append(("atc", "any"))  # rules on a whole ATC group shorter than 3 characters
+    if i.allergies:
+        keys.append(("allergy", ""))
+    if i.pregnancy:
+        keys.append(("pregnancy", i.pregnancy))
+    return keys
+
+
 class Screener:
     """Screens intakes against one protocol; build once, screen many."""
 
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
         self._order = {r.id: i for i, r in enumerate(protocol.rules)}
+        self._index = RuleIndex(protocol.rules)
+        self._kinds = [(r, KINDS[type(r)]) for r in protocol.rules]
+        self._ref = protocol.ref
         self._allergies = frozenset(RECOGNISED_ALLERGIES) | frozenset(
             a for r in protocol.rules if isinstance(r, AllergyRule) for a in r.allergies)
 
     def screen(self, intake: IntakeModel) -> Screening:
         """Return the screening of `intake`: decision, earliest date, areas and findings."""
         facts = gather_facts(intake, self.protocol, self._allergies)
-        findings = [f for rule in self.protocol.rules for f in evaluate(rule, facts)]
-        findings.sort(key=lambda f: (-SEVERITY_RANK[f.decision], self._order[f.rule]))
+        findings = []
+        for i in self._index.candidates(facts):
+            rule, kind = self._kinds[i]
+            findings += kind(rule, facts)
+        if len(findings) > 1:  # most restrictive first, then in protocol order
+            findings.sort(key=lambda f: (-SEVERITY_RANK[f.decision], self._order[f.rule]))
         areas = {a: _area_decision(a, findings) for a in facts.areas}
-        decision, deciding = _decide(areas, findings)
+        treatable = tuple(a for a, d in areas.items() if d != "contraindicated")
+        decision, deciding = _decide(treatable, findings)
         return Screening(
             decision=decision,
             earliest_date=_earliest(decision, deciding, intake.assessed_on),
             areas=areas,
             findings=tuple(findings),
-            protocol=self.protocol.ref,
+            protocol=dict(self._ref),
             assessed_on=intake.assessed_on,
+            treatable_areas=treatable,
         )
 
 
-def _touches(f: Finding, area: str) -> bool:
-    return f.areas is None or area in f.areas
-
-
 def _area_decision(area: str, findings: list[Finding]) -> str:
-    return most_restrictive([f.decision for f in findings if _touches(f, area)])
+    """Return the decision of the most restrictive finding touching `area` (findings are sorted
+    most restrictive first), or "eligible" when none does."""
+    for f in findings:
+        if f.areas is None or area in f.areas:
+            return f.decision
+    return "eligible"
 
 
-def _decide(areas: dict[str, str], findings: list[Finding]) -> tuple[str, list[Finding]]:
+def _decide(treatable: tuple[str, ...], findings: list[Finding]) -> tuple[str, list[Finding]]:
     """Return the patient's decision and the findings that bear on the areas still treatable."""
-    treatable = [a for a, d in areas.items() if d != "contraindicated"]
     if not treatable:
         return "contraindicated", findings
     deciding = [f for f in findings if f.areas is None or any(a in f.areas for a in treatable)]
