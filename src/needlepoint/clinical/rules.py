@@ -39,9 +39,10 @@ class Finding(NamedTuple):
     message: str
     rule: str
     sources: tuple[str, ...]
+    cleared: bool = False  # a doctor's clearance lifted this needs_clearance finding
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the finding in the contract's JSON shape."""
+        """Return the finding in the contract's JSON shape (plus `cleared`)."""
         return {
             "code": self.code,
             "decision": self.decision,
@@ -50,6 +51,7 @@ class Finding(NamedTuple):
             "message": self.message,
             "rule": self.rule,
             "sources": list(self.sources),
+            "cleared": self.cleared,
         }
 
 

@@ -128,13 +128,20 @@ class Screener:
         self._allergies = frozenset(RECOGNISED_ALLERGIES) | frozenset(
             a for r in protocol.rules if isinstance(r, AllergyRule) for a in r.allergies)
 
-    def screen(self, intake: IntakeModel) -> Screening:
-        """Return the screening of `intake`: decision, earliest date, areas and findings."""
+    def screen(self, intake: IntakeModel, cleared: frozenset[str] = frozenset()) -> Screening:
+        """Return the screening of `intake`: decision, earliest date, areas and findings.
+
+        `cleared` holds finding codes a doctor has cleared: those `needs_clearance` findings are
+        kept, marked cleared, and count as `proceed_with_precautions`. No other decision can be
+        cleared."""
         facts = gather_facts(intake, self.protocol, self._allergies)
         findings = []
         for i in self._index.candidates(facts):
             rule, kind = self._kinds[i]
             findings += kind(rule, facts)
+        if cleared:
+            findings = [_clear(f) if f.code in cleared and f.decision == "needs_clearance" else f
+                        for f in findings]
         if len(findings) > 1:  # most restrictive first, then in protocol order
             findings.sort(key=lambda f: (-SEVERITY_RANK[f.decision], self._order[f.rule]))
         areas = {a: _area_decision(a, findings) for a in facts.areas}
@@ -149,6 +156,10 @@ class Screener:
             assessed_on=intake.assessed_on,
             treatable_areas=treatable,
         )
+
+
+def _clear(f: Finding) -> Finding:
+    return f._replace(decision="proceed_with_precautions", cleared=True)
 
 
 def _area_decision(area: str, findings: list[Finding]) -> str:

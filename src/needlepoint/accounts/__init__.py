@@ -1,0 +1,1 @@
+"""People and access: staff roles, patient portal accounts, login, two-factor, throttling."""

@@ -1,0 +1,62 @@
+"""Database triggers that refuse what must never happen, for SQLite and PostgreSQL.
+
+UPDATEs are refused on both databases. DELETEs are refused on PostgreSQL only: on SQLite a
+row trigger would also fire when the test runner empties tables, so there the models refuse
+deletion instead (PostgreSQL empties tables with TRUNCATE, which row triggers do not see)."""
+
+from dataclasses import dataclass
+
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+
+
+@dataclass(frozen=True)
+class Guard:
+    name: str
+    table: str
+    event: str  # INSERT | UPDATE | DELETE
+    when: str  # SQL condition on OLD/NEW rows ("" = always)
+    message: str
+
+
+def _sqlite(g: Guard) -> tuple[str, str]:
+    when = f"WHEN {g.when}" if g.when else ""
+    create = (f"CREATE TRIGGER {g.name} BEFORE {g.event} ON {g.table} FOR EACH ROW {when} "
+              f"BEGIN SELECT RAISE(ABORT, '{g.message}'); END;")
+    return create, f"DROP TRIGGER IF EXISTS {g.name};"
+
+
+def _postgres(g: Guard) -> tuple[str, str]:
+    # PostgreSQL allows no subquery in a trigger's WHEN, so the condition lives in the function.
+    fn = f"{g.name}_fn"
+    row = "OLD" if g.event == "DELETE" else "NEW"
+    create = (f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+              f"BEGIN IF {g.when or 'TRUE'} THEN RAISE EXCEPTION '{g.message}' "
+              f"USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN {row}; END $$; "
+              f"CREATE TRIGGER {g.name} BEFORE {g.event} ON {g.table} FOR EACH ROW "
+              f"EXECUTE FUNCTION {fn}();")
+    return create, f"DROP TRIGGER IF EXISTS {g.name} ON {g.table}; DROP FUNCTION IF EXISTS {fn}();"
+
+
+def _statements(vendor: str, guards: list[Guard], *, forward: bool) -> list[str]:
+    out = []
+    for g in guards:
+        if vendor == "sqlite" and g.event == "DELETE":
+            continue
+        make = _sqlite if vendor == "sqlite" else _postgres
+        out.append(make(g)[0 if forward else 1])
+    return out
+
+
+def install(guards: list[Guard]):  # type: ignore[no-untyped-def]
+    """Return (forward, backward) functions for migrations.RunPython installing `guards`."""
+
+    def forward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        for sql in _statements(schema_editor.connection.vendor, guards, forward=True):
+            schema_editor.execute(sql)
+
+    def backward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        for sql in _statements(schema_editor.connection.vendor, guards, forward=False):
+            schema_editor.execute(sql)
+
+    return forward, backward

@@ -1,0 +1,93 @@
+"""Access to patient data: one helper per object type, used by every patient-scoped view.
+
+Each returns the object or raises Http404 — never a glimpse: a patient asking for another's
+record, or staff without the role, get the same 404 as for a record that does not exist.
+Every successful access is written to the audit trail."""
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from needlepoint.audit.services import audit_record
+from needlepoint.clinic.models import (
+    Course,
+    Patient,
+    TreatmentSession,
+)
+
+M = TypeVar("M", bound=Model)
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+def visible_patients(user: Any) -> QuerySet[Patient]:
+    """Return the patients `user` may see: all for clinic staff, only their own for a patient."""
+    if getattr(user, "is_clinic_staff", False):
+        return Patient.objects.all()
+    if getattr(user, "is_patient", False):
+        return Patient.objects.filter(user=user)
+    return Patient.objects.none()
+
+
+def _get(qs: QuerySet[M], pk: Any) -> M:
+    try:
+        return qs.get(pk=int(pk))
+    except (ValueError, TypeError, qs.model.DoesNotExist):
+        raise Http404("No such record.") from None
+
+
+def get_patient_for_user(request: HttpRequest, patient_id: Any, *, clinical: bool = False,
+                         audit: bool = True) -> Patient:
+    """Return the patient if `request.user` may see them; with `clinical=True` only the medical
+    director and practitioners (and the patient themself) qualify — the front desk sees contact
+    details and the schedule, not clinical notes."""
+    user = _user(request)
+    if clinical and user.is_clinic_staff and not user.is_clinical:
+        raise Http404("No such record.")
+    patient = _get(visible_patients(user), patient_id)
+    if audit:
+        audit_record(actor=user, action="view", obj=patient,
+                     summary="clinical record" if clinical else "record")
+    return patient
+
+
+def require_clinical(request: HttpRequest) -> None:
+    """Raise 404 unless the user is the medical director or a practitioner."""
+    if not getattr(request.user, "is_clinical", False):
+        raise Http404("No such page.")
+
+
+def require_medical_director(request: HttpRequest) -> None:
+    if not getattr(request.user, "is_medical_director", False):
+        raise Http404("No such page.")
+
+
+def require_staff(request: HttpRequest) -> None:
+    if not getattr(request.user, "is_clinic_staff", False):
+        raise Http404("No such page.")
+
+
+def get_course_for_user(request: HttpRequest, course_id: Any, *, clinical: bool = True) -> Course:
+    """Return the course if its patient is visible to the user (clinical roles or the patient)."""
+    user = _user(request)
+    if clinical and user.is_clinic_staff and not user.is_clinical:
+        raise Http404("No such record.")
+    course = _get(Course.objects.filter(patient__in=visible_patients(user))
+                  .select_related("patient"), course_id)
+    audit_record(actor=user, action="view", obj=course)
+    return course
+
+
+def get_session_for_user(request: HttpRequest, session_id: Any, *,
+                         clinical: bool = True) -> TreatmentSession:
+    """Return the treatment session if its patient is visible to the user."""
+    user = _user(request)
+    if clinical and user.is_clinic_staff and not user.is_clinical:
+        raise Http404("No such record.")
+    session = _get(TreatmentSession.objects.filter(patient__in=visible_patients(user))
+                   .select_related("patient", "course"), session_id)
+    audit_record(actor=user, action="view", obj=session)
+    return session

@@ -1,0 +1,451 @@
+"""The clinic's records. Rows map to the pure core's objects (intake JSON in the contract's
+shape, screening and plan documents); writes go through `services`.
+
+What must never happen is refused by the database: a signed chart or a consent is never
+changed (triggers, migration 0002), scores stay in range (check constraints), a session number
+is unique within its course."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+USER = settings.AUTH_USER_MODEL
+
+
+class Patient(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    user = models.OneToOneField(USER, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="patient")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class IntakeSource(models.TextChoices):
+    CONSULTATION = "consultation", "Consultation"
+    PORTAL = "portal", "Patient portal"
+    INQUIRY = "inquiry", "Public inquiry"
+    DAY_OF = "day_of", "Day-of re-screen"
+
+
+class Intake(models.Model):
+    """One version of a patient's intake, stored in the contract's JSON shape."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="intakes")
+    number = models.PositiveIntegerField()
+    data = models.JSONField()
+    source = models.CharField(max_length=20, choices=IntakeSource.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["patient", "-number"]
+        constraints = [models.UniqueConstraint(fields=["patient", "number"],
+                                               name="intake_number_unique")]
+
+
+class Decision(models.TextChoices):
+    CONTRAINDICATED = "contraindicated", "Not suitable"
+    DEFER = "defer", "Not yet"
+    NEEDS_CLEARANCE = "needs_clearance", "Needs a doctor's clearance"
+    PROCEED_WITH_PRECAUTIONS = "proceed_with_precautions", "Suitable, with precautions"
+    ELIGIBLE = "eligible", "Suitable"
+
+
+class Screening(models.Model):
+    """A screening as the core produced it, with the protocol version it was made with and the
+    clearances that were applied."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
+    intake = models.ForeignKey(Intake, on_delete=models.PROTECT, related_name="screenings")
+    decision = models.CharField(max_length=30, choices=Decision.choices)
+    earliest_date = models.DateField(null=True, blank=True)
+    result = models.JSONField()
+    cleared_codes = models.JSONField(default=list)
+    protocol_id = models.CharField(max_length=100)
+    protocol_version = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    @property
+    def is_blocking(self) -> bool:
+        return self.decision in (Decision.CONTRAINDICATED, Decision.DEFER, Decision.NEEDS_CLEARANCE)
+
+
+class Clearance(models.Model):
+    """A doctor's clearance lifting a `needs_clearance` finding: who, when, on what basis."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="clearances")
+    finding_code = models.CharField(max_length=64)
+    basis = models.TextField()
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="clearances")
+    given_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    given_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-given_at"]
+        constraints = [models.UniqueConstraint(
+            fields=["patient", "finding_code"], condition=Q(revoked_at__isnull=True),
+            name="one_active_clearance_per_finding")]
+
+
+class Assessment(models.Model):
+    """Skin and scar assessment at a consultation or visit."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    assessed_at = models.DateTimeField(auto_now_add=True)
+    assessed_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    phototype = models.PositiveSmallIntegerField(null=True, blank=True)
+    phototype_answers = models.JSONField(null=True, blank=True)
+    goodman_baron_grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    scar_counts = models.JSONField(default=dict)  # {area: {icepick, boxcar, rolling, hypertrophic}}
+    masi_regions = models.JSONField(null=True, blank=True)
+    masi = models.FloatField(null=True, blank=True)
+    mmasi = models.FloatField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-assessed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(phototype__isnull=True) | Q(phototype__range=(1, 6)),
+                                   name="assessment_phototype_range"),
+            models.CheckConstraint(
+                condition=Q(goodman_baron_grade__isnull=True) | Q(goodman_baron_grade__range=(1, 4)),
+                name="assessment_gb_grade_range"),
+            models.CheckConstraint(condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)),
+                                   name="assessment_mmasi_range"),
+            models.CheckConstraint(condition=Q(masi__isnull=True) | Q(masi__range=(0, 48)),
+                                   name="assessment_masi_range"),
+        ]
+
+
+class CourseStatus(models.TextChoices):
+    DRAFT = "draft", "Draft plan"
+    APPROVED = "approved", "Approved"
+    ACTIVE = "active", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Course(models.Model):
+    """A planned course of treatment: the core's plan document, edited within the protocol's
+    limits, then approved. `version` guards against stale edits."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="courses")
+    assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="courses")
+    status = models.CharField(max_length=20, choices=CourseStatus.choices,
+                              default=CourseStatus.DRAFT)
+    goal = models.CharField(max_length=40)
+    plan = models.JSONField()
+    start_date = models.DateField()
+    protocol_id = models.CharField(max_length=100)
+    protocol_version = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    summary = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.CheckConstraint(
+            condition=Q(status="draft") | Q(approved_at__isnull=False),
+            name="course_approved_has_time")]
+
+
+class DepthOverride(models.Model):
+    """A medical director's permission to plan an area deeper than the protocol's ceiling."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="overrides")
+    area = models.CharField(max_length=40)
+    depth_max_mm = models.DecimalField(max_digits=4, decimal_places=2)
+    reason = models.TextField()
+    given_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    given_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "area"], name="one_override_per_area"),
+            models.CheckConstraint(condition=Q(depth_max_mm__gt=0), name="override_depth_positive"),
+        ]
+
+
+class ConsentText(models.Model):
+    """A version of the consent text for a treatment; published versions are never edited."""
+
+    treatment = models.CharField(max_length=40, default="microneedling")
+    version = models.CharField(max_length=20)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["treatment", "-published_at"]
+        constraints = [models.UniqueConstraint(fields=["treatment", "version"],
+                                               name="consent_text_version_unique")]
+
+
+class ConsentChannel(models.TextChoices):
+    PORTAL = "portal", "Patient portal"
+    TABLET = "tablet", "Clinic tablet"
+
+
+class Consent(models.Model):
+    """A signed consent: typed name, drawn signature, time and text version. Immutable."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="consents")
+    consent_text = models.ForeignKey(ConsentText, on_delete=models.PROTECT, related_name="+")
+    typed_name = models.CharField(max_length=200)
+    signature_png = models.TextField()  # data:image/png;base64,... of the drawn signature
+    signed_at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
+    witnessed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["-signed_at"]
+        constraints = [models.UniqueConstraint(fields=["course", "consent_text"],
+                                               name="one_consent_per_course_text")]
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20, default="treatment")  # treatment | numbing | consult
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Device(models.Model):
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20)  # pen | centrifuge
+    serial = models.CharField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.serial})"
+
+
+class SessionStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    BLOCKED = "blocked", "Blocked by re-screen"
+    IN_PROGRESS = "in_progress", "Being charted"
+    SIGNED = "signed", "Signed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class TreatmentSession(models.Model):
+    """One session of a course and its chart. Signed charts are immutable (database trigger);
+    later corrections are addenda."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
+    number = models.PositiveSmallIntegerField()
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=SessionStatus.choices,
+                              default=SessionStatus.PLANNED)
+    practitioner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    day_of_screening = models.ForeignKey(Screening, null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="+")
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+")
+    cartridge_lot = models.CharField(max_length=60, blank=True)
+    anaesthetic_on = models.DateTimeField(null=True, blank=True)
+    anaesthetic_off = models.DateTimeField(null=True, blank=True)
+    adjuncts = models.JSONField(default=dict)  # {"prp_ml": 4.0, "topicals": ["glide_gel"]}
+    end_point = models.CharField(max_length=40, blank=True)  # pinpoint_bleeding | erythema
+    immediate_reactions = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    signed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+")
+
+    class Meta:
+        ordering = ["course", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "number"], name="session_number_unique"),
+            models.CheckConstraint(
+                condition=(Q(status="signed") & Q(signed_at__isnull=False))
+                | (~Q(status="signed") & Q(signed_at__isnull=True)),
+                name="session_signed_iff_signed_at"),
+            models.CheckConstraint(
+                condition=Q(anaesthetic_on__isnull=True) | Q(anaesthetic_off__isnull=True)
+                | Q(anaesthetic_off__gte=models.F("anaesthetic_on")),
+                name="session_anaesthetic_order"),
+        ]
+        indexes = [models.Index(fields=["scheduled_for"])]
+
+
+class AreaTreatment(models.Model):
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="areas")
+    area = models.CharField(max_length=40)
+    depth_mm = models.DecimalField(max_digits=4, decimal_places=2)
+    passes = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "area"], name="area_once_per_session"),
+            models.CheckConstraint(condition=Q(depth_mm__gt=0) & Q(depth_mm__lte=5),
+                                   name="area_depth_range"),
+            models.CheckConstraint(condition=Q(passes__gte=1) & Q(passes__lte=20),
+                                   name="area_passes_range"),
+        ]
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
+class AdverseEvent(models.Model):
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT,
+                                related_name="adverse_events")
+    kind = models.CharField(max_length=60)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    action = models.TextField()
+    noted_at = models.DateTimeField(auto_now_add=True)
+    noted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+
+class Addendum(models.Model):
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT,
+                                related_name="addenda")
+    text = models.TextField()
+    written_at = models.DateTimeField(auto_now_add=True)
+    written_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["written_at"]
+
+
+WARNING_SIGNS = ("pus", "fever", "spreading_redness", "blisters", "cold_sore")
+
+
+class CheckIn(models.Model):
+    """A patient's check-in after a session (days 1, 3, 7)."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT,
+                                related_name="check_ins")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="check_ins")
+    day = models.PositiveSmallIntegerField()
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    redness = models.PositiveSmallIntegerField()
+    swelling = models.PositiveSmallIntegerField()
+    pain = models.PositiveSmallIntegerField()
+    warning_signs = models.JSONField(default=list)
+    note = models.TextField(blank=True)
+    expected = models.BooleanField(default=True)  # within the expected recovery
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "day"], name="one_check_in_per_day"),
+            models.CheckConstraint(condition=Q(day__in=(1, 3, 7)), name="check_in_day_valid"),
+            models.CheckConstraint(
+                condition=Q(redness__lte=10) & Q(swelling__lte=10) & Q(pain__lte=10),
+                name="check_in_scores_range"),
+        ]
+
+
+class Flag(models.Model):
+    """Something staff must look at (a warning sign in a check-in, a recovery off course)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
+    check_in = models.ForeignKey(CheckIn, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="flags")
+    reason = models.CharField(max_length=300)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["resolved_at"])]
+
+
+class OutcomeKind(models.TextChoices):
+    VISIT = "visit", "At a visit"
+    COURSE_END = "course_end", "After the course"
+
+
+class Outcome(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcomes")
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="outcomes")
+    session = models.ForeignKey(TreatmentSession, null=True, blank=True,
+                                on_delete=models.PROTECT, related_name="outcomes")
+    kind = models.CharField(max_length=20, choices=OutcomeKind.choices)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    goodman_baron_grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    scar_counts = models.JSONField(default=dict)
+    mmasi = models.FloatField(null=True, blank=True)
+    gais = models.PositiveSmallIntegerField(null=True, blank=True)  # patient-rated, 1-5
+
+    class Meta:
+        ordering = ["recorded_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(gais__isnull=True) | Q(gais__range=(1, 5)),
+                                   name="outcome_gais_range"),
+            models.CheckConstraint(
+                condition=Q(goodman_baron_grade__isnull=True) | Q(goodman_baron_grade__range=(1, 4)),
+                name="outcome_gb_grade_range"),
+            models.CheckConstraint(condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)),
+                                   name="outcome_mmasi_range"),
+        ]
+
+
+class InquiryStatus(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    BOOKED = "booked", "Consultation booked"
+    CLOSED = "closed", "Closed"
+
+
+class Inquiry(models.Model):
+    """A visitor's request for a consultation, stored only with their consent."""
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    answers = models.JSONField()  # the intake they answered (contract shape)
+    screening = models.JSONField()  # what they were told
+    consented_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=20, choices=InquiryStatus.choices,
+                              default=InquiryStatus.NEW)
+    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="inquiries")
+
+    class Meta:
+        ordering = ["-created_at"]

@@ -1,0 +1,6 @@
+"""consultation views."""
+
+from django.urls import URLPattern
+
+urls: list[URLPattern] = []
+portal_urls: list[URLPattern] = []

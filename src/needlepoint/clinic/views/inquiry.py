@@ -1,0 +1,6 @@
+"""inquiry views."""
+
+from django.urls import URLPattern
+
+urls: list[URLPattern] = []
+portal_urls: list[URLPattern] = []

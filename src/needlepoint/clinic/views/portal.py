@@ -1,0 +1,6 @@
+"""portal views."""
+
+from django.urls import URLPattern
+
+urls: list[URLPattern] = []
+portal_urls: list[URLPattern] = []

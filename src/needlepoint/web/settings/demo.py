@@ -1,0 +1,27 @@
+"""The local demo of `make run`: explicitly a demo. Runs on 127.0.0.1 over plain HTTP with an
+embedded SQLite database and demo logins; the secret key is generated once per checkout and
+kept in var/ (never in the repository). Staff two-factor is off so the printed logins work."""
+
+import secrets
+
+from needlepoint.web.settings.base import *  # noqa: F403
+from needlepoint.web.settings.base import VAR_DIR
+
+
+def _demo_secret() -> str:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    path = VAR_DIR / "demo-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _demo_secret()
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+NEEDLEPOINT_DEMO = True
+NEEDLEPOINT_REQUIRE_STAFF_2FA = False
+EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = VAR_DIR / "outbox"
+DEFAULT_FROM_EMAIL = "demo-clinic@localhost"

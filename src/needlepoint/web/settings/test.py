@@ -1,0 +1,19 @@
+"""Settings for the test suite: in-memory-fast hashing, local memory email, no 2FA by default
+(tests of two-factor switch it on)."""
+
+import os
+
+from needlepoint.web.settings.base import *  # noqa: F403
+
+SECRET_KEY = "test-only-" + "x" * 50
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+NEEDLEPOINT_REQUIRE_STAFF_2FA = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    DATABASES["default"]["TEST"] = {"NAME": "needlepoint_test"}  # noqa: F405

@@ -1,0 +1,10 @@
+from django.urls import include, path
+
+from needlepoint.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/", include("needlepoint.accounts.urls")),
+    path("portal/", include("needlepoint.clinic.portal_urls")),
+    path("", include("needlepoint.clinic.urls")),
+]

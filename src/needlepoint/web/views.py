@@ -1,0 +1,14 @@
+"""The front door: send each person to their own start page."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import NoReverseMatch, reverse
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    target = "portal:home" if getattr(user, "is_patient", False) else "clinic:dashboard"
+    try:
+        return redirect(reverse(target))
+    except NoReverseMatch:
+        return redirect(reverse("accounts:login"))

@@ -1,0 +1,71 @@
+"""Shared fixtures for the clinic application tests: personas and a patient at every stage.
+
+Personas: patient A and patient B (portal users, each with their own record), front desk,
+practitioner, medical director, and anonymous (the plain `client`)."""
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+INTAKE_A = {
+    "schema": "needlepoint.intake/1",
+    "assessed_on": "2026-11-22",
+    "patient": {"birth_date": "1994-03-02"},
+    "goals": ["acne_scars"],
+    "areas": ["cheeks", "forehead"],
+    "skin": {"fitzpatrick": 3},
+    "scars": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": 0, "goodman_baron_grade": 3},
+    "pregnancy": "no",
+    "conditions": [], "medications": [], "procedures": [], "allergies": [],
+}
+
+
+@pytest.fixture
+def intake_a() -> dict[str, Any]:
+    """A valid intake (contract shape) of an adult with acne scars and nothing against treatment."""
+    return json.loads(json.dumps(INTAKE_A))
+
+
+@dataclass
+class Personas:
+    patient_a: Any
+    patient_b: Any
+    front_desk: Any
+    practitioner: Any
+    director: Any
+    record_a: Any
+    record_b: Any
+
+
+@pytest.fixture
+def personas(db: Any) -> Personas:
+    from needlepoint.accounts.models import Role, User
+    from needlepoint.clinic.models import Patient
+
+    def user(name: str, role: str) -> Any:
+        return User.objects.create_user(username=name, password="correct horse battery", role=role,
+                                        first_name=name.title())
+
+    pa, pb = user("anna", Role.PATIENT), user("ben", Role.PATIENT)
+    rec_a = Patient.objects.create(first_name="Anna", last_name="Alvarez",
+                                   birth_date=dt.date(1994, 3, 2), email="anna@example.org", user=pa)
+    rec_b = Patient.objects.create(first_name="Ben", last_name="Brown",
+                                   birth_date=dt.date(1988, 7, 9), email="ben@example.org", user=pb)
+    return Personas(pa, pb, user("frank", Role.FRONT_DESK), user("paula", Role.PRACTITIONER),
+                    user("maria", Role.MEDICAL_DIRECTOR), rec_a, rec_b)
+
+
+@pytest.fixture
+def client_for(client: Any) -> Any:
+    """Return a function giving a test client signed in as a persona's user."""
+    from django.test import Client
+
+    def make(user: Any) -> Client:
+        c = Client()
+        c.force_login(user)
+        return c
+
+    return make
