@@ -4,7 +4,7 @@ Each returns the object or raises Http404 — never a glimpse: a patient asking 
 record, or staff without the role, get the same 404 as for a record that does not exist.
 Every successful access is written to the audit trail."""
 
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
@@ -15,8 +15,6 @@ from needlepoint.clinic.models import (
     Patient,
     TreatmentSession,
 )
-
-M = TypeVar("M", bound=Model)
 
 
 def _user(request: HttpRequest) -> Any:
@@ -32,7 +30,7 @@ def visible_patients(user: Any) -> QuerySet[Patient]:
     return Patient.objects.none()
 
 
-def _get(qs: QuerySet[M], pk: Any) -> M:
+def _get[M: Model](qs: QuerySet[M], pk: Any) -> M:
     try:
         return qs.get(pk=int(pk))
     except (ValueError, TypeError, qs.model.DoesNotExist):
