@@ -8,7 +8,10 @@ BIN := $(VENV)/bin
 SHARED ?= ../shared
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test vignettes bench lint clean
+DEMO_ENV := DJANGO_SETTINGS_MODULE=needlepoint.web.settings.demo
+ADMIN := $(BIN)/django-admin
+
+.PHONY: setup run test test-sqlite test-postgres test-browser vignettes bench lint clean
 
 setup: $(VENV)/.synced
 
@@ -23,17 +26,31 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	@touch $@
 
+# The demo clinic on an embedded SQLite database (var/), served by gunicorn on 127.0.0.1:8000.
 run: setup
-	@echo "== Screening of the sample patient (examples/sample-intake.json)"
-	$(BIN)/needlepoint screen examples/sample-intake.json
-	@echo "== Proposed course for the sample patient"
-	$(BIN)/needlepoint plan examples/sample-intake.json --start $$(date +%F)
+	$(DEMO_ENV) $(ADMIN) migrate --noinput -v0
+	$(DEMO_ENV) $(ADMIN) collectstatic --noinput -v0
+	$(DEMO_ENV) $(ADMIN) seed_demo --if-empty
+	$(DEMO_ENV) $(BIN)/gunicorn needlepoint.web.wsgi --bind 127.0.0.1:8000 --workers 2 \
+		--threads 4 --access-logfile - --log-level warning
 
 vignettes: setup
 	$(BIN)/python $(SHARED)/tools/check_vignettes.py $(SHARED)/vignettes --cmd "$(BIN)/needlepoint"
 
-test: setup vignettes
-	$(BIN)/pytest
+# The suite on SQLite, again on PostgreSQL (installed and started if needed), then the
+# end-to-end browser tests in Debian's Chromium.
+test: setup vignettes test-sqlite test-postgres test-browser
+
+test-sqlite: setup
+	$(BIN)/pytest -m "not browser" -p no:cacheprovider
+
+test-postgres: setup
+	DATABASE_URL=$$(./scripts/ensure-postgres.sh) $(BIN)/pytest -m "not browser" -p no:cacheprovider \
+		--create-db
+
+test-browser: setup
+	./scripts/ensure-chromium.sh
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser -p no:cacheprovider
 
 bench: setup
 	$(BIN)/python bench/bench_clinical.py

@@ -1,0 +1,103 @@
+"""Sign-in, throttling and staff two-factor."""
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from needlepoint.accounts.models import LoginFailure
+from needlepoint.audit.models import AuditEvent
+
+
+def _login(client, username, password):
+    return client.post(reverse("accounts:login"), {"username": username, "password": password})
+
+
+def test_it_signs_in_with_the_right_password_and_audits_it(client, personas):
+    response = _login(client, "paula", "correct horse battery")
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="login", actor=personas.practitioner).exists()
+
+
+def test_it_refuses_a_wrong_password_and_records_the_failure(client, personas):
+    response = _login(client, "paula", "wrong")
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+    assert LoginFailure.objects.filter(username="paula").count() == 1
+    assert AuditEvent.objects.filter(action="login_failed").count() == 1
+
+
+@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3)
+def test_it_throttles_after_repeated_failures_even_with_the_right_password(client, personas):
+    for _ in range(3):
+        _login(client, "paula", "wrong")
+    response = _login(client, "paula", "correct horse battery")
+    assert response.status_code == 200
+    assert "Too many failed sign-in attempts" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3)
+def test_it_clears_failures_after_a_successful_sign_in(client, personas):
+    _login(client, "paula", "wrong")
+    assert _login(client, "paula", "correct horse battery").status_code == 302
+    assert LoginFailure.objects.filter(username="paula").count() == 0
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_sends_staff_to_two_factor_before_anything_else(client, personas):
+    client.force_login(personas.practitioner)
+    response = client.get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:two_factor"))
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_sets_up_and_verifies_a_totp_device(client, personas):
+    client.force_login(personas.practitioner)
+    page = client.get(reverse("accounts:two_factor"))
+    assert page.status_code == 200 and "<svg" in page.content.decode()
+    device = TOTPDevice.objects.get(user=personas.practitioner)
+    assert not device.confirmed
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+    response = client.post(reverse("accounts:two_factor") + "?next=/patients/", {"token": code})
+    assert response.status_code == 302 and response["Location"] == "/patients/"
+    device.refresh_from_db()
+    assert device.confirmed
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_refuses_a_wrong_code_and_stays_unverified(client, personas):
+    client.force_login(personas.practitioner)
+    client.get(reverse("accounts:two_factor"))
+    wrong = client.post(reverse("accounts:two_factor"), {"token": "000000"})
+    assert "not right" in wrong.content.decode()
+    assert client.get("/patients/")["Location"].startswith(reverse("accounts:two_factor"))
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_does_not_ask_patients_for_two_factor(client, personas):
+    client.force_login(personas.patient_a)
+    response = client.get("/dashboard/")
+    assert not response.get("Location", "").startswith(reverse("accounts:two_factor"))
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_refuses_an_offsite_next_after_two_factor(client, personas):
+    client.force_login(personas.practitioner)
+    client.get(reverse("accounts:two_factor"))
+    device = TOTPDevice.objects.get(user=personas.practitioner)
+    code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+    response = client.post(reverse("accounts:two_factor") + "?next=https://evil.example/",
+                           {"token": code})
+    assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize("password", ["short", "password123", "1234567890"])
+def test_it_rejects_weak_passwords(password, personas):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        validate_password(password, personas.practitioner)
