@@ -74,7 +74,7 @@ class Screening(models.Model):
     decision = models.CharField(max_length=30, choices=Decision.choices)
     earliest_date = models.DateField(null=True, blank=True)
     result = models.JSONField()
-    cleared_codes = models.JSONField(default=list)
+    cleared_codes = models.JSONField(default=list, blank=True)
     protocol_id = models.CharField(max_length=100)
     protocol_version = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -118,7 +118,7 @@ class Assessment(models.Model):
     phototype = models.PositiveSmallIntegerField(null=True, blank=True)
     phototype_answers = models.JSONField(null=True, blank=True)
     goodman_baron_grade = models.PositiveSmallIntegerField(null=True, blank=True)
-    scar_counts = models.JSONField(default=dict)  # {area: {icepick, boxcar, rolling, hypertrophic}}
+    scar_counts = models.JSONField(default=dict, blank=True)  # {area: {icepick, boxcar, rolling, hypertrophic}}
     masi_regions = models.JSONField(null=True, blank=True)
     masi = models.FloatField(null=True, blank=True)
     mmasi = models.FloatField(null=True, blank=True)
@@ -278,7 +278,7 @@ class TreatmentSession(models.Model):
     cartridge_lot = models.CharField(max_length=60, blank=True)
     anaesthetic_on = models.DateTimeField(null=True, blank=True)
     anaesthetic_off = models.DateTimeField(null=True, blank=True)
-    adjuncts = models.JSONField(default=dict)  # {"prp_ml": 4.0, "topicals": ["glide_gel"]}
+    adjuncts = models.JSONField(default=dict, blank=True)  # {"prp_ml": 4.0, "topicals": ["glide_gel"]}
     end_point = models.CharField(max_length=40, blank=True)  # pinpoint_bleeding | erythema
     immediate_reactions = models.TextField(blank=True)
     notes = models.TextField(blank=True)
@@ -360,7 +360,7 @@ class CheckIn(models.Model):
     redness = models.PositiveSmallIntegerField()
     swelling = models.PositiveSmallIntegerField()
     pain = models.PositiveSmallIntegerField()
-    warning_signs = models.JSONField(default=list)
+    warning_signs = models.JSONField(default=list, blank=True)
     note = models.TextField(blank=True)
     expected = models.BooleanField(default=True)  # within the expected recovery
 
@@ -407,7 +407,7 @@ class Outcome(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     goodman_baron_grade = models.PositiveSmallIntegerField(null=True, blank=True)
-    scar_counts = models.JSONField(default=dict)
+    scar_counts = models.JSONField(default=dict, blank=True)
     mmasi = models.FloatField(null=True, blank=True)
     gais = models.PositiveSmallIntegerField(null=True, blank=True)  # patient-rated, 1-5
 

@@ -25,3 +25,8 @@ NEEDLEPOINT_REQUIRE_STAFF_2FA = False
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = VAR_DIR / "outbox"
 DEFAULT_FROM_EMAIL = "demo-clinic@localhost"
+# Serve static files uncompressed in the demo: compressing every file takes a minute per start.
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+}
