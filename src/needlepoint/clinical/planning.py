@@ -85,7 +85,7 @@ def _blocked_by(plan: Plan) -> list[str]:
     blocking = ("contraindicated", "defer", "needs_clearance")
     treatable = set(plan.screening.treatable_areas)
     return [f.code for f in plan.screening.findings if f.decision in blocking
-            and (f.areas is None or treatable.intersection(f.areas))]
+            and (f.areas is None or not treatable or treatable.intersection(f.areas))]
 
 
 _CARE_DOCS: dict[int, tuple[CareItem, dict[str, Any]]] = {}

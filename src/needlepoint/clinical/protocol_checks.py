@@ -137,6 +137,8 @@ def _kind_problems(
         yield from _medication_problems(r)
     elif isinstance(r, SiteRule):
         yield from _unknown(r.areas, areas, "area")
+        if r.decision != "contraindicated":
+            yield "a site rule removes areas that are never treated: its decision is 'contraindicated'"
     elif isinstance(r, AllergyRule) and not r.allergies and not r.unrecognised:
         yield "an allergy rule needs 'allergies' or 'unrecognised: true'"
 

@@ -92,7 +92,8 @@ def gather_facts(intake: IntakeModel, protocol: Protocol, known_allergies: froze
 def _resolve(name: str | None, atc: str | None, status: str, last: dt.date | None,
              names: dict[str, str]) -> MedicationFact:
     code = atc if atc is not None else names.get((name or "").strip().lower())
-    return MedicationFact(name=name or atc or "", atc=code, status=status, last_taken=last)
+    return MedicationFact(name=(name or "").strip() or atc or "", atc=code, status=status,
+                          last_taken=last)
 
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -113,11 +114,11 @@ def human_list(items: Sequence[str]) -> str:
 def _placeholder(key: str, rule: Rule, facts: Facts, until: dt.date | None,
                  areas: tuple[str, ...] | None, event: dt.date | None, name: str) -> str:
     if key == "date":
-        return human_date(event) if event else "recently"
+        return human_date(event) if event else "a date not given"
     if key == "until":
         return human_date(until) if until else ""
     if key == "areas":
-        return human_list(areas) if areas else "the treatment areas"
+        return human_list(areas) if areas else "treatment areas"
     if key == "age":
         return str(facts.age)
     if key == "years":
@@ -138,7 +139,7 @@ def _finding(rule: Rule, facts: Facts, *, until: dt.date | None, areas: tuple[st
 def _locate(scope: str, where: tuple[str, ...] | None, facts: Facts) -> tuple[str, ...] | None:
     """Return the requested areas a located finding touches (empty when it lies outside all of
     them), or None when it concerns the whole patient."""
-    if scope == "patient" or where is None:
+    if scope == "patient" or not where:  # an empty list says no more than a missing one
         return None
     return tuple(a for a in facts.areas if a in where)
 
@@ -155,7 +156,7 @@ def condition(rule: ConditionRule, facts: Facts) -> list[Finding]:
             continue
         f = _finding(rule, facts, until=until, areas=areas, event=c.date,
                      name=c.code.replace("_", " "))
-        if c.areas is None and rule.unlocated_decision and rule.scope == "area":
+        if not c.areas and rule.unlocated_decision and rule.scope == "area":
             f = _relabel(f, rule.unlocated_decision)
         out.append(f)
     return out
@@ -228,7 +229,7 @@ def age(rule: AgeRule, facts: Facts) -> list[Finding]:
 def allergy(rule: AllergyRule, facts: Facts) -> list[Finding]:
     """A finding per reported allergy the rule names (or that no allergy rule recognises)."""
     out = []
-    for a in dict.fromkeys(facts.intake.allergies):
+    for a in dict.fromkeys(x.strip().lower() for x in facts.intake.allergies):
         named = a in rule.allergies
         unknown = rule.unrecognised and a not in facts.known_allergies
         if named or unknown:
