@@ -54,6 +54,7 @@ test-browser: setup
 
 bench: setup
 	$(BIN)/python bench/bench_clinical.py
+	$(BIN)/python bench/bench_web.py
 
 lint: setup
 	$(BIN)/ruff check src tests bench

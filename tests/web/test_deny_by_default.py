@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC = {
     "accounts:login": "signing in",
     "clinic:inquiry": "the public 'Is microneedling for me?' page",
+    "health": "liveness check for a load balancer; says only 'ok'",
 }
 # Paths served outside Django's URL patterns.
 IGNORED_PREFIXES = ("static/",)

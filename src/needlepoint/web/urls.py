@@ -4,6 +4,7 @@ from needlepoint.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/", views.health, name="health"),
     path("accounts/", include("needlepoint.accounts.urls")),
     path("portal/", include("needlepoint.clinic.portal_urls")),
     path("", include("needlepoint.clinic.urls")),
