@@ -7,13 +7,14 @@ prints nothing on stdout and one JSON error {"message", "extra": {"field"}} on s
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from needlepoint.clinical.errors import IntakeError, PlanningError, ProtocolError
-from needlepoint.clinical.intake import IntakeModel, parse_intake
+from needlepoint.clinical.intake import IntakeModel, check_date_span, parse_intake
 from needlepoint.clinical.planning import Planner
 from needlepoint.clinical.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
 from needlepoint.clinical.protocol_checks import missing_findings
@@ -67,10 +68,16 @@ def _read_intake(source: str) -> bytes:
 
 def _start_date(text: str) -> dt.date:
     try:
-        return dt.date.fromisoformat(text)
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
+        day = dt.date.fromisoformat(text)
+        check_date_span(day, "start")
     except ValueError:
         raise UsageError(f"--start {text!r} is not a real date in YYYY-MM-DD form", "start"
                          ) from None
+    except IntakeError as exc:
+        raise UsageError(exc.message.replace("start (", "--start ("), "start") from None
+    return day
 
 
 def _load(protocol: Protocol | None, path: str | None) -> Protocol:

@@ -236,6 +236,8 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ("procedure rule that does not defer",
      _update_rule("recent-tanning", decision="needs_clearance", message="You tanned on {date}."),
      _entry("recent-tanning"), "a procedure rule defers"),
+    ("site rule that does not contraindicate", _set_rule("excluded-site", "decision", "needs_clearance"),
+     _entry("excluded-site"), "its decision is 'contraindicated'"),
     ("condition rule naming an unknown condition", _set_rule("diabetes", "conditions", ["gout"]),
      _entry("diabetes"), "unknown condition code 'gout'"),
     ("contradiction: same trigger, different decision",

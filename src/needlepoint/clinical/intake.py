@@ -19,6 +19,10 @@ from needlepoint.clinical.errors import IntakeError
 ATC_PATTERN = r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$"
 _ATC_RE = re.compile(ATC_PATTERN)
 MAX_AGE_YEARS = 130
+# Dates outside this span are refused as impossible: every window and schedule computed from a
+# date inside it stays a real calendar date.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
 
 
 class _Model(BaseModel):
@@ -184,9 +188,18 @@ def _known(
             )
 
 
+def check_date_span(value: dt.date, field: str) -> None:
+    """Raise IntakeError when `value` lies outside the span of dates the software handles."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise IntakeError(f"{field} ({value}) is not a plausible date (between "
+                          f"{EARLIEST_DATE} and {LATEST_DATE})", field=field)
+
+
 def _check_dates(intake: IntakeModel) -> None:
     today = intake.assessed_on
     born = intake.patient.birth_date
+    check_date_span(today, "assessed_on")
+    check_date_span(born, "patient.birth_date")
     if born > today:
         raise IntakeError("patient.birth_date is after assessed_on", field="patient.birth_date")
     if today.year - born.year > MAX_AGE_YEARS:
