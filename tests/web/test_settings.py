@@ -13,6 +13,7 @@ def _run(env_extra, *args):
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEEDLEPOINT_")}
     env |= {"DJANGO_SETTINGS_MODULE": "needlepoint.web.settings.production", **env_extra}
     env.pop("DATABASE_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests; never in production
     env["NEEDLEPOINT_VAR_DIR"] = env.get("TMPDIR", "/tmp") + "/needlepoint-settings-test"
     return subprocess.run([sys.executable, "-m", "django", *args], env=env, capture_output=True,
                           text=True, timeout=120)
