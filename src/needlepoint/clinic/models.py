@@ -118,7 +118,8 @@ class Assessment(models.Model):
     phototype = models.PositiveSmallIntegerField(null=True, blank=True)
     phototype_answers = models.JSONField(null=True, blank=True)
     goodman_baron_grade = models.PositiveSmallIntegerField(null=True, blank=True)
-    scar_counts = models.JSONField(default=dict, blank=True)  # {area: {icepick, boxcar, rolling, hypertrophic}}
+    # {area: {icepick, boxcar, rolling, hypertrophic}}
+    scar_counts = models.JSONField(default=dict, blank=True)
     masi_regions = models.JSONField(null=True, blank=True)
     masi = models.FloatField(null=True, blank=True)
     mmasi = models.FloatField(null=True, blank=True)

@@ -1,6 +1,34 @@
-"""dashboard views."""
+"""The staff dashboard (medical director, practitioners, front desk; patients get 404): today's
+patients, open flags, pending clearances, deferrals ending soon and consents missing.
 
-from django.urls import URLPattern
+The front desk sees names, times and counts only — no flag reasons or screening findings (the
+selector does not even read them for that role)."""
 
-urls: list[URLPattern] = []
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import URLPattern, path
+
+from needlepoint.audit.services import audit_record
+from needlepoint.clinic.access import require_staff
+from needlepoint.clinic.models import Decision
+from needlepoint.clinic.selectors import DEFERRAL_HORIZON_DAYS, dashboard_for, findings_with
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require_staff(request)
+    board = dashboard_for(request.user)
+    audit_record(actor=request.user, action="view", object_type="clinic.dashboard",
+                 summary=f"dashboard {board.day.isoformat()}: {board.today.total} today, "
+                         f"{board.open_flags.total} open flags")
+    clinical = board.clinical
+    return render(request, "clinic/dashboard/dashboard.html", {
+        "board": board, "clinical": clinical, "horizon": DEFERRAL_HORIZON_DAYS,
+        "clearances": [(s, findings_with(s, Decision.NEEDS_CLEARANCE) if clinical else [])
+                       for s in board.pending_clearances.rows],
+        "deferrals": [(s, findings_with(s, Decision.DEFER) if clinical else [])
+                      for s in board.deferrals.rows],
+    })
+
+
+urls: list[URLPattern] = [path("dashboard/", dashboard, name="dashboard")]
 portal_urls: list[URLPattern] = []

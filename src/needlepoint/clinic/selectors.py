@@ -1,0 +1,396 @@
+"""Reads that span models: the staff dashboard, a course's summary, a patient's check-ins and the
+audit trail. Each runs a fixed number of queries, however many rows there are (the tests pin
+the counts), and returns plain data for the pages and the API."""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.utils import timezone
+
+from needlepoint.audit.models import AuditEvent
+from needlepoint.clinic.models import (
+    AdverseEvent,
+    Assessment,
+    CheckIn,
+    Consent,
+    Course,
+    CourseStatus,
+    Decision,
+    Flag,
+    Outcome,
+    Patient,
+    Screening,
+    SessionStatus,
+    TreatmentSession,
+)
+from needlepoint.clinic.services.aftercare import CHECK_IN_DAYS, check_in_state, session_day
+from needlepoint.clinical.scales import GAIS_LABELS, GOODMAN_BARON_GRADES
+
+DASHBOARD_LIMIT = 50
+"""Rows shown per dashboard section; the total is always shown, so nothing is hidden silently."""
+
+DEFERRAL_HORIZON_DAYS = 14
+"""Deferrals ending within this many days are listed, so the front desk can offer a booking."""
+
+
+def clinic_today() -> dt.date:
+    """Return today's date in the clinic's zone."""
+    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
+
+
+def _day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Return [start of `first`, start of the day after `last`) as aware datetimes in the
+    clinic's zone (a day across a DST change is 23 or 25 hours long)."""
+    zone = timezone.get_default_timezone()
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    return start, end
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Section[T]:
+    """Up to DASHBOARD_LIMIT rows of a dashboard list and how many there are in all."""
+
+    rows: list[T]
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    day: dt.date
+    clinical: bool
+    today: Section[TreatmentSession]
+    open_flags: Section[Flag]
+    pending_clearances: Section[Screening]
+    deferrals: Section[Screening]
+    consents_missing: Section[Course]
+
+
+def _section[M: Any](qs: QuerySet[M], limit: int) -> Section[M]:
+    """Return the first `limit` rows with the total count, in one query (a window count)."""
+    rows = list(qs.annotate(section_total=Window(Count("pk")))[:limit])
+    return Section(rows, rows[0].section_total if rows else 0)
+
+
+def _latest_screenings() -> QuerySet[Screening]:
+    """Return each patient's latest screening (the one `latest_screening` returns)."""
+    latest = (Screening.objects.filter(patient=OuterRef("patient_id"))
+              .order_by("-created_at", "-id").values("pk")[:1])
+    return Screening.objects.filter(pk=Subquery(latest)).select_related("patient")
+
+
+def dashboard_for(user: Any, *, day: dt.date | None = None,
+                  limit: int = DASHBOARD_LIMIT) -> Dashboard:
+    """Return the staff dashboard for `day` (today in the clinic's zone by default).
+
+    Clinical roles get the open flags with their reasons and the screening findings; the front
+    desk gets names, times and counts only: flag rows and screening results are not even read.
+    Six queries whatever the number of patients."""
+    day = day or clinic_today()
+    clinical = bool(getattr(user, "is_clinical", False))
+    start, end = _day_bounds(day, day)
+    today = (TreatmentSession.objects.filter(scheduled_for__gte=start, scheduled_for__lt=end)
+             .select_related("patient", "practitioner").order_by("scheduled_for", "id"))
+    flags = Flag.objects.filter(resolved_at__isnull=True)
+    open_flags: Section[Flag]
+    if clinical:
+        open_flags = _section(flags.select_related("patient", "check_in")
+                              .order_by("raised_at", "id"), limit)
+    else:
+        open_flags = Section([], flags.count())
+    screenings = _latest_screenings() if clinical else _latest_screenings().defer("result")
+    clearances = screenings.filter(decision=Decision.NEEDS_CLEARANCE).order_by("created_at", "id")
+    deferrals = screenings.filter(
+        decision=Decision.DEFER, earliest_date__gte=day,
+        earliest_date__lte=day + dt.timedelta(days=DEFERRAL_HORIZON_DAYS),
+    ).order_by("earliest_date", "id")
+    missing = (Course.objects.filter(status__in=(CourseStatus.APPROVED, CourseStatus.ACTIVE))
+               .filter(~Exists(Consent.objects.filter(course=OuterRef("pk"))))
+               .select_related("patient").order_by("approved_at", "id"))
+    return Dashboard(day, clinical, _section(today, limit), open_flags,
+                     _section(clearances, limit), _section(deferrals, limit),
+                     _section(missing, limit))
+
+
+def findings_with(screening: Screening, decision: str) -> list[dict[str, Any]]:
+    """Return the screening's findings with `decision` that no clearance has lifted."""
+    findings = (screening.result or {}).get("findings", [])
+    return [f for f in findings if f.get("decision") == decision and not f.get("cleared")]
+
+
+# ---------------------------------------------------------------------------------------------
+# A patient's check-ins (portal)
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckInSlot:
+    day: int
+    due_on: dt.date
+    state: str  # done | upcoming | due | overdue | closed
+    check_in: CheckIn | None
+
+
+@dataclass(frozen=True)
+class SessionCheckIns:
+    session: TreatmentSession
+    date: dt.date | None
+    slots: list[CheckInSlot]
+
+
+def check_in_schedule(patient: Patient, *, today: dt.date | None = None) -> list[SessionCheckIns]:
+    """Return the patient's signed sessions, newest first, each with its day 1/3/7 check-ins
+    and their state. Two queries."""
+    today = today or clinic_today()
+    sessions = (TreatmentSession.objects.filter(patient=patient, status=SessionStatus.SIGNED)
+                .select_related("course").prefetch_related("check_ins")
+                .order_by(F("scheduled_for").desc(nulls_last=True), "-signed_at", "-id"))
+    out = []
+    for session in sessions:
+        start = session_day(session)
+        done = {c.day: c for c in session.check_ins.all()}
+        slots = [CheckInSlot(day, start + dt.timedelta(days=day) if start else today,
+                             check_in_state(session, day, day in done, today), done.get(day))
+                 for day in CHECK_IN_DAYS]
+        out.append(SessionCheckIns(session, start, slots))
+    return out
+
+
+def aftercare_instructions(course: Course) -> list[dict[str, Any]]:
+    """Return the plan's care items for after a session: those from day 1 on, and those of
+    day 0 that last some days (day-0 items without a duration happen before the needling)."""
+    care = (course.plan or {}).get("care", [])
+    return [c for c in care if c.get("code") != "check_in" and (
+        c.get("offset_days", -1) > 0 or (c.get("offset_days") == 0 and c.get("duration_days")))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Course summary
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    date: dt.date
+    value: float
+    label: str  # "baseline" or "session 3" / "after the course"
+
+
+@dataclass(frozen=True)
+class CourseSummary:
+    course: Course
+    sessions: list[TreatmentSession]
+    areas: list[str]
+    depths: list[tuple[str, list[Any]]]  # area → AreaTreatment (or None) per session
+    adverse_events: list[AdverseEvent]
+    check_ins: list[CheckIn]
+    flags: list[Flag]
+    outcomes: list[Outcome]
+    baseline: Assessment | None
+    series: dict[str, list[SeriesPoint]]
+    sentences: list[str] = field(default_factory=list)
+
+    @property
+    def signed(self) -> list[TreatmentSession]:
+        return [s for s in self.sessions if s.status == SessionStatus.SIGNED]
+
+    @property
+    def cancelled(self) -> list[TreatmentSession]:
+        return [s for s in self.sessions if s.status == SessionStatus.CANCELLED]
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the summary stored on a completed course (plain JSON)."""
+        return {
+            "sessions": {"signed": len(self.signed), "cancelled": len(self.cancelled),
+                         "total": len(self.sessions)},
+            "depths_mm": {area: [_depth(cell) for cell in cells] for area, cells in self.depths},
+            "adverse_events": [{"session": e.session.number, "kind": e.kind,
+                                "severity": e.severity} for e in self.adverse_events],
+            "check_ins": {"received": len(self.check_ins),
+                          "flagged": sum(not c.expected for c in self.check_ins)},
+            "series": {name: [{"date": p.date.isoformat(), "value": p.value, "label": p.label}
+                              for p in points] for name, points in self.series.items()},
+            "text": self.sentences,
+        }
+
+
+def _depth(cell: Any) -> str | None:
+    return None if cell is None else str(Decimal(cell.depth_mm).normalize())
+
+
+def _local(at: dt.datetime) -> dt.date:
+    return timezone.localdate(at, timezone.get_default_timezone())
+
+
+def course_summary(course: Course) -> CourseSummary:
+    """Return what happened in a course: sessions with depths per area, adverse events,
+    check-ins and flags, outcomes as series over dates (from the baseline assessment), and a
+    plain-language summary. Seven queries."""
+    sessions = list(TreatmentSession.objects.filter(course=course)
+                    .select_related("practitioner")
+                    .prefetch_related("areas", Prefetch("adverse_events",
+                                                        AdverseEvent.objects.order_by("noted_at")),
+                                      Prefetch("check_ins", CheckIn.objects.order_by("day")))
+                    .order_by("number"))
+    outcomes = list(Outcome.objects.filter(course=course).select_related("session")
+                    .order_by("recorded_at", "id"))
+    flags = list(Flag.objects.filter(check_in__session__course=course)
+                 .select_related("check_in", "resolved_by").order_by("raised_at", "id"))
+    baseline = (Assessment.objects.filter(pk=course.assessment_id).first()
+                if course.assessment_id else None)
+    areas = _areas(course, sessions)
+    by_session = [{a.area: a for a in s.areas.all()} for s in sessions]
+    summary = CourseSummary(
+        course=course, sessions=sessions, areas=areas,
+        depths=[(area, [cells.get(area) for cells in by_session]) for area in areas],
+        adverse_events=[e for s in sessions for e in s.adverse_events.all()],
+        check_ins=[c for s in sessions for c in s.check_ins.all()],
+        flags=flags, outcomes=outcomes, baseline=baseline,
+        series=_series(baseline, outcomes),
+    )
+    summary.sentences.extend(_sentences(summary))
+    return summary
+
+
+def _areas(course: Course, sessions: Iterable[TreatmentSession]) -> list[str]:
+    """Return the areas in the plan's order, then any other area charted."""
+    planned = [a.get("area") for a in (course.plan or {}).get("areas", []) if a.get("area")]
+    charted = [a.area for s in sessions for a in s.areas.all()]
+    return list(dict.fromkeys([*planned, *sorted(set(charted) - set(planned))]))
+
+
+def _outcome_label(outcome: Outcome) -> str:
+    if outcome.kind == "course_end":
+        return "after the course"
+    return f"session {outcome.session.number}" if outcome.session else "visit"
+
+
+def _series(baseline: Assessment | None, outcomes: list[Outcome]) -> dict[str, list[SeriesPoint]]:
+    """Return G&B grade, mMASI and GAIS over dates; the baseline assessment starts the first
+    two (GAIS rates change, so it has no baseline)."""
+    series: dict[str, list[SeriesPoint]] = {"goodman_baron": [], "mmasi": [], "gais": []}
+    if baseline is not None:
+        day = _local(baseline.assessed_at)
+        if baseline.goodman_baron_grade is not None:
+            series["goodman_baron"].append(SeriesPoint(day, baseline.goodman_baron_grade,
+                                                       "baseline"))
+        if baseline.mmasi is not None:
+            series["mmasi"].append(SeriesPoint(day, baseline.mmasi, "baseline"))
+    for o in outcomes:
+        day, label = _local(o.recorded_at), _outcome_label(o)
+        for name, value in (("goodman_baron", o.goodman_baron_grade), ("mmasi", o.mmasi),
+                            ("gais", o.gais)):
+            if value is not None:
+                series[name].append(SeriesPoint(day, value, label))
+    return series
+
+
+def _sessions_sentence(summary: CourseSummary) -> str:
+    signed, cancelled = len(summary.signed), len(summary.cancelled)
+    text = f"{signed} of {len(summary.sessions)} session{'s' if len(summary.sessions) != 1 else ''} done"
+    return text + (f", {cancelled} cancelled." if cancelled else ".")
+
+
+def _grade(value: float) -> str:
+    g = GOODMAN_BARON_GRADES.get(int(value))
+    return f"{int(value)} ({g.level})" if g else str(value)
+
+
+def _change(name: str, points: list[SeriesPoint], fmt: Any, sessions: int) -> str | None:
+    if len(points) < 2:
+        return None
+    first, last = fmt(points[0].value), fmt(points[-1].value)
+    over = f" over {sessions} session{'s' if sessions != 1 else ''}"
+    if points[0].value == points[-1].value:
+        return f"{name} stayed at {first}{over}."
+    return f"{name} went from {first} to {last}{over}."
+
+
+def _sentences(summary: CourseSummary) -> list[str]:
+    """Return the course in plain words, one fact per sentence."""
+    n = len(summary.signed)
+    out = [_sessions_sentence(summary)]
+    for text in (_change("Goodman & Baron grade", summary.series["goodman_baron"], _grade, n),
+                 _change("mMASI", summary.series["mmasi"], lambda v: f"{v:g}", n)):
+        if text:
+            out.append(text)
+    if summary.series["gais"]:
+        last = summary.series["gais"][-1]
+        out.append(f"Latest patient-rated improvement (GAIS, {last.date.day} {last.date:%b %Y}): "
+                   f"{int(last.value)}, {GAIS_LABELS[int(last.value)]}.")
+    out.append(_adverse_sentence(summary.adverse_events))
+    out.append(_check_in_sentence(summary.check_ins, summary.flags))
+    return out
+
+
+def _adverse_sentence(events: list[AdverseEvent]) -> str:
+    if not events:
+        return "No adverse events recorded."
+    by: dict[str, int] = {}
+    for e in events:
+        severity = e.get_severity_display().lower()
+        by[severity] = by.get(severity, 0) + 1
+    detail = ", ".join(f"{count} {severity}" for severity, count in by.items())
+    return f"{len(events)} adverse event{'s' if len(events) != 1 else ''} recorded ({detail})."
+
+
+def _check_in_sentence(check_ins: list[CheckIn], flags: list[Flag]) -> str:
+    if not check_ins:
+        return "No check-ins received."
+    off = sum(not c.expected for c in check_ins)
+    open_flags = sum(f.resolved_at is None for f in flags)
+    text = (f"{len(check_ins)} check-in{'s' if len(check_ins) != 1 else ''} received, "
+            f"{off} outside the expected recovery")
+    return text + (f" ({open_flags} flag{'s' if open_flags != 1 else ''} still open)."
+                   if open_flags else ".")
+
+
+# ---------------------------------------------------------------------------------------------
+# Audit trail
+# ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class AuditFilter:
+    patient_id: int | None = None
+    actor: str = ""
+    action: str = ""
+    object_type: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def describe(self) -> str:
+        """Return the filters in words, for the audit record of the search itself."""
+        parts = [f"{name}={value}" for name, value in (
+            ("patient", self.patient_id), ("actor", self.actor), ("action", self.action),
+            ("type", self.object_type), ("from", self.date_from), ("to", self.date_to))
+            if value not in (None, "")]
+        return "search " + (" ".join(parts) if parts else "(no filter)")
+
+
+def audit_events(f: AuditFilter) -> QuerySet[AuditEvent]:
+    """Return the audit events matching `f`, newest first. Dates are days in the clinic's
+    zone, both ends included. The actor matches a username (any case) or "anonymous"."""
+    qs = AuditEvent.objects.order_by("-at", "-id")
+    if f.patient_id is not None:
+        qs = qs.filter(patient_id=f.patient_id)
+    if f.actor:
+        qs = qs.filter(Q(actor__username__iexact=f.actor) | Q(actor_label__iexact=f.actor))
+    if f.action:
+        qs = qs.filter(action=f.action)
+    if f.object_type:
+        qs = qs.filter(object_type__iexact=f.object_type)
+    if f.date_from:
+        qs = qs.filter(at__gte=_day_bounds(f.date_from, f.date_from)[0])
+    if f.date_to:
+        qs = qs.filter(at__lt=_day_bounds(f.date_to, f.date_to)[1])
+    return qs

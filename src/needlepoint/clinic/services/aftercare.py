@@ -1,0 +1,283 @@
+"""Aftercare check-ins after a session (days 1, 3 and 7), compared with the expected recovery,
+and the flags they raise for staff.
+
+The expected recovery (evidence/clinical.md §6.1) and what counts as a warning are stated once,
+in `review_recovery`; the numbers the evidence does not give are the clinic's choices and are
+named as such below."""
+
+import copy
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from needlepoint.audit.services import audit_record
+from needlepoint.clinic.models import WARNING_SIGNS, CheckIn, Flag, SessionStatus, TreatmentSession
+from needlepoint.clinic.services import ServiceError
+
+CHECK_IN_DAYS = (1, 3, 7)
+"""Days after the session (day 0) on which the patient checks in (issue #3, item 7)."""
+
+SCORE_MAX = 10
+
+NOT_AS_EXPECTED_FROM = {3: 7, 7: 4}
+"""Day → the redness or swelling score (0-10) from which recovery is "not as expected".
+The thresholds are the clinic's choice (issue #3); the evidence gives durations, not scores:
+erythema, oedema and pain "normally disappear within 2-3 days" [S40] and transient effects last
+"up to 7 days" [S8]. So marked redness or swelling (7/10) on day 3 or moderate (4/10) on day 7 is
+outside that course. Day 1 has no threshold: strong redness the day after is expected."""
+
+DUE_FOR_DAYS = 2
+"""Clinic's choice: a check-in is "due" on its day and the day after, then "overdue"."""
+
+OPEN_FOR_DAYS = 14
+"""Clinic's choice: check-ins of a session close 14 days after it; later worries go to the
+clinic directly (the portal says so), not into a check-in nobody expects."""
+
+WARNING_SIGN_LABELS = {
+    "pus": "pus",
+    "fever": "fever",
+    "spreading_redness": "redness that is spreading",
+    "blisters": "blisters",
+    "cold_sore": "a cold sore",
+}
+SCORE_LABELS = {"redness": "redness", "swelling": "swelling", "pain": "pain"}
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryReview:
+    """How a check-in compares with the expected recovery: `expected` is False when staff must
+    look at it; `reasons` say why in plain words; `warning_signs` make it urgent."""
+
+    expected: bool
+    warning_signs: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+    @property
+    def urgent(self) -> bool:
+        return bool(self.warning_signs)
+
+
+def review_recovery(*, day: int, scores: dict[str, int], warning_signs: Sequence[str],
+                    previous: dict[str, int] | None) -> RecoveryReview:
+    """Return how a check-in compares with the expected recovery after microneedling.
+
+    The rule (evidence/clinical.md §6; the warning signs are the issue's list, item 7):
+    - Any warning sign is a flag, urgent: none is an expected effect (§6.1). Pus, fever and
+      spreading redness can mean infection, and a cold sore a herpes eruption, both listed as
+      adverse events (§6.2: infection [S52c, S68]; herpes eruption [S68]).
+    - Redness, swelling and pain are expected in the first days: they "normally disappear within
+      2-3 days" [S40]; transient effects last "up to 7 days" [S8] (durations differ, §8.11).
+    - Redness or swelling still marked on day 3 (>= 7/10, when they should be settling [S40]) or
+      still moderate on day 7 (>= 4/10, the longest duration reported [S8]) is a flag. The
+      scores 7 and 4 are the clinic's choice (NOT_AS_EXPECTED_FROM): no source gives scores.
+    - Redness, swelling or pain higher than at the previous check-in of the same session is a
+      flag: every source describes these effects as settling, never as growing.
+    """
+    reasons = []
+    signs = tuple(s for s in WARNING_SIGNS if s in warning_signs)
+    if signs:
+        reasons.append("warning sign reported: " + _words(WARNING_SIGN_LABELS[s] for s in signs))
+    limit = NOT_AS_EXPECTED_FROM.get(day)
+    for name in ("redness", "swelling"):
+        if limit is not None and scores[name] >= limit:
+            reasons.append(f"{name} {scores[name]}/10 on day {day} (expected to be settling; "
+                           f"flagged from {limit}/10)")
+    for name in ("redness", "swelling", "pain"):
+        if previous is not None and scores[name] > previous[name]:
+            reasons.append(f"{name} worse than at the day {previous['day']} check-in "
+                           f"({previous[name]}/10 → {scores[name]}/10)")
+    return RecoveryReview(not reasons, signs, tuple(reasons))
+
+
+def _words(items: Iterable[str]) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def session_day(session: TreatmentSession) -> dt.date | None:
+    """Return the date of the session (day 0) in the clinic's zone: when it was scheduled, or
+    when it was signed if it had no appointment."""
+    at = session.scheduled_for or session.signed_at
+    return timezone.localdate(at, timezone.get_default_timezone()) if at else None
+
+
+def check_in_state(session: TreatmentSession, day: int, done: bool,
+                   today: dt.date | None = None) -> str:
+    """Return "done", "upcoming" (not yet the day), "due", "overdue" or "closed" (missed)."""
+    if done:
+        return "done"
+    start = session_day(session)
+    today = today or timezone.localdate(timezone.now(), timezone.get_default_timezone())
+    if start is None:
+        return "closed"
+    if today < start + dt.timedelta(days=day):
+        return "upcoming"
+    if today > start + dt.timedelta(days=OPEN_FOR_DAYS):
+        return "closed"
+    return "due" if today < start + dt.timedelta(days=day + DUE_FOR_DAYS) else "overdue"
+
+
+def _check_session(session: TreatmentSession, actor: Any) -> None:
+    if session.patient.user_id is None or session.patient.user_id != getattr(actor, "pk", None):
+        raise ServiceError("You can only check in for your own treatment sessions.",
+                           field="session")
+    if session.status != SessionStatus.SIGNED:
+        raise ServiceError("Check-ins open once the session has been completed and signed.",
+                           field="session")
+
+
+def _check_day(session: TreatmentSession, day: int) -> None:
+    if day not in CHECK_IN_DAYS:
+        raise ServiceError("Check-ins are on days 1, 3 and 7 after a session.", field="day")
+    state = check_in_state(session, day, done=False)
+    start = session_day(session)
+    if state == "upcoming" and start is not None:
+        opens = start + dt.timedelta(days=day)
+        raise ServiceError(f"Your day-{day} check-in opens on {opens:%A} {opens.day} {opens:%B}. "
+                           "Please come back then; if you are worried before then, contact the clinic.",
+                           field="day")
+    if state == "closed":
+        raise ServiceError(f"Check-ins for this session closed {OPEN_FOR_DAYS} days after it. If "
+                           "you are worried about your skin, contact the clinic.", field="day")
+
+
+def _checked_score(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SCORE_MAX:
+        raise ServiceError(f"Choose your {SCORE_LABELS[name]} from 0 (none) to {SCORE_MAX} "
+                           f"(worst), got {value!r}.", field=name)
+    return value
+
+
+def _checked_signs(signs: Iterable[str]) -> list[str]:
+    signs = list(signs)
+    unknown = [s for s in signs if s not in WARNING_SIGNS]
+    if unknown:
+        raise ServiceError(f"Unknown warning sign(s): {', '.join(map(str, unknown))}.",
+                           field="warning_signs")
+    return [s for s in WARNING_SIGNS if s in signs]
+
+
+def _previous(session: TreatmentSession, day: int) -> dict[str, int] | None:
+    """Return the scores of the latest earlier check-in of the same session, or None."""
+    return (CheckIn.objects.filter(session=session, day__lt=day).order_by("-day")
+            .values("day", "redness", "swelling", "pain").first())
+
+
+def _already(day: int) -> ServiceError:
+    return ServiceError(f"You have already sent your day-{day} check-in for this session. If "
+                        "something has changed, contact the clinic.", field="day")
+
+
+@transaction.atomic
+def check_in_submit(*, session: TreatmentSession, day: int, redness: int, swelling: int,
+                    pain: int, warning_signs: Iterable[str], note: str, actor: Any) -> CheckIn:
+    """Store the patient's day-`day` check-in for their signed `session`, compare it with the
+    expected recovery (`review_recovery`), and raise a flag for staff when it is not as
+    expected. Returns the check-in; its `expected` field says whether a flag was raised.
+
+    Refused (ServiceError): someone else's session, an unsigned one, a day other than 1/3/7, a
+    day that has not come yet (clinic's zone) or closed, a second check-in for the same day,
+    scores outside 0-10, unknown warning signs."""
+    _check_session(session, actor)
+    _check_day(session, day)
+    scores = {name: _checked_score(value, name)
+              for name, value in (("redness", redness), ("swelling", swelling), ("pain", pain))}
+    signs = _checked_signs(warning_signs)
+    if CheckIn.objects.filter(session=session, day=day).exists():
+        raise _already(day)
+    review = review_recovery(day=day, scores=scores, warning_signs=signs,
+                             previous=_previous(session, day))
+    check_in = CheckIn(session=session, patient=session.patient, day=day, warning_signs=signs,
+                       note=(note or "").strip(), expected=review.expected, **scores)
+    _save_check_in(check_in)
+    audit_record(actor=actor, action="create", obj=check_in,
+                 summary=f"day {day} check-in, session {session.number}"
+                 + ("" if review.expected else " (flagged)"))
+    if not review.expected:
+        _raise_flag(check_in, review, actor)
+    return check_in
+
+
+def _save_check_in(check_in: CheckIn) -> None:
+    try:
+        check_in.full_clean()
+    except ValidationError as exc:
+        if "__all__" in exc.message_dict:  # the one-per-day constraint
+            raise _already(check_in.day) from None
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ServiceError(messages[0], field=field) from None
+    try:
+        with transaction.atomic():
+            check_in.save()
+    except IntegrityError:  # a second submission raced this one
+        raise _already(check_in.day) from None
+
+
+def _raise_flag(check_in: CheckIn, review: RecoveryReview, actor: Any) -> Flag:
+    head = f"Day {check_in.day} check-in after session {check_in.session.number}"
+    flag = Flag(patient=check_in.patient, check_in=check_in,
+                reason=(head + _HEAD_END + "; ".join(review.reasons))[:300])
+    flag.full_clean()
+    flag.save()
+    audit_record(actor=actor, action="create", obj=flag,
+                 summary="urgent: warning sign" if review.urgent else "recovery not as expected")
+    return flag
+
+
+_HEAD_END = ": "
+
+
+def flag_reasons(flag: Flag) -> str:
+    """Return a check-in flag's reasons without the "Day 3 check-in after session 2" head."""
+    return flag.reason.partition(_HEAD_END)[2] or flag.reason
+
+
+def patient_advice(check_in: CheckIn, reasons: Sequence[str]) -> tuple[str, str]:
+    """Return (level, message) to show the patient after a check-in, in plain words: "urgent"
+    for a warning sign, "attention" for a recovery off course, "ok" otherwise."""
+    if check_in.warning_signs:
+        signs = _words(WARNING_SIGN_LABELS.get(s, s) for s in check_in.warning_signs)
+        return "urgent", (f"Contact the clinic now: you reported {signs}. This is not part of the "
+                          "usual recovery and needs to be seen. The clinic has also been told.")
+    if not check_in.expected:
+        why = "; ".join(reasons) or "your answers"
+        return "attention", ("Your skin is not settling as quickly as we usually expect ("
+                             f"{why}). The clinic has been told and will contact you. If it gets "
+                             "worse, or you notice pus, fever, spreading redness, blisters or a "
+                             "cold sore, contact the clinic now.")
+    return "ok", ("Thank you. This is within the usual recovery: redness, swelling and soreness "
+                  "normally settle in 2-3 days and can last up to a week.")
+
+
+def _require_clinical(actor: Any, what: str) -> None:
+    if not getattr(actor, "is_clinical", False):
+        raise ServiceError(f"Only the medical director or a practitioner can {what}.")
+
+
+@transaction.atomic
+def flag_resolve(*, flag: Flag, resolution: str, actor: Any) -> Flag:
+    """Close an open flag with what was done about it (who and when are recorded). Refused for
+    non-clinical staff, an empty resolution, or a flag someone else has already resolved (the
+    database settles two people resolving at once: only one conditional update succeeds)."""
+    _require_clinical(actor, "resolve a flag")
+    resolution = (resolution or "").strip()
+    if not resolution:
+        raise ServiceError("Say what was done: for example, who called the patient and what "
+                           "was advised.", field="resolution")
+    now = timezone.now()
+    candidate = copy.copy(flag)  # validated before the conditional update; `flag` untouched
+    candidate.resolved_at, candidate.resolved_by, candidate.resolution = now, actor, resolution
+    candidate.full_clean()
+    updated = Flag.objects.filter(pk=flag.pk, resolved_at__isnull=True).update(
+        resolved_at=now, resolved_by=actor, resolution=resolution)
+    if updated != 1:
+        raise ServiceError("This flag has already been resolved. Reload the page to see by whom.",
+                           field="resolution")
+    flag.resolved_at, flag.resolved_by, flag.resolution = now, actor, resolution
+    audit_record(actor=actor, action="change", obj=flag, summary="flag resolved")
+    return flag

@@ -1,0 +1,142 @@
+"""Outcomes at each visit and after the course (Goodman & Baron grade, scar counts, mMASI,
+patient-rated GAIS), validated by the clinical scales, and completing a course."""
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from needlepoint.audit.services import audit_record
+from needlepoint.clinic.models import (
+    Course,
+    CourseStatus,
+    Outcome,
+    OutcomeKind,
+    SessionStatus,
+    TreatmentSession,
+)
+from needlepoint.clinic.selectors import course_summary
+from needlepoint.clinic.services import ServiceError
+from needlepoint.clinical import scales
+
+OPEN_FOR_OUTCOMES = (CourseStatus.APPROVED, CourseStatus.ACTIVE, CourseStatus.COMPLETED)
+"""Outcomes are also recorded after completion: the result is judged 3-12 months after the last
+session (evidence/clinical.md §5, Minutilli [S40])."""
+
+
+def _require_clinical(actor: Any, what: str) -> None:
+    if not getattr(actor, "is_clinical", False):
+        raise ServiceError(f"Only the medical director or a practitioner can {what}.")
+
+
+def _scale(field: str, check: Any, value: Any) -> Any:
+    """Return what a scale's check returns; turn its ScaleError into a ServiceError on `field`
+    (the scales' messages name the item and the value, e.g. "GAIS score must be 1-5, got 0")."""
+    try:
+        return check(value)
+    except scales.ScaleError as exc:
+        message = str(exc)
+        raise ServiceError(message[:1].upper() + message[1:] + ".", field=field) from None
+
+
+def _checked_mmasi(value: Any) -> float | None:
+    if value is None:
+        return None
+    low, high = scales.MMASI_RANGE
+    ok = (isinstance(value, int | float) and not isinstance(value, bool)
+          and math.isfinite(value) and low <= value <= high)
+    if not ok:
+        raise ServiceError(f"mMASI must be a number from {low} to {high}, got {value!r}.",
+                           field="mmasi")
+    return float(value)
+
+
+def _checked_scar_counts(counts: Mapping[str, Mapping[str, int]] | None) -> dict[str, Any]:
+    """Return {area: {type: count}} with every type present, or raise naming the entry."""
+    if not counts:
+        return {}
+    if not isinstance(counts, Mapping) or not all(isinstance(v, Mapping) for v in counts.values()):
+        raise ServiceError("Scar counts must be given per area and scar type.", field="scar_counts")
+    by_area = _scale("scar_counts", scales.summarise_by_area, counts)
+    return {area: c.as_dict() for area, c in by_area.items()}
+
+
+def _check_course(course: Course, session: TreatmentSession | None) -> None:
+    if course.status not in OPEN_FOR_OUTCOMES:
+        raise ServiceError("Outcomes are recorded for approved courses; this course is "
+                           f"{course.get_status_display().lower()}.", field="course")
+    if session is not None and session.course_id != course.pk:
+        raise ServiceError("That session belongs to another course.", field="session")
+    if session is not None and session.status == SessionStatus.CANCELLED:
+        raise ServiceError("That session was cancelled; choose the visit the scores were taken "
+                           "at.", field="session")
+
+
+def _summary(outcome: Outcome) -> str:
+    parts = [f"{name} {value}" for name, value in (
+        ("G&B", outcome.goodman_baron_grade), ("mMASI", outcome.mmasi), ("GAIS", outcome.gais))
+        if value is not None]
+    if outcome.scar_counts:
+        parts.append(f"scar counts for {len(outcome.scar_counts)} area(s)")
+    return f"{outcome.get_kind_display().lower()}: " + ", ".join(parts)
+
+
+@transaction.atomic
+def outcome_record(*, course: Course, session: TreatmentSession | None = None, kind: str,
+                   goodman_baron_grade: int | None, scar_counts: Mapping[str, Mapping[str, int]]
+                   | None, mmasi: float | None, gais: int | None, actor: Any) -> Outcome:
+    """Record the scores taken at a visit (`kind="visit"`, usually with its `session`) or after
+    the course (`kind="course_end"`). Every score is optional but at least one is needed; each
+    is checked by the clinical scales (G&B grade 1-4, scar counts per area and type >= 0,
+    mMASI 0-24, GAIS 1-5). Returns the saved outcome."""
+    _require_clinical(actor, "record outcomes")
+    _check_course(course, session)
+    if kind not in OutcomeKind.values:
+        raise ServiceError("Choose when the scores were taken: at a visit or after the course.",
+                           field="kind")
+    if goodman_baron_grade is not None:
+        _scale("goodman_baron_grade", scales.goodman_baron_grade, goodman_baron_grade)
+    if gais is not None:
+        _scale("gais", scales.gais, gais)
+    outcome = Outcome(patient_id=course.patient_id, course=course, session=session, kind=kind,
+                      recorded_by=actor, goodman_baron_grade=goodman_baron_grade,
+                      scar_counts=_checked_scar_counts(scar_counts), mmasi=_checked_mmasi(mmasi),
+                      gais=gais)
+    if all(v in (None, {}) for v in (goodman_baron_grade, outcome.scar_counts, outcome.mmasi, gais)):
+        raise ServiceError("Enter at least one score.", field="")
+    outcome.full_clean()
+    outcome.save()
+    audit_record(actor=actor, action="create", obj=outcome, summary=_summary(outcome))
+    return outcome
+
+
+@transaction.atomic
+def course_complete(*, course: Course, actor: Any) -> Course:
+    """Mark an approved or active course completed and store its summary (sessions, depths,
+    adverse events, check-ins, outcome series and the plain-language text) as JSON. Refused
+    while any session is neither signed nor cancelled, or when none was signed."""
+    _require_clinical(actor, "complete a course")
+    locked = Course.objects.select_for_update().get(pk=course.pk)
+    if locked.status not in (CourseStatus.APPROVED, CourseStatus.ACTIVE):
+        raise ServiceError(f"Only an approved or active course can be completed; this one is "
+                           f"{locked.get_status_display().lower()}.", field="status")
+    open_sessions = sorted(locked.sessions.exclude(
+        status__in=(SessionStatus.SIGNED, SessionStatus.CANCELLED)).values_list("number", flat=True))
+    if open_sessions:
+        raise ServiceError("Sign or cancel every session first; still open: session "
+                           + ", ".join(map(str, open_sessions)) + ".", field="status")
+    summary = course_summary(locked)
+    if not summary.signed:
+        raise ServiceError("No session of this course was signed; cancel the course instead.",
+                           field="status")
+    locked.status = CourseStatus.COMPLETED
+    locked.summary = {**summary.as_json(), "completed_at": timezone.now().isoformat(),
+                      "completed_by": actor.get_username()}
+    locked.version += 1
+    locked.full_clean()
+    locked.save(update_fields=["status", "summary", "version"])
+    course.status, course.summary, course.version = locked.status, locked.summary, locked.version
+    audit_record(actor=actor, action="change", obj=locked, summary="course completed")
+    return course
