@@ -101,3 +101,22 @@ def test_it_rejects_weak_passwords(password, personas):
 
     with pytest.raises(ValidationError):
         validate_password(password, personas.practitioner)
+
+
+def test_it_lets_a_new_portal_user_choose_a_password_once(client, personas):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    user = personas.patient_a
+    user.set_unusable_password()
+    user.save()
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    link = reverse("accounts:password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    response = client.post(form_url, {"new_password1": "a long new secret 42",
+                                       "new_password2": "a long new secret 42"})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a long new secret 42")
+    assert "expired" in client.get(link, follow=True).content.decode()

@@ -10,6 +10,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC = {
     "accounts:login": "signing in",
     "clinic:inquiry": "the public 'Is microneedling for me?' page",
+    "accounts:password_reset_confirm": "one-time set-password link (token checked by Django)",
+    "accounts:password_set_done": "says the password was saved",
     "health": "liveness check for a load balancer; says only 'ok'",
 }
 # Paths served outside Django's URL patterns.

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path, reverse_lazy
 
 from needlepoint.accounts import views
 
@@ -8,4 +9,10 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.two_factor, name="two_factor"),
+    # The one-time link a new portal user (or someone who forgot their password) opens.
+    path("reset/<uidb64>/<token>/", login_not_required(auth_views.PasswordResetConfirmView.as_view(
+        template_name="accounts/password_set.html",
+        success_url=reverse_lazy("accounts:password_set_done"))), name="password_reset_confirm"),
+    path("reset/done/", login_not_required(auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_set_done.html")), name="password_set_done"),
 ]

@@ -1,6 +1,246 @@
-"""patients views."""
+"""Patient records for clinic staff: the list with search, registration (with an optional
+portal login), the record, and contact-detail edits guarded against stale edits.
 
-from django.urls import URLPattern
+Patients use the portal, never these pages (404). Every record is fetched through
+`get_patient_for_user` (which writes the "view" audit event); clinical sections (intakes,
+screenings, courses) are shown to clinical roles only — the front desk sees contact details and
+the schedule. With htmx the list's search swaps only the results; every control is also a
+plain form or link."""
 
-urls: list[URLPattern] = []
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.tokens import default_token_generator
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.views.decorators.http import require_http_methods, require_POST
+
+from needlepoint.audit.services import audit_record
+from needlepoint.clinic.access import get_patient_for_user, require_staff
+from needlepoint.clinic.models import (
+    CourseStatus,
+    Decision,
+    IntakeSource,
+    Patient,
+    SessionStatus,
+)
+from needlepoint.clinic.services import ServiceError, StaleEdit
+from needlepoint.clinic.services.patients import (
+    CONTACT_FIELDS,
+    patient_portal_account_create,
+    patient_register,
+    patient_update,
+)
+from needlepoint.clinical import vocab
+
+LIST = "clinic/patients/list.html"
+FORM = "clinic/patients/form.html"
+DETAIL = "clinic/patients/detail.html"
+INVITATION = "clinic/patients/invitation.html"
+PAGE_SIZE = 25
+MAX_SEARCH_TERMS = 4
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+RESET_CONFIRM_URL_NAMES = ("accounts:password_reset_confirm", "password_reset_confirm")
+
+
+class PatientForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+    first_name = forms.CharField(label="First name", max_length=100,
+                                 error_messages={"required": "First name is required."})
+    last_name = forms.CharField(label="Last name", max_length=100,
+                                error_messages={"required": "Last name is required."})
+    birth_date = forms.DateField(label="Date of birth", widget=DATE, error_messages={
+        "required": "Date of birth is required.", "invalid": "Date of birth: enter a real date."})
+    email = forms.EmailField(label="Email", required=False, max_length=254,
+                             error_messages={"invalid": "Email: enter a real email address."})
+    phone = forms.CharField(label="Phone", required=False, max_length=40)
+
+    def contact(self) -> dict[str, Any]:
+        return {k: self.cleaned_data[k] for k in CONTACT_FIELDS}
+
+
+class PatientCreateForm(PatientForm):
+    portal_account = forms.BooleanField(
+        label="Create a portal login for this patient (their email becomes the username)",
+        required=False)
+
+
+class PatientEditForm(PatientForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+def _refuse(form: forms.Form, exc: ServiceError) -> None:
+    """Show a service's refusal next to the field at fault (or above the form)."""
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+# ---- list ---------------------------------------------------------------------------------------
+
+def _search(patients: QuerySet[Patient], q: str) -> QuerySet[Patient]:
+    """Return the patients whose first or last name (or email) contains every word of `q`."""
+    for term in q.split()[:MAX_SEARCH_TERMS]:
+        patients = patients.filter(Q(first_name__icontains=term) | Q(last_name__icontains=term)
+                                   | Q(email__icontains=term))
+    return patients
+
+
+def patient_list(request: HttpRequest) -> HttpResponse:
+    """Staff: all patients, searchable by name, a page at a time (two queries, whatever the
+    number of patients, plus the audit event)."""
+    require_staff(request)
+    q = (request.GET.get("q") or "").strip()[:100]
+    patients = _search(Patient.objects.only("id", "first_name", "last_name", "birth_date",
+                                            "email", "phone", "user_id"), q)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_record(actor=request.user, action="view", object_type="clinic.patient",
+                 summary=f"patient list, page {page.number}" + (f", search {q!r}" if q else ""))
+    template = f"{LIST}#results" if request.htmx else LIST
+    return render(request, template, {"page": page, "q": q})
+
+
+# ---- registration and portal login --------------------------------------------------------------
+
+def _set_password_link(request: HttpRequest, user: Any) -> str:
+    """Return a one-time link for the user to choose a password, if the project serves
+    Django's PasswordResetConfirmView; "" otherwise (the clinic then sends the invitation)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    for name in RESET_CONFIRM_URL_NAMES:
+        try:
+            return request.build_absolute_uri(reverse(name, kwargs={"uidb64": uid, "token": token}))
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def _invitation(request: HttpRequest, patient: Patient, user: Any) -> HttpResponse:
+    """The page shown once after a portal login is created: never cached."""
+    response = render(request, INVITATION, {"patient": patient, "login": user,
+                                            "link": _set_password_link(request, user)})
+    add_never_cache_headers(response)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def patient_create(request: HttpRequest) -> HttpResponse:
+    """Front desk and clinical staff register a patient, optionally with a portal login; both
+    or nothing are saved."""
+    require_staff(request)
+    form = PatientCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                patient = patient_register(**form.contact(), actor=request.user)
+                login = (patient_portal_account_create(patient=patient, actor=request.user)
+                         if form.cleaned_data["portal_account"] else None)
+        except ServiceError as exc:
+            _refuse(form, exc)
+        else:
+            if login is not None:
+                return _invitation(request, patient, login)
+            messages.success(request, f"{patient} is registered.")
+            return redirect("clinic:patient_detail", patient_id=patient.pk)
+    return render(request, FORM, {"form": form, "creating": True},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+def patient_portal_account(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Create the portal login of an existing patient."""
+    require_staff(request)
+    patient = get_patient_for_user(request, patient_id)
+    try:
+        login = patient_portal_account_create(patient=patient, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("clinic:patient_detail", patient_id=patient.pk)
+    return _invitation(request, patient, login)
+
+
+# ---- the record ---------------------------------------------------------------------------------
+
+def _screening_rows(patient: Patient) -> list[dict[str, Any]]:
+    rows = []
+    for s in patient.screenings.select_related("intake").order_by("-created_at", "-id"):
+        rows.append({"screening": s, "decision_label": Decision(s.decision).label,
+                     "findings": [f.get("message", "") for f in (s.result or {}).get("findings", [])]})
+    return rows
+
+
+def _clinical_context(patient: Patient) -> dict[str, Any]:
+    """Intakes, screenings and courses: for the medical director and practitioners only."""
+    sources = dict(IntakeSource.choices)
+    statuses = dict(CourseStatus.choices)
+    intakes = [{"intake": i, "source": sources.get(i.source, i.source)}
+               for i in patient.intakes.select_related("created_by").order_by("-number")]
+    courses = [{"course": c, "status": statuses.get(c.status, c.status),
+                "goal": vocab.area_label(c.goal).capitalize()}
+               for c in patient.courses.order_by("-created_at", "-id")]
+    return {"intakes": intakes, "screenings": _screening_rows(patient), "courses": courses}
+
+
+def _schedule(patient: Patient) -> list[dict[str, Any]]:
+    """The patient's treatment sessions: date and status only (what the front desk may see)."""
+    statuses = dict(SessionStatus.choices)
+    sessions = (patient.sessions.only("id", "number", "scheduled_for", "status", "course_id")
+                .order_by(F("scheduled_for").asc(nulls_last=True), "course_id", "number"))
+    return [{"session": s, "status": statuses.get(s.status, s.status)} for s in sessions]
+
+
+def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Contact details and schedule for all staff; clinical sections for clinical roles."""
+    require_staff(request)
+    clinical = bool(request.user.is_clinical)  # type: ignore[union-attr]
+    patient = get_patient_for_user(request, patient_id, clinical=clinical)
+    context: dict[str, Any] = {"patient": patient, "clinical": clinical,
+                               "sessions": _schedule(patient)}
+    if clinical:
+        context.update(_clinical_context(patient))
+    return render(request, DETAIL, context)
+
+
+@require_http_methods(["GET", "POST"])
+def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Edit contact details; a save based on an out-of-date copy is refused, nothing saved."""
+    require_staff(request)
+    patient = get_patient_for_user(request, patient_id)
+    if request.method == "GET":
+        initial = {k: getattr(patient, k) for k in CONTACT_FIELDS} | {"version": patient.version}
+        return render(request, FORM, {"form": PatientEditForm(initial=initial), "patient": patient})
+    form = PatientEditForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            patient_update(patient=patient, expected_version=form.cleaned_data["version"],
+                           **form.contact(), actor=request.user)
+        except StaleEdit as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ServiceError as exc:
+            _refuse(form, exc)
+        else:
+            messages.success(request, "Contact details saved.")
+            return redirect("clinic:patient_detail", patient_id=patient.pk)
+    return render(request, FORM, {"form": form, "patient": patient, "stale": status == 409},
+                  status=status)
+
+
+urls: list[URLPattern] = [
+    path("patients/", patient_list, name="patient_list"),
+    path("patients/new/", patient_create, name="patient_create"),
+    path("patients/<int:patient_id>/", patient_detail, name="patient_detail"),
+    path("patients/<int:patient_id>/edit/", patient_edit, name="patient_edit"),
+    path("patients/<int:patient_id>/portal-login/", patient_portal_account,
+         name="patient_portal_account"),
+]
 portal_urls: list[URLPattern] = []
