@@ -1,12 +1,21 @@
 """The demo clinic: staff, rooms, devices and invented patients at every stage of their path.
 
 Built through the same services the clinic uses, replayed at past dates (time-machine) so the
-history reads like months of real use: the audit trail, signatures and check-ins carry the
-dates they would have had."""
+history reads like months of real use: the audit trail, signatures, charts and check-ins carry
+the dates they would have had. Stages: visitors' inquiries; consultations (eligible, needing a
+clearance, deferred, pregnant); draft and approved plans, some without consent; courses under
+way with charted sessions and check-ins (one with a warning sign, flagged); finished courses
+with outcomes. Scheduling is set directly on the sessions (booking is its own feature)."""
 
+import base64
 import datetime as dt
+import math
 import random
-from collections.abc import Callable
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import time_machine
@@ -14,8 +23,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from needlepoint.accounts.models import Role, User
-from needlepoint.clinic.models import Device, Patient, Room
-from needlepoint.clinic.services.screening import intake_create, screening_run
+from needlepoint.clinic.models import Course, Device, Patient, Room, TreatmentSession
+from needlepoint.clinic.services.aftercare import check_in_submit
+from needlepoint.clinic.services.charting import (
+    AreaRow,
+    ChartData,
+    DayOfAnswers,
+    chart_save,
+    chart_sign,
+    session_rescreen,
+)
+from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
+from needlepoint.clinic.services.consultation import (
+    assessment_record,
+    clearance_give,
+    course_approve,
+    course_propose,
+    intake_record,
+)
+from needlepoint.clinic.services.inquiries import inquiry_create
+from needlepoint.clinic.services.outcomes import course_complete, outcome_record
+from needlepoint.clinic.services.patients import patient_portal_account_create, patient_register
 
 STAFF = [
     ("maria", Role.MEDICAL_DIRECTOR, "Maria", "Moreau"),
@@ -30,24 +58,46 @@ LAST = ["Adeyemi", "Baker", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "
         "Jensen", "Kowalski", "Lopez", "Mensah", "Novak", "Olsen", "Patel", "Quint", "Rossi",
         "Silva", "Tanaka", "Usman", "Varga", "Wright", "Xu", "Yilmaz", "Zhang", "Abbott", "Berg",
         "Chen", "Diaz"]
+PORTAL_PATIENT = 13  # the patient (by position) whose portal login is printed
 
 
-def _now() -> dt.datetime:
-    return timezone.now()
+@contextmanager
+def _at(day: dt.date, hour: int = 10, minute: int = 0) -> Iterator[dt.datetime]:
+    """Run the block as if it were `day` at hour:minute in the clinic's time zone."""
+    when = timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
+    with time_machine.travel(when, tick=False):
+        yield when
 
 
-def _intake(rng: random.Random, birth: dt.date, today: dt.date, **extra: Any) -> dict[str, Any]:
-    goal = rng.choice(["acne_scars", "acne_scars", "acne_scars", "melasma", "fine_lines", "texture"])
-    data = {
+def signature_png(seed: int) -> str:
+    """Return a drawn-looking signature (a dark wavy stroke on a transparent 600x200 canvas) as a
+    PNG data URL."""
+    width, height = 600, 200
+    ink = {(x, int(100 + 40 * math.sin(x / (18 + seed % 7)) + dy))
+           for x in range(60, 520) for dy in range(-1, 2)}
+    rows = b"".join(b"\x00" + b"".join(b"\x1d\x27\x33\xff" if (x, y) in ink else b"\x00" * 4
+                                       for x in range(width)) for y in range(height))
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+           + chunk(b"IEND", b""))
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _intake(rng: random.Random, birth: dt.date, **extra: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "schema": "needlepoint.intake/1",
-        "assessed_on": today.isoformat(),
+        "assessed_on": timezone.localdate().isoformat(),
         "patient": {"birth_date": birth.isoformat()},
-        "goals": [goal],
-        "areas": rng.sample(["cheeks", "forehead", "chin", "temples", "jawline"], 2),
-        "skin": {"fitzpatrick": rng.randint(1, 6)},
-        "scars": {"icepick": rng.randint(0, 6), "boxcar": rng.randint(0, 10),
-                  "rolling": rng.randint(0, 12), "hypertrophic": 0,
-                  "goodman_baron_grade": rng.randint(2, 4)} if goal == "acne_scars" else {},
+        "goals": ["acne_scars"],
+        "areas": rng.choice([["cheeks", "forehead"], ["cheeks", "chin"], ["cheeks", "temples"]]),
+        "skin": {"fitzpatrick": rng.randint(1, 4)},
+        "scars": {"icepick": rng.randint(0, 6), "boxcar": rng.randint(2, 10),
+                  "rolling": rng.randint(2, 12), "hypertrophic": 0,
+                  "goodman_baron_grade": rng.randint(2, 4)},
         "pregnancy": "no",
         "conditions": [], "medications": [], "procedures": [], "allergies": [],
     }
@@ -55,54 +105,200 @@ def _intake(rng: random.Random, birth: dt.date, today: dt.date, **extra: Any) ->
     return data
 
 
-def _staff(password: Callable[[str], str]) -> dict[str, dict[str, str]]:
-    logins = {}
-    for username, role, first, last in STAFF:
-        secret = password(username)
-        User.objects.create_user(username=username, password=secret, role=role,
-                                 first_name=first, last_name=last, email=f"{username}@demo.invalid")
-        logins[username] = {"role": str(Role(role).label), "password": secret}
-    return logins
+class DemoClinic:
+    """Builds the demo clinic step by step; `logins` collects what `seed_demo` prints."""
+
+    def __init__(self, password: Callable[[str], str]):
+        self.rng = random.Random(20261122)
+        self.password = password
+        self.logins: dict[str, dict[str, str]] = {}
+        self.today = timezone.localdate()
+
+    def staff(self) -> None:
+        for username, role, first, last in STAFF:
+            secret = self.password(username)
+            User.objects.create_user(username=username, password=secret, role=role, first_name=first,
+                                     last_name=last, email=f"{username}@demo.invalid")
+            self.logins[username] = {"role": str(Role(role).label), "password": secret}
+        self.director = User.objects.get(username="maria")
+        self.practitioners = [User.objects.get(username="paula"), User.objects.get(username="peter")]
+        self.front_desk = User.objects.get(username="frank")
+
+    def resources(self) -> None:
+        for name, kind in [("Treatment room 1", "treatment"), ("Treatment room 2", "treatment"),
+                           ("Numbing lounge", "numbing"), ("Consultation room", "consult")]:
+            Room.objects.create(name=name, kind=kind)
+        for name, kind, serial in [("Microneedling pen A", "pen", "PEN-0001"),
+                                   ("Microneedling pen B", "pen", "PEN-0002"),
+                                   ("Centrifuge", "centrifuge", "CEN-0001")]:
+            Device.objects.create(name=name, kind=kind, serial=serial)
+        ensure_default_consent_text()
+
+    def patient(self, i: int) -> Patient:
+        birth = dt.date(self.rng.randint(1965, 2002), self.rng.randint(1, 12), self.rng.randint(1, 28))
+        first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
+        return patient_register(first_name=first, last_name=last, birth_date=birth,
+                                email=f"{first.lower()}.{last.lower()}@demo.invalid",
+                                phone=f"+44 7700 9{i:05d}", actor=self.front_desk)
+
+    def consult(self, patient: Patient, who: User, **extra: Any) -> None:
+        intake_record(patient=patient, data=_intake(self.rng, patient.birth_date, **extra), actor=who)
+        grade = self.rng.randint(2, 4)
+        assessment_record(patient=patient, actor=who, phototype=self.rng.randint(1, 4),
+                          goodman_baron_grade=grade,
+                          scar_counts={"cheeks": {"icepick": 2, "boxcar": 6, "rolling": 8,
+                                                  "hypertrophic": 0}})
+
+    def approved_course(self, patient: Patient, who: User, *, consent: bool = True) -> Course:
+        course = course_propose(patient=patient, actor=who, start_date=timezone.localdate())
+        course = course_approve(course=course, actor=who, expected_version=course.version)
+        if consent:
+            consent_sign(course=course, consent_text=ensure_default_consent_text(),
+                         typed_name=f"{patient.first_name} {patient.last_name}",
+                         signature_png=signature_png(patient.pk), channel="tablet",
+                         actor=self.front_desk)
+        return course
+
+    def chart(self, session: TreatmentSession, who: User, day: dt.date) -> None:
+        """Re-screen, chart and sign `session` on `day` as practitioner `who`."""
+        with _at(day, 10) as when:
+            TreatmentSession.objects.filter(pk=session.pk).update(scheduled_for=when)
+            session.refresh_from_db()
+            session_rescreen(session=session, answers=DayOfAnswers(), actor=who)
+            session.refresh_from_db()
+            plan = session.course.plan
+            rows = tuple(AreaRow(area=a["area"], depth_mm=Decimal(str(a["depth_mm"]["max"])), passes=4)
+                         for a in plan["areas"])
+            data = ChartData(device=Device.objects.filter(kind="pen").first(),
+                             cartridge_lot=f"CART-{day:%y%m}-{session.pk:03d}",
+                             anaesthetic_on=when - dt.timedelta(minutes=50),
+                             anaesthetic_off=when - dt.timedelta(minutes=5), areas=rows,
+                             end_point="erythema", immediate_reactions="Even redness, as expected.")
+            session = chart_save(session=session, actor=who, expected_version=session.version, data=data)
+            chart_sign(session=session, actor=who, expected_version=session.version)
+
+    def check_ins(self, session: TreatmentSession, day: dt.date, *, warning_on_day1: bool = False,
+                  until: dt.date | None = None) -> None:
+        for n, (red, swell, pain) in ((1, (5, 4, 2)), (3, (2, 1, 0)), (7, (0, 0, 0))):
+            when = day + dt.timedelta(days=n)
+            if until is not None and when > until:
+                return
+            with _at(when, 19):
+                signs = ["fever"] if warning_on_day1 and n == 1 else []
+                check_in_submit(session=session, day=n, redness=red, swelling=swell, pain=pain,
+                                warning_signs=signs, note="", actor=session.patient.user)
+
+    def portal_user(self, patient: Patient, *, printed: bool = False) -> User:
+        user = patient_portal_account_create(patient=patient, actor=self.front_desk)
+        if printed:
+            secret = self.password(user.username)
+            user.set_password(secret)
+            user.save(update_fields=["password"])
+            self.logins[user.username] = {"role": "Patient (portal)", "password": secret}
+        patient.refresh_from_db()
+        return user
 
 
-def _resources() -> None:
-    for name, kind in [("Treatment room 1", "treatment"), ("Treatment room 2", "treatment"),
-                       ("Numbing lounge", "numbing"), ("Consultation room", "consult")]:
-        Room.objects.create(name=name, kind=kind)
-    for name, kind, serial in [("Microneedling pen A", "pen", "PEN-0001"),
-                               ("Microneedling pen B", "pen", "PEN-0002"),
-                               ("Centrifuge", "centrifuge", "CEN-0001")]:
-        Device.objects.create(name=name, kind=kind, serial=serial)
+def _inquiries(clinic: DemoClinic) -> None:
+    visitors = [("Iris", "Holm", {}), ("Jonas", "Weber", {"pregnancy": "breastfeeding"}),
+                ("Kira", "Sato", {"medications": [{"name": "apixaban", "status": "current"}]}),
+                ("Leo", "Marsh", {"goals": ["melasma"], "skin": {"fitzpatrick": 5}})]
+    for k, (first, last, extra) in enumerate(visitors):
+        with _at(clinic.today - dt.timedelta(days=6 - k), 20):
+            answers = _intake(clinic.rng, dt.date(1990 + k, 5, 17), **extra)
+            inquiry_create(first_name=first, last_name=last, email=f"{first.lower()}@demo.invalid",
+                           answers=answers, consented=True)
 
 
-def _patient(rng: random.Random, i: int, actor: User) -> Patient:
-    birth = dt.date(rng.randint(1962, 2003), rng.randint(1, 12), rng.randint(1, 28))
-    first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
-    patient = Patient(first_name=first, last_name=last, birth_date=birth,
-                      email=f"{first.lower()}.{last.lower()}@demo.invalid",
-                      phone=f"+44 7700 9{i:05d}", created_by=actor)
-    patient.full_clean()
-    patient.save()
-    return patient
+def _consultations(clinic: DemoClinic, patients: list[Patient]) -> None:
+    """Consultations only: eligible, needs a clearance, deferred by isotretinoin, pregnant."""
+    who = clinic.practitioners[0]
+    variants = [
+        {},
+        {"medications": [{"name": "warfarin", "status": "current"}]},
+        {"medications": [{"name": "isotretinoin", "status": "stopped",
+                          "last_taken": (clinic.today - dt.timedelta(days=60)).isoformat()}]},
+        {"pregnancy": "pregnant"},
+    ]
+    for k, patient in enumerate(patients):
+        with _at(clinic.today - dt.timedelta(days=3 + k), 11):
+            clinic.consult(patient, who, **variants[k % len(variants)])
 
 
-def _consultation(rng: random.Random, patient: Patient, actor: User, **extra: Any) -> None:
-    today = timezone.localdate()
-    intake = intake_create(patient=patient, data=_intake(rng, patient.birth_date, today, **extra),
-                           source="consultation", actor=actor)
-    screening_run(intake=intake, actor=actor)
+def _plans(clinic: DemoClinic, cleared: list[Patient], unsigned: list[Patient],
+           ready: list[Patient]) -> None:
+    who = clinic.practitioners[1]
+    for k, patient in enumerate(cleared):  # a clearance given, a draft plan waiting
+        with _at(clinic.today - dt.timedelta(days=9 + k), 12):
+            clinic.consult(patient, who, medications=[{"name": "aspirin", "status": "current"}])
+            clearance_give(patient=patient, finding_code="antithrombotic_medication", actor=clinic.director,
+                           basis="Cardiologist letter: low-dose aspirin may continue; minor bleeding expected.")
+            course_propose(patient=patient, actor=who, start_date=clinic.today)
+    for k, patient in enumerate(unsigned + ready):  # approved; the first ones still lack consent
+        with _at(clinic.today - dt.timedelta(days=12 + k), 15):
+            clinic.consult(patient, who)
+            course = clinic.approved_course(patient, who, consent=patient in ready)
+        if patient in ready:
+            first = course.sessions.get(number=1)
+            slot = timezone.make_aware(dt.datetime.combine(clinic.today, dt.time(9 + 2 * k, 30)))
+            TreatmentSession.objects.filter(pk=first.pk).update(scheduled_for=slot)
+
+
+def _under_way(clinic: DemoClinic, patients: list[Patient]) -> None:
+    """Courses under way: 1-3 sessions charted about a month apart, check-ins after each."""
+    for k, patient in enumerate(patients):
+        who = clinic.practitioners[k % 2]
+        done = 1 + k % 3
+        last = clinic.today - dt.timedelta(days=2 if k < 2 else 5 + 3 * k)
+        first = last - dt.timedelta(days=32 * (done - 1))
+        with _at(first - dt.timedelta(days=21), 11):
+            clinic.consult(patient, who)
+            course = clinic.approved_course(patient, who)
+        clinic.portal_user(patient, printed=(k == PORTAL_PATIENT - 12))
+        for n in range(done):
+            day = first + dt.timedelta(days=32 * n)
+            session = course.sessions.get(number=n + 1)
+            clinic.chart(session, who, day)
+            session.refresh_from_db()
+            clinic.check_ins(session, day, warning_on_day1=(k == 0 and n == done - 1), until=clinic.today)
+
+
+def _finished(clinic: DemoClinic, patients: list[Patient]) -> None:
+    """Finished courses: every session charted and signed, outcomes at visits and at the end."""
+    for k, patient in enumerate(patients):
+        who = clinic.practitioners[k % 2]
+        start = clinic.today - dt.timedelta(days=260 - 9 * k)
+        with _at(start - dt.timedelta(days=20), 11):
+            clinic.consult(patient, who)
+            course = clinic.approved_course(patient, who)
+        clinic.portal_user(patient)
+        grade = course.assessment.goodman_baron_grade if course.assessment else 3
+        sessions = list(course.sessions.order_by("number"))
+        for n, session in enumerate(sessions):
+            day = start + dt.timedelta(days=31 * n)
+            clinic.chart(session, who, day)
+            clinic.check_ins(session, day)
+            with _at(day, 11):
+                outcome_record(course=course, session=session, kind="visit",
+                               goodman_baron_grade=max(1, grade - n // 2), scar_counts=None,
+                               mmasi=None, gais=max(1, 3 - n // 2) if n else None, actor=who)
+        with _at(start + dt.timedelta(days=31 * (len(sessions) - 1) + 90), 14):
+            outcome_record(course=course, kind="course_end", goodman_baron_grade=max(1, grade - 2),
+                           scar_counts=None, mmasi=None, gais=2, actor=who)
+            course_complete(course=Course.objects.get(pk=course.pk), actor=who)
 
 
 @transaction.atomic
 def build_demo_clinic(*, patients: int, password: Callable[[str], str]) -> dict[str, dict[str, str]]:
     """Create the demo clinic; return {username: {"role", "password"}} for the printed logins."""
-    rng = random.Random(20261122)
-    logins = _staff(password)
-    _resources()
-    practitioner = User.objects.get(username="paula")
-    start = _now() - dt.timedelta(days=150)
-    for i in range(patients):
-        with time_machine.travel(start + dt.timedelta(days=i * 4), tick=True):
-            patient = _patient(rng, i, practitioner)
-            _consultation(rng, patient, practitioner)
-    return logins
+    clinic = DemoClinic(password)
+    with _at(clinic.today - dt.timedelta(days=400), 8):
+        clinic.staff()
+        clinic.resources()
+        people = [clinic.patient(i) for i in range(max(patients, 24))]
+    _inquiries(clinic)
+    _consultations(clinic, people[0:4])
+    _plans(clinic, cleared=people[4:6], unsigned=people[6:8], ready=people[8:11])
+    _under_way(clinic, people[11:21])
+    _finished(clinic, people[21:])
+    return clinic.logins
