@@ -231,8 +231,9 @@ def _plans(clinic: DemoClinic, cleared: list[Patient], unsigned: list[Patient],
     for k, patient in enumerate(cleared):  # a clearance given, a draft plan waiting
         with _at(clinic.today - dt.timedelta(days=9 + k), 12):
             clinic.consult(patient, who, medications=[{"name": "aspirin", "status": "current"}])
-            clearance_give(patient=patient, finding_code="antithrombotic_medication", actor=clinic.director,
-                           basis="Cardiologist letter: low-dose aspirin may continue; minor bleeding expected.")
+            clearance_give(patient=patient, finding_code="antithrombotic_medication",
+                           actor=clinic.director, basis="Cardiologist letter: low-dose aspirin may "
+                           "continue; minor bleeding expected.")
             course_propose(patient=patient, actor=who, start_date=clinic.today)
     for k, patient in enumerate(unsigned + ready):  # approved; the first ones still lack consent
         with _at(clinic.today - dt.timedelta(days=12 + k), 15):
