@@ -743,10 +743,17 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
         "is_director": getattr(request.user, "is_medical_director", False),
         "selected_adjuncts": [a for a in plan.get("adjuncts", []) if a.get("selected")],
         "sessions": list(course.sessions.order_by("number")) if not is_draft else [],
+        "consent": consent_for_course(course) if not is_draft else None,
         "form": CourseForm(initial=_course_initial(course), course=course),
         "override_form": OverrideForm(course=course),
         **extra,
     }
+
+
+def consent_for_course(course: Course) -> Any:
+    from needlepoint.clinic.services.consent import consent_for_course as signed
+
+    return signed(course)
 
 
 def _course_page(request: HttpRequest, course: Course, *, status: int = 200,
