@@ -303,3 +303,13 @@ def test_it_refuses_edits_to_patients_even_of_their_own_record(client_for, perso
     assert response.status_code == 404
     patient.refresh_from_db()
     assert patient.phone == "" and patient.version == 1
+
+
+def test_it_shows_an_intake_that_no_staff_member_entered(client_for, personas, intake_a):
+    from needlepoint.clinic.models import Intake
+
+    Intake.objects.create(patient=personas.record_a, number=1, data=intake_a, source="inquiry",
+                          created_by=None)
+    response = client_for(personas.practitioner).get(f"/patients/{personas.record_a.pk}/")
+    assert response.status_code == 200
+    assert "—" in response.content.decode()
