@@ -66,7 +66,7 @@ def _targets(env: dict[str, str], data: dict) -> dict:
             "'course_pages':[r('clinic:course_summary',args=[c]) for c in d['courses']]}))")
     out = subprocess.run([sys.executable, "-c", code, json.dumps(data)], env=env,
                          capture_output=True, text=True, check=True)
-    return {**json.loads(out.stdout), "username": data["username"], "password": data["password"]}
+    return {**json.loads(out.stdout), "sessions": data["sessions"]}
 
 
 def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
@@ -83,6 +83,19 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
     raise RuntimeError("gunicorn did not start")
 
 
+def _warm_up(port: int, targets: dict) -> None:
+    """Open every page a few times first, so the run measures warm workers (imports done,
+    templates compiled, protocol loaded), as a clinic's server is after its first minute."""
+    import urllib.request
+
+    paths = [targets["dashboard"], *targets["patient_pages"][:5], *targets["course_pages"][:5], "/health/"]
+    for _ in range(6):
+        for path in paths:
+            req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                         headers={"Cookie": f"sessionid={targets['sessions'][0]}"})
+            urllib.request.urlopen(req, timeout=30).read()
+
+
 def _load(env: dict[str, str], port: int, targets: dict, users: int, seconds: int, db: str) -> list:
     prefix = RESULTS / f"web-{db}" / "locust"
     subprocess.run([str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
@@ -90,7 +103,7 @@ def _load(env: dict[str, str], port: int, targets: dict, users: int, seconds: in
                     f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
                     "--loglevel", "WARNING"],
                    env={**env, "BENCH_TARGETS": json.dumps(targets)}, check=False,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, stderr=open(f"{prefix}.log", "w"))  # noqa: SIM115
     with open(f"{prefix}_stats.csv") as f:
         return [row for row in csv.DictReader(f) if row["Name"] != "Aggregated"]
 
@@ -103,6 +116,7 @@ def run(db: str, args: argparse.Namespace) -> None:
     port = _free_port()
     server = _serve(env, port)
     try:
+        _warm_up(port, targets)
         rows = _load(env, port, targets, args.users, args.seconds, db)
     finally:
         server.terminate()

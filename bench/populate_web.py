@@ -43,6 +43,23 @@ def _templates(today: dt.date) -> list[tuple[dict, dict, dict]]:
     return out
 
 
+def _signed_in_sessions(user: User, count: int) -> list[str]:
+    """Session keys of `user`, signed in: the load test measures pages, not password hashing
+    (Argon2 is deliberately slow and would dominate the first seconds)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    keys = []
+    for _ in range(count):
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        keys.append(store.session_key)
+    return keys
+
+
 def main(patients: int, sessions: int) -> None:
     rng = random.Random(7)
     now = timezone.now()
@@ -75,6 +92,11 @@ def main(patients: int, sessions: int) -> None:
                       approved_at=now - dt.timedelta(days=300), approved_by=staff)
              for i, (p, s) in enumerate(zip(pts, scr, strict=True)) for _ in range(courses_per_patient)],
             batch_size=BATCH)
+        text = m.ConsentText.objects.create(version="bench", title="Consent", body="Bench consent text.")
+        m.Consent.objects.bulk_create(  # every course under way has its signed consent
+            [m.Consent(patient_id=c.patient_id, course=c, consent_text=text, typed_name="Bench Patient",
+                       signature_png="data:image/png;base64,", channel="tablet") for c in courses],
+            batch_size=BATCH)
         rows = []
         for c in courses:
             for n in range(1, course_len + 1):
@@ -101,6 +123,7 @@ def main(patients: int, sessions: int) -> None:
                                        practitioner=staff) for k, c in enumerate(courses[:24])]
         m.TreatmentSession.objects.bulk_create(upcoming)
     print(json.dumps({"username": "bench-practitioner", "password": password,
+                      "sessions": _signed_in_sessions(staff, 40),
                       "patients": [p.pk for p in pts[:: max(1, patients // 500)]],
                       "courses": [c.pk for c in courses[:: max(1, len(courses) // 500)]]}))
 

@@ -118,7 +118,9 @@ def dashboard_for(user: Any, *, day: dt.date | None = None,
     ).order_by("earliest_date", "id")
     missing = (Course.objects.filter(status__in=(CourseStatus.APPROVED, CourseStatus.ACTIVE))
                .filter(~Exists(Consent.objects.filter(course=OuterRef("pk"))))
-               .select_related("patient").order_by("approved_at", "id"))
+               .select_related("patient").order_by("approved_at", "id")
+               .only("id", "status", "approved_at", "start_date", "patient_id",
+                     "patient__first_name", "patient__last_name"))  # not the plan documents
     return Dashboard(day, clinical, _section(today, limit), open_flags,
                      _section(clearances, limit), _section(deferrals, limit),
                      _section(missing, limit))
