@@ -17,3 +17,7 @@ STORAGES = {
 }
 if os.environ.get("DATABASE_URL", "").startswith("postgres"):
     DATABASES["default"]["TEST"] = {"NAME": "needlepoint_test"}  # noqa: F405
+
+# Tests serve static files from the source folders (nothing is collected).
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
