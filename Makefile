@@ -55,10 +55,11 @@ test-browser: setup
 bench: setup
 	$(BIN)/python bench/bench_clinical.py
 	$(BIN)/python bench/bench_web.py
+	$(BIN)/python bench/bench_scheduling.py
 
 lint: setup
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy --strict src/needlepoint/clinical
+	$(BIN)/mypy --strict src/needlepoint/clinical src/needlepoint/scheduling
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
