@@ -83,6 +83,8 @@ class Screening(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The dashboard and every record look up each patient's latest screening.
+        indexes = [models.Index(fields=["patient", "-created_at", "-id"], name="screening_latest")]
 
     @property
     def is_blocking(self) -> bool:
@@ -173,6 +175,7 @@ class Course(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "approved_at"], name="course_status_approved")]
         constraints = [models.CheckConstraint(
             condition=Q(status="draft") | Q(approved_at__isnull=False),
             name="course_approved_has_time")]
