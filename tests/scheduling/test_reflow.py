@@ -113,3 +113,36 @@ def test_it_refuses_an_unknown_session_or_a_naive_time() -> None:
         reflow(course, 4, at(MON, "10:00"), cal)
     with pytest.raises(SchedulingError, match="aware"):
         reflow(course, 2, dt.datetime(2026, 6, 30, 10, 0), cal)
+
+
+def test_it_moves_the_last_session_alone() -> None:
+    course, cal = _booked()
+    res = reflow(course, 3, at("2026-08-05", "15:00"), cal)
+    assert _starts(res.course) == ["2026-06-01 09:00", "2026-06-29 09:00", "2026-08-05 15:00"]
+    assert (res.kept, res.moved) == ((), ())
+
+
+def test_it_lets_the_first_session_move_past_its_search_window() -> None:
+    course, cal = _booked()
+    res = reflow(course, 1, at("2026-07-15", "09:00"), cal)  # 44 days after the first day allowed
+    assert _starts(res.course) == ["2026-07-15 09:00", "2026-08-12 09:00", "2026-09-09 09:00"]
+    assert res.moved == (2, 3)
+    assert res.course is not None and res.course.sessions[0].latest == dt.date(2026, 7, 15)
+    assert reflow(course, 1, at("2026-05-29", "09:00"), cal).why_not == (
+        "session 1 cannot be before 1 Jun 2026, the first day the plan allows",)
+
+
+def test_it_keeps_the_treating_practitioner_when_it_re_flows() -> None:
+    course, cal = _booked()
+    assert {s.practitioner for s in course.sessions} == {"ben"}
+    res = reflow(course, 2, at("2026-07-06", "11:00"), cal)
+    assert res.course is not None
+    assert [s.practitioner for s in res.course.sessions] == ["ben", "ben", "ben"]
+
+
+def test_it_explains_a_move_onto_a_busy_practitioner() -> None:
+    course, cal = _booked()
+    taken = (busy("2026-06-30", "14:00", "16:00"),)
+    cal = cal.with_busy({"ben": taken, "anna": taken})
+    res = reflow(course, 2, at("2026-06-30", "14:00"), cal)
+    assert res.why_not == ("no microneedling-trained practitioner free at 14:00 on 30 Jun 2026",)

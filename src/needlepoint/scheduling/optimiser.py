@@ -1,10 +1,13 @@
 """The batch optimiser: many courses placed at once with OR-Tools CP-SAT.
 
 The model decides the day of each session; the time of day is left to an exact booking pass.
-Candidates are the first `days_per_session` days each session could reach on which the fast
-search finds a slot on the calendar as it stands (patient's weekdays and times included), plus
-the day greedy first-fit chose. A course is placed as a prefix of its sessions, each on a day
-`interval_min`..`interval_max` after the one before.
+Candidate days are days on which the fast search finds a slot on the calendar as it stands
+(the patient's weekdays and times included): for session 1 the first `days_per_session` of its
+window and a few after it (a late first session is outside its window but lets the rest of
+the course keep theirs, which is how the clinic would count it); for each later session the
+first few days of the window each candidate day of the session before opens; and the days
+greedy first-fit chose. A course is placed as a prefix of its sessions, each later one
+`interval_min`..`interval_max` days after the one before.
 
 Capacity is counted per day and per part of the day: for each patient time window W (the
 whole day for patients without one) and each union U of at most two windows, the sessions of
@@ -14,14 +17,15 @@ there when that is higher (it is a witness that so many fit). Sessions of all ty
 are held to the largest of those counts. These are the conditions a real booking of the day
 must meet, so the model stays small (one Boolean per session and candidate day) and close.
 
-Lexicographic by weights, in one solve: each session placed weighs more than all the days
-late there can be, so the solver places the most sessions inside their windows first and only
-then the earliest (fewest days past each session's earliest reachable day); greedy's result
-is the hint. The chosen days are then booked exactly, day by day, the narrowest patient times
-and the most demanding visits first; a session whose day turns out full moves to another day
-that keeps both its neighbours inside their windows, and courses left short are completed as
-greedy does. If all that is no better than greedy, greedy's courses are returned: the
-optimiser is never worse than first-fit.
+Lexicographic by weights, in one solve: each session inside its window weighs more than all
+the days late there can be, so the solver places the most sessions inside their windows first
+and only then the earliest (fewest days past each session's earliest reachable day); greedy's
+result is the hint. The chosen days are then booked exactly, day by day, the narrowest
+patient times and the most demanding visits first; a session whose day turns out full moves
+to another day that keeps both its neighbours inside their windows, courses left short are
+completed as greedy does, and a course still outside a window is searched again whole once
+everything else is booked. If all that is no better than greedy, greedy's courses are
+returned: the optimiser is never worse than first-fit.
 
 Why days and parts of days rather than start times: a model with one Boolean per candidate
 start (a few per day, 15-minute slots, counts per pool and slot) had ten times the variables

@@ -77,6 +77,8 @@ def _place(finder: Finder, course: CourseBooking, number: int, new_start: dt.dat
     local = new_start.astimezone(finder.index.zone)
     day, start = local.toordinal(), local.hour * 60 + local.minute
     lo, hi = _window(finder, before)
+    if not before and day < lo:
+        return None, (f"session 1 cannot be before {dates(lo, lo)}, the first day the plan allows",)
     if not lo <= day <= hi:
         return None, (f"session {number} must be {dates(lo, hi)}" + _after(finder, before),)
     whole = bits(start, start + finder.need.minutes)
@@ -89,14 +91,12 @@ def _place(finder: Finder, course: CourseBooking, number: int, new_start: dt.dat
 def _window(finder: Finder, before: list[Slot]) -> tuple[int, int]:
     """Return the first and last day the session after `before` may be on."""
     if not before:
-        return finder.first, dt.date.max.toordinal() - 1
+        return finder.first, dt.date.max.toordinal()
     days = finder.window(before[-1].day)
     return days.start, days.stop - 1
 
 
 def _after(finder: Finder, before: list[Slot]) -> str:
-    if not before:
-        return " (the first day the plan allows)"
     r, prev = finder.request, before[-1].day
     return f" ({r.interval_min}-{r.interval_max} days after session {len(before)} on {dates(prev, prev)})"
 

@@ -256,8 +256,10 @@ def search(request: CourseRequest, calendar: Calendar, *, alternatives: int = 3)
 
     The course is earliest day by day: session 1 on the first day that lets the whole course
     follow, each later session on the first day of its window that lets the rest follow, each
-    visit at the first free start of its day. Later sessions prefer session 1's practitioner.
-    Alternatives take turns: a later first day, then another practitioner for session 1."""
+    visit at the first free start of its day. At that start, later sessions take session 1's
+    practitioner when free (the earlier time wins over the same practitioner); otherwise the
+    least specialised qualified one, keeping rarer skills (PRP) free. Alternatives take turns:
+    a later first day, then another practitioner for session 1."""
     from needlepoint.scheduling.explain import why_not  # explain builds on this module
 
     finder = Finder(request, calendar.day_index)
