@@ -15,27 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from intake_builder import BASE_INTAKE
 
 from needlepoint.clinical.intake import intake_from_mapping
 from needlepoint.clinical.protocol import Protocol, load_protocol
 from needlepoint.clinical.screening import Screener, Screening
-
-ASSESSED_ON = "2026-11-22"
-ADULT_BIRTH_DATE = "1994-03-02"
-
-BASE_INTAKE: dict[str, Any] = {
-    "schema": "needlepoint.intake/1",
-    "assessed_on": ASSESSED_ON,
-    "patient": {"birth_date": ADULT_BIRTH_DATE},
-    "goals": ["acne_scars"],
-    "areas": ["cheeks", "forehead"],
-    "skin": {"fitzpatrick": 3},
-    "pregnancy": "no",
-    "conditions": [],
-    "medications": [],
-    "procedures": [],
-    "allergies": [],
-}
 
 MakeIntake = Callable[..., dict[str, Any]]
 ScreenIntake = Callable[[dict[str, Any]], Screening]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from intake_builder import intake as _intake
 
 from needlepoint.clinical import vocab
 from needlepoint.clinical.intake import intake_from_mapping
@@ -25,22 +26,6 @@ ASSESSED = dt.date(2026, 11, 22)
 LEAD = 14  # the longest preparation lead of the default protocol (sun avoidance, retinoids)
 
 
-def _intake(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "schema": "needlepoint.intake/1",
-        "assessed_on": "2026-11-22",
-        "patient": {"birth_date": "1994-03-02"},
-        "goals": ["acne_scars"],
-        "areas": ["cheeks", "forehead"],
-        "skin": {"fitzpatrick": 3},
-        "pregnancy": "no",
-        "conditions": [],
-        "medications": [],
-        "procedures": [],
-        "allergies": [],
-    }
-    base.update(overrides)
-    return base
 
 
 def _plan(raw: dict[str, Any], start: str = START, protocol: Protocol | None = None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
+from intake_builder import intake as _intake
 
 from needlepoint.clinical import vocab
 from needlepoint.clinical.errors import ProtocolError
@@ -65,22 +66,6 @@ def _refused(data: Any) -> ProtocolError:
     return info.value
 
 
-def _intake(**overrides: Any) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "schema": "needlepoint.intake/1",
-        "assessed_on": "2026-11-22",
-        "patient": {"birth_date": "1994-03-02"},
-        "goals": ["acne_scars"],
-        "areas": ["cheeks", "forehead"],
-        "skin": {"fitzpatrick": 3},
-        "pregnancy": "no",
-        "conditions": [],
-        "medications": [],
-        "procedures": [],
-        "allergies": [],
-    }
-    base.update(overrides)
-    return base
 
 
 # ---- the default protocol ------------------------------------------------------------------
