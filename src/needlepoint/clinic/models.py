@@ -241,6 +241,8 @@ class Consent(models.Model):
 class Room(models.Model):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, default="treatment")  # treatment | numbing | consult
+    location = models.ForeignKey("bookings.Location", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="rooms")
 
     def __str__(self) -> str:
         return self.name
@@ -250,6 +252,8 @@ class Device(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20)  # pen | centrifuge
     serial = models.CharField(max_length=100, unique=True)
+    location = models.ForeignKey("bookings.Location", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="devices")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.serial})"

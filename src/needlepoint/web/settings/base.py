@@ -21,9 +21,11 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "ninja",
+    "django_tasks_db",
     "needlepoint.accounts",
     "needlepoint.audit",
     "needlepoint.clinic",
+    "needlepoint.bookings",
 ]
 
 MIDDLEWARE = [
