@@ -1,0 +1,90 @@
+"""Shared fixtures for the booking tests: a clinic with its resources, and courses at the
+stages booking cares about (approved and consented; approved without consent).
+
+The clinic: one location open Monday to Saturday, two treatment rooms, a numbing lounge with
+two chairs, a consultation room, two pens and a centrifuge; the practitioner (paula) does
+microneedling and PRP draws Monday to Friday, the medical director (maria) microneedling on
+Tuesdays, Thursdays and Saturdays mornings."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Clinic:
+    location: Any
+    treatment_rooms: list[Any]
+    numbing_chairs: list[Any]
+    consult_room: Any
+    pens: list[Any]
+    centrifuge: Any
+    paula: Any  # PractitionerProfile of personas.practitioner
+    maria: Any  # PractitionerProfile of personas.director
+    treatment: Any  # AppointmentType
+    treatment_prp: Any
+    consultation: Any
+
+
+@pytest.fixture
+def clinic(personas: Any) -> Clinic:
+    from needlepoint.bookings.models import AppointmentKind, AppointmentType, Location, PractitionerProfile
+    from needlepoint.clinic.models import Device, Room
+
+    loc = Location.objects.create(name="Main clinic", time_zone="Europe/London",
+                                  opening_hours="mon-fri 09:00-18:00; sat 09:00-13:00")
+    rooms = [Room.objects.create(name=f"Treatment room {n}", kind="treatment", location=loc) for n in (1, 2)]
+    chairs = [Room.objects.create(name=f"Numbing chair {n}", kind="numbing", location=loc) for n in (1, 2)]
+    consult = Room.objects.create(name="Consultation room", kind="consult", location=loc)
+    pens = [Device.objects.create(name=f"Pen {n}", kind="pen", serial=f"PEN-{n}", location=loc)
+            for n in (1, 2)]
+    centrifuge = Device.objects.create(name="Centrifuge", kind="centrifuge", serial="CEN-1", location=loc)
+    paula = PractitionerProfile.objects.create(user=personas.practitioner, location=loc,
+                                               skills=["microneedling", "prp_draw"],
+                                               working_hours="mon-fri 09:00-17:00")
+    maria = PractitionerProfile.objects.create(user=personas.director, location=loc, skills=["microneedling"],
+                                               working_hours="tue,thu,sat 09:00-13:00")
+    types = {
+        "treatment": AppointmentType.objects.create(code="microneedling", name="Microneedling session",
+                                                    kind=AppointmentKind.TREATMENT, numbing_minutes=30,
+                                                    minutes=60),
+        "treatment_prp": AppointmentType.objects.create(code="microneedling-prp",
+                                                        name="Microneedling session with PRP",
+                                                        kind=AppointmentKind.TREATMENT_PRP,
+                                                        numbing_minutes=30, draw_minutes=10, spin_minutes=15,
+                                                        minutes=60),
+        "consultation": AppointmentType.objects.create(code="consultation", name="Consultation",
+                                                       kind=AppointmentKind.CONSULTATION, minutes=30),
+    }
+    return Clinic(loc, rooms, chairs, consult, pens, centrifuge, paula, maria, **types)
+
+
+def _approved_course(personas: Any, intake: dict[str, Any], patient: Any, *, consent: bool) -> Any:
+    from django.utils import timezone
+
+    from needlepoint.clinic.demo import signature_png
+    from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
+    from needlepoint.clinic.services.consultation import course_approve, course_propose, intake_record
+
+    intake_record(patient=patient, data=intake, actor=personas.practitioner)
+    course = course_propose(patient=patient, actor=personas.practitioner, start_date=timezone.localdate())
+    course = course_approve(course=course, actor=personas.director, expected_version=course.version)
+    if consent:
+        consent_sign(course=course, consent_text=ensure_default_consent_text(),
+                     typed_name=f"{patient.first_name} {patient.last_name}",
+                     signature_png=signature_png(patient.pk), channel="tablet", actor=personas.front_desk)
+    course.refresh_from_db()
+    return course
+
+
+@pytest.fixture
+def bookable_course(personas: Any, intake_a: dict[str, Any], clinic: Clinic) -> Any:
+    """Patient A's approved course (4 sessions, 28-60 days apart) with signed consent."""
+    return _approved_course(personas, intake_a, personas.record_a, consent=True)
+
+
+@pytest.fixture
+def unconsented_course(personas: Any, intake_a: dict[str, Any], clinic: Clinic) -> Any:
+    """Patient B's approved course without a signed consent."""
+    return _approved_course(personas, intake_a, personas.record_b, consent=False)
