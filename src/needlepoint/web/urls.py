@@ -7,5 +7,6 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("accounts/", include("needlepoint.accounts.urls")),
     path("portal/", include("needlepoint.clinic.portal_urls")),
+    path("bookings/", include("needlepoint.bookings.urls")),
     path("", include("needlepoint.clinic.urls")),
 ]

@@ -1,0 +1,10 @@
+"""Booking URLs (namespace "bookings"); each view module contributes its own list."""
+
+from needlepoint.bookings.views import booking, calendar, feeds
+
+app_name = "bookings"
+urlpatterns = [
+    *booking.urls,
+    *calendar.urls,
+    *feeds.urls,
+]

@@ -1,0 +1,1 @@
+"""Booking pages: each module exposes `urls` (namespace "bookings")."""
