@@ -5,21 +5,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0001_initial'),
-        ('clinic', '0004_lookup_indexes'),
+        ("bookings", "0001_initial"),
+        ("clinic", "0004_lookup_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='device',
-            name='location',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='devices', to='bookings.location'),
+            model_name="device",
+            name="location",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="devices",
+                to="bookings.location",
+            ),
         ),
         migrations.AddField(
-            model_name='room',
-            name='location',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='rooms', to='bookings.location'),
+            model_name="room",
+            name="location",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="rooms",
+                to="bookings.location",
+            ),
         ),
     ]
