@@ -6,13 +6,20 @@ concurrent locust users (headless) opening the dashboard, a patient record and a
 and the empty health view measured in the same run as the floor. Reports the 50th and 95th
 percentile per page. Goal: 95th percentile at most 100 ms.
 
+The machine's two cores are shared by the load generator, the server and the database, and
+any other work on the machine; the run reports the load average before it starts and the CPU
+seconds locust and gunicorn used, so a slow run can be told from a slow page. With --pin,
+locust runs on the last core and gunicorn (and the database it starts) on the others.
+
     .venv/bin/python bench/bench_web.py [--db sqlite postgres] [--patients N] [--sessions N]
+                                        [--users N] [--seconds N] [--pin]
 """
 
 import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -56,6 +63,10 @@ def _prepare(env: dict[str, str], patients: int, sessions: int) -> dict:
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "populate_web.py"), str(patients),
                           str(sessions)], env=env, capture_output=True, text=True, check=True)
     print(f"  populated in {time.perf_counter() - t0:.0f} s")
+    # Statistics, as a database in service has them: without, the planner guesses from empty
+    # tables, and autovacuum changes the plans half-way through the run.
+    subprocess.run([sys.executable, "-c", "import django;django.setup();from django.db import connection;"
+                    "connection.cursor().execute('ANALYZE')"], env=env, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -69,8 +80,30 @@ def _targets(env: dict[str, str], data: dict) -> dict:
     return {**json.loads(out.stdout), "sessions": data["sessions"]}
 
 
-def _serve(env: dict[str, str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([str(BIN / "gunicorn"), "needlepoint.web.wsgi", "--bind",
+def _cores(pin: bool) -> tuple[list[str], list[str]]:
+    """Return the command prefixes for (gunicorn, locust): with `pin`, locust gets the last
+    core to itself and gunicorn the others (nothing pinned on a single core machine)."""
+    cores = sorted(os.sched_getaffinity(0))
+    if not pin or len(cores) < 2 or shutil.which("taskset") is None:
+        return [], []
+    server = ",".join(str(c) for c in cores[:-1])
+    return ["taskset", "-c", server], ["taskset", "-c", str(cores[-1])]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """Return the CPU seconds used so far by process `pid` and its children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(fields[11]) + int(fields[12])) / tick
+    return own + sum(_cpu_seconds(int(c)) for c in children)
+
+
+def _serve(env: dict[str, str], port: int, prefix: list[str]) -> subprocess.Popen:
+    proc = subprocess.Popen([*prefix, str(BIN / "gunicorn"), "needlepoint.web.wsgi", "--bind",
                              f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
                              "--log-level", "warning"], env=env)
     for _ in range(100):
@@ -96,9 +129,11 @@ def _warm_up(port: int, targets: dict) -> None:
             urllib.request.urlopen(req, timeout=30).read()
 
 
-def _load(env: dict[str, str], port: int, targets: dict, users: int, seconds: int, db: str) -> list:
+def _load(env: dict[str, str], port: int, targets: dict, args: argparse.Namespace, db: str,
+          pin: list[str]) -> list:
+    users, seconds = args.users, args.seconds
     prefix = RESULTS / f"web-{db}" / "locust"
-    subprocess.run([str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+    subprocess.run([*pin, str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                     "-u", str(users), "-r", str(users), "--run-time", f"{seconds}s", "--host",
                     f"http://127.0.0.1:{port}", "--csv", str(prefix), "--only-summary",
                     "--loglevel", "WARNING"],
@@ -114,13 +149,23 @@ def run(db: str, args: argparse.Namespace) -> None:
     env = _env(db)
     targets = _targets(env, _prepare(env, args.patients, args.sessions))
     port = _free_port()
-    server = _serve(env, port)
+    server_cores, locust_cores = _cores(args.pin)
+    server = _serve(env, port, server_cores)
     try:
         _warm_up(port, targets)
-        rows = _load(env, port, targets, args.users, args.seconds, db)
+        load = os.getloadavg()[0]
+        before, locust_before = _cpu_seconds(server.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
+        rows = _load(env, port, targets, args, db, locust_cores)
+        used = _cpu_seconds(server.pid) - before
+        locust_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    locust_used = (locust_after.ru_utime + locust_after.ru_stime
+                   - locust_before.ru_utime - locust_before.ru_stime)
+    print(f"  load average before the run {load:.2f} on {os.cpu_count()} cores; CPU seconds used: "
+          f"gunicorn {used:.0f}, locust {locust_used:.0f} in {args.seconds} s"
+          + (f"; pinned: gunicorn {server_cores[-1]}, locust {locust_cores[-1]}" if locust_cores else ""))
     print(f"  {'page':<22}{'requests':>9}{'failures':>9}{'p50 ms':>8}{'p95 ms':>8}  goal p95<=100")
     for r in rows:
         if r["Name"] in ("login page", "sign in"):
@@ -138,6 +183,8 @@ def main() -> None:
     ap.add_argument("--sessions", type=int, default=100_000)
     ap.add_argument("--users", type=int, default=20)
     ap.add_argument("--seconds", type=int, default=60)
+    ap.add_argument("--pin", action="store_true",
+                    help="run locust on a core of its own (taskset), gunicorn on the others")
     args = ap.parse_args()
     for db in args.db:
         run(db, args)

@@ -197,3 +197,55 @@ def test_it_builds_the_dashboard_in_a_fixed_number_of_queries(personas, frozen, 
     assert response.status_code == 200
     assert response.context["board"].today.total == patients
     assert response.context["board"].open_flags.total == patients
+
+
+def test_it_lists_twenty_rows_and_links_to_the_whole_section(personas, frozen, client_for):
+    _populate(personas, 25)
+    client = client_for(personas.practitioner)
+    response = client.get(reverse("clinic:dashboard"))
+    board = response.context["board"]
+    assert len(board.today.rows) == 20 and board.today.total == 25
+    assert 'href="?all=today#today-heading">show all 25</a>' in response.content.decode()
+    full = client.get(reverse("clinic:dashboard"), {"all": "today"}).context["board"]
+    assert len(full.today.rows) == 25 and len(full.open_flags.rows) == 20
+
+
+def test_it_ignores_a_section_it_does_not_know(personas, frozen, client_for):
+    _populate(personas, 21)
+    response = client_for(personas.practitioner).get(reverse("clinic:dashboard"), {"all": "patients"})
+    assert response.status_code == 200 and len(response.context["board"].today.rows) == 20
+
+
+def test_it_links_rows_to_the_same_addresses_as_reverse(clinic, client_for):
+    page = client_for(clinic.practitioner).get(reverse("clinic:dashboard")).content.decode()
+    dan = Patient.objects.get(first_name="Dan")
+    flag = Flag.objects.get()
+    for url in (reverse("clinic:patient_detail", args=[dan.pk]),
+                reverse("clinic:patient_detail", args=[clinic.record_a.pk]),
+                reverse("clinic:flag_resolve", args=[flag.pk])):
+        assert f'href="{url}"' in page, url
+
+
+def test_it_renders_no_address_for_a_page_that_does_not_exist():
+    from django.template import engines
+
+    template = engines["django"].from_string(
+        "{% load clinic_urls %}[{% id_url 'clinic:no_such_page' 7 %}]"
+        "[{% id_url 'clinic:patient_detail' 12345 %}][{% id_url 'clinic:patient_detail' 6 %}]")
+    assert template.render({}) == (f"[][{reverse('clinic:patient_detail', args=[12345])}]"
+                                   f"[{reverse('clinic:patient_detail', args=[6])}]")
+
+
+@pytest.mark.django_db
+def test_it_finds_the_latest_screenings_to_clear_through_the_partial_index(personas):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is checked on SQLite; PostgreSQL picks by table statistics")
+    from needlepoint.clinic.selectors import _latest_screenings
+
+    sql, params = _latest_screenings("needs_clearance").order_by("created_at", "id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "screening_needs_clearance" in plan

@@ -313,3 +313,39 @@ def test_it_shows_an_intake_that_no_staff_member_entered(client_for, personas, i
     response = client_for(personas.practitioner).get(f"/patients/{personas.record_a.pk}/")
     assert response.status_code == 200
     assert "—" in response.content.decode()
+
+
+def test_it_labels_each_finding_with_its_code_and_the_patients_wording(client_for, personas,
+                                                                        intake_a):
+    intake_a["pregnancy"] = "pregnant"
+    intake = intake_create(patient=personas.record_a, data=intake_a, source="consultation",
+                           actor=personas.practitioner)
+    screening = screening_run(intake=intake, actor=personas.practitioner)
+    [finding, *_] = screening.result["findings"]
+    page = client_for(personas.practitioner).get(_detail(personas.record_a)).content.decode()
+    assert f"<code>{finding['code']}</code> <span class=\"muted\">patient told:</span>" in page
+
+
+def test_it_reads_neither_intake_nor_plan_documents_for_the_record(client_for, personas, course_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(personas.practitioner)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(_detail(personas.record_a)).status_code == 200
+    sql = " ".join(q["sql"] for q in queries.captured_queries)
+    assert '"clinic_course"."plan"' not in sql and '"clinic_intake"."data"' not in sql
+    assert "Acne scars" in client.get(_detail(personas.record_a)).content.decode()
+
+
+@pytest.mark.parametrize("sessions", [1, 12])
+def test_it_builds_the_record_in_a_fixed_number_of_queries(client_for, personas, course_a,
+                                                           django_assert_num_queries, sessions):
+    for n in range(3, sessions + 3):
+        TreatmentSession.objects.create(course=course_a, patient=personas.record_a, number=n)
+    client = client_for(personas.practitioner)
+    # session + user, the patient, the audit event, sessions, intakes, courses, screenings
+    with django_assert_num_queries(8):
+        page = client.get(_detail(personas.record_a)).content.decode()
+    session = TreatmentSession.objects.filter(course=course_a).order_by("-number").first()
+    assert reverse("clinic:charting_chart", args=[session.pk]) in page

@@ -83,8 +83,16 @@ class Screening(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        # The dashboard and every record look up each patient's latest screening.
-        indexes = [models.Index(fields=["patient", "-created_at", "-id"], name="screening_latest")]
+        # The dashboard and every record look up each patient's latest screening; the dashboard
+        # lists the latest that wait for a clearance or defer, found through the partial indexes
+        # (few rows) rather than by reading every screening.
+        indexes = [
+            models.Index(fields=["patient", "-created_at", "-id"], name="screening_latest"),
+            models.Index(fields=["created_at", "id"], condition=Q(decision="needs_clearance"),
+                         name="screening_needs_clearance"),
+            models.Index(fields=["earliest_date", "id"], condition=Q(decision="defer"),
+                         name="screening_deferred"),
+        ]
 
     @property
     def is_blocking(self) -> bool:

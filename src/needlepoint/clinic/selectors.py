@@ -30,8 +30,14 @@ from needlepoint.clinic.models import (
 from needlepoint.clinic.services.aftercare import CHECK_IN_DAYS, check_in_state, session_day
 from needlepoint.clinical.scales import GAIS_LABELS, GOODMAN_BARON_GRADES
 
-DASHBOARD_LIMIT = 50
-"""Rows shown per dashboard section; the total is always shown, so nothing is hidden silently."""
+DASHBOARD_LIMIT = 20
+"""Rows shown per dashboard section; the total is always shown with a link to show them all,
+so nothing is hidden silently."""
+
+SHOW_ALL_LIMIT = 1000
+"""Rows shown for a section opened in full (beyond that the total still says how many)."""
+
+DASHBOARD_SECTIONS = ("today", "open_flags", "pending_clearances", "deferrals", "consents_missing")
 
 DEFERRAL_HORIZON_DAYS = 14
 """Deferrals ending within this many days are listed, so the front desk can offer a booking."""
@@ -84,46 +90,66 @@ def _section[M: Any](qs: QuerySet[M], limit: int) -> Section[M]:
     return Section(rows, rows[0].section_total if rows else 0)
 
 
-def _latest_screenings() -> QuerySet[Screening]:
-    """Return each patient's latest screening (the one `latest_screening` returns)."""
+def _latest_screenings(decision: str) -> QuerySet[Screening]:
+    """Return the patients' latest screenings (the ones `latest_screening` returns) that have
+    `decision`. The partial index of that decision finds the few candidates; the
+    `screening_latest` index then checks each is its patient's latest."""
     latest = (Screening.objects.filter(patient=OuterRef("patient_id"))
               .order_by("-created_at", "-id").values("pk")[:1])
-    return Screening.objects.filter(pk=Subquery(latest)).select_related("patient")
+    return (Screening.objects.filter(decision=decision).filter(pk=Subquery(latest))
+            .select_related("patient").only(*SCREENING_FIELDS))
 
 
-def dashboard_for(user: Any, *, day: dt.date | None = None,
-                  limit: int = DASHBOARD_LIMIT) -> Dashboard:
+SCREENING_FIELDS = ("id", "patient_id", "decision", "earliest_date", "result", "created_at",
+                    "patient__id", "patient__first_name", "patient__last_name")
+TODAY_FIELDS = ("id", "patient_id", "number", "scheduled_for", "status", "practitioner_id",
+                "patient__id", "patient__first_name", "patient__last_name", "practitioner__id",
+                "practitioner__username", "practitioner__first_name", "practitioner__last_name")
+FLAG_FIELDS = ("id", "patient_id", "reason", "raised_at", "patient__id", "patient__first_name",
+               "patient__last_name")
+COURSE_FIELDS = ("id", "status", "approved_at", "start_date", "patient_id", "patient__id",
+                 "patient__first_name", "patient__last_name")
+
+
+def dashboard_for(user: Any, *, day: dt.date | None = None, limit: int = DASHBOARD_LIMIT,
+                  show_all: str = "") -> Dashboard:
     """Return the staff dashboard for `day` (today in the clinic's zone by default).
 
     Clinical roles get the open flags with their reasons and the screening findings; the front
     desk gets names, times and counts only: flag rows and screening results are not even read.
-    Six queries whatever the number of patients."""
+    Each section lists `limit` rows, the one named by `show_all` up to SHOW_ALL_LIMIT. Five
+    queries whatever the number of patients, each reading only the columns shown (not the plan
+    and intake documents)."""
     day = day or clinic_today()
+
+    def size(section: str) -> int:
+        return max(limit, SHOW_ALL_LIMIT) if section == show_all else limit
+
     clinical = bool(getattr(user, "is_clinical", False))
     start, end = _day_bounds(day, day)
     today = (TreatmentSession.objects.filter(scheduled_for__gte=start, scheduled_for__lt=end)
-             .select_related("patient", "practitioner").order_by("scheduled_for", "id"))
+             .select_related("patient", "practitioner").only(*TODAY_FIELDS)
+             .order_by("scheduled_for", "id"))
     flags = Flag.objects.filter(resolved_at__isnull=True)
     open_flags: Section[Flag]
     if clinical:
-        open_flags = _section(flags.select_related("patient", "check_in")
-                              .order_by("raised_at", "id"), limit)
+        open_flags = _section(flags.select_related("patient").only(*FLAG_FIELDS)
+                              .order_by("raised_at", "id"), size("open_flags"))
     else:
         open_flags = Section([], flags.count())
-    screenings = _latest_screenings() if clinical else _latest_screenings().defer("result")
-    clearances = screenings.filter(decision=Decision.NEEDS_CLEARANCE).order_by("created_at", "id")
-    deferrals = screenings.filter(
-        decision=Decision.DEFER, earliest_date__gte=day,
-        earliest_date__lte=day + dt.timedelta(days=DEFERRAL_HORIZON_DAYS),
+    clearances = _latest_screenings(Decision.NEEDS_CLEARANCE).order_by("created_at", "id")
+    deferrals = _latest_screenings(Decision.DEFER).filter(
+        earliest_date__gte=day, earliest_date__lte=day + dt.timedelta(days=DEFERRAL_HORIZON_DAYS),
     ).order_by("earliest_date", "id")
+    if not clinical:
+        clearances, deferrals = clearances.defer("result"), deferrals.defer("result")
     missing = (Course.objects.filter(status__in=(CourseStatus.APPROVED, CourseStatus.ACTIVE))
                .filter(~Exists(Consent.objects.filter(course=OuterRef("pk"))))
-               .select_related("patient").order_by("approved_at", "id")
-               .only("id", "status", "approved_at", "start_date", "patient_id",
-                     "patient__first_name", "patient__last_name"))  # not the plan documents
-    return Dashboard(day, clinical, _section(today, limit), open_flags,
-                     _section(clearances, limit), _section(deferrals, limit),
-                     _section(missing, limit))
+               .select_related("patient").only(*COURSE_FIELDS).order_by("approved_at", "id"))
+    return Dashboard(day, clinical, _section(today, size("today")), open_flags,
+                     _section(clearances, size("pending_clearances")),
+                     _section(deferrals, size("deferrals")),
+                     _section(missing, size("consents_missing")))
 
 
 def findings_with(screening: Screening, decision: str) -> list[dict[str, Any]]:
@@ -247,7 +273,7 @@ def course_summary(course: Course) -> CourseSummary:
     outcomes = list(Outcome.objects.filter(course=course).select_related("session")
                     .order_by("recorded_at", "id"))
     flags = list(Flag.objects.filter(check_in__session__course=course)
-                 .select_related("check_in", "resolved_by").order_by("raised_at", "id"))
+                 .select_related("resolved_by").order_by("raised_at", "id"))
     baseline = (Assessment.objects.filter(pk=course.assessment_id).first()
                 if course.assessment_id else None)
     areas = _areas(course, sessions)

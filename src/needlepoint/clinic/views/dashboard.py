@@ -11,12 +11,19 @@ from django.urls import URLPattern, path
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.access import require_staff
 from needlepoint.clinic.models import Decision
-from needlepoint.clinic.selectors import DEFERRAL_HORIZON_DAYS, dashboard_for, findings_with
+from needlepoint.clinic.selectors import (
+    DASHBOARD_SECTIONS,
+    DEFERRAL_HORIZON_DAYS,
+    dashboard_for,
+    findings_with,
+)
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The dashboard; `?all=<section>` lists that section in full (the others stay short)."""
     require_staff(request)
-    board = dashboard_for(request.user)
+    show_all = request.GET.get("all", "")
+    board = dashboard_for(request.user, show_all=show_all if show_all in DASHBOARD_SECTIONS else "")
     audit_record(actor=request.user, action="view", object_type="clinic.dashboard",
                  summary=f"dashboard {board.day.isoformat()}: {board.today.total} today, "
                          f"{board.open_flags.total} open flags")

@@ -170,22 +170,31 @@ def patient_portal_account(request: HttpRequest, patient_id: int) -> HttpRespons
 # ---- the record ---------------------------------------------------------------------------------
 
 def _screening_rows(patient: Patient) -> list[dict[str, Any]]:
-    rows = []
-    for s in patient.screenings.select_related("intake").order_by("-created_at", "-id"):
-        rows.append({"screening": s, "decision_label": Decision(s.decision).label,
-                     "findings": [f.get("message", "") for f in (s.result or {}).get("findings", [])]})
-    return rows
+    """The screenings, newest first, with their findings as code and the patient's wording (the
+    screening document has no separate staff text)."""
+    screenings = (patient.screenings.select_related("intake")
+                  .only("id", "decision", "earliest_date", "result", "protocol_id", "protocol_version",
+                        "created_at", "intake__id", "intake__number")  # not the intake document
+                  .order_by("-created_at", "-id"))
+    return [{"screening": s, "decision_label": Decision(s.decision).label,
+             "findings": [{"code": f.get("code", ""), "message": f.get("message", "")}
+                          for f in (s.result or {}).get("findings", [])]}
+            for s in screenings]
 
 
 def _clinical_context(patient: Patient) -> dict[str, Any]:
-    """Intakes, screenings and courses: for the medical director and practitioners only."""
+    """Intakes, screenings and courses: for the medical director and practitioners only. Reads
+    the columns shown, not the intake and plan documents."""
     sources = dict(IntakeSource.choices)
     statuses = dict(CourseStatus.choices)
     intakes = [{"intake": i, "source": sources.get(i.source, i.source)}
-               for i in patient.intakes.select_related("created_by").order_by("-number")]
+               for i in patient.intakes.select_related("created_by")
+               .only("id", "number", "source", "created_at", "created_by__id", "created_by__username",
+                     "created_by__first_name", "created_by__last_name").order_by("-number")]
     courses = [{"course": c, "status": statuses.get(c.status, c.status),
                 "goal": vocab.area_label(c.goal).capitalize()}
-               for c in patient.courses.order_by("-created_at", "-id")]
+               for c in patient.courses.only("id", "status", "goal", "start_date", "created_at")
+               .order_by("-created_at", "-id")]
     return {"intakes": intakes, "screenings": _screening_rows(patient), "courses": courses}
 
 
