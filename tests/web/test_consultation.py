@@ -6,6 +6,7 @@ patients (even for their own record) and anonymous visitors are refused."""
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -465,6 +466,10 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
     stale = paula.post(url("course", pk, course.pk), {**edit, "version": "1",
                                                       "area_cheeks_max": "1.0"})
     assert stale.status_code == 409 and "Someone else changed" in stale.content.decode()
+    # ... and the page offers no approval of a plan nobody on it has read: reload first.
+    assert url("course_approve", pk, course.pk) not in stale.content.decode()
+    assert "Reload the plan as saved" in stale.content.decode()
+    assert url("course_approve", pk, course.pk) in paula.get(url("course", pk, course.pk)).content.decode()
     course.refresh_from_db()
     assert course.version == 2 and course.plan["areas"][0]["depth_mm"]["max"] == 1.25
 
@@ -676,3 +681,15 @@ def test_the_edited_schedule_follows_the_planners_rule(personas, intake_a):
     window = plan["sessions"]["interval_days"]
     assert services.plan_schedule(first, plan["sessions"]["count"], window["min"], window["max"],
                                   False) == plan["schedule"]
+
+
+
+def test_it_names_every_assessment_input_for_screen_readers(client_for, personas):
+    page = client_for(personas.practitioner).get(
+        reverse("clinic:consultation_assessment", args=[personas.record_a.pk])).content.decode()
+    labelled = set(re.findall(r'<label for="([^"]+)"', page))
+    inputs = re.findall(r'<input type="number"[^>]*>', page)
+    unnamed = [i for i in inputs if "aria-label=" not in i
+               and re.search(r'id="([^"]+)"', i).group(1) not in labelled]
+    assert inputs and unnamed == []
+    assert re.search(r'aria-label="\w+ icepick"', page) and 'aria-label="forehead: darkness"' in page

@@ -471,8 +471,10 @@ MASI_REGIONS = tuple(scales.MASI_REGION_WEIGHTS)
 def _number(label: str, low: float, high: float, step: str = "1", *, integer: bool = True
             ) -> forms.Field:
     """A number field that parses only; ranges are the scales library's to judge (its
-    messages name the scale, the item and the value), the browser hints them."""
-    widget = forms.NumberInput(attrs={"min": str(low), "max": str(high), "step": step})
+    messages name the scale, the item and the value), the browser hints them. The label is also
+    the input's accessible name, for the grids that show inputs without a visible label."""
+    widget = forms.NumberInput(attrs={"min": str(low), "max": str(high), "step": step,
+                                      "aria-label": label})
     field = forms.IntegerField if integer else forms.FloatField
     return field(label=label, required=False, widget=widget)
 
@@ -777,8 +779,11 @@ def course(request: HttpRequest, patient_id: int, course_id: int) -> HttpRespons
     except ServiceError as exc:
         form.place(exc)
         course.refresh_from_db()
+        # After a stale edit the form shows this user's unsaved values, not the plan as saved:
+        # approving from here would approve a plan nobody on this page has read.
         return _course_page(request, course, form=form, status=_status(exc),
-                            error=f"The plan was not saved: {exc.message}")
+                            error=f"The plan was not saved: {exc.message}",
+                            stale=isinstance(exc, StaleEdit))
     messages.success(request, f"Plan saved (version {course.version}).")
     return redirect("clinic:consultation_course", patient_id=patient_id, course_id=course.pk)
 
