@@ -26,13 +26,14 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --quiet
 	@touch $@
 
-# The demo clinic on an embedded SQLite database (var/), served by gunicorn on 127.0.0.1:8000.
+# The demo clinic on an embedded SQLite database (var/), served by gunicorn on 127.0.0.1:8000,
+# with the django-tasks-db worker beside it sending reminders (as files in var/outbox); Ctrl-C
+# stops both (scripts/run-demo.sh).
 run: setup
 	$(DEMO_ENV) $(ADMIN) migrate --noinput -v0
 	$(DEMO_ENV) $(ADMIN) collectstatic --noinput -v0
 	$(DEMO_ENV) $(ADMIN) seed_demo --if-empty
-	$(DEMO_ENV) $(BIN)/gunicorn needlepoint.web.wsgi --bind 127.0.0.1:8000 --workers 2 \
-		--threads 4 --access-logfile - --log-level warning
+	$(DEMO_ENV) BIN=$(BIN) ./scripts/run-demo.sh
 
 vignettes: setup
 	$(BIN)/python $(SHARED)/tools/check_vignettes.py $(SHARED)/vignettes --cmd "$(BIN)/needlepoint"

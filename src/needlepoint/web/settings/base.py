@@ -12,6 +12,7 @@ DEBUG = False
 ALLOWED_HOSTS: list[str] = []
 
 INSTALLED_APPS = [
+    "django.contrib.admin",  # clinic resources only, for the medical director (bookings/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -145,6 +146,13 @@ NEEDLEPOINT_LOGIN_MAX_FAILURES = 5
 NEEDLEPOINT_LOGIN_WINDOW_SECONDS = 15 * 60
 
 OTP_TOTP_ISSUER = NEEDLEPOINT_CLINIC_NAME
+
+# Background work (reminders): Django's tasks framework on the database backend, run by
+# `django-admin db_worker` (`make run` starts one beside the web server). Mail goes through
+# MAILERS, set per deployment (demo: files in var/outbox; production: SMTP; tests: memory).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The address links in emails point to (the portal's check-in pages), without a trailing slash.
+NEEDLEPOINT_SITE_URL = os.environ.get("NEEDLEPOINT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -22,8 +22,9 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 NEEDLEPOINT_DEMO = True
 NEEDLEPOINT_REQUIRE_STAFF_2FA = False
-EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = VAR_DIR / "outbox"
+# Demo email is written to files in var/outbox (one file per batch), never sent.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                       "OPTIONS": {"file_path": VAR_DIR / "outbox"}}}
 DEFAULT_FROM_EMAIL = "demo-clinic@localhost"
 # Serve static files uncompressed in the demo: compressing every file takes a minute per start.
 STORAGES = {
