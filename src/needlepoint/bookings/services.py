@@ -1,0 +1,723 @@
+"""Booking a course as one unit, moving a session (and re-flowing the later ones), cancelling.
+
+The search proposes; the front desk confirms exactly what it was shown: a proposal carries a
+signed token of every session's time and resources, and confirming writes those holds in one
+transaction. The database settles races: two active holds of one resource never overlap
+(PostgreSQL exclusion constraint, SQLite trigger inside a serialised write), so the loser of a
+race gets `BookingConflict` and nothing of its course is saved.
+
+Decisions stated once here:
+- A deferral with a date does not stop the search: the course simply starts on or after that
+  date; it blocks only a confirmation whose first session is before it.
+- A cancelled appointment keeps its link to its session (its calendar event keeps its title)
+  until the session is booked again, when the link passes to the new appointment.
+- Moving keeps the patient's course rules (windows, clinic hours, resources), not the
+  preferred days and times given at booking, which are not stored.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.core import signing
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from needlepoint import scheduling
+from needlepoint.audit.services import audit_record
+from needlepoint.bookings.calendar import (
+    appointment_type_core,
+    appointment_type_for_course,
+    calendar_for,
+    day_start,
+    location_zone,
+    resource_pk,
+)
+from needlepoint.bookings.models import Appointment, AppointmentStatus, AppointmentType, Hold, Location
+from needlepoint.clinic.models import Course, CourseStatus, Decision, SessionStatus, TreatmentSession
+from needlepoint.clinic.services import Blocked, ServiceError, StaleEdit, bump_version
+from needlepoint.clinic.services.consent import consent_for_course
+from needlepoint.clinic.services.screening import active_clearances, latest_screening
+
+PROPOSAL_SALT = "bookings.proposal"
+MOVE_SALT = "bookings.move"
+TOKEN_MAX_AGE = 30 * 60  # seconds: long enough to talk it through, short enough to stay true
+BOOKABLE = (CourseStatus.APPROVED, CourseStatus.ACTIVE)
+FIXED = (SessionStatus.SIGNED, SessionStatus.IN_PROGRESS)  # a chart exists: the time is history
+CONFLICT = "Someone else has just booked one of these times. Search again to see what is free now."
+SEARCH_AGAIN = "Search again to see what is free now."
+CHANGED = ("The course's sessions have changed since this preview was made. Look at the new times "
+           "and choose again.")
+
+
+class BookingConflict(ServiceError):
+    """Someone else took one of the slots between the search and the confirmation (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """The patient's preferred weekdays (0 is Monday), times of day and practitioner."""
+
+    weekdays: frozenset[int] = frozenset(range(7))
+    times: tuple[scheduling.Span, ...] = ()
+    practitioner_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ProposedSession:
+    """One session as proposed (or as it would be after a move), times aware in the clinic's zone."""
+
+    number: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    practitioner_id: int | None
+    practitioner_name: str
+    room_id: int | None
+    room_name: str
+    window_earliest: dt.date
+    window_latest: dt.date
+    inside_window: bool
+    moves: bool = False
+
+
+@dataclass(frozen=True)
+class Proposal:
+    sessions: tuple[ProposedSession, ...]
+    token: str
+
+
+@dataclass(frozen=True)
+class CourseOptions:
+    best: Proposal | None
+    alternatives: tuple[Proposal, ...]
+    why_not: tuple[str, ...]
+    blockers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MovePreview:
+    ok: bool
+    sessions: tuple[ProposedSession, ...]
+    why_not: tuple[str, ...]
+    token: str
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def _require_staff(actor: Any, doing: str) -> None:
+    if not getattr(actor, "is_clinic_staff", False):
+        raise ServiceError(f"Only the clinic's staff can {doing}.")
+
+
+def _clean(obj: Model) -> None:
+    """Run `full_clean()`, turning Django's ValidationError into ServiceError."""
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise ServiceError(" ".join(messages), field="" if name == NON_FIELD_ERRORS else name) from None
+
+
+def _day(d: dt.date) -> str:
+    return f"{d.day} {d:%B %Y}"
+
+
+def _when(t: dt.datetime, zone: Any) -> str:
+    local = t.astimezone(zone)
+    return f"{local:%a} {_day(local.date())} at {local:%H:%M}"
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).isoformat()
+
+
+def _is_conflict(exc: Exception) -> bool:
+    """True for an error the database raises when two bookings collide: a constraint (overlap,
+    one appointment per session), or PostgreSQL giving up on a deadlock or serialisation."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) in ("40P01", "40001")
+
+
+def _local_today(zone: Any) -> dt.date:
+    return timezone.now().astimezone(zone).date()
+
+
+def _default_location(location: Location | None) -> Location:
+    if location is not None:
+        return location
+    found = list(Location.objects.order_by("id")[:2])
+    if len(found) != 1:
+        raise ServiceError("Choose the clinic location to book at." if found else
+                           "The clinic has no location yet: add one under clinic resources.",
+                           field="location")
+    return found[0]
+
+
+# ---- blockers -----------------------------------------------------------------------------------
+
+
+def course_booking_blockers(course: Course, *, first_day: dt.date | None = None) -> list[str]:
+    """Return, in plain words, every reason the course cannot be booked now (none: it can).
+
+    `first_day`, when known, is the date of the first session: a deferral with a date blocks
+    only a course starting before it."""
+    reasons = _status_blockers(course)
+    reasons += _screening_blockers(course, first_day)
+    if consent_for_course(course) is None:
+        reasons.append("The patient has not signed the consent for this course yet: they sign it in "
+                       "the portal or on the clinic's tablet before the course is booked.")
+    return reasons
+
+
+def _status_blockers(course: Course) -> list[str]:
+    if course.status not in BOOKABLE:
+        return [f"Only an approved course can be booked; this one is "
+                f"“{course.get_status_display().lower()}”."]
+    if Appointment.objects.filter(course=course, status=AppointmentStatus.BOOKED).exists():
+        return ["This course is already booked: move or cancel its sessions instead of booking it "
+                "again."]
+    return []
+
+
+def _screening_blockers(course: Course, first_day: dt.date | None) -> list[str]:
+    screening = latest_screening(course.patient) or course.screening
+    findings = screening.result.get("findings", [])
+    said = " ".join(f["message"] for f in findings if f["decision"] in
+                    (Decision.CONTRAINDICATED, Decision.DEFER, Decision.NEEDS_CLEARANCE)).strip()
+    if screening.decision == Decision.CONTRAINDICATED:
+        return [f"The latest screening rules microneedling out for this patient. {said}".strip()]
+    if screening.decision == Decision.DEFER:
+        return _deferral(screening.earliest_date, first_day, said)
+    reasons = _clearance_blockers(course, findings, said)
+    areas = screening.result.get("areas", {})
+    return reasons + [f"{a['area'].replace('_', ' ').capitalize()} is no longer treatable according "
+                      "to the latest screening." for a in course.plan.get("areas", [])
+                      if areas.get(a["area"]) == Decision.CONTRAINDICATED]
+
+
+def _deferral(until: dt.date | None, first_day: dt.date | None, said: str) -> list[str]:
+    if until is None:
+        return [f"Treatment has to wait until the reason in the latest screening has passed. {said}".strip()]
+    if first_day is not None and first_day < until:
+        return [f"Treatment has to wait: the first session cannot be before {_day(until)}. {said}".strip()]
+    return []
+
+
+def _clearance_blockers(course: Course, findings: list[dict[str, Any]], said: str) -> list[str]:
+    """Findings that need a doctor's clearance not (or no longer) recorded."""
+    cleared = active_clearances(course.patient)
+    pending = [f["code"] for f in findings if f["code"] not in cleared and (
+        f["decision"] == Decision.NEEDS_CLEARANCE or f.get("cleared"))]
+    if not pending:
+        return []
+    names = ", ".join(dict.fromkeys(c.replace("_", " ") for c in pending))
+    return [f"A doctor's clearance is still needed ({names}) before this course can be booked. "
+            f"{said}".strip()]
+
+
+# ---- search -------------------------------------------------------------------------------------
+
+
+def _earliest(course: Course, today: dt.date) -> dt.date:
+    """The first day the course may start: after the screening's date (and any later
+    deferral), the plan's first window and today."""
+    plan = course.plan or {}
+    days = [today, *_iso_dates((plan.get("screening") or {}).get("earliest_date"),
+                               (plan.get("schedule") or [{}])[0].get("earliest"))]
+    latest = latest_screening(course.patient)
+    if latest is not None and latest.earliest_date is not None and latest.decision == Decision.DEFER:
+        days.append(latest.earliest_date)
+    return max(days)
+
+
+def _iso_dates(*texts: str | None) -> list[dt.date]:
+    return [dt.date.fromisoformat(t) for t in texts if t]
+
+
+def course_request(course: Course, appointment: scheduling.AppointmentType, preferences: Preferences,
+                   today: dt.date) -> scheduling.CourseRequest:
+    """Return the core's request for the course's plan and the patient's preferences."""
+    plan = course.plan or {}
+    window = plan["sessions"]["interval_days"]
+    earliest = _earliest(course, today)
+    planned_latest = _iso_dates((plan.get("schedule") or [{}])[0].get("latest"))
+    first_within = ((planned_latest[0] - earliest).days if planned_latest and planned_latest[0] >= earliest
+                    else int(window["max"]) - int(window["min"]))
+    who = f"practitioner:{preferences.practitioner_id}" if preferences.practitioner_id else None
+    try:
+        return scheduling.CourseRequest(
+            appointment, int(plan["sessions"]["count"]), int(window["min"]), int(window["max"]), earliest,
+            first_within_days=first_within, weekdays=frozenset(preferences.weekdays),
+            times=tuple(preferences.times), practitioner=who, patient=str(course.patient_id))
+    except scheduling.SchedulingError as exc:
+        raise ServiceError(exc.message, field=exc.field) from None
+
+
+def _request_days(request: scheduling.CourseRequest) -> tuple[dt.date, dt.date]:
+    """The local days [start, end) a search for `request` can touch."""
+    span = request.first_within_days + (request.sessions - 1) * request.interval_max + 1
+    return request.first_day, request.first_day + dt.timedelta(days=span)
+
+
+def _past_is_busy(calendar: scheduling.Calendar, now: dt.datetime) -> scheduling.Calendar:
+    """Return `calendar` with today's past minutes busy for everyone: nothing is booked in the past."""
+    midnight = day_start(calendar.zone, now.astimezone(calendar.zone).date())
+    if now <= midnight:
+        return calendar
+    past = (scheduling.Interval(midnight, now),)
+    return calendar.with_busy({r.id: past for r in calendar.resources})
+
+
+def course_options(*, course: Course, actor: Any, preferences: Preferences, location: Location | None = None,
+                   today: dt.date | None = None, alternatives: int = 3) -> CourseOptions:
+    """Return the earliest whole course for `course` and up to `alternatives` others, or why
+    none fits; or only the blockers when the course cannot be booked. Reading the course is
+    audited."""
+    _require_staff(actor, "book a course")
+    audit_record(actor=actor, action="view", obj=course, summary="looked for booking options")
+    blockers = course_booking_blockers(course)
+    if blockers:
+        return CourseOptions(None, (), (), tuple(blockers))
+    location = _default_location(location)
+    type_row = appointment_type_for_course(course)
+    zone = location_zone(location)
+    request = course_request(course, appointment_type_core(type_row), preferences,
+                             today or _local_today(zone))
+    start, end = _request_days(request)
+    calendar = _past_is_busy(calendar_for(location=location, start=start, end=end), timezone.now())
+    try:
+        found = scheduling.search(request, calendar, alternatives=alternatives)
+    except scheduling.SchedulingError as exc:
+        raise ServiceError(_practitioner_message(exc), field=exc.field) from None
+    if found.course is None:
+        return CourseOptions(None, (), found.why_not, ())
+    sign = _Signer(course, location, type_row, calendar)
+    return CourseOptions(sign.proposal(found.course), tuple(sign.proposal(c) for c in found.alternatives),
+                         (), ())
+
+
+def _practitioner_message(exc: scheduling.SchedulingError) -> str:
+    if exc.field == "practitioner":
+        return "The practitioner chosen does not treat at this location: choose another or anyone."
+    return exc.message
+
+
+class _Signer:
+    """Turns the core's courses into proposals with names and a signed token."""
+
+    def __init__(self, course: Course, location: Location, type_row: AppointmentType,
+                 calendar: scheduling.Calendar):
+        self.course, self.location, self.type_row = course, location, type_row
+        self.names = {r.id: getattr(r, "name", "") for r in calendar.resources}
+
+    def proposal(self, booking: scheduling.CourseBooking) -> Proposal:
+        sessions = tuple(proposed_session(s, s.number, self.names) for s in booking.sessions)
+        payload = {"course": self.course.pk, "version": self.course.version, "location": self.location.pk,
+                   "type": self.type_row.pk,
+                   "sessions": [slot_payload(s, s.number) for s in booking.sessions]}
+        return Proposal(sessions, signing.dumps(payload, salt=PROPOSAL_SALT, compress=True))
+
+
+def proposed_session(slot: scheduling.SessionSlot, number: int, names: dict[str, str],
+                     moves: bool = False) -> ProposedSession:
+    return ProposedSession(
+        number=number, starts_at=slot.start, ends_at=slot.end,
+        practitioner_id=resource_pk(slot.practitioner),
+        practitioner_name=names.get(slot.practitioner or "", ""),
+        room_id=resource_pk(slot.room), room_name=names.get(slot.room or "", ""),
+        window_earliest=slot.earliest, window_latest=slot.latest, inside_window=slot.inside_window,
+        moves=moves)
+
+
+def slot_payload(slot: scheduling.SessionSlot, number: int) -> dict[str, Any]:
+    return {"number": number, "start": _iso(slot.start), "end": _iso(slot.end),
+            "window": [slot.earliest.isoformat(), slot.latest.isoformat()],
+            "holds": [[h.resource, h.role, h.kind, h.step, _iso(h.start), _iso(h.end)] for h in slot.holds]}
+
+
+def _unsign(token: str, salt: str, what: str) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = signing.loads(token, salt=salt, max_age=TOKEN_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ServiceError(f"These {what} are more than 30 minutes old. {SEARCH_AGAIN}",
+                           field="token") from None
+    except signing.BadSignature:
+        raise ServiceError(f"These {what} could not be read (the page may be damaged). {SEARCH_AGAIN}",
+                           field="token") from None
+    return data
+
+
+# ---- booking ------------------------------------------------------------------------------------
+
+
+def course_book(*, course: Course, actor: Any, token: str) -> list[Appointment]:
+    """Book every session of `course` exactly as the proposal `token` showed them, all or
+    nothing, and return the appointments. Refused: an old, damaged or foreign token or a course
+    changed since (ServiceError), a blocker (Blocked), a slot taken meanwhile (BookingConflict)."""
+    _require_staff(actor, "book a course")
+    proposal = _unsign(token, PROPOSAL_SALT, "proposed dates")
+    if proposal.get("course") != course.pk:
+        raise ServiceError(f"These dates were proposed for another course. {SEARCH_AGAIN}", field="token")
+    try:
+        with transaction.atomic():
+            return _book(course, actor, proposal)
+    except (IntegrityError, OperationalError) as exc:
+        if not _is_conflict(exc):
+            raise
+        raise BookingConflict(CONFLICT, field="token") from None
+
+
+def _book(course: Course, actor: Any, proposal: dict[str, Any]) -> list[Appointment]:
+    locked = Course.objects.select_for_update(of=("self",)).select_related("patient").get(pk=course.pk)
+    if locked.version != proposal["version"]:
+        raise ServiceError(f"The course has changed since these dates were proposed. {SEARCH_AGAIN}",
+                           field="token")
+    location = Location.objects.filter(pk=proposal["location"]).first()
+    type_row = AppointmentType.objects.filter(pk=proposal["type"]).first()
+    if location is None or type_row is None:
+        raise ServiceError(f"The clinic's location or session type has changed. {SEARCH_AGAIN}",
+                           field="token")
+    zone = location_zone(location)
+    first = dt.datetime.fromisoformat(proposal["sessions"][0]["start"]).astimezone(zone).date()
+    reasons = course_booking_blockers(locked, first_day=first)
+    if reasons:
+        raise Blocked(" ".join(reasons), extra={"reasons": reasons})
+    sessions = _planned_sessions(locked, [s["number"] for s in proposal["sessions"]], actor)
+    appointments = [_appointment(locked, sessions[s["number"]], s, type_row, location, actor)
+                    for s in proposal["sessions"]]
+    _insert_holds(list(zip(appointments, proposal["sessions"], strict=True)))
+    for appointment in appointments:
+        _schedule_session(appointment, actor, zone)
+    _sync_reminders(appointments, actor)
+    return appointments
+
+
+def _planned_sessions(course: Course, numbers: Sequence[int], actor: Any) -> dict[int, TreatmentSession]:
+    """Return the course's sessions `numbers`, each still open to booking, freed from any
+    cancelled appointment that held it before."""
+    found = {s.number: s for s in TreatmentSession.objects.select_for_update().filter(
+        course=course, number__in=numbers)}
+    for number in numbers:
+        session = found.get(number)
+        if session is None or session.status in (*FIXED, SessionStatus.CANCELLED):
+            raise ServiceError(f"Session {number} of this course is not open to booking any more. "
+                               f"{SEARCH_AGAIN}", field="token")
+    for old in Appointment.objects.filter(session__in=found.values(), status=AppointmentStatus.CANCELLED):
+        Appointment.objects.filter(pk=old.pk).update(session=None)
+        audit_record(actor=actor, action="change", obj=old, summary="cancelled appointment released "
+                     "its session for a new booking")
+    return found
+
+
+def _appointment(course: Course, session: TreatmentSession, data: dict[str, Any], type_row: AppointmentType,
+                 location: Location, actor: Any) -> Appointment:
+    holds = data["holds"]
+    appointment = Appointment(
+        patient=course.patient, course=course, session=session, appointment_type=type_row,
+        location=location, starts_at=dt.datetime.fromisoformat(data["start"]),
+        ends_at=dt.datetime.fromisoformat(data["end"]), practitioner_id=_main(holds, "practitioner"),
+        room_id=_main(holds, "room"), window_earliest=dt.date.fromisoformat(data["window"][0]),
+        window_latest=dt.date.fromisoformat(data["window"][1]), created_by=actor)
+    _clean(appointment)
+    appointment.save()
+    audit_record(actor=actor, action="create", obj=appointment,
+                 summary=f"booked session {session.number} of course {course.pk} for "
+                         f"{_when(appointment.starts_at, location_zone(location))}")
+    return appointment
+
+
+def _main(holds: Sequence[Sequence[str]], role: str) -> int | None:
+    """The treating practitioner, or the room of the treatment (the last hold of that role that
+    is not a numbing chair), as SessionSlot defines them."""
+    found = [h[0] for h in holds if h[1] == role and h[2] != "numbing"]
+    return resource_pk(found[-1]) if found else None
+
+
+def _insert_holds(pairs: Iterable[tuple[Appointment, dict[str, Any]]]) -> None:
+    """Insert the holds of each (appointment, session data), all together in (resource, start)
+    order so that two bookings racing for the same resources wait on each other in one order."""
+    rows = [Hold(appointment=a, resource=h[0], role=h[1], kind=h[2], step=h[3],
+                 starts_at=dt.datetime.fromisoformat(h[4]), ends_at=dt.datetime.fromisoformat(h[5]))
+            for a, data in pairs for h in data["holds"]]
+    rows.sort(key=lambda h: (h.resource, h.starts_at))
+    for row in rows:
+        _clean(row)
+    Hold.objects.bulk_create(rows)
+
+
+def _schedule_session(appointment: Appointment, actor: Any, zone: Any) -> None:
+    """Set the session's time and practitioner from its appointment (conditional: a session
+    being charted or signed keeps its record)."""
+    updated = TreatmentSession.objects.filter(pk=appointment.session_id).exclude(status__in=FIXED).update(
+        scheduled_for=appointment.starts_at, practitioner_id=appointment.practitioner_id)
+    if updated != 1:
+        raise ServiceError("This session is being charted or has been signed: its time cannot change.",
+                           field="session")
+    audit_record(actor=actor, action="change", obj=appointment.session,
+                 summary=f"scheduled for {_when(appointment.starts_at, zone)}")
+
+
+def _sync_reminders(appointments: Iterable[Appointment], actor: Any) -> None:
+    from needlepoint.bookings.reminders import reminders_sync
+
+    for appointment in appointments:
+        reminders_sync(appointment=appointment, actor=actor)
+
+
+# ---- moving -------------------------------------------------------------------------------------
+
+
+def _check_movable(appointment: Appointment) -> None:
+    if appointment.is_cancelled:
+        raise ServiceError("This appointment is cancelled: book the session again instead.",
+                           field="appointment")
+    if appointment.course_id is None or appointment.session_id is None:
+        raise ServiceError("Only a session of a booked course can be moved here.", field="appointment")
+    if appointment.session is not None and appointment.session.status in FIXED:
+        raise ServiceError("This session is being charted or has been signed: it cannot move.",
+                           field="appointment")
+
+
+def _booked(course_id: int) -> list[Appointment]:
+    return list(Appointment.objects.filter(course_id=course_id, status=AppointmentStatus.BOOKED)
+                .select_related("session", "location", "appointment_type")
+                .prefetch_related("holds").order_by("starts_at", "id"))
+
+
+def _hold_order(core: scheduling.AppointmentType) -> list[tuple[str, str, str]]:
+    """The (step, role, kind) of each hold in the order the core lists a visit's needs."""
+    out: list[tuple[str, str, str]] = []
+    for step in core.steps:
+        if step.skills is not None:
+            out.append((step.name, "practitioner", "practitioner"))
+        if step.room is not None:
+            out.append((step.name, "room", step.room))
+        out.extend((step.name, "device", kind) for kind in step.devices)
+    return out
+
+
+def booked_slot(appointment: Appointment, number: int,
+                order: list[tuple[str, str, str]]) -> scheduling.SessionSlot:
+    """Return a booked appointment as the core's session slot, its holds in the core's order."""
+    holds = sorted((h for h in appointment.holds.all() if h.active),
+                   key=lambda h: order.index((h.step, h.role, h.kind))
+                   if (h.step, h.role, h.kind) in order else len(order))
+    start = appointment.starts_at
+    return scheduling.SessionSlot(
+        number, start, appointment.ends_at,
+        tuple(scheduling.Hold(h.step, h.role, h.kind, h.resource, h.starts_at, h.ends_at) for h in holds),
+        appointment.window_earliest or start.date(), appointment.window_latest or start.date())
+
+
+def session_move_options(*, appointment: Appointment, actor: Any, new_start: dt.datetime) -> MovePreview:
+    """Return what moving `appointment` to `new_start` does to its course: the moved session and
+    every later one (kept, or re-flowed inside its window), with a token to confirm it; or why
+    it cannot be done."""
+    _require_staff(actor, "move a session")
+    appointment = Appointment.objects.select_related("session").get(pk=appointment.pk)
+    _check_movable(appointment)
+    if new_start.utcoffset() is None:
+        raise ServiceError("Give the new time with its time zone.", field="new_start")
+    audit_record(actor=actor, action="view", obj=appointment, summary="looked at moving the session")
+    course = Course.objects.get(pk=appointment.course_id)
+    return _Move(course, appointment.pk, _booked(course.pk)).preview(new_start)
+
+
+def _number(appointment: Appointment) -> int:
+    session = appointment.session
+    return session.number if session is not None else 0
+
+
+class _Move:
+    """One move of one session of a booked course, worked out with the core's re-flow.
+    `booked` are the course's booked appointments in time order; `later` from the moved one on."""
+
+    def __init__(self, course: Course, appointment_id: int, booked: list[Appointment]):
+        self.course, self.booked = course, booked
+        self.index = next(i for i, a in enumerate(booked) if a.pk == appointment_id) + 1
+        self.later = booked[self.index - 1:]
+        self.location = self.later[0].location
+        self.zone = location_zone(self.location)
+        self.core = appointment_type_core(self.later[0].appointment_type)
+        order = _hold_order(self.core)
+        self.slots = tuple(booked_slot(a, n, order) for n, a in enumerate(booked, 1))
+
+    def preview(self, new_start: dt.datetime) -> MovePreview:
+        if new_start <= timezone.now():
+            return _refused(("Choose a time from now on: the new time has already passed.",))
+        calendar = self._calendar(new_start)
+        request = replace(course_request(self.course, self.core, Preferences(), _local_today(self.zone)),
+                          sessions=len(self.booked))
+        course = scheduling.CourseBooking(request, self.slots)
+        result = scheduling.reflow(course, self.index, new_start, calendar)
+        if result.course is None:
+            return _refused(result.why_not)
+        rows = list(zip(result.course.sessions[self.index - 1:], self.slots[self.index - 1:], self.later,
+                        strict=True))
+        fixed = tuple(f"Session {_number(a)} is being charted or has been signed: it cannot move."
+                      for new, old, a in rows
+                      if _changed(old, new) and a.session and a.session.status in FIXED)
+        if fixed:
+            return _refused(fixed)
+        names = {r.id: getattr(r, "name", "") for r in calendar.resources}
+        sessions = tuple(proposed_session(new, _number(a), names, _changed(old, new)) for new, old, a in rows)
+        return MovePreview(True, sessions, (), self._token([(new, a) for new, _, a in rows]))
+
+    def _calendar(self, new_start: dt.datetime) -> scheduling.Calendar:
+        days = [t.astimezone(self.zone).date() for t in (*(s.start for s in self.slots), new_start)]
+        longest = int(self.course.plan["sessions"]["interval_days"]["max"])
+        end = max(days) + dt.timedelta(days=longest * len(self.slots) + 29)
+        calendar = calendar_for(location=self.location, start=min([*days, _local_today(self.zone)]), end=end,
+                                ignore=[a.pk for a in self.booked])
+        return _past_is_busy(calendar, timezone.now())
+
+    def _token(self, rows: Sequence[tuple[scheduling.SessionSlot, Appointment]]) -> str:
+        payload = {"course": self.course.pk, "appointment": self.later[0].pk,
+                   "sessions": [{**slot_payload(new, _number(a)), "appointment": a.pk, "version": a.version}
+                                for new, a in rows]}
+        return signing.dumps(payload, salt=MOVE_SALT, compress=True)
+
+
+def _refused(why: Sequence[str]) -> MovePreview:
+    return MovePreview(False, (), tuple(why), "")
+
+
+def _changed(old: scheduling.SessionSlot, new: scheduling.SessionSlot) -> bool:
+    """True when the session's time or any of its resources changes."""
+    def key(s: scheduling.SessionSlot) -> set[tuple[str, str, dt.datetime, dt.datetime]]:
+        return {(h.resource, h.step, h.start.astimezone(dt.UTC), h.end.astimezone(dt.UTC)) for h in s.holds}
+    return old.start != new.start or old.end != new.end or key(old) != key(new)
+
+
+def session_move(*, appointment: Appointment, actor: Any, token: str,
+                 expected_version: int) -> list[Appointment]:
+    """Apply the move previewed as `token`: every session that moves gets its new time and
+    resources (old holds released, new ones held, SEQUENCE raised), all in one transaction.
+    Returns the appointments that moved. StaleEdit when the appointment (or a later one)
+    changed since the preview; BookingConflict when a slot was taken meanwhile."""
+    _require_staff(actor, "move a session")
+    data = _unsign(token, MOVE_SALT, "new times")
+    if data.get("appointment") != appointment.pk:
+        raise ServiceError(f"This preview is for another session. {SEARCH_AGAIN}", field="token")
+    try:
+        with transaction.atomic():
+            return _apply_move(appointment, actor, data, expected_version)
+    except (IntegrityError, OperationalError) as exc:
+        if not _is_conflict(exc):
+            raise
+        raise BookingConflict(CONFLICT, field="token") from None
+
+
+def _apply_move(appointment: Appointment, actor: Any, data: dict[str, Any],
+                expected_version: int) -> list[Appointment]:
+    ids = [s["appointment"] for s in data["sessions"]]
+    rows = {a.pk: a for a in Appointment.objects.select_for_update(of=("self",)).filter(pk__in=ids)
+            .select_related("session", "location")}
+    if rows.get(appointment.pk) is None or rows[appointment.pk].version != expected_version:
+        raise StaleEdit("Someone else changed this appointment after you opened it. Reload the page to "
+                        "see their changes, then move it again.", field="version")
+    pairs = _unchanged_since_preview(rows, data["sessions"])
+    moving = [(a, s) for a, s in pairs if _moves(a, s)]
+    for a, _ in moving:
+        _check_movable(a)
+    Hold.objects.filter(appointment__in=[a for a, _ in moving], active=True).update(active=False)
+    _insert_holds(moving)
+    moved = {a.pk for a, _ in moving}
+    for a, s in pairs:
+        if a.pk in moved:
+            _move_one(a, s, actor)
+        else:
+            _rewindow(a, s, actor)
+    _sync_reminders([a for a, _ in moving], actor)
+    return [a for a, _ in moving]
+
+
+def _unchanged_since_preview(rows: dict[int, Appointment], sessions: list[dict[str, Any]],
+                             ) -> list[tuple[Appointment, dict[str, Any]]]:
+    """Return (appointment, its new data) for each session of the preview; StaleEdit when one of
+    them was changed or cancelled since."""
+    pairs = []
+    for data in sessions:
+        row = rows.get(data["appointment"])
+        if row is None or row.version != data["version"] or row.is_cancelled:
+            raise StaleEdit(CHANGED, field="token")
+        pairs.append((row, data))
+    return pairs
+
+
+def _moves(appointment: Appointment, data: dict[str, Any]) -> bool:
+    current = {(h.resource, h.step, _iso(h.starts_at), _iso(h.ends_at))
+               for h in appointment.holds.filter(active=True)}
+    wanted = {(h[0], h[3], h[4], h[5]) for h in data["holds"]}
+    return _iso(appointment.starts_at) != data["start"] or _iso(appointment.ends_at) != data["end"] or \
+        current != wanted
+
+
+def _move_one(appointment: Appointment, data: dict[str, Any], actor: Any) -> None:
+    zone = location_zone(appointment.location)
+    before = _when(appointment.starts_at, zone)
+    changes = {"starts_at": dt.datetime.fromisoformat(data["start"]),
+               "ends_at": dt.datetime.fromisoformat(data["end"]),
+               "practitioner_id": _main(data["holds"], "practitioner"),
+               "room_id": _main(data["holds"], "room"),
+               "window_earliest": dt.date.fromisoformat(data["window"][0]),
+               "window_latest": dt.date.fromisoformat(data["window"][1]),
+               "sequence": appointment.sequence + 1}
+    bump_version(appointment, expected=appointment.version, **changes)
+    audit_record(actor=actor, action="change", obj=appointment,
+                 summary=f"moved session {data['number']} from {before} to "
+                         f"{_when(appointment.starts_at, zone)}")
+    _schedule_session(appointment, actor, zone)
+
+
+def _rewindow(appointment: Appointment, data: dict[str, Any], actor: Any) -> None:
+    """Record a kept session's new window (it follows the session before it)."""
+    window = (dt.date.fromisoformat(data["window"][0]), dt.date.fromisoformat(data["window"][1]))
+    if window == (appointment.window_earliest, appointment.window_latest):
+        return
+    Appointment.objects.filter(pk=appointment.pk).update(window_earliest=window[0], window_latest=window[1])
+    appointment.window_earliest, appointment.window_latest = window
+    audit_record(actor=actor, action="change", obj=appointment,
+                 summary=f"session {data['number']} kept; its window is now {_day(window[0])} to "
+                         f"{_day(window[1])}")
+
+
+# ---- cancelling ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str,
+                       expected_version: int) -> Appointment:
+    """Cancel `appointment`: its resources are freed, its calendar event is cancelled (SEQUENCE
+    raised), its unsent reminders are cancelled and its session is unscheduled. Refused for a
+    signed session, an appointment already cancelled, or a stale version."""
+    _require_staff(actor, "cancel an appointment")
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ServiceError("Say why the appointment is cancelled.", field="reason")
+    if len(reason) > 200:
+        raise ServiceError("Keep the reason under 200 characters.", field="reason")
+    locked = (Appointment.objects.select_for_update(of=("self",)).select_related("session", "location")
+              .get(pk=appointment.pk))
+    if locked.is_cancelled:
+        raise ServiceError("This appointment is already cancelled.", field="appointment")
+    if locked.session is not None and locked.session.status == SessionStatus.SIGNED:
+        raise ServiceError("This session has been charted and signed: it cannot be cancelled.",
+                           field="appointment")
+    bump_version(locked, expected=expected_version, status=AppointmentStatus.CANCELLED,
+                 cancelled_at=timezone.now(), cancel_reason=reason, sequence=locked.sequence + 1)
+    Hold.objects.filter(appointment=locked, active=True).update(active=False)
+    if TreatmentSession.objects.filter(pk=locked.session_id).exclude(status__in=FIXED).update(
+            scheduled_for=None, practitioner=None):
+        audit_record(actor=actor, action="change", obj=locked.session,
+                     summary="unscheduled: its appointment was cancelled")
+    audit_record(actor=actor, action="change", obj=locked,
+                 summary=f"cancelled the appointment of "
+                         f"{_when(locked.starts_at, location_zone(locked.location))}: {reason}")
+    _sync_reminders([locked], actor)
+    return locked
