@@ -13,6 +13,8 @@ PUBLIC = {
     "accounts:password_reset_confirm": "one-time set-password link (token checked by Django)",
     "accounts:password_set_done": "says the password was saved",
     "health": "liveness check for a load balancer; says only 'ok'",
+    "bookings:feed": "calendar feed for calendar applications, which cannot sign in: the unguessable, "
+                     "revocable token in the address is the credential; unknown or revoked tokens get 404",
 }
 # Paths served outside Django's URL patterns.
 IGNORED_PREFIXES = ("static/",)

@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from needlepoint.bookings.admin import clinic_admin
 from needlepoint.web import views
 
 urlpatterns = [
@@ -8,5 +9,6 @@ urlpatterns = [
     path("accounts/", include("needlepoint.accounts.urls")),
     path("portal/", include("needlepoint.clinic.portal_urls")),
     path("bookings/", include("needlepoint.bookings.urls")),
+    path("admin/", clinic_admin.urls),
     path("", include("needlepoint.clinic.urls")),
 ]
