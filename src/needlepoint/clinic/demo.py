@@ -5,7 +5,9 @@ history reads like months of real use: the audit trail, signatures, charts and c
 the dates they would have had. Stages: visitors' inquiries; consultations (eligible, needing a
 clearance, deferred, pregnant); draft and approved plans, some without consent; courses under
 way with charted sessions and check-ins (one with a warning sign, flagged); finished courses
-with outcomes. Scheduling is set directly on the sessions (booking is its own feature)."""
+with outcomes. Most scheduling is set directly on the sessions (it happened before booking existed); a few
+approved, consented courses are booked whole through the booking services, so the calendars
+have upcoming appointments."""
 
 import base64
 import datetime as dt
@@ -23,6 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from needlepoint.accounts.models import Role, User
+from needlepoint.bookings.models import AppointmentKind, AppointmentType, Location, PractitionerProfile
+from needlepoint.bookings.services import Preferences, course_book, course_options
 from needlepoint.clinic.models import Course, Device, Patient, Room, TreatmentSession
 from needlepoint.clinic.services.aftercare import check_in_submit
 from needlepoint.clinic.services.charting import (
@@ -38,12 +42,14 @@ from needlepoint.clinic.services.consultation import (
     assessment_record,
     clearance_give,
     course_approve,
+    course_edit,
     course_propose,
     intake_record,
 )
 from needlepoint.clinic.services.inquiries import inquiry_create
 from needlepoint.clinic.services.outcomes import course_complete, outcome_record
 from needlepoint.clinic.services.patients import patient_portal_account_create, patient_register
+from needlepoint.scheduling import AFTERNOONS, MORNINGS
 
 STAFF = [
     ("maria", Role.MEDICAL_DIRECTOR, "Maria", "Moreau"),
@@ -125,14 +131,36 @@ class DemoClinic:
         self.front_desk = User.objects.get(username="frank")
 
     def resources(self) -> None:
+        self.location = Location.objects.create(name="Needlepoint Clinic — demo", time_zone="Europe/London",
+                                                opening_hours="mon-fri 09:00-18:00; sat 09:00-13:00",
+                                                address="1 Example Street, London")
         for name, kind in [("Treatment room 1", "treatment"), ("Treatment room 2", "treatment"),
-                           ("Numbing lounge", "numbing"), ("Consultation room", "consult")]:
-            Room.objects.create(name=name, kind=kind)
+                           ("Numbing lounge", "numbing"), ("Numbing lounge, chair 2", "numbing"),
+                           ("Consultation room", "consult")]:
+            Room.objects.create(name=name, kind=kind, location=self.location)
         for name, kind, serial in [("Microneedling pen A", "pen", "PEN-0001"),
                                    ("Microneedling pen B", "pen", "PEN-0002"),
                                    ("Centrifuge", "centrifuge", "CEN-0001")]:
-            Device.objects.create(name=name, kind=kind, serial=serial)
+            Device.objects.create(name=name, kind=kind, serial=serial, location=self.location)
         ensure_default_consent_text()
+
+    def booking_resources(self) -> None:
+        """Who treats when (Paula is PRP-trained; Peter is not and works Saturdays; Maria treats
+        two mornings a week) and the three kinds of visit with their durations."""
+        hours = {"paula": ("mon-fri 09:00-17:00", ["microneedling", "prp_draw"]),
+                 "peter": ("tue-fri 10:00-18:00; sat 09:00-13:00", ["microneedling"]),
+                 "maria": ("mon,wed 09:00-13:00", ["microneedling", "prp_draw"])}
+        for user in [*self.practitioners, self.director]:
+            working, skills = hours[user.username]
+            PractitionerProfile.objects.create(user=user, location=self.location, skills=skills,
+                                               working_hours=working)
+        for code, name, kind, numbing, draw, spin, minutes in [
+                ("consultation", "Consultation", AppointmentKind.CONSULTATION, 0, 0, 0, 30),
+                ("microneedling", "Microneedling session", AppointmentKind.TREATMENT, 30, 0, 0, 60),
+                ("microneedling-prp", "Microneedling session with PRP", AppointmentKind.TREATMENT_PRP,
+                 30, 10, 15, 60)]:
+            AppointmentType.objects.create(code=code, name=name, kind=kind, numbing_minutes=numbing,
+                                           draw_minutes=draw, spin_minutes=spin, minutes=minutes)
 
     def patient(self, i: int) -> Patient:
         birth = dt.date(self.rng.randint(1965, 2002), self.rng.randint(1, 12), self.rng.randint(1, 28))
@@ -289,6 +317,28 @@ def _finished(clinic: DemoClinic, patients: list[Patient]) -> None:
             course_complete(course=Course.objects.get(pk=course.pk), actor=who)
 
 
+def _booked(clinic: DemoClinic, patients: list[Patient]) -> None:
+    """Approved, consented courses booked whole by the front desk through the booking services
+    (the earliest course for the patient's preferences): one with PRP, one on Saturdays."""
+    wishes = [Preferences(), Preferences(weekdays=frozenset({5}), times=(MORNINGS,)),
+              Preferences(weekdays=frozenset({1, 3}), times=(AFTERNOONS,))]
+    for k, patient in enumerate(patients):
+        who = clinic.practitioners[k % 2]
+        with _at(clinic.today - dt.timedelta(days=8 - k), 14):
+            clinic.consult(patient, who)
+            course = course_propose(patient=patient, actor=who, start_date=timezone.localdate())
+            if k == 0:
+                course = course_edit(course=course, actor=who, expected_version=course.version,
+                                     changes={"adjuncts": ["prp"]})
+            course = course_approve(course=course, actor=clinic.director, expected_version=course.version)
+            consent_sign(course=course, consent_text=ensure_default_consent_text(),
+                         typed_name=str(patient), signature_png=signature_png(patient.pk),
+                         channel="tablet", actor=clinic.front_desk)
+        options = course_options(course=course, actor=clinic.front_desk, preferences=wishes[k % len(wishes)])
+        if options.best is not None:
+            course_book(course=course, actor=clinic.front_desk, token=options.best.token)
+
+
 @transaction.atomic
 def build_demo_clinic(*, patients: int, password: Callable[[str], str]) -> dict[str, dict[str, str]]:
     """Create the demo clinic; return {username: {"role", "password"}} for the printed logins."""
@@ -296,10 +346,12 @@ def build_demo_clinic(*, patients: int, password: Callable[[str], str]) -> dict[
     with _at(clinic.today - dt.timedelta(days=400), 8):
         clinic.staff()
         clinic.resources()
-        people = [clinic.patient(i) for i in range(max(patients, 24))]
+        clinic.booking_resources()
+        people = [clinic.patient(i) for i in range(max(patients, 27))]
     _inquiries(clinic)
     _consultations(clinic, people[0:4])
     _plans(clinic, cleared=people[4:6], unsigned=people[6:8], ready=people[8:11])
     _under_way(clinic, people[11:21])
-    _finished(clinic, people[21:])
+    _booked(clinic, people[21:24])
+    _finished(clinic, people[24:])
     return clinic.logins

@@ -1,3 +1,389 @@
-from django.urls import URLPattern
+"""Booking a whole course, and the course's appointments afterwards (clinic staff only: front
+desk, practitioners and the medical director; patients and visitors get 404).
 
-urls: list[URLPattern] = []
+- Book this course: the patient's preferred days, times and practitioner; a preview of every
+  session (date and time, its window, inside it or not, practitioner and room), alternatives to
+  pick from, and in words what stands in the way or why nothing fits; confirming books the
+  chosen proposal (its token) all-or-nothing. A slot taken meanwhile answers 409 with a fresh
+  search.
+- The course's appointments; reschedule one (a new date and time inside its window, a preview of
+  what else moves, confirm); cancel one with a reason.
+
+Searching and previewing are reads (GET); every change is a POST to a service in
+`needlepoint.bookings.services`. With htmx the search swaps only the proposals; every control
+is also a plain form or link."""
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
+
+from needlepoint.audit.services import audit_record
+from needlepoint.bookings import services
+from needlepoint.bookings.models import Appointment, AppointmentStatus, Location, PractitionerProfile
+from needlepoint.bookings.views._access import get_appointment_for_user
+from needlepoint.clinic.access import get_course_for_user, require_staff
+from needlepoint.clinic.models import Consent, Course, CourseStatus, SessionStatus, TreatmentSession
+from needlepoint.clinic.services import ServiceError, StaleEdit
+from needlepoint.scheduling import AFTERNOONS, EVENINGS, MORNINGS
+
+TEMPLATES = "bookings/booking/"
+BOOKABLE = (CourseStatus.APPROVED, CourseStatus.ACTIVE)
+WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
+            (5, "Saturday"), (6, "Sunday")]
+TIMES = {"mornings": MORNINGS, "afternoons": AFTERNOONS, "evenings": EVENINGS}
+
+
+def _status(exc: ServiceError) -> int:
+    """409 when someone else got there first (a slot taken, a stale copy), 400 otherwise."""
+    return 409 if isinstance(exc, services.BookingConflict | StaleEdit) else 400
+
+
+def _zone(location: Location | None) -> str:
+    return location.time_zone if location else settings.TIME_ZONE
+
+
+def _when(t: dt.datetime, appointment: Appointment) -> str:
+    """`t` in words on the wall clock of the appointment's location."""
+    local = t.astimezone(ZoneInfo(appointment.location.time_zone))
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Book this course
+# ---------------------------------------------------------------------------------------------
+
+
+class PreferencesForm(forms.Form):
+    """The patient's preferences for the whole course; nothing ticked means "any"."""
+
+    weekdays = forms.TypedMultipleChoiceField(
+        label="Days the patient can come", choices=WEEKDAYS, coerce=int, required=False,
+        widget=forms.CheckboxSelectMultiple, help_text="None ticked: any day the clinic is open.")
+    times = forms.MultipleChoiceField(
+        label="Times of day", required=False, widget=forms.CheckboxSelectMultiple,
+        choices=[(k, f"{k.capitalize()} ({span})") for k, span in TIMES.items()],
+        help_text="None ticked: any time the clinic is open.")
+    practitioner = forms.TypedChoiceField(label="Practitioner", required=False, coerce=int, empty_value=None)
+    location = forms.TypedChoiceField(label="Location", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args: Any, practitioners: list[PractitionerProfile], locations: list[Location],
+                 **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        several = len(locations) > 1
+        self.fields["practitioner"].choices = [("", "Anyone with the skills")] + [
+            (p.user_id, (p.user.get_full_name() or p.user.get_username())
+             + (f" ({p.location.name})" if several else "")) for p in practitioners]
+        self.locations = {loc.pk: loc for loc in locations}
+        if several:
+            self.fields["location"].choices = [(loc.pk, loc.name) for loc in locations]
+            self.fields["location"].required = True
+            self.fields["location"].error_messages["required"] = "Location: choose where to book."
+        else:
+            del self.fields["location"]
+
+    def chosen_location(self) -> Location | None:
+        """The chosen location (None: the only one there is)."""
+        return self.locations.get(self.cleaned_data.get("location") or 0)
+
+    def preferences(self) -> Any:
+        data = self.cleaned_data
+        weekdays = frozenset(data.get("weekdays") or range(7))
+        times = tuple(TIMES[k] for k in TIMES if k in (data.get("times") or ()))
+        return services.Preferences(weekdays=weekdays, times=times,
+                                    practitioner_id=data.get("practitioner"))
+
+    def as_query(self) -> list[tuple[str, str]]:
+        """The preferences as query parameters (for a fresh search after a refusal)."""
+        if not self.is_bound or not self.is_valid():
+            return []
+        data = self.cleaned_data
+        pairs = [("weekdays", str(d)) for d in data.get("weekdays") or ()]
+        pairs += [("times", t) for t in data.get("times") or ()]
+        pairs += [(k, str(data[k])) for k in ("practitioner", "location") if data.get(k)]
+        return pairs
+
+
+def _bookable_course(request: HttpRequest, course_id: int) -> Course:
+    """Return the course for any clinic staff member (404 for everyone else); audited."""
+    require_staff(request)
+    return get_course_for_user(request, course_id, clinical=False)
+
+
+def _preferences_form(data: Any) -> PreferencesForm:
+    practitioners = list(PractitionerProfile.objects.filter(active=True).select_related("user", "location")
+                         .order_by("user__last_name", "user__first_name"))
+    locations = list(Location.objects.order_by("name"))
+    return PreferencesForm(data, practitioners=practitioners, locations=locations)
+
+
+def _search(request: HttpRequest, course: Course, form: PreferencesForm) -> tuple[Any, str]:
+    """Run the course search for the form's preferences: (options, "") or (None, why not)."""
+    if not form.is_valid():
+        return None, ""
+    try:
+        return services.course_options(course=course, actor=request.user, preferences=form.preferences(),
+                                       location=form.chosen_location()), ""
+    except ServiceError as exc:
+        return None, exc.message
+
+
+def _book_page(request: HttpRequest, course: Course, form: PreferencesForm, *, status: int = 200,
+               error: str = "", partial: bool = False) -> HttpResponse:
+    blockers = services.course_booking_blockers(course)
+    options, refused = (None, "") if blockers else _search(request, course, form)
+    error = error or refused
+    proposals = []
+    if options is not None:
+        proposals = ([("Earliest course", options.best)] if options.best else []) + [
+            (f"Alternative {n}", p) for n, p in enumerate(options.alternatives, 1)]
+        blockers = list(options.blockers)
+    booked = Appointment.objects.filter(course=course, status=AppointmentStatus.BOOKED).count()
+    context = {"course": course, "patient": course.patient, "form": form, "blockers": blockers,
+               "options": options, "proposals": proposals, "error": error, "booked": booked,
+               "zone": settings.TIME_ZONE, "query": form.as_query(),
+               "sessions_count": course.sessions.count()}
+    template = TEMPLATES + "book.html"
+    if partial:
+        template += "#proposals"
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def course_book(request: HttpRequest, course_id: int) -> HttpResponse:
+    """GET: preferences and the proposals for them. POST: book the proposal whose token is sent."""
+    course = _bookable_course(request, course_id)
+    if request.method != "POST":
+        form = _preferences_form(request.GET)
+        if request.htmx:  # type: ignore[attr-defined]
+            return _book_page(request, course, form, partial=True)  # (htmx does not swap a 400)
+        return _book_page(request, course, form, status=200 if form.is_valid() else 400)
+    form = _preferences_form(request.POST)
+    token = request.POST.get("token", "")
+    try:
+        if not token:
+            raise ServiceError("Pick one of the proposals to book (the form had none).", field="token")
+        appointments = services.course_book(course=course, actor=request.user, token=token)
+    except ServiceError as exc:
+        course.refresh_from_db()
+        return _book_page(request, course, form, status=_status(exc), error=_refusal(exc))
+    first = min(appointments, key=lambda a: a.starts_at)
+    messages.success(request, f"Booked {len(appointments)} session{'s' if len(appointments) != 1 else ''} "
+                              f"for {course.patient}: the first on {_when(first.starts_at, first)}.")
+    return redirect("bookings:course_appointments", course_id=course.pk)
+
+
+def _refusal(exc: ServiceError) -> str:
+    if isinstance(exc, services.BookingConflict):
+        return f"Nothing was booked: {exc.message} Here is a fresh search with the same preferences."
+    return f"Nothing was booked: {exc.message}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Courses waiting to be booked, and a course's appointments
+# ---------------------------------------------------------------------------------------------
+
+
+@require_safe
+def to_book(request: HttpRequest) -> HttpResponse:
+    """Approved courses with sessions not yet booked, oldest approval first (staff)."""
+    require_staff(request)
+    unbooked = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.PLANNED).exclude(
+        Exists(Appointment.objects.filter(session=OuterRef("pk"), status=AppointmentStatus.BOOKED)))
+    courses = list(Course.objects.filter(status__in=BOOKABLE).filter(Exists(unbooked))
+                   .annotate(consented=Exists(Consent.objects.filter(course=OuterRef("pk"))),
+                             any_booked=Exists(Appointment.objects.filter(
+                                 course=OuterRef("pk"), status=AppointmentStatus.BOOKED)))
+                   .select_related("patient").order_by("approved_at", "id")[:200])
+    audit_record(actor=request.user, action="view", object_type="bookings.to_book",
+                 summary=f"courses waiting to be booked: {len(courses)}")
+    return render(request, TEMPLATES + "to_book.html", {"courses": courses})
+
+
+@require_safe
+def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Every appointment of the course, cancelled ones included, with what can be done next."""
+    course = _bookable_course(request, course_id)
+    appointments = list(Appointment.objects.filter(course=course)
+                        .select_related("session", "practitioner", "room", "appointment_type", "location")
+                        .order_by("starts_at", "id"))
+    booked = [a for a in appointments if not a.is_cancelled]
+    sessions = course.sessions.filter(status=SessionStatus.PLANNED).exclude(
+        Q(appointment__status=AppointmentStatus.BOOKED)).count()
+    return render(request, TEMPLATES + "appointments.html", {
+        "course": course, "patient": course.patient, "appointments": appointments, "booked": booked,
+        "unbooked": sessions, "bookable": course.status in BOOKABLE, "now": timezone.now(),
+        "zone": _zone(appointments[0].location if appointments else None)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Reschedule one session
+# ---------------------------------------------------------------------------------------------
+
+
+class MoveForm(forms.Form):
+    date = forms.DateField(label="New date",
+                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                           error_messages={"required": "New date: pick a date.",
+                                           "invalid": "New date: enter a real date."})
+    time = forms.TimeField(label="New start time",
+                           widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+                           error_messages={"required": "New start time: pick a time.",
+                                           "invalid": "New start time: enter a time like 09:30."})
+
+    def __init__(self, *args: Any, appointment: Appointment, **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if appointment.window_earliest:
+            self.fields["date"].widget.attrs["min"] = appointment.window_earliest.isoformat()
+        if appointment.window_latest:
+            self.fields["date"].widget.attrs["max"] = appointment.window_latest.isoformat()
+        self.fields["time"].widget.attrs["step"] = str(appointment.location.slot_minutes * 60)
+        self.zone = ZoneInfo(appointment.location.time_zone)
+
+    def new_start(self) -> dt.datetime:
+        """The chosen wall-clock time in the location's zone, as an aware datetime."""
+        return dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], self.zone)
+
+
+class _Back(Exception):
+    """The appointment cannot be changed: go back to where it is listed (with a message)."""
+
+    def __init__(self, appointment: Appointment):
+        self.appointment = appointment
+
+
+def _changeable(request: HttpRequest, appointment_id: int) -> Appointment:
+    """Return a booked appointment the staff member may change (404 for anyone else); audited."""
+    appointment = get_appointment_for_user(request, appointment_id)
+    if appointment.is_cancelled:
+        messages.error(request, "This appointment was cancelled: it can no longer be moved or cancelled.")
+        raise _Back(appointment)
+    return appointment
+
+
+def _back(appointment: Appointment) -> HttpResponse:
+    if appointment.course_id:
+        return redirect("bookings:course_appointments", course_id=appointment.course_id)
+    day = appointment.starts_at.astimezone(ZoneInfo(appointment.location.time_zone)).date()
+    return redirect(reverse("bookings:calendar") + f"?date={day.isoformat()}")
+
+
+def _move_page(request: HttpRequest, appointment: Appointment, form: MoveForm, *, preview: Any = None,
+               error: str = "", status: int = 200) -> HttpResponse:
+    context = {"appointment": appointment, "patient": appointment.patient, "course": appointment.course,
+               "form": form, "preview": preview, "error": error,
+               "number": appointment.session.number if appointment.session_id else None,
+               "zone": appointment.location.time_zone}
+    template = TEMPLATES + "reschedule.html"
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        # htmx does not swap error answers: the fragment carries the form's errors instead.
+        return render(request, template + "#move", context)
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """GET with a date and time: preview the move and what else moves. POST: confirm it."""
+    try:
+        appointment = _changeable(request, appointment_id)
+    except _Back as back:
+        return _back(back.appointment)
+    if request.method == "POST":
+        return _move_confirm(request, appointment)
+    asked = "date" in request.GET or "time" in request.GET
+    form = MoveForm(request.GET if asked else None, appointment=appointment)
+    if not asked:
+        return _move_page(request, appointment, form)
+    if not form.is_valid():
+        return _move_page(request, appointment, form, status=400)
+    try:
+        preview = services.session_move_options(appointment=appointment, actor=request.user,
+                                                new_start=form.new_start())
+    except ServiceError as exc:
+        return _move_page(request, appointment, form, error=exc.message, status=_status(exc))
+    return _move_page(request, appointment, form, preview=preview)
+
+
+def _move_confirm(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    form = MoveForm(request.POST, appointment=appointment)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        if version < 1 or not request.POST.get("token"):
+            raise ServiceError("The form is missing the preview: pick the new date and time again.",
+                               field="token")
+        moved = services.session_move(appointment=appointment, actor=request.user,
+                                      token=request.POST["token"], expected_version=version)
+    except ServiceError as exc:
+        appointment.refresh_from_db()
+        return _move_page(request, appointment, form, status=_status(exc),
+                          error=f"Nothing was moved: {exc.message}")
+    changed = "; ".join(f"session {a.session.number if a.session else ''} now {_when(a.starts_at, a)}"
+                        for a in moved)
+    messages.success(request, f"Moved: {changed}." if moved else "Nothing needed to move.")
+    return _back(appointment)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cancel one appointment
+# ---------------------------------------------------------------------------------------------
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label="Reason for cancelling", max_length=200,
+                             error_messages={"required": "Say why the appointment is cancelled."})
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """GET: ask for the reason. POST: cancel (a stale copy is refused, nothing changed)."""
+    try:
+        appointment = _changeable(request, appointment_id)
+    except _Back as back:
+        return _back(back.appointment)
+    page = TEMPLATES + "cancel.html"
+    context: dict[str, Any] = {"appointment": appointment, "patient": appointment.patient,
+                               "zone": appointment.location.time_zone}
+    if request.method != "POST":
+        form = CancelForm(initial={"version": appointment.version})
+        return render(request, page, {**context, "form": form})
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return render(request, page, {**context, "form": form}, status=400)
+    try:
+        services.appointment_cancel(appointment=appointment, actor=request.user,
+                                    reason=form.cleaned_data["reason"],
+                                    expected_version=form.cleaned_data["version"])
+    except ServiceError as exc:
+        form.add_error("reason" if exc.field == "reason" else None, exc.message)
+        return render(request, page, {**context, "form": form}, status=_status(exc))
+    messages.success(request, f"Cancelled the appointment of {_when(appointment.starts_at, appointment)}.")
+    return _back(appointment)
+
+
+urls: list[URLPattern] = [
+    path("courses/waiting/", to_book, name="to_book"),
+    path("courses/<int:course_id>/book/", course_book, name="course_book"),
+    path("courses/<int:course_id>/appointments/", course_appointments, name="course_appointments"),
+    path("appointments/<int:appointment_id>/reschedule/", appointment_reschedule,
+         name="appointment_reschedule"),
+    path("appointments/<int:appointment_id>/cancel/", appointment_cancel, name="appointment_cancel"),
+]
