@@ -211,8 +211,11 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     require_staff(request)
     clinical = bool(request.user.is_clinical)  # type: ignore[union-attr]
     patient = get_patient_for_user(request, patient_id, clinical=clinical)
-    context: dict[str, Any] = {"patient": patient, "clinical": clinical,
-                               "sessions": _schedule(patient)}
+    sessions = _schedule(patient)
+    # Each course with sessions (approved or later) has its appointments page: book, move, cancel.
+    course_ids = sorted({row["session"].course_id for row in sessions})
+    context: dict[str, Any] = {"patient": patient, "clinical": clinical, "sessions": sessions,
+                               "session_course_ids": course_ids}
     if clinical:
         context.update(_clinical_context(patient))
     return render(request, DETAIL, context)
