@@ -234,6 +234,30 @@ def test_it_saves_the_intake_form_as_a_new_version_and_screens_it(personas, clie
                                      object_id=str(newest.pk)).exists()
 
 
+def test_it_adds_a_row_keeping_what_was_typed_and_saves_nothing(personas, client_for, intake_a):
+    c = client_for(personas.practitioner)
+    assert 'name="add_row" value="medications"' in c.get(url("intake", personas.record_a.pk)).content.decode()
+    typed = with_(intake_a, medications=[{"name": "warfarin", "status": "current"},
+                                         {"name": "isotretinoin", "status": "stopped",
+                                          "last_taken": "2026-09-01"}])
+    post = {**intake_post(typed), "add_row": "medications"}
+    response = c.post(url("intake", personas.record_a.pk), post)
+    assert response.status_code == 200
+    rows = response.context["rows"]["medications"]
+    assert rows.total_form_count() == int(post["medications-TOTAL_FORMS"]) + 1
+    assert [r["name"].value() for r in rows.forms[:2]] == ["warfarin", "isotretinoin"]
+    assert rows.forms[-1]["name"].value() in (None, "")
+    html = response.content.decode()
+    assert 'value="warfarin"' in html and "errorlist" not in html  # not judged before saving
+    assert not Intake.objects.exists() and not Screening.objects.exists()
+    # the longer form, sent back as the browser shows it (the new row as rendered), saves every row
+    new_row = {f.html_name: f.value() or "" for f in rows.forms[-1]}
+    longer = {**intake_post(typed), **new_row, "medications-TOTAL_FORMS": str(rows.total_form_count())}
+    saved = c.post(url("intake", personas.record_a.pk), longer)
+    assert saved.status_code == 302
+    assert [m["name"] for m in Intake.objects.get().data["medications"]] == ["warfarin", "isotretinoin"]
+
+
 def test_it_refuses_a_bad_intake_naming_the_field_and_saves_nothing(personas, client_for,
                                                                     intake_a):
     c = client_for(personas.practitioner)

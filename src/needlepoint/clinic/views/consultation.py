@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.forms import formset_factory
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
@@ -312,6 +313,38 @@ def _intake_initial(data: dict[str, Any] | None) -> tuple[dict[str, Any], dict[s
     return initial, rows
 
 
+MAX_ROWS = 30
+"""Rows per repeatable section the editor offers; more than any intake needs."""
+
+
+def _with_row(post: Any, key: str) -> Any:
+    """Return a copy of the posted intake with one more empty row in section `key` (at most
+    MAX_ROWS), for the editor's "Add a row" button: nothing is saved or screened."""
+    data = post.copy()
+    name = f"{key}-TOTAL_FORMS"
+    try:
+        total = int(data.get(name, "0"))
+    except ValueError:
+        total = 0
+    total = max(total, 0)
+    if total >= MAX_ROWS:
+        return data
+    data[name] = str(total + 1)
+    for field, spec in ROWS[key].form.base_fields.items():  # the new row shows its defaults
+        if spec.initial is not None:
+            data[f"{key}-{total}-{field}"] = spec.initial
+    return data
+
+
+def _without_errors(form: IntakeForm, rows: dict[str, Any]) -> None:
+    """Show the forms as typed, without judging them: the user has not asked to save yet."""
+    form._errors = ErrorDict()
+    for formset in rows.values():
+        formset._errors, formset._non_form_errors = [], formset.error_class()
+        for row in formset.forms:
+            row._errors = ErrorDict()
+
+
 def _intake_forms(post: Any, data: dict[str, Any] | None) -> tuple[IntakeForm, dict[str, Any]]:
     initial, rows = _intake_initial(data)
     if post is not None:
@@ -374,7 +407,7 @@ def _intake_page(request: HttpRequest, patient: Patient, form: IntakeForm, rows:
     latest = services.patient_intakes(patient).first()
     return render(request, TEMPLATES + "intake.html",
                   {"patient": patient, "form": form, "rows": rows, "latest": latest,
-                   "error": error}, status=status)
+                   "error": error, "max_rows": MAX_ROWS}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -384,6 +417,10 @@ def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
     form, rows = _intake_forms(request.POST if request.method == "POST" else None,
                                latest.data if latest else None)
     if request.method == "GET":
+        return _intake_page(request, patient, form, rows)
+    if request.POST.get("add_row") in ROWS:
+        form, rows = _intake_forms(_with_row(request.POST, request.POST["add_row"]), None)
+        _without_errors(form, rows)
         return _intake_page(request, patient, form, rows)
     if not (form.is_valid() and all(f.is_valid() for f in rows.values())):
         return _intake_page(request, patient, form, rows, status=400,
