@@ -18,7 +18,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 if os.environ.get("DATABASE_URL", "").startswith("postgres"):
-    DATABASES["default"]["TEST"] = {"NAME": "needlepoint_test"}  # noqa: F405
+    # One test database per test run (process), so that two runs on one server never drop
+    # each other's database; NEEDLEPOINT_TEST_DB names it explicitly.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.environ.get("NEEDLEPOINT_TEST_DB", f"needlepoint_test_{os.getpid()}")}
 
 # Tests serve static files from the source folders (nothing is collected).
 STATIC_ROOT = None
