@@ -1,10 +1,11 @@
 """Booking URLs (namespace "bookings"); each view module contributes its own list."""
 
-from needlepoint.bookings.views import booking, calendar, feeds
+from needlepoint.bookings.views import booking, calendar, feeds, waiting_list
 
 app_name = "bookings"
 urlpatterns = [
     *booking.urls,
     *calendar.urls,
     *feeds.urls,
+    *waiting_list.urls,
 ]
