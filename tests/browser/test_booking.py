@@ -67,10 +67,12 @@ def book_the_course(page: Page, course_id: int, shot: Any) -> None:
     row.get_by_role("link", name="Book sessions").click()
     expect(page.get_by_role("heading", name="Book the course: Anna Alvarez")).to_be_visible()
 
-    # Preferences: weekday mornings; the preview follows (htmx swaps only the proposals).
+    # Preferences: weekday mornings with the patient's usual practitioner (whoever else works
+    # on the day the test runs could be earlier); the preview follows (htmx swaps only the proposals).
     for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
         page.get_by_label(day, exact=True).check()
     page.get_by_label(re.compile(r"^Mornings")).check()
+    page.get_by_label("Practitioner", exact=True).select_option(label="Paula Petrov")
     page.evaluate("window.__stillTheSamePage = true")
     page.get_by_role("button", name="Find dates").click()
     page.wait_for_url(re.compile(r"times=mornings"))  # the search is a GET: the address can be shared
