@@ -1,4 +1,5 @@
-"""Booking a course as one unit, moving a session (and re-flowing the later ones), cancelling.
+"""Booking a course as one unit, moving a session (and re-flowing the later ones), cancelling,
+and booking a cancelled session again.
 
 The search proposes; the front desk confirms exactly what it was shown: a proposal carries a
 signed token of every session's time and resources, and confirming writes those holds in one
@@ -13,6 +14,11 @@ Decisions stated once here:
   until the session is booked again, when the link passes to the new appointment.
 - Moving keeps the patient's course rules (windows, clinic hours, resources), not the
   preferred days and times given at booking, which are not stored.
+- A session booked again goes among the course's booked appointments by its number: its
+  window follows the booked session before it (none: any day from the course's earliest), and
+  the booked sessions after it are re-checked as after a move. Windows run between booked
+  sessions, as for a move: another session without a time in between is not waited for.
+- A session is never booked again for a patient the screening or a missing consent blocks.
 """
 
 import datetime as dt
@@ -34,6 +40,7 @@ from needlepoint.bookings.calendar import (
     calendar_for,
     day_start,
     location_zone,
+    practitioner_resource,
     resource_pk,
 )
 from needlepoint.bookings.models import Appointment, AppointmentStatus, AppointmentType, Hold, Location
@@ -81,6 +88,7 @@ class ProposedSession:
     window_latest: dt.date
     inside_window: bool
     moves: bool = False
+    new: bool = False  # a session booked again: it had no time before
 
 
 @dataclass(frozen=True)
@@ -166,25 +174,35 @@ def course_booking_blockers(course: Course, *, first_day: dt.date | None = None)
 
     `first_day`, when known, is the date of the first session: a deferral with a date blocks
     only a course starting before it."""
-    reasons = _status_blockers(course)
-    reasons += _screening_blockers(course, first_day)
+    return _status_blockers(course) + _care_blockers(course, first_day)
+
+
+def _care_blockers(course: Course, first_day: dt.date | None, what: str = "the first session") -> list[str]:
+    """What the patient's latest screening and the course's consent say against treating
+    (from `first_day`, the date of `what`, when known)."""
+    reasons = _screening_blockers(course, first_day, what)
     if consent_for_course(course) is None:
         reasons.append("The patient has not signed the consent for this course yet: they sign it in "
                        "the portal or on the clinic's tablet before the course is booked.")
     return reasons
 
 
+def _not_approved(course: Course) -> list[str]:
+    if course.status in BOOKABLE:
+        return []
+    return [f"Only an approved course can be booked; this one is “{course.get_status_display().lower()}”."]
+
+
 def _status_blockers(course: Course) -> list[str]:
     if course.status not in BOOKABLE:
-        return [f"Only an approved course can be booked; this one is "
-                f"“{course.get_status_display().lower()}”."]
+        return _not_approved(course)
     if Appointment.objects.filter(course=course, status=AppointmentStatus.BOOKED).exists():
         return ["This course is already booked: move or cancel its sessions instead of booking it "
                 "again."]
     return []
 
 
-def _screening_blockers(course: Course, first_day: dt.date | None) -> list[str]:
+def _screening_blockers(course: Course, first_day: dt.date | None, what: str) -> list[str]:
     screening = latest_screening(course.patient) or course.screening
     findings = screening.result.get("findings", [])
     said = " ".join(f["message"] for f in findings if f["decision"] in
@@ -192,7 +210,7 @@ def _screening_blockers(course: Course, first_day: dt.date | None) -> list[str]:
     if screening.decision == Decision.CONTRAINDICATED:
         return [f"The latest screening rules microneedling out for this patient. {said}".strip()]
     if screening.decision == Decision.DEFER:
-        return _deferral(screening.earliest_date, first_day, said)
+        return _deferral(screening.earliest_date, first_day, said, what)
     reasons = _clearance_blockers(course, findings, said)
     areas = screening.result.get("areas", {})
     return reasons + [f"{a['area'].replace('_', ' ').capitalize()} is no longer treatable according "
@@ -200,11 +218,11 @@ def _screening_blockers(course: Course, first_day: dt.date | None) -> list[str]:
                       if areas.get(a["area"]) == Decision.CONTRAINDICATED]
 
 
-def _deferral(until: dt.date | None, first_day: dt.date | None, said: str) -> list[str]:
+def _deferral(until: dt.date | None, first_day: dt.date | None, said: str, what: str) -> list[str]:
     if until is None:
         return [f"Treatment has to wait until the reason in the latest screening has passed. {said}".strip()]
     if first_day is not None and first_day < until:
-        return [f"Treatment has to wait: the first session cannot be before {_day(until)}. {said}".strip()]
+        return [f"Treatment has to wait: {what} cannot be before {_day(until)}. {said}".strip()]
     return []
 
 
@@ -324,14 +342,14 @@ class _Signer:
 
 
 def proposed_session(slot: scheduling.SessionSlot, number: int, names: dict[str, str],
-                     moves: bool = False) -> ProposedSession:
+                     moves: bool = False, new: bool = False) -> ProposedSession:
     return ProposedSession(
         number=number, starts_at=slot.start, ends_at=slot.end,
         practitioner_id=resource_pk(slot.practitioner),
         practitioner_name=names.get(slot.practitioner or "", ""),
         room_id=resource_pk(slot.room), room_name=names.get(slot.room or "", ""),
         window_earliest=slot.earliest, window_latest=slot.latest, inside_window=slot.inside_window,
-        moves=moves)
+        moves=moves, new=new)
 
 
 def slot_payload(slot: scheduling.SessionSlot, number: int) -> dict[str, Any]:
@@ -377,11 +395,7 @@ def _book(course: Course, actor: Any, proposal: dict[str, Any]) -> list[Appointm
     if locked.version != proposal["version"]:
         raise ServiceError(f"The course has changed since these dates were proposed. {SEARCH_AGAIN}",
                            field="token")
-    location = Location.objects.filter(pk=proposal["location"]).first()
-    type_row = AppointmentType.objects.filter(pk=proposal["type"]).first()
-    if location is None or type_row is None:
-        raise ServiceError(f"The clinic's location or session type has changed. {SEARCH_AGAIN}",
-                           field="token")
+    location, type_row = _location_and_type(proposal)
     zone = location_zone(location)
     first = dt.datetime.fromisoformat(proposal["sessions"][0]["start"]).astimezone(zone).date()
     reasons = course_booking_blockers(locked, first_day=first)
@@ -395,6 +409,16 @@ def _book(course: Course, actor: Any, proposal: dict[str, Any]) -> list[Appointm
         _schedule_session(appointment, actor, zone)
     _sync_reminders(appointments, actor)
     return appointments
+
+
+def _location_and_type(data: dict[str, Any]) -> tuple[Location, AppointmentType]:
+    """Return the location and appointment type a token names; refused when either is gone."""
+    location = Location.objects.filter(pk=data["location"]).first()
+    type_row = AppointmentType.objects.filter(pk=data["type"]).first()
+    if location is None or type_row is None:
+        raise ServiceError(f"The clinic's location or session type has changed. {SEARCH_AGAIN}",
+                           field="token")
+    return location, type_row
 
 
 def _planned_sessions(course: Course, numbers: Sequence[int], actor: Any) -> dict[int, TreatmentSession]:
@@ -721,3 +745,245 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str,
                          f"{_when(locked.starts_at, location_zone(locked.location))}: {reason}")
     _sync_reminders([locked], actor)
     return locked
+
+
+# ---- rebooking a cancelled session --------------------------------------------------------------
+
+
+REBOOK_SALT = "bookings.rebook"
+REBOOKABLE = (SessionStatus.PLANNED, SessionStatus.BLOCKED)
+
+
+@dataclass(frozen=True)
+class RebookWindow:
+    """Where a session without a time may be booked again: its window (`latest` None: no last
+    day), the same in words, what happens to the next booked session, the location it is
+    booked at and the appointment that was cancelled (None: it never had one)."""
+
+    number: int
+    earliest: dt.date
+    latest: dt.date | None
+    words: str
+    next_words: str
+    location: Location
+    cancelled: Appointment | None
+
+
+def session_rebook_blockers(course: Course, *, day: dt.date | None = None,
+                            number: int | None = None) -> list[str]:
+    """Return, in plain words, every reason a session of `course` cannot be booked again (on
+    `day`, when known): the course is no longer approved, the latest screening defers,
+    contraindicates or waits on a clearance, or the consent is missing."""
+    what = f"session {number}" if number else "the session"
+    return _not_approved(course) + _care_blockers(course, day, what)
+
+
+def session_rebook_window(*, course: Course, session: TreatmentSession) -> RebookWindow:
+    """Return where `session` of `course` may be booked again (a read; the view audits it).
+    ServiceError when the session is not one to book again."""
+    course, session = _rebookable(course, session)
+    return _Rebook(course, session).window()
+
+
+def session_rebook_options(*, course: Course, session: TreatmentSession, actor: Any,
+                           new_start: dt.datetime) -> MovePreview:
+    """Return what booking `session` again at `new_start` does to its course: the session at
+    its new time and every later booked one (kept, or re-flowed inside its window), with a
+    token to confirm it; or, in words, why it cannot be done (a past time, outside its window,
+    the clinic closed, nobody free, a blocker)."""
+    _require_staff(actor, "book a session")
+    if new_start.utcoffset() is None:
+        raise ServiceError("Give the new time with its time zone.", field="new_start")
+    course, session = _rebookable(course, session)
+    audit_record(actor=actor, action="view", obj=session, summary="looked at booking the session again")
+    return _Rebook(course, session).preview(new_start)
+
+
+def _rebookable(course: Course, session: TreatmentSession) -> tuple[Course, TreatmentSession]:
+    """Return fresh copies of the course and its session; ServiceError unless the session is
+    this course's, has no booked appointment and is neither charted, signed nor cancelled."""
+    course = Course.objects.select_related("patient").get(pk=course.pk)
+    session = TreatmentSession.objects.get(pk=session.pk)
+    if session.course_id != course.pk:
+        raise ServiceError("This session belongs to another course.", field="session")
+    if session.status not in REBOOKABLE:
+        raise ServiceError(f"Session {session.number} is {session.get_status_display().lower()}: it "
+                           "cannot be booked again.", field="session")
+    if Appointment.objects.filter(session=session, status=AppointmentStatus.BOOKED).exists():
+        raise ServiceError(f"Session {session.number} is already booked: reschedule it instead.",
+                           field="session")
+    return course, session
+
+
+class _Rebook:
+    """One session of a course booked again among the course's booked appointments: those
+    before it stay, those after it are re-checked and re-flowed by the core, as for a move."""
+
+    def __init__(self, course: Course, session: TreatmentSession):
+        self.course, self.session = course, session
+        self.booked = _booked(course.pk)
+        self.before = [a for a in self.booked if _number(a) < session.number]
+        self.after = [a for a in self.booked if _number(a) > session.number]
+        self.index = len(self.before) + 1
+        self.cancelled = (Appointment.objects.filter(session=session, status=AppointmentStatus.CANCELLED)
+                          .select_related("location", "appointment_type").first())
+        like = self.booked[0] if self.booked else self.cancelled
+        self.location = like.location if like else _default_location(None)
+        self.type_row = like.appointment_type if like else appointment_type_for_course(course)
+        self.zone = location_zone(self.location)
+        self.core = appointment_type_core(self.type_row)
+        self.request = replace(course_request(course, self.core, Preferences(), _local_today(self.zone)),
+                               sessions=len(self.booked) + 1)
+
+    def window(self) -> RebookWindow:
+        number, r = self.session.number, self.request
+        if not self.before:
+            words = (f"Session {number} can be booked from {_day(r.first_day)} on, the first day the plan "
+                     "allows.")
+            return RebookWindow(number, r.first_day, None, words, self._next_words(), self.location,
+                                self.cancelled)
+        prev = self.before[-1]
+        day = prev.starts_at.astimezone(self.zone).date()
+        lo, hi = day + dt.timedelta(days=r.interval_min), day + dt.timedelta(days=r.interval_max)
+        words = (f"Session {number} can be booked from {_day(lo)} to {_day(hi)}: {r.interval_min}-"
+                 f"{r.interval_max} days after session {_number(prev)} on {_day(day)}.")
+        if hi < _local_today(self.zone):
+            words += (f" That window has passed: move session {_number(prev)} first, or ask the "
+                      "practitioner to change the plan.")
+        return RebookWindow(number, lo, hi, words, self._next_words(), self.location, self.cancelled)
+
+    def _next_words(self) -> str:
+        if not self.after:
+            return ""
+        nxt, r = self.after[0], self.request
+        return (f"Session {_number(nxt)} is booked for {_when(nxt.starts_at, self.zone)}. It stays while it "
+                f"is still {r.interval_min}-{r.interval_max} days after the new time and its practitioner "
+                "and room are free; otherwise it, and the sessions after it, move to the earliest free "
+                "time inside their windows.")
+
+    def preview(self, new_start: dt.datetime) -> MovePreview:
+        if new_start <= timezone.now():
+            return _refused(("Choose a time from now on: the new time has already passed.",))
+        day = new_start.astimezone(self.zone).date()
+        blockers = session_rebook_blockers(self.course, day=day, number=self.session.number)
+        if blockers:
+            return _refused(blockers)
+        calendar = self._calendar(new_start)
+        slots = self._slots(new_start)
+        result = scheduling.reflow(scheduling.CourseBooking(self.request, slots), self.index, new_start,
+                                   calendar, practitioner=self._practitioner())
+        if result.course is None:
+            return _refused(result.why_not)
+        new = result.course.sessions[self.index - 1]
+        rows = list(zip(result.course.sessions[self.index:], slots[self.index:], self.after, strict=True))
+        fixed = tuple(f"Session {_number(a)} is being charted or has been signed: it cannot move."
+                      for later, old, a in rows
+                      if _changed(old, later) and a.session and a.session.status in FIXED)
+        if fixed:
+            return _refused(fixed)
+        names = {r.id: getattr(r, "name", "") for r in calendar.resources}
+        sessions = (proposed_session(new, self.session.number, names, new=True),
+                    *(proposed_session(later, _number(a), names, _changed(old, later))
+                      for later, old, a in rows))
+        return MovePreview(True, sessions, (), self._token(new, rows))
+
+    def _slots(self, new_start: dt.datetime) -> tuple[scheduling.SessionSlot, ...]:
+        """The course as the core sees it: the booked sessions around the one to book, which
+        holds nothing yet (its resources are found at `new_start`)."""
+        order = _hold_order(self.core)
+        before = [booked_slot(a, n, order) for n, a in enumerate(self.before, 1)]
+        after = [booked_slot(a, n, order) for n, a in enumerate(self.after, self.index + 1)]
+        first = self.request.first_day
+        end = new_start + dt.timedelta(minutes=self.core.minutes)
+        empty = scheduling.SessionSlot(self.index, new_start, end, (), first,
+                                       first + dt.timedelta(days=self.request.first_within_days))
+        return (*before, empty, *after)
+
+    def _practitioner(self) -> str | None:
+        """The practitioner the patient has been seeing: the cancelled appointment's, else the
+        one of the booked session before it, else after it."""
+        for a in (self.cancelled, *reversed(self.before), *self.after):
+            if a is not None and a.practitioner_id:
+                return practitioner_resource(a.practitioner_id)
+        return None
+
+    def _calendar(self, new_start: dt.datetime) -> scheduling.Calendar:
+        days = [t.astimezone(self.zone).date() for t in (*(a.starts_at for a in self.booked), new_start)]
+        end = max(days) + dt.timedelta(days=self.request.interval_max * (len(self.booked) + 1) + 29)
+        calendar = calendar_for(location=self.location, start=min([*days, _local_today(self.zone)]), end=end,
+                                ignore=[a.pk for a in self.booked])
+        return _past_is_busy(calendar, timezone.now())
+
+    def _token(self, new: scheduling.SessionSlot,
+               rows: Sequence[tuple[scheduling.SessionSlot, scheduling.SessionSlot, Appointment]]) -> str:
+        payload = {"course": self.course.pk, "session": self.session.pk, "location": self.location.pk,
+                   "type": self.type_row.pk, "new": slot_payload(new, self.session.number),
+                   "before": [[a.pk, a.version] for a in self.before],
+                   "later": [{**slot_payload(later, _number(a)), "appointment": a.pk, "version": a.version}
+                             for later, _, a in rows]}
+        return signing.dumps(payload, salt=REBOOK_SALT, compress=True)
+
+
+def session_rebook(*, course: Course, session: TreatmentSession, actor: Any, token: str) -> list[Appointment]:
+    """Book `session` again exactly as the preview `token` showed it, all or nothing: a new
+    appointment (new calendar identity) holding its resources, and every later session that
+    the preview moved moved (SEQUENCE raised, reminders moved). Returns the new appointment,
+    then the ones that moved. StaleEdit when the course's appointments changed since the
+    preview; Blocked when a blocker appeared; BookingConflict when a slot was taken meanwhile."""
+    _require_staff(actor, "book a session")
+    data = _unsign(token, REBOOK_SALT, "new times")
+    if data.get("course") != course.pk or data.get("session") != session.pk:
+        raise ServiceError(f"This preview is for another session. {SEARCH_AGAIN}", field="token")
+    try:
+        with transaction.atomic():
+            return _apply_rebook(course, session, actor, data)
+    except (IntegrityError, OperationalError) as exc:
+        if not _is_conflict(exc):
+            raise
+        raise BookingConflict(CONFLICT, field="token") from None
+
+
+def _apply_rebook(course: Course, session: TreatmentSession, actor: Any,
+                  data: dict[str, Any]) -> list[Appointment]:
+    locked = Course.objects.select_for_update(of=("self",)).select_related("patient").get(pk=course.pk)
+    location, type_row = _location_and_type(data)
+    rows = _booked_as_previewed(locked, session, data)
+    zone = location_zone(location)
+    number = data["new"]["number"]
+    day = dt.datetime.fromisoformat(data["new"]["start"]).astimezone(zone).date()
+    reasons = session_rebook_blockers(locked, day=day, number=number)
+    if reasons:
+        raise Blocked(" ".join(reasons), extra={"reasons": reasons})
+    fresh = _planned_sessions(locked, [number], actor)[number]
+    if fresh.pk != session.pk:
+        raise ServiceError(f"This preview is for another session. {SEARCH_AGAIN}", field="token")
+    appointment = _appointment(locked, fresh, data["new"], type_row, location, actor)
+    pairs = [(rows[s["appointment"]], s) for s in data["later"]]
+    moving = [(a, s) for a, s in pairs if _moves(a, s)]
+    for a, _ in moving:
+        _check_movable(a)
+    Hold.objects.filter(appointment__in=[a for a, _ in moving], active=True).update(active=False)
+    _insert_holds([(appointment, data["new"]), *moving])
+    _schedule_session(appointment, actor, zone)
+    moved = [a for a, _ in moving]
+    for a, s in pairs:
+        (_move_one if a in moved else _rewindow)(a, s, actor)
+    _sync_reminders([appointment, *moved], actor)
+    return [appointment, *moved]
+
+
+def _booked_as_previewed(course: Course, session: TreatmentSession,
+                         data: dict[str, Any]) -> dict[int, Appointment]:
+    """Return the course's booked appointments, locked, by id; StaleEdit when the session was
+    booked meanwhile or any booked appointment of the course changed, appeared or was
+    cancelled since the preview."""
+    rows = {a.pk: a for a in Appointment.objects.select_for_update(of=("self",))
+            .filter(course=course, status=AppointmentStatus.BOOKED).select_related("session", "location")}
+    if any(a.session_id == session.pk for a in rows.values()):
+        raise StaleEdit(f"Someone else has booked session {session.number} meanwhile: look at the course's "
+                        "appointments.", field="token")
+    expected = {pk: version for pk, version in data["before"]}
+    expected.update({s["appointment"]: s["version"] for s in data["later"]})
+    if {pk: a.version for pk, a in rows.items()} != expected:
+        raise StaleEdit(CHANGED, field="token")
+    return rows

@@ -37,7 +37,7 @@ class ReflowResult:
 
 
 def reflow(course: CourseBooking, moved_session_index: int, new_start: dt.datetime | None,
-           calendar: Calendar) -> ReflowResult:
+           calendar: Calendar, *, practitioner: str | None = None) -> ReflowResult:
     """Return the course with session `moved_session_index` (from 1) moved to `new_start`, or
     cancelled when `new_start` is None, and its later sessions re-checked and re-flowed.
 
@@ -45,7 +45,11 @@ def reflow(course: CourseBooking, moved_session_index: int, new_start: dt.dateti
     the patient's preferred days and times are not imposed on it, the clinic's hours, the
     resources and its window are. Session 1 may move to any day from the request's first day
     on (its search window only bounds the search); every other session stays inside its
-    window after the one before. Re-flowed sessions keep the patient's preferences."""
+    window after the one before. Re-flowed sessions keep the patient's preferences.
+
+    The moved session prefers its old treating practitioner, or `practitioner` when given: a
+    session booked again after a cancellation holds nothing, so the caller names the one the
+    patient has been seeing."""
     n = len(course.sessions)
     if not 1 <= moved_session_index <= n:
         raise SchedulingError(f"the course has no session {moved_session_index}", field="session")
@@ -57,7 +61,8 @@ def reflow(course: CourseBooking, moved_session_index: int, new_start: dt.dateti
     later = [_slot(finder, s) for s in course.sessions[moved_session_index:]]
     if new_start is None:
         return _follow(finder, course, before, later, moved_session_index + 1)
-    moved, why = _place(finder, course, moved_session_index, new_start, before)
+    prefer = practitioner or course.sessions[moved_session_index - 1].practitioner
+    moved, why = _place(finder, moved_session_index, new_start, before, prefer)
     if moved is None:
         return ReflowResult(None, why_not=why)
     return _follow(finder, course, [*before, moved], later, moved_session_index + 1)
@@ -70,10 +75,10 @@ def _slot(finder: Finder, session: SessionSlot) -> Slot:
     return Slot(start.toordinal(), start.hour * 60 + start.minute, units)
 
 
-def _place(finder: Finder, course: CourseBooking, number: int, new_start: dt.datetime,
-           before: list[Slot]) -> tuple[Slot | None, tuple[str, ...]]:
-    """Return session `number` at `new_start` with its resources (the old ones preferred), or
-    None and why it cannot be there."""
+def _place(finder: Finder, number: int, new_start: dt.datetime, before: list[Slot],
+           prefer: str | None) -> tuple[Slot | None, tuple[str, ...]]:
+    """Return session `number` at `new_start` with its resources (practitioner `prefer` first),
+    or None and why it cannot be there."""
     local = new_start.astimezone(finder.index.zone)
     day, start = local.toordinal(), local.hour * 60 + local.minute
     lo, hi = _window(finder, before)
@@ -82,7 +87,7 @@ def _place(finder: Finder, course: CourseBooking, number: int, new_start: dt.dat
     if not lo <= day <= hi:
         return None, (f"session {number} must be {dates(lo, hi)}" + _after(finder, before),)
     whole = bits(start, start + finder.need.minutes)
-    units = assign(finder.need, finder.index.free(day), start, course.sessions[number - 1].practitioner)
+    units = assign(finder.need, finder.index.free(day), start, prefer)
     if finder.index.open(day) & whole != whole or units is None:
         return None, _busy_at(finder, day, start, local)
     return Slot(day, start, units), ()

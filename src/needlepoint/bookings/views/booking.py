@@ -8,6 +8,9 @@ desk, practitioners and the medical director; patients and visitors get 404).
   search.
 - The course's appointments; reschedule one (a new date and time inside its window, a preview of
   what else moves, confirm); cancel one with a reason.
+- Book a new time for a session whose appointment was cancelled: its window in words, a date
+  and time, a preview of the later sessions (kept or moved), confirm; 409 when someone got there
+  first.
 
 Searching and previewing are reads (GET); every change is a POST to a service in
 `needlepoint.bookings.services`. With htmx the search swaps only the proposals; every control
@@ -31,7 +34,7 @@ from needlepoint.audit.services import audit_record
 from needlepoint.bookings import services
 from needlepoint.bookings.models import Appointment, AppointmentStatus, Location, PractitionerProfile
 from needlepoint.bookings.views._access import get_appointment_for_user
-from needlepoint.clinic.access import get_course_for_user, require_staff
+from needlepoint.clinic.access import get_course_for_user, get_session_for_user, require_staff
 from needlepoint.clinic.models import Consent, Course, CourseStatus, SessionStatus, TreatmentSession
 from needlepoint.clinic.services import ServiceError, StaleEdit
 from needlepoint.scheduling import AFTERNOONS, EVENINGS, MORNINGS
@@ -212,18 +215,21 @@ def to_book(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
-    """Every appointment of the course, cancelled ones included, with what can be done next."""
+    """Every appointment of the course, cancelled ones included, with what can be done next:
+    each session without a booked appointment offers a new time (once the course has been
+    booked; before that, the whole course is booked at once)."""
     course = _bookable_course(request, course_id)
     appointments = list(Appointment.objects.filter(course=course)
                         .select_related("session", "practitioner", "room", "appointment_type", "location")
                         .order_by("starts_at", "id"))
     booked = [a for a in appointments if not a.is_cancelled]
-    sessions = course.sessions.filter(status=SessionStatus.PLANNED).exclude(
-        Q(appointment__status=AppointmentStatus.BOOKED)).count()
+    cancelled = {a.session_id: a for a in appointments if a.is_cancelled and a.session_id}
+    missing = [(s, cancelled.get(s.pk)) for s in course.sessions.filter(status__in=services.REBOOKABLE)
+               .exclude(Q(appointment__status=AppointmentStatus.BOOKED)).order_by("number")]
     return render(request, TEMPLATES + "appointments.html", {
         "course": course, "patient": course.patient, "appointments": appointments, "booked": booked,
-        "unbooked": sessions, "bookable": course.status in BOOKABLE, "now": timezone.now(),
-        "zone": _zone(appointments[0].location if appointments else None)})
+        "unbooked": len(missing), "missing": missing, "bookable": course.status in BOOKABLE,
+        "now": timezone.now(), "zone": _zone(appointments[0].location if appointments else None)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,7 +237,9 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 
 
-class MoveForm(forms.Form):
+class NewTimeForm(forms.Form):
+    """A new date and start time on the wall clock of `location`, offered inside a window."""
+
     date = forms.DateField(label="New date",
                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                            error_messages={"required": "New date: pick a date.",
@@ -241,19 +249,28 @@ class MoveForm(forms.Form):
                            error_messages={"required": "New start time: pick a time.",
                                            "invalid": "New start time: enter a time like 09:30."})
 
-    def __init__(self, *args: Any, appointment: Appointment, **kwargs: Any):
+    def __init__(self, *args: Any, location: Location, earliest: dt.date | None = None,
+                 latest: dt.date | None = None, **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        if appointment.window_earliest:
-            self.fields["date"].widget.attrs["min"] = appointment.window_earliest.isoformat()
-        if appointment.window_latest:
-            self.fields["date"].widget.attrs["max"] = appointment.window_latest.isoformat()
-        self.fields["time"].widget.attrs["step"] = str(appointment.location.slot_minutes * 60)
-        self.zone = ZoneInfo(appointment.location.time_zone)
+        if earliest:
+            self.fields["date"].widget.attrs["min"] = earliest.isoformat()
+        if latest:
+            self.fields["date"].widget.attrs["max"] = latest.isoformat()
+        self.fields["time"].widget.attrs["step"] = str(location.slot_minutes * 60)
+        self.zone = ZoneInfo(location.time_zone)
 
     def new_start(self) -> dt.datetime:
         """The chosen wall-clock time in the location's zone, as an aware datetime."""
         return dt.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], self.zone)
+
+
+class MoveForm(NewTimeForm):
+    """A new time for a booked appointment, offered inside its window."""
+
+    def __init__(self, *args: Any, appointment: Appointment, **kwargs: Any):
+        super().__init__(*args, location=appointment.location, earliest=appointment.window_earliest,
+                         latest=appointment.window_latest, **kwargs)
 
 
 class _Back(Exception):
@@ -375,8 +392,101 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
     except ServiceError as exc:
         form.add_error("reason" if exc.field == "reason" else None, exc.message)
         return render(request, page, {**context, "form": form}, status=_status(exc))
-    messages.success(request, f"Cancelled the appointment of {_when(appointment.starts_at, appointment)}.")
+    when = _when(appointment.starts_at, appointment)
+    session = appointment.session if appointment.session_id else None
+    if session and appointment.course and appointment.course.status in BOOKABLE \
+            and session.status in services.REBOOKABLE:
+        messages.success(request, f"Cancelled the appointment of {when}. Session {session.number} has no "
+                                  "time now: book a new time for it below when the patient is ready.")
+        return redirect(reverse("bookings:course_appointments", args=[appointment.course_id]) + "#rebook")
+    messages.success(request, f"Cancelled the appointment of {when}.")
     return _back(appointment)
+
+
+# ---------------------------------------------------------------------------------------------
+# Book a new time for a session whose appointment was cancelled
+# ---------------------------------------------------------------------------------------------
+
+
+def _session_for_staff(request: HttpRequest, session_id: int) -> TreatmentSession:
+    """Return the session for any clinic staff member (404 for everyone else); audited."""
+    require_staff(request)
+    return get_session_for_user(request, session_id, clinical=False)
+
+
+def _rebook_form(data: Any, window: services.RebookWindow | None) -> NewTimeForm | None:
+    if window is None:
+        return None
+    today = timezone.now().astimezone(ZoneInfo(window.location.time_zone)).date()
+    return NewTimeForm(data, location=window.location, earliest=max(window.earliest, today),
+                       latest=window.latest)
+
+
+def _rebook_window(session: TreatmentSession) -> services.RebookWindow | None:
+    try:
+        return services.session_rebook_window(course=session.course, session=session)
+    except ServiceError:
+        return None
+
+
+def _rebook_page(request: HttpRequest, session: TreatmentSession, window: services.RebookWindow | None,
+                 form: NewTimeForm | None, *, preview: Any = None, error: str = "",
+                 status: int = 200) -> HttpResponse:
+    # A preview has checked the blockers for its day already, and says them in its reasons.
+    blockers = services.session_rebook_blockers(session.course) if window and preview is None else []
+    context = {"session": session, "course": session.course, "patient": session.patient, "window": window,
+               "form": form, "preview": preview, "error": error, "blockers": blockers,
+               "zone": window.location.time_zone if window else settings.TIME_ZONE}
+    template = TEMPLATES + "rebook.html"
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        return render(request, template + "#rebook", context)  # (htmx does not swap error answers)
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def session_rebook(request: HttpRequest, session_id: int) -> HttpResponse:
+    """GET: the session's window; with a date and time, a preview of the new time and of the
+    later sessions. POST: book the previewed time (its token)."""
+    session = _session_for_staff(request, session_id)
+    if request.method == "POST":
+        return _rebook_confirm(request, session)
+    try:
+        window = services.session_rebook_window(course=session.course, session=session)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("bookings:course_appointments", course_id=session.course_id)
+    asked = "date" in request.GET or "time" in request.GET
+    form = _rebook_form(request.GET if asked else None, window)
+    if not asked or form is None or not form.is_valid():
+        return _rebook_page(request, session, window, form, status=400 if asked else 200)
+    try:
+        preview = services.session_rebook_options(course=session.course, session=session, actor=request.user,
+                                                  new_start=form.new_start())
+    except ServiceError as exc:
+        return _rebook_page(request, session, window, form, error=exc.message, status=_status(exc))
+    return _rebook_page(request, session, window, form, preview=preview)
+
+
+def _rebook_confirm(request: HttpRequest, session: TreatmentSession) -> HttpResponse:
+    token = request.POST.get("token", "")
+    try:
+        if not token:
+            raise ServiceError("The form is missing the preview: pick the new date and time again.",
+                               field="token")
+        booked = services.session_rebook(course=session.course, session=session, actor=request.user,
+                                         token=token)
+    except ServiceError as exc:
+        window = _rebook_window(session)
+        return _rebook_page(request, session, window, _rebook_form(request.POST, window), status=_status(exc),
+                            error=f"Nothing was booked: {exc.message}")
+    new, *moved = booked
+    text = f"Booked session {session.number} for {_when(new.starts_at, new)}."
+    if moved:
+        text += " To stay inside their windows, " + "; ".join(
+            f"session {a.session.number if a.session else ''} moved to {_when(a.starts_at, a)}"
+            for a in moved) + "."
+    messages.success(request, text)
+    return redirect("bookings:course_appointments", course_id=session.course_id)
 
 
 urls: list[URLPattern] = [
@@ -386,4 +496,5 @@ urls: list[URLPattern] = [
     path("appointments/<int:appointment_id>/reschedule/", appointment_reschedule,
          name="appointment_reschedule"),
     path("appointments/<int:appointment_id>/cancel/", appointment_cancel, name="appointment_cancel"),
+    path("sessions/<int:session_id>/rebook/", session_rebook, name="session_rebook"),
 ]
