@@ -282,6 +282,7 @@ def test_it_lists_courses_waiting_to_be_booked_until_they_are(client_for, person
     assert set(courses) == {bookable_course.pk, unconsented_course.pk}
     assert courses[bookable_course.pk].consented and not courses[unconsented_course.pk].consented
     assert reverse("bookings:course_book", args=[bookable_course.pk]) in response.text
+    assert reverse("bookings:waiting_list_plan") in response.text  # all of them at once
     _book(bookable_course, personas.front_desk)
     response = client.get(reverse("bookings:to_book"))
     assert [c.pk for c in response.context["courses"]] == [unconsented_course.pk]
