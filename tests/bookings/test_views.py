@@ -263,13 +263,36 @@ def test_it_lists_the_courses_appointments_in_a_fixed_number_of_queries(client_f
                                                                         booked, django_assert_num_queries):
     client = client_for(personas.front_desk)
     url = reverse("bookings:course_appointments", args=[bookable_course.pk])
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(url)
     assert response.status_code == 200
     for a in booked:
         local = _local(a.starts_at)
         assert f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M}" in response.text
     assert "Book sessions</a>" not in response.text
+
+
+def test_it_shows_the_messages_the_patient_is_sent_and_what_became_of_them(client_for, personas,
+                                                                             bookable_course, booked):
+    from needlepoint.bookings.models import Reminder
+
+    url = reverse("bookings:course_appointments", args=[bookable_course.pk])
+    reminders = list(Reminder.objects.filter(appointment__course=bookable_course).order_by("due_at", "id"))
+    assert reminders, "booking schedules the patient's messages"
+    page = client_for(personas.front_desk).get(url).text
+    table = page.split('aria-label="Messages to the patient"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr") == 1 + len(reminders)
+    for r in reminders:
+        assert r.subject.replace("'", "&#x27;") in table
+    assert "Cancelled" not in table and "not delivered" not in page
+    Reminder.objects.filter(pk=reminders[0].pk).update(status="failed")
+    client_for(personas.front_desk).post(reverse("bookings:appointment_cancel", args=[booked[-1].pk]),
+                                         {"reason": "Patient is travelling", "version": booked[-1].version})
+    page = client_for(personas.front_desk).get(url).text
+    table = page.split('aria-label="Messages to the patient"', 1)[1].split("</table>", 1)[0]
+    assert "1 not delivered" in page and "Not delivered" in table
+    cancelled = Reminder.objects.filter(appointment=booked[-1], status="cancelled").count()
+    assert cancelled and table.count('class="cancelled"') == cancelled
 
 
 def test_it_lists_courses_waiting_to_be_booked_until_they_are(client_for, personas, bookable_course,

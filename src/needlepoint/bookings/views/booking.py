@@ -32,7 +32,14 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings import services
-from needlepoint.bookings.models import Appointment, AppointmentStatus, Location, PractitionerProfile
+from needlepoint.bookings.models import (
+    Appointment,
+    AppointmentStatus,
+    Location,
+    PractitionerProfile,
+    Reminder,
+    ReminderStatus,
+)
 from needlepoint.bookings.views._access import get_appointment_for_user
 from needlepoint.clinic.access import get_course_for_user, get_session_for_user, require_staff
 from needlepoint.clinic.models import Consent, Course, CourseStatus, SessionStatus, TreatmentSession
@@ -226,8 +233,16 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
     cancelled = {a.session_id: a for a in appointments if a.is_cancelled and a.session_id}
     missing = [(s, cancelled.get(s.pk)) for s in course.sessions.filter(status__in=services.REBOOKABLE)
                .exclude(Q(appointment__status=AppointmentStatus.BOOKED)).order_by("number")]
+    # What the patient is sent about each visit, and whether it went: the subject only (the text is
+    # the plan's care instructions, in the patient's own mailbox).
+    reminders = list(Reminder.objects.filter(appointment__course=course)
+                     .select_related("appointment__session")
+                     .only("id", "kind", "due_at", "status", "subject", "sent_at",
+                           "appointment__id", "appointment__session__id", "appointment__session__number")
+                     .order_by("due_at", "id"))
     return render(request, TEMPLATES + "appointments.html", {
         "course": course, "patient": course.patient, "appointments": appointments, "booked": booked,
+        "reminders": reminders, "reminders_failed": sum(r.status == ReminderStatus.FAILED for r in reminders),
         "unbooked": len(missing), "missing": missing, "bookable": course.status in BOOKABLE,
         "now": timezone.now(), "zone": _zone(appointments[0].location if appointments else None)})
 
