@@ -106,6 +106,20 @@ def resign(token: str, **changes: Any) -> str:
 # ---- course_options -----------------------------------------------------------------------------
 
 
+def test_it_leaves_the_plans_preparation_time_before_a_course_booked_weeks_after_approval(
+        bookable_course, personas, frozen):
+    assert services.preparation_lead_days(bookable_course.plan) == 14  # sun, retinoids: 2 weeks before
+    frozen.move_to(NOW + dt.timedelta(days=40))  # approved on 25 Nov, booked on 4 Jan
+    found = options(bookable_course, personas.front_desk)
+    assert found.best is not None
+    assert starts(found.best.sessions)[0] == "2027-01-18 09:00"  # 4 Jan + 14 days, a Monday
+    # A plan that asks no preparation can start at once (the clinic opens at 09:00, now).
+    Course.objects.filter(pk=bookable_course.pk).update(plan={**bookable_course.plan, "care": []})
+    bookable_course.refresh_from_db()
+    assert services.preparation_lead_days(bookable_course.plan) == 0
+    assert starts(options(bookable_course, personas.front_desk).best.sessions)[0] == "2027-01-04 09:00"
+
+
 def test_it_proposes_the_earliest_whole_course_with_names_and_windows(bookable_course, personas):
     found = options(bookable_course, personas.front_desk)
     assert found.blockers == () and found.why_not == ()

@@ -138,6 +138,7 @@ def test_it_previews_every_session_with_its_window_practitioner_and_room(client_
         assert s.practitioner_name in text and s.room_name in text
     assert text.count('class="badge inside"') >= 4
     assert text.count('name="token"') == 1 + len(response.context["options"].alternatives)
+    assert "The first session is at least 14 days from today" in text  # the plan's preparation
     assert AuditEvent.objects.filter(actor=personas.front_desk, action="view", object_type="clinic.course",
                                      object_id=str(bookable_course.pk)).exists()
 

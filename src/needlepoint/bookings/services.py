@@ -257,9 +257,19 @@ def _iso_dates(*texts: str | None) -> list[dt.date]:
     return [dt.date.fromisoformat(t) for t in texts if t]
 
 
+def preparation_lead_days(plan: dict[str, Any]) -> int:
+    """The days of preparation the plan asks before a session (its earliest care item, e.g.
+    "avoid the sun for the 2 weeks before each session"): 0 when it asks none."""
+    offsets = [int(c.get("offset_days", 0)) for c in plan.get("care", []) if isinstance(c, dict)]
+    return max([0, *(-o for o in offsets)])
+
+
 def course_request(course: Course, appointment: scheduling.AppointmentType, preferences: Preferences,
-                   today: dt.date) -> scheduling.CourseRequest:
-    """Return the core's request for the course's plan and the patient's preferences."""
+                   today: dt.date, *, prepare: bool = False) -> scheduling.CourseRequest:
+    """Return the core's request for the course's plan and the patient's preferences. With
+    `prepare`, the first session leaves the patient the plan's preparation time from `today`
+    (a new booking: the preparation reminders can then all be sent in time); a move or a new
+    time for one session of a course already under way does not."""
     plan = course.plan or {}
     window = plan["sessions"]["interval_days"]
     earliest = _earliest(course, today)
@@ -270,6 +280,7 @@ def course_request(course: Course, appointment: scheduling.AppointmentType, pref
     try:
         return scheduling.CourseRequest(
             appointment, int(plan["sessions"]["count"]), int(window["min"]), int(window["max"]), earliest,
+            lead_days=preparation_lead_days(plan) if prepare else 0, requested_on=today,
             first_within_days=first_within, weekdays=frozenset(preferences.weekdays),
             times=tuple(preferences.times), practitioner=who, patient=str(course.patient_id))
     except scheduling.SchedulingError as exc:
@@ -305,7 +316,7 @@ def course_options(*, course: Course, actor: Any, preferences: Preferences, loca
     type_row = appointment_type_for_course(course)
     zone = location_zone(location)
     request = course_request(course, appointment_type_core(type_row), preferences,
-                             today or _local_today(zone))
+                             today or _local_today(zone), prepare=True)
     start, end = _request_days(request)
     calendar = _past_is_busy(calendar_for(location=location, start=start, end=end), timezone.now())
     try:

@@ -263,7 +263,7 @@ def _requests(candidates: list[Course], location: Location, found: dict[int, Wai
                 row = appointment_type_for_course(course)
                 types[prp] = (row, appointment_type_core(row))
             row, core = types[prp]
-            out.append(_Wanted(course, row, course_request(course, core, Preferences(), today)))
+            out.append(_Wanted(course, row, course_request(course, core, Preferences(), today, prepare=True)))
         except ServiceError as exc:
             found[course.pk] = WaitingCourse(course, UNPLACED, reasons=(exc.message,))
     return out

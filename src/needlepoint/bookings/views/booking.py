@@ -162,7 +162,8 @@ def _book_page(request: HttpRequest, course: Course, form: PreferencesForm, *, s
     context = {"course": course, "patient": course.patient, "form": form, "blockers": blockers,
                "options": options, "proposals": proposals, "error": error, "booked": booked,
                "zone": settings.TIME_ZONE, "query": form.as_query(),
-               "sessions_count": course.sessions.count()}
+               "sessions_count": course.sessions.count(),
+               "preparation_days": services.preparation_lead_days(course.plan or {})}
     template = TEMPLATES + "book.html"
     if partial:
         template += "#proposals"
