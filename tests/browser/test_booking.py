@@ -1,7 +1,8 @@
 """Whole-course booking, end to end in Chromium: the front desk books a whole course from an
 approved, consented plan (preferences → preview of every session with its window → confirm) and
 reschedules its second session (the window is shown, the preview highlights what else moves →
-confirm). Screenshots go to tests/browser/screenshots/5x-*.png.
+confirm); then cancels the third and books it again a day later, which moves the fourth (the
+plan's minimum interval). Screenshots go to tests/browser/screenshots/8x-*.png.
 
 The plan is reached through the pages (a practitioner's consultation, the patient's consent in
 the portal: the `*_via_ui` steps of the patient path). The clinic's resources — a location,
@@ -84,14 +85,14 @@ def book_the_course(page: Page, course_id: int, shot: Any) -> None:
     expect(best).to_contain_text("Paula Petrov")
     expect(best).to_contain_text("Treatment room")
     expect(page.get_by_role("region", name=re.compile(r"^Alternative 1"))).to_be_visible()
-    shot(page, "50-booking-preview")
+    shot(page, "80-booking-preview")
 
     best.get_by_role("button", name="Book the earliest course").click()
     expect(page.get_by_text(re.compile(rf"^Booked {count} sessions for Anna Alvarez: the first on"))
            ).to_be_visible()
     expect(page.get_by_role("heading", name="Appointments: Anna Alvarez")).to_be_visible()
     expect(page.get_by_role("table", name="Appointments").get_by_role("row")).to_have_count(1 + count)
-    shot(page, "51-course-booked")
+    shot(page, "81-course-booked")
 
 
 def reschedule_the_second_session(page: Page, course_id: int, shot: Any) -> None:
@@ -113,14 +114,41 @@ def reschedule_the_second_session(page: Page, course_id: int, shot: Any) -> None
     expect(after.locator("tr.moves")).to_have_count(after.get_by_role("row").count() - 1)
     expect(after.get_by_role("row").nth(1)).to_contain_text(f"{new:%a} {new.day} {new:%b %Y}, {new:%H:%M}")
     expect(after.get_by_role("row").nth(2)).to_contain_text("moves")
-    shot(page, "52-reschedule-preview")
+    shot(page, "82-reschedule-preview")
 
     page.get_by_role("button", name="Confirm the move").click()
     expect(page.get_by_text(re.compile(r"^Moved: session 2 now"))).to_be_visible()
     moved = _session(course_id, 2)
     assert moved.starts_at == new
     assert _session(course_id, 3).starts_at.date() >= (new + dt.timedelta(days=28)).date()
-    shot(page, "53-rescheduled")
+    shot(page, "83-rescheduled")
+
+
+def cancel_and_rebook_the_third_session(page: Page, course_id: int, shot: Any) -> None:
+    """The patient cannot come to session 3: cancel it, then book it a day later, inside its
+    window; session 4 would then come too soon after it, so it moves too."""
+    third, fourth = _session(course_id, 3), _session(course_id, 4)
+    page.get_by_role("link", name="Cancel session 3").click()
+    page.get_by_label("Reason for cancelling").fill("Patient is travelling that week")
+    page.get_by_role("button", name="Cancel the appointment").click()
+    expect(page.get_by_text(re.compile(r"Session 3 has no time now"))).to_be_visible()
+    expect(page.get_by_role("table", name="Sessions without a time")).to_contain_text("travelling")
+    page.get_by_role("link", name="Book a new time for session 3").click()
+    expect(page.locator("#window")).to_be_visible()
+    new = third.starts_at.astimezone(LONDON) + dt.timedelta(days=1)  # Thursday → Friday, Paula works
+    page.get_by_label("New date").fill(new.date().isoformat())
+    page.get_by_label("New start time").fill(f"{new:%H:%M}")
+    page.get_by_role("button", name="Preview the new time").click()
+    after = page.get_by_role("table", name="Sessions after booking the new time")
+    expect(after.get_by_role("row").nth(1)).to_contain_text("new time")
+    expect(after.get_by_role("row").nth(2)).to_contain_text("moves")
+    shot(page, "84-rebook-preview")
+    page.get_by_role("button", name="Book this time").click()
+    expect(page.get_by_text(re.compile(r"^Booked session 3 for .* session 4 moved to"))).to_be_visible()
+    assert _session(course_id, 3).starts_at == new
+    moved = _session(course_id, 4).starts_at
+    assert moved > fourth.starts_at and moved.date() >= (new + dt.timedelta(days=28)).date()
+    shot(page, "85-rebooked")
 
 
 def test_it_books_a_whole_course_and_reschedules_its_second_session(page, personas, clinic_resources, shot):
@@ -130,6 +158,7 @@ def test_it_books_a_whole_course_and_reschedules_its_second_session(page, person
     book_the_course(page, course_id, shot)
     first = _session(course_id, 1).starts_at.astimezone(LONDON)
     reschedule_the_second_session(page, course_id, shot)
+    cancel_and_rebook_the_third_session(page, course_id, shot)
 
     # The day of the first session on the calendar, by practitioner.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Calendar").click()
@@ -138,5 +167,5 @@ def test_it_books_a_whole_course_and_reschedules_its_second_session(page, person
     calendar = page.get_by_role("table", name="Day calendar")
     expect(calendar).to_contain_text("Anna Alvarez")
     expect(calendar).to_contain_text("Microneedling session, session 1")
-    shot(page, "54-calendar-day")
+    shot(page, "86-calendar-day")
     sign_out(page)
