@@ -20,6 +20,8 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import resolve
 
+from needlepoint.clinic.models import Flag
+
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 JARGON = ("erythema", "oedema", "edema", "collagen induction", "percutaneous", "anaesthetic", "anesthetic",
@@ -313,6 +315,8 @@ def test_it_never_sends_a_second_time_after_a_send_was_interrupted(bookable_cour
     assert not delivery.ok and "may or may not have gone out" in delivery.detail
     assert len(mail.outbox) == sent_before == 3
     assert all(m.subject != reminder.subject for m in mail.outbox)
+    assert "it may or may not have gone out. Contact the patient." in Flag.objects.get(
+        patient=personas.record_a).reason
 
 
 def test_it_requeues_a_reminder_whose_task_was_lost_and_sends_it_once(
@@ -457,6 +461,11 @@ def test_it_records_a_failed_delivery_when_the_mail_server_refuses(bookable_cour
     assert AuditEvent.objects.filter(object_type="bookings.delivery", object_id=str(delivery.pk),
                                      patient_id=personas.record_a.pk).exists()
     assert mail.outbox == []
+    # Staff see it on the dashboard: a flag on the patient, open until someone resolves it.
+    flag = Flag.objects.get(patient=personas.record_a, resolved_at__isnull=True)
+    assert flag.reason.startswith("Next-session reminder email about the visit of 29 Mar 2027 10:30 was "
+                                  "not delivered: ConnectionRefusedError")
+    assert flag.reason.endswith(". Contact the patient.") and len(flag.reason) <= 300
 
 
 def test_it_records_a_failure_when_the_patient_has_no_email(bookable_course, clinic, personas, sync):
@@ -473,6 +482,8 @@ def test_it_records_a_failure_when_the_patient_has_no_email(bookable_course, cli
 
     assert Delivery.objects.get(reminder=reminder).detail == "The patient has no email address on record."
     assert mail.outbox == []
+    assert Flag.objects.get(patient=personas.record_a).reason.endswith(
+        "was not delivered: The patient has no email address on record. Contact the patient.")
 
 
 def test_it_does_not_send_before_the_due_time(bookable_course, clinic, personas, sync):

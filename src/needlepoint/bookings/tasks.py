@@ -24,6 +24,7 @@ from django_tasks_db.models import DBTaskResult
 
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings.models import AppointmentStatus, Delivery, Reminder, ReminderStatus
+from needlepoint.clinic.models import Flag
 
 MAILER = "default"
 """The MAILERS alias reminders go out through."""
@@ -76,7 +77,25 @@ def _record(reminder: Reminder, recipient: str, *, ok: bool, detail: str) -> str
     audit_record(actor=None, action="create", obj=delivery, patient_id=reminder.appointment.patient_id,
                  summary=f"{reminder.get_kind_display()} reminder ({reminder.code}) "
                  + ("emailed" if ok else f"not delivered: {detail}"))
+    if not ok:
+        _flag_undelivered(reminder, detail)
     return str(status)
+
+
+def _flag_undelivered(reminder: Reminder, detail: str) -> None:
+    """Raise a flag on the staff dashboard: the patient did not get this message (preparation,
+    aftercare or a check-in invitation), so someone has to tell them another way."""
+    when = timezone.localtime(reminder.appointment.starts_at, timezone.get_default_timezone())
+    head = f"{reminder.get_kind_display()} email about the visit of {when:%d %b %Y %H:%M} was not delivered: "
+    tail = ". Contact the patient."
+    room = Flag._meta.get_field("reason").max_length - len(head) - len(tail)
+    why = detail.strip().rstrip(".")
+    why = why if len(why) <= room else why[: room - 1].rstrip() + "…"
+    flag = Flag(patient_id=reminder.appointment.patient_id, reason=head + why + tail)
+    flag.full_clean()
+    flag.save()
+    audit_record(actor=None, action="create", obj=flag, patient_id=flag.patient_id,
+                 summary="flag raised: a reminder was not delivered")
 
 
 # ---- the sweeper -------------------------------------------------------------------------------
@@ -139,4 +158,5 @@ def _fail_interrupted(reminder: Reminder) -> int:
                                            ok=False, detail=detail)
         audit_record(actor=None, action="create", obj=delivery, patient_id=reminder.appointment.patient_id,
                      summary=f"{reminder.get_kind_display()} reminder ({reminder.code}): send interrupted")
+        _flag_undelivered(reminder, "the send was interrupted; it may or may not have gone out.")
     return changed
