@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from booking_helpers import approved_course
 
 
 @dataclass
@@ -60,31 +61,13 @@ def clinic(personas: Any) -> Clinic:
     return Clinic(loc, rooms, chairs, consult, pens, centrifuge, paula, maria, **types)
 
 
-def _approved_course(personas: Any, intake: dict[str, Any], patient: Any, *, consent: bool) -> Any:
-    from django.utils import timezone
-
-    from needlepoint.clinic.demo import signature_png
-    from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
-    from needlepoint.clinic.services.consultation import course_approve, course_propose, intake_record
-
-    intake_record(patient=patient, data=intake, actor=personas.practitioner)
-    course = course_propose(patient=patient, actor=personas.practitioner, start_date=timezone.localdate())
-    course = course_approve(course=course, actor=personas.director, expected_version=course.version)
-    if consent:
-        consent_sign(course=course, consent_text=ensure_default_consent_text(),
-                     typed_name=f"{patient.first_name} {patient.last_name}",
-                     signature_png=signature_png(patient.pk), channel="tablet", actor=personas.front_desk)
-    course.refresh_from_db()
-    return course
-
-
 @pytest.fixture
 def bookable_course(personas: Any, intake_a: dict[str, Any], clinic: Clinic) -> Any:
     """Patient A's approved course (4 sessions, 28-60 days apart) with signed consent."""
-    return _approved_course(personas, intake_a, personas.record_a, consent=True)
+    return approved_course(personas, intake_a, personas.record_a, consent=True)
 
 
 @pytest.fixture
 def unconsented_course(personas: Any, intake_a: dict[str, Any], clinic: Clinic) -> Any:
     """Patient B's approved course without a signed consent."""
-    return _approved_course(personas, intake_a, personas.record_b, consent=False)
+    return approved_course(personas, intake_a, personas.record_b, consent=False)

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from booking_helpers import approved_course
 from django.db import IntegrityError, connection, connections, transaction
-from test_services import approved_course, options
+from test_services import options
 
 from needlepoint.bookings.models import Appointment, Hold
 from needlepoint.bookings.services import BookingConflict, course_book

@@ -10,10 +10,10 @@ numbing and 60 minutes treatment. British summer time starts on Sunday 28 March 
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from booking_helpers import BLEEDING, DIABETES, ISOTRETINOIN, LONDON, NOW, local
 from django.db.models import F
 from django.urls import reverse
 
@@ -32,11 +32,6 @@ from needlepoint.bookings.services import (
 )
 from needlepoint.clinic.models import Course, TreatmentSession
 
-LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
-ISOTRETINOIN = {"medications": [{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"}]}
-DIABETES = {"conditions": [{"code": "diabetes", "status": "controlled"}]}
-BLEEDING = {"conditions": [{"code": "bleeding_disorder", "status": "active"}]}
 HTMX = {"HX-Request": "true"}
 
 
@@ -44,10 +39,6 @@ HTMX = {"HX-Request": "true"}
 def frozen() -> Any:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
 
 
 def starts(sessions: Any) -> list[str]:

@@ -10,10 +10,10 @@ starts on Sunday 28 March 2027, so a session on 31 March at 09:00 is 08:00 UTC."
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from booking_helpers import BLEEDING, DIABETES, ISOTRETINOIN, LONDON, NOW, approved_course, local
 from django.core import signing
 from django.db.models import F
 
@@ -36,40 +36,11 @@ from needlepoint.bookings.services import (
 from needlepoint.clinic.models import Course, TreatmentSession
 from needlepoint.scheduling import MORNINGS
 
-LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
-ISOTRETINOIN = {"medications": [{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"}]}
-DIABETES = {"conditions": [{"code": "diabetes", "status": "controlled"}]}
-BLEEDING = {"conditions": [{"code": "bleeding_disorder", "status": "active"}]}
-
 
 @pytest.fixture(autouse=True)
 def frozen() -> Any:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-def local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON)  # type: ignore[misc]
-
-
-def approved_course(personas: Any, intake: dict[str, Any], patient: Any, *, consent: bool = True) -> Course:
-    """An approved course for `patient` (as the fixtures build it), consented when asked."""
-    from django.utils import timezone
-
-    from needlepoint.clinic.demo import signature_png
-    from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
-    from needlepoint.clinic.services.consultation import course_approve, course_propose, intake_record
-
-    intake_record(patient=patient, data=intake, actor=personas.practitioner)
-    course = course_propose(patient=patient, actor=personas.practitioner, start_date=timezone.localdate())
-    course = course_approve(course=course, actor=personas.director, expected_version=course.version)
-    if consent:
-        consent_sign(course=course, consent_text=ensure_default_consent_text(),
-                     typed_name=f"{patient.first_name} {patient.last_name}",
-                     signature_png=signature_png(patient.pk), channel="tablet", actor=personas.front_desk)
-    course.refresh_from_db()
-    return course
 
 
 def rescreen(personas: Any, intake: dict[str, Any], **changes: Any) -> None:

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from booking_helpers import approved_course
 from django.core import signing
 from django.db.models import F
 from django.urls import reverse
-from test_services import approved_course, resign
+from test_services import resign
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.bookings import services
