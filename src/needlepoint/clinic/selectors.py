@@ -143,7 +143,9 @@ def dashboard_for(user: Any, *, day: dt.date | None = None, limit: int = DASHBOA
     ).order_by("earliest_date", "id")
     if not clinical:
         clearances, deferrals = clearances.defer("result"), deferrals.defer("result")
-    missing = (Course.objects.filter(status__in=(CourseStatus.APPROVED, CourseStatus.ACTIVE))
+    # Approved, not yet started: a course becomes active only when a session is charted, which
+    # needs the consent, so active courses are never without one (and there are many of them).
+    missing = (Course.objects.filter(status=CourseStatus.APPROVED)
                .filter(~Exists(Consent.objects.filter(course=OuterRef("pk"))))
                .select_related("patient").only(*COURSE_FIELDS).order_by("approved_at", "id"))
     return Dashboard(day, clinical, _section(today, size("today")), open_flags,
