@@ -503,7 +503,7 @@ def test_it_refuses_a_confirmation_without_a_preview(client_for, personas, secon
 def test_it_reads_the_page_in_a_bounded_number_of_queries(client_for, personas, second,
                                                           django_assert_max_num_queries):
     client = client_for(personas.front_desk)
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):
         assert client.get(rebook_url(second)).status_code == 200
-    with django_assert_max_num_queries(27):
+    with django_assert_max_num_queries(29):
         assert client.get(rebook_url(second), {"date": "2027-01-07", "time": "10:00"}).status_code == 200

@@ -34,7 +34,7 @@ from needlepoint.bookings.services import (
     session_move_options,
 )
 from needlepoint.clinic.models import Course, TreatmentSession
-from needlepoint.scheduling import MORNINGS
+from needlepoint.scheduling import AFTERNOONS, MORNINGS
 
 
 @pytest.fixture(autouse=True)
@@ -521,3 +521,39 @@ def test_it_lets_another_course_take_a_cancelled_slot(bookable_course, personas,
     other = approved_course(personas, intake_a, personas.record_b)
     theirs = book(other, personas.front_desk)
     assert starts(theirs) == starts(booked)
+
+
+# ---- the patient's preferences, kept with the course ----------------------------------------------
+
+
+def test_it_keeps_the_patients_preferences_and_a_move_re_flows_onto_them(bookable_course, personas):
+    from needlepoint.bookings.models import CoursePreferences
+
+    found = options(bookable_course, personas.front_desk, weekdays=frozenset({0}), times=(AFTERNOONS,))
+    booked = course_book(course=bookable_course, actor=personas.front_desk, token=found.best.token)
+    kept = CoursePreferences.objects.get(course=bookable_course)
+    assert (kept.weekdays, kept.times, kept.practitioner_id) == ([0], [[720, 1020, "afternoons"]], None)
+    assert {a.starts_at.astimezone(LONDON).weekday() for a in booked} == {0}
+
+    # Session 2 three weeks later: sessions 3 and 4 come too soon after it and re-flow, onto
+    # Monday afternoons still (without the kept preferences, the earliest: Monday mornings).
+    new = booked[1].starts_at + dt.timedelta(days=21)
+    preview = session_move_options(appointment=booked[1], actor=personas.front_desk, new_start=new)
+    assert preview.ok, preview.why_not
+    later = [s for s in preview.sessions if s.number > 2]
+    assert later and all(s.moves for s in later)
+    for s in later:
+        start = s.starts_at.astimezone(LONDON)
+        assert start.weekday() == 0 and start.hour >= 12, start
+    CoursePreferences.objects.filter(course=bookable_course).delete()
+    anyday = session_move_options(appointment=booked[1], actor=personas.front_desk, new_start=new)
+    assert all(s.starts_at.astimezone(LONDON).hour < 12 for s in anyday.sessions if s.number > 2)
+
+
+def test_it_keeps_no_preference_when_none_was_given(bookable_course, personas):
+    from needlepoint.bookings.models import CoursePreferences
+
+    book(bookable_course, personas.front_desk)
+    kept = CoursePreferences.objects.get(course=bookable_course)
+    assert (kept.weekdays, kept.times, kept.practitioner_id) == ([], [], None)
+    assert services.preferences_for([bookable_course])[bookable_course.pk] == Preferences()

@@ -264,7 +264,7 @@ def test_it_lists_the_courses_appointments_in_a_fixed_number_of_queries(client_f
                                                                         booked, django_assert_num_queries):
     client = client_for(personas.front_desk)
     url = reverse("bookings:course_appointments", args=[bookable_course.pk])
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(url)
     assert response.status_code == 200
     for a in booked:
@@ -568,3 +568,28 @@ def test_it_puts_the_errors_into_the_htmx_fragments(client_for, personas, bookab
     response = client.get(url, {"date": "", "time": "10:00"}, headers=HTMX)
     assert response.text.lstrip().startswith('<div id="move">')
     assert "New date: pick a date." in response.text
+
+
+def test_it_shows_the_kept_preferences_and_forgets_them_on_request(client_for, personas, bookable_course,
+                                                                 booked):
+    from needlepoint.bookings.models import CoursePreferences
+
+    CoursePreferences.objects.filter(course=bookable_course).update(
+        weekdays=[0, 2], times=[[720, 1020, "afternoons"]], practitioner=personas.practitioner)
+    url = reverse("bookings:course_appointments", args=[bookable_course.pk])
+    forget = reverse("bookings:course_preferences_forget", args=[bookable_course.pk])
+    desk = client_for(personas.front_desk)
+    page = desk.get(url).text
+    assert "the patient prefers Mondays and Wednesdays, afternoons, with Paula" in page
+    assert f'action="{forget}"' in page
+
+    assert client_for(personas.patient_a).post(forget).status_code == 404  # not for patients
+    assert desk.get(forget).status_code == 405  # a change is a POST
+    assert CoursePreferences.objects.filter(course=bookable_course).exists()
+    response = desk.post(forget)
+    assert response.status_code == 302 and response["Location"] == url
+    assert not CoursePreferences.objects.filter(course=bookable_course).exists()
+    assert AuditEvent.objects.filter(actor=personas.front_desk, action="change",
+                                     object_type="clinic.course", object_id=str(bookable_course.pk),
+                                     summary__contains="preferences").exists()
+    assert "prefers" not in desk.get(url).text

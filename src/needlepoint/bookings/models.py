@@ -130,6 +130,25 @@ class AppointmentStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class CoursePreferences(models.Model):
+    """The patient's preferred weekdays, times of day and practitioner for a course, as the
+    front desk gave them when the course was booked. Moving a session, booking a cancelled one
+    again and the waiting list keep to them; no row means no preference."""
+
+    course = models.OneToOneField("clinic.Course", on_delete=models.CASCADE,
+                                  related_name="booking_preferences")
+    weekdays = models.JSONField(default=list)  # 0 is Monday; empty: any day
+    times = models.JSONField(default=list)  # [[start minute, end minute, label], ...]; empty: any time
+    practitioner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "course preferences"
+
+    def __str__(self) -> str:
+        return f"booking preferences of course {self.course_id}"
+
+
 class Appointment(models.Model):
     """One visit on the calendar: a consultation, or a session of a booked course.
 

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, OperationalError, transaction
@@ -43,7 +44,14 @@ from needlepoint.bookings.calendar import (
     practitioner_resource,
     resource_pk,
 )
-from needlepoint.bookings.models import Appointment, AppointmentStatus, AppointmentType, Hold, Location
+from needlepoint.bookings.models import (
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    CoursePreferences,
+    Hold,
+    Location,
+)
 from needlepoint.clinic.models import Course, CourseStatus, Decision, SessionStatus, TreatmentSession
 from needlepoint.clinic.services import Blocked, ServiceError, StaleEdit, bump_version
 from needlepoint.clinic.services.consent import consent_for_course
@@ -71,6 +79,69 @@ class Preferences:
     weekdays: frozenset[int] = frozenset(range(7))
     times: tuple[scheduling.Span, ...] = ()
     practitioner_id: int | None = None
+
+
+def preferences_payload(preferences: Preferences) -> dict[str, Any]:
+    """The preferences as plain data (for a signed proposal)."""
+    return {"weekdays": sorted(preferences.weekdays),
+            "times": [[t.start, t.end, t.label] for t in preferences.times],
+            "practitioner": preferences.practitioner_id}
+
+
+def preferences_from(data: dict[str, Any]) -> Preferences:
+    """The preferences stored (or signed) as plain data; none given means any day, any time."""
+    return Preferences(weekdays=frozenset(data.get("weekdays") or range(7)),
+                       times=tuple(scheduling.Span(int(a), int(b), str(label))
+                                   for a, b, label in data.get("times") or ()),
+                       practitioner_id=data.get("practitioner"))
+
+
+def preferences_for(courses: Iterable[Course]) -> dict[int, Preferences]:
+    """The booking preferences stored for each of `courses` (no preference where none is)."""
+    ids = [c.pk for c in courses]
+    stored = {p.course_id: p for p in CoursePreferences.objects.filter(course_id__in=ids)}
+    return {pk: preferences_from({"weekdays": stored[pk].weekdays, "times": stored[pk].times,
+                                  "practitioner": stored[pk].practitioner_id})
+            if pk in stored else Preferences() for pk in ids}
+
+
+def _keep_preferences(course: Course, data: dict[str, Any] | None) -> None:
+    """Store the preferences a course was booked with (signed in its proposal)."""
+    if data is None:
+        return
+    kept = preferences_from(data)
+    practitioner = kept.practitioner_id
+    if practitioner is not None and not get_user_model().objects.filter(pk=practitioner).exists():
+        practitioner = None
+    CoursePreferences.objects.update_or_create(course=course, defaults={
+        "weekdays": sorted(kept.weekdays) if kept.weekdays != frozenset(range(7)) else [],
+        "times": [[t.start, t.end, t.label] for t in kept.times], "practitioner_id": practitioner})
+
+
+def describe_preferences(preferences: Preferences, practitioner_name: str = "") -> str:
+    """The preferences in words, e.g. "Mondays, afternoons, with Paula Petrov"; "" for none."""
+    days = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
+    parts = []
+    if preferences.weekdays != frozenset(range(7)):
+        parts.append(" and ".join(days[d] for d in sorted(preferences.weekdays)))
+    if preferences.times:
+        parts.append(" or ".join(t.label or f"{t.start // 60:02d}:{t.start % 60:02d}-{t.end // 60:02d}:"
+                                 f"{t.end % 60:02d}" for t in preferences.times))
+    if preferences.practitioner_id is not None:
+        parts.append(f"with {practitioner_name}" if practitioner_name else "with the chosen practitioner")
+    return ", ".join(parts)
+
+
+@transaction.atomic
+def course_preferences_forget(*, course: Course, actor: Any) -> bool:
+    """Forget the preferences kept from the course's booking (the patient's days or times have
+    changed): later moves re-flow sessions onto any day and time. Returns whether any were kept."""
+    _require_staff(actor, "change a course's booking preferences")
+    deleted, _ = CoursePreferences.objects.filter(course=course).delete()
+    if deleted:
+        audit_record(actor=actor, action="change", obj=course,
+                     summary="forgot the booking preferences kept from the course's booking")
+    return bool(deleted)
 
 
 @dataclass(frozen=True)
@@ -325,7 +396,7 @@ def course_options(*, course: Course, actor: Any, preferences: Preferences, loca
         raise ServiceError(_practitioner_message(exc), field=exc.field) from None
     if found.course is None:
         return CourseOptions(None, (), found.why_not, ())
-    sign = _Signer(course, location, type_row, calendar)
+    sign = _Signer(course, location, type_row, calendar, preferences)
     return CourseOptions(sign.proposal(found.course), tuple(sign.proposal(c) for c in found.alternatives),
                          (), ())
 
@@ -340,15 +411,18 @@ class _Signer:
     """Turns the core's courses into proposals with names and a signed token."""
 
     def __init__(self, course: Course, location: Location, type_row: AppointmentType,
-                 calendar: scheduling.Calendar):
+                 calendar: scheduling.Calendar, preferences: Preferences | None = None):
         self.course, self.location, self.type_row = course, location, type_row
         self.names = {r.id: getattr(r, "name", "") for r in calendar.resources}
+        self.preferences = preferences
 
     def proposal(self, booking: scheduling.CourseBooking) -> Proposal:
         sessions = tuple(proposed_session(s, s.number, self.names) for s in booking.sessions)
         payload = {"course": self.course.pk, "version": self.course.version, "location": self.location.pk,
                    "type": self.type_row.pk,
                    "sessions": [slot_payload(s, s.number) for s in booking.sessions]}
+        if self.preferences is not None:  # kept with the course when it is booked
+            payload["preferences"] = preferences_payload(self.preferences)
         return Proposal(sessions, signing.dumps(payload, salt=PROPOSAL_SALT, compress=True))
 
 
@@ -418,6 +492,7 @@ def _book(course: Course, actor: Any, proposal: dict[str, Any]) -> list[Appointm
     _insert_holds(list(zip(appointments, proposal["sessions"], strict=True)))
     for appointment in appointments:
         _schedule_session(appointment, actor, zone)
+    _keep_preferences(locked, proposal.get("preferences"))
     _sync_reminders(appointments, actor)
     return appointments
 
@@ -586,7 +661,8 @@ class _Move:
         if new_start <= timezone.now():
             return _refused(("Choose a time from now on: the new time has already passed.",))
         calendar = self._calendar(new_start)
-        request = replace(course_request(self.course, self.core, Preferences(), _local_today(self.zone)),
+        kept = preferences_for([self.course])[self.course.pk]
+        request = replace(course_request(self.course, self.core, kept, _local_today(self.zone)),
                           sessions=len(self.booked))
         course = scheduling.CourseBooking(request, self.slots)
         result = scheduling.reflow(course, self.index, new_start, calendar)
@@ -843,7 +919,8 @@ class _Rebook:
         self.type_row = like.appointment_type if like else appointment_type_for_course(course)
         self.zone = location_zone(self.location)
         self.core = appointment_type_core(self.type_row)
-        self.request = replace(course_request(course, self.core, Preferences(), _local_today(self.zone)),
+        self.request = replace(course_request(course, self.core, preferences_for([course])[course.pk],
+                                              _local_today(self.zone)),
                                sessions=len(self.booked) + 1)
 
     def window(self) -> RebookWindow:

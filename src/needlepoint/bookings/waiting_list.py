@@ -41,7 +41,6 @@ from needlepoint.bookings.models import Appointment, AppointmentStatus, Appointm
 from needlepoint.bookings.services import (
     BOOKABLE,
     BookingConflict,
-    Preferences,
     Proposal,
     _default_location,
     _local_today,
@@ -52,6 +51,7 @@ from needlepoint.bookings.services import (
     course_book,
     course_booking_blockers,
     course_request,
+    preferences_for,
 )
 from needlepoint.clinic.models import Course, SessionStatus, TreatmentSession
 from needlepoint.clinic.services import ServiceError
@@ -256,6 +256,7 @@ def _requests(candidates: list[Course], location: Location, found: dict[int, Wai
     today = _local_today(location_zone(location))
     types: dict[bool, tuple[AppointmentType, scheduling.AppointmentType]] = {}
     out = []
+    preferences = preferences_for(candidates)  # kept from an earlier booking, if any
     for course in candidates:
         try:
             prp = course_has_prp(course.plan or {})
@@ -263,7 +264,8 @@ def _requests(candidates: list[Course], location: Location, found: dict[int, Wai
                 row = appointment_type_for_course(course)
                 types[prp] = (row, appointment_type_core(row))
             row, core = types[prp]
-            out.append(_Wanted(course, row, course_request(course, core, Preferences(), today, prepare=True)))
+            request = course_request(course, core, preferences[course.pk], today, prepare=True)
+            out.append(_Wanted(course, row, request))
         except ServiceError as exc:
             found[course.pk] = WaitingCourse(course, UNPLACED, reasons=(exc.message,))
     return out

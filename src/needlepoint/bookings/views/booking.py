@@ -28,13 +28,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings import services
 from needlepoint.bookings.models import (
     Appointment,
     AppointmentStatus,
+    CoursePreferences,
     Location,
     PractitionerProfile,
     Reminder,
@@ -236,6 +237,11 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
                .exclude(Q(appointment__status=AppointmentStatus.BOOKED)).order_by("number")]
     # What the patient is sent about each visit, and whether it went: the subject only (the text is
     # the plan's care instructions, in the patient's own mailbox).
+    kept = CoursePreferences.objects.filter(course=course).select_related("practitioner").first()
+    preferences = "" if kept is None else services.describe_preferences(
+        services.preferences_from({"weekdays": kept.weekdays, "times": kept.times,
+                                   "practitioner": kept.practitioner_id}),
+        kept.practitioner.get_full_name() if kept.practitioner else "")
     reminders = list(Reminder.objects.filter(appointment__course=course)
                      .select_related("appointment__session")
                      .only("id", "kind", "due_at", "status", "subject", "sent_at",
@@ -243,6 +249,7 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
                      .order_by("due_at", "id"))
     return render(request, TEMPLATES + "appointments.html", {
         "course": course, "patient": course.patient, "appointments": appointments, "booked": booked,
+        "preferences": preferences, "kept_preferences": kept is not None,
         "reminders": reminders, "reminders_failed": sum(r.status == ReminderStatus.FAILED for r in reminders),
         "unbooked": len(missing), "missing": missing, "bookable": course.status in BOOKABLE,
         "now": timezone.now(), "zone": _zone(appointments[0].location if appointments else None)})
@@ -505,6 +512,16 @@ def _rebook_confirm(request: HttpRequest, session: TreatmentSession) -> HttpResp
     return redirect("bookings:course_appointments", course_id=session.course_id)
 
 
+@require_POST
+def course_preferences_forget(request: HttpRequest, course_id: int) -> HttpResponse:
+    """Forget the patient's booking preferences kept with the course (staff)."""
+    course = _bookable_course(request, course_id)
+    if services.course_preferences_forget(course=course, actor=request.user):
+        messages.success(request, "The patient's preferred days and times are forgotten: moves now re-flow "
+                                  "later sessions onto any day and time the clinic is open.")
+    return redirect("bookings:course_appointments", course_id=course.pk)
+
+
 urls: list[URLPattern] = [
     path("courses/waiting/", to_book, name="to_book"),
     path("courses/<int:course_id>/book/", course_book, name="course_book"),
@@ -513,4 +530,6 @@ urls: list[URLPattern] = [
          name="appointment_reschedule"),
     path("appointments/<int:appointment_id>/cancel/", appointment_cancel, name="appointment_cancel"),
     path("sessions/<int:session_id>/rebook/", session_rebook, name="session_rebook"),
+    path("courses/<int:course_id>/preferences/forget/", course_preferences_forget,
+         name="course_preferences_forget"),
 ]
