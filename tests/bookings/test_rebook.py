@@ -225,14 +225,19 @@ def test_it_books_session_one_again_from_the_courses_first_day(bookable_course, 
     assert starts(result) == ["2026-12-09 14:00"]
 
 
-def test_it_books_a_session_again_when_nothing_else_is_booked(bookable_course, personas, booked):
+def test_it_books_the_first_session_without_a_time_first(bookable_course, personas, booked):
     sessions = [cancel(a, personas.front_desk) for a in booked]
-    preview = options(bookable_course, sessions[2], local(2027, 1, 6, 11, 0), personas.front_desk)
-    assert changes(preview) == [(3, "new")]
-    result = session_rebook(course=bookable_course, session=sessions[2], actor=personas.front_desk,
+    # Session 3's window follows session 2, which has no time yet: not before it has one.
+    with pytest.raises(ServiceError, match="Book a time for session 1 first"):
+        options(bookable_course, sessions[2], local(2027, 1, 6, 11, 0), personas.front_desk)
+    preview = options(bookable_course, sessions[0], local(2026, 12, 14, 11, 0), personas.front_desk)
+    assert changes(preview) == [(1, "new")]
+    result = session_rebook(course=bookable_course, session=sessions[0], actor=personas.front_desk,
                             token=preview.token)
-    assert [a.session.number for a in result] == [3]
+    assert [a.session.number for a in result] == [1]
     assert Appointment.objects.filter(course=bookable_course, status=AppointmentStatus.BOOKED).count() == 1
+    with pytest.raises(ServiceError, match="Book a time for session 2 first"):
+        options(bookable_course, sessions[2], local(2027, 1, 6, 11, 0), personas.front_desk)
 
 
 # ---- the service: blockers ----------------------------------------------------------------------
@@ -404,6 +409,13 @@ def test_it_offers_a_new_time_on_the_appointments_after_a_cancel(client_for, per
     assert "1 session without a time" in text
     assert f'href="{rebook_url(TreatmentSession.objects.get(pk=booked[1].session_id))}"' in text
     assert "Book sessions</a>" not in text  # the course is booked: no second whole-course booking
+    # With session 3 cancelled too, only session 2 is offered a time: session 3 waits for it.
+    client.post(reverse("bookings:appointment_cancel", args=[booked[2].pk]),
+                {"reason": "Patient travelling", "version": booked[2].version})
+    text = client.get(page).text
+    assert "2 sessions without a time" in text and "after session 2" in text
+    assert f'href="{rebook_url(TreatmentSession.objects.get(pk=booked[1].session_id))}"' in text
+    assert f'href="{rebook_url(TreatmentSession.objects.get(pk=booked[2].session_id))}"' not in text
 
 
 def test_it_previews_the_new_time_and_the_later_sessions(client_for, personas, second):
@@ -503,7 +515,7 @@ def test_it_refuses_a_confirmation_without_a_preview(client_for, personas, secon
 def test_it_reads_the_page_in_a_bounded_number_of_queries(client_for, personas, second,
                                                           django_assert_max_num_queries):
     client = client_for(personas.front_desk)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         assert client.get(rebook_url(second)).status_code == 200
-    with django_assert_max_num_queries(29):
+    with django_assert_max_num_queries(31):
         assert client.get(rebook_url(second), {"date": "2027-01-07", "time": "10:00"}).status_code == 200

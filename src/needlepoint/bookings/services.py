@@ -899,6 +899,12 @@ def _rebookable(course: Course, session: TreatmentSession) -> tuple[Course, Trea
     if Appointment.objects.filter(session=session, status=AppointmentStatus.BOOKED).exists():
         raise ServiceError(f"Session {session.number} is already booked: reschedule it instead.",
                            field="session")
+    earlier = (TreatmentSession.objects.filter(course=course, number__lt=session.number,
+                                               status__in=REBOOKABLE)
+               .exclude(appointment__status=AppointmentStatus.BOOKED).order_by("number").first())
+    if earlier is not None:  # its window would follow a session that has no time yet
+        raise ServiceError(f"Book a time for session {earlier.number} first: each session's window "
+                           f"follows the session before it.", field="session")
     return course, session
 
 
