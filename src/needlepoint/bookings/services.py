@@ -96,13 +96,17 @@ def preferences_from(data: dict[str, Any]) -> Preferences:
                        practitioner_id=data.get("practitioner"))
 
 
+def kept_preferences(row: CoursePreferences) -> Preferences:
+    """The preferences a course's stored row holds."""
+    return preferences_from({"weekdays": row.weekdays, "times": row.times,
+                             "practitioner": row.practitioner_id})
+
+
 def preferences_for(courses: Iterable[Course]) -> dict[int, Preferences]:
     """The booking preferences stored for each of `courses` (no preference where none is)."""
     ids = [c.pk for c in courses]
     stored = {p.course_id: p for p in CoursePreferences.objects.filter(course_id__in=ids)}
-    return {pk: preferences_from({"weekdays": stored[pk].weekdays, "times": stored[pk].times,
-                                  "practitioner": stored[pk].practitioner_id})
-            if pk in stored else Preferences() for pk in ids}
+    return {pk: kept_preferences(stored[pk]) if pk in stored else Preferences() for pk in ids}
 
 
 def _keep_preferences(course: Course, data: dict[str, Any] | None) -> None:

@@ -25,6 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings.models import AppointmentStatus, Delivery, Reminder, ReminderStatus
 from needlepoint.clinic.models import Flag
+from needlepoint.clinic.services.aftercare import flag_raise
 
 MAILER = "default"
 """The MAILERS alias reminders go out through."""
@@ -91,11 +92,8 @@ def _flag_undelivered(reminder: Reminder, detail: str) -> None:
     room = Flag._meta.get_field("reason").max_length - len(head) - len(tail)
     why = detail.strip().rstrip(".")
     why = why if len(why) <= room else why[: room - 1].rstrip() + "…"
-    flag = Flag(patient_id=reminder.appointment.patient_id, reason=head + why + tail)
-    flag.full_clean()
-    flag.save()
-    audit_record(actor=None, action="create", obj=flag, patient_id=flag.patient_id,
-                 summary="flag raised: a reminder was not delivered")
+    flag_raise(patient_id=reminder.appointment.patient_id, reason=head + why + tail,
+               summary="flag raised: a reminder was not delivered")
 
 
 # ---- the sweeper -------------------------------------------------------------------------------

@@ -239,9 +239,7 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
     # the plan's care instructions, in the patient's own mailbox).
     kept = CoursePreferences.objects.filter(course=course).select_related("practitioner").first()
     preferences = "" if kept is None else services.describe_preferences(
-        services.preferences_from({"weekdays": kept.weekdays, "times": kept.times,
-                                   "practitioner": kept.practitioner_id}),
-        kept.practitioner.get_full_name() if kept.practitioner else "")
+        services.kept_preferences(kept), kept.practitioner.get_full_name() if kept.practitioner else "")
     reminders = list(Reminder.objects.filter(appointment__course=course)
                      .select_related("appointment__session")
                      .only("id", "kind", "due_at", "status", "subject", "sent_at",

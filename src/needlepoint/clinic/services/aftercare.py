@@ -218,15 +218,23 @@ def _save_check_in(check_in: CheckIn) -> None:
         raise _already(check_in.day) from None
 
 
-def _raise_flag(check_in: CheckIn, review: RecoveryReview, actor: Any) -> Flag:
-    head = f"Day {check_in.day} check-in after session {check_in.session.number}"
-    flag = Flag(patient=check_in.patient, check_in=check_in,
-                reason=(head + _HEAD_END + "; ".join(review.reasons))[:300])
+def flag_raise(*, patient_id: int, reason: str, summary: str, actor: Any = None,
+               check_in: CheckIn | None = None) -> Flag:
+    """Raise a flag for staff on the patient (the dashboard lists it until someone resolves
+    it); `reason` is cut to the column's length. `actor` None: the system raised it."""
+    flag = Flag(patient_id=patient_id, check_in=check_in,
+                reason=reason[:Flag._meta.get_field("reason").max_length])
     flag.full_clean()
     flag.save()
-    audit_record(actor=actor, action="create", obj=flag,
-                 summary="urgent: warning sign" if review.urgent else "recovery not as expected")
+    audit_record(actor=actor, action="create", obj=flag, summary=summary)
     return flag
+
+
+def _raise_flag(check_in: CheckIn, review: RecoveryReview, actor: Any) -> Flag:
+    head = f"Day {check_in.day} check-in after session {check_in.session.number}"
+    return flag_raise(patient_id=check_in.patient_id, check_in=check_in, actor=actor,
+                      reason=head + _HEAD_END + "; ".join(review.reasons),
+                      summary="urgent: warning sign" if review.urgent else "recovery not as expected")
 
 
 _HEAD_END = ": "
