@@ -13,11 +13,10 @@ On Wednesday 9 December only Paula treats, so courses proposed together queue up
 import datetime as dt
 from collections import defaultdict
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from booking_helpers import approved_course
+from booking_helpers import LONDON, NOW, approved_course
 from django.core import signing
 from django.db.models import F
 from django.urls import reverse
@@ -44,8 +43,6 @@ from needlepoint.bookings.waiting_list import (
 from needlepoint.clinic.models import Course, Patient, TreatmentSession
 from needlepoint.clinic.services import ServiceError
 
-LONDON = ZoneInfo("Europe/London")
-NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
 PLAN = "bookings:waiting_list_plan"
 BOOK = "bookings:waiting_list_book"
 BUTTON = "Propose dates for every waiting course"
