@@ -1,14 +1,32 @@
 """Shared fixtures for the clinic application tests: personas and a patient at every stage.
 
 Personas: patient A and patient B (portal users, each with their own record), front desk,
-practitioner, medical director, and anonymous (the plain `client`)."""
+practitioner, medical director, and anonymous (the plain `client`).
+
+Time is data: every test starts on the same frozen "today" (`FROZEN_NOW`, Monday 23 November
+2026, 09:00 in London, which is GMT then) with the clock ticking from there, so no test depends
+on the day it runs. A test that needs another moment travels there itself (time_machine nests).
+`make test` proves it by running the suite again with the machine's clock moved ahead."""
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import time_machine
+
+FROZEN_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+FROZEN_TODAY = FROZEN_NOW.date()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[time_machine.Traveller]:
+    """Start every test at `FROZEN_NOW`; the clock ticks on from there."""
+    with time_machine.travel(FROZEN_NOW, tick=True) as traveller:
+        yield traveller
+
 
 INTAKE_A = {
     "schema": "needlepoint.intake/1",
