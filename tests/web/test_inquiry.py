@@ -374,7 +374,8 @@ def test_it_registers_the_visitor_as_a_patient_with_a_first_intake(client_for, p
     assert inquiry.patient == patient
     events = AuditEvent.objects.filter(actor=personas.front_desk, patient_id=patient.pk)
     assert {(e.action, e.object_type) for e in events} == {
-        ("create", "clinic.patient"), ("create", "clinic.intake"), ("change", "clinic.inquiry")}
+        ("create", "clinic.patient"), ("create", "clinic.intake"), ("create", "clinic.screening"),
+        ("change", "clinic.inquiry")}
 
 
 def test_it_registers_an_inquiry_only_once(personas):

@@ -24,13 +24,24 @@ class Patient(models.Model):
     created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     version = models.PositiveIntegerField(default=1)
+    # A record registered although it matched another (same name and birth date, or email):
+    # the record it matched and the reason staff gave for keeping a separate one.
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    duplicate_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
-        indexes = [models.Index(fields=["last_name", "first_name"])]
+        indexes = [models.Index(fields=["last_name", "first_name"]),
+                   models.Index(fields=["birth_date"], name="patient_birth_date")]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    @property
+    def record_number(self) -> str:
+        """The record's number as staff read and quote it ("NP-000042"): stable for life."""
+        return f"NP-{self.pk:06d}" if self.pk else ""
 
 
 class IntakeSource(models.TextChoices):

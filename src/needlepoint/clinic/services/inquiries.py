@@ -1,6 +1,7 @@
 """Public inquiries: a visitor's answers are screened without storing anything; only a request
 for a consultation, with the visitor's explicit consent, is stored. The front desk then marks
-it contacted, closes it, or registers the visitor as a patient with a first intake."""
+it contacted, closes it, or registers the visitor as a patient (or adds the inquiry to the
+record they already have), with their answers as an intake screened at once."""
 
 import datetime as dt
 from collections.abc import Iterable
@@ -13,11 +14,12 @@ from needlepoint.audit.services import audit_record
 from needlepoint.clinic.models import Inquiry, InquiryStatus, IntakeSource, Patient
 from needlepoint.clinic.protocol import screener
 from needlepoint.clinic.services import ServiceError
-from needlepoint.clinic.services.patients import clean_or_refuse, patient_register
-from needlepoint.clinic.services.screening import intake_create, parse_intake_data
+from needlepoint.clinic.services.patients import clean_or_refuse, patient_matches, patient_register
+from needlepoint.clinic.services.screening import intake_create, parse_intake_data, screening_run
 from needlepoint.clinical.screening import Screening as CoreScreening
 
 OPEN_STATUSES = (InquiryStatus.NEW, InquiryStatus.CONTACTED)
+MEANWHILE = "This inquiry was registered or closed by someone else meanwhile."
 
 
 def inquiry_screen(answers: dict[str, Any]) -> CoreScreening:
@@ -80,25 +82,53 @@ def _birth_date(inquiry: Inquiry) -> dt.date:
         raise ServiceError("The inquiry has no usable date of birth.", field="birth_date") from None
 
 
+def inquiry_matches(inquiry: Inquiry) -> list[Patient]:
+    """Return the records that may be the visitor's (same name and date of birth, or email)."""
+    return patient_matches(first_name=inquiry.first_name, last_name=inquiry.last_name,
+                           birth_date=_birth_date(inquiry), email=inquiry.email)
+
+
+def _registered(inquiry: Inquiry, existing: Patient | None, duplicate_reason: str,
+                actor: Any) -> Patient:
+    """Return the patient the inquiry belongs to: `existing` (which must be one of the
+    matching records), or a new record (refused with PossibleDuplicate when one matches)."""
+    if existing is None:
+        return patient_register(first_name=inquiry.first_name, last_name=inquiry.last_name,
+                                birth_date=_birth_date(inquiry), email=inquiry.email,
+                                phone=inquiry.phone, actor=actor,
+                                duplicate_reason=duplicate_reason)
+    if existing.pk not in {p.pk for p in inquiry_matches(inquiry)}:
+        raise ServiceError("That record's name and date of birth, or email, do not match this "
+                           "inquiry: choose one of the matching records.", field="patient")
+    return existing
+
+
 @transaction.atomic
-def inquiry_convert(*, inquiry: Inquiry, actor: Any) -> Patient:
-    """Register the visitor as a patient (name, birth date, email, phone) with their answers
-    as the first intake (source "inquiry"), link the inquiry to the patient and return it.
-    Refused for a closed inquiry or one already registered; all-or-nothing."""
+def inquiry_convert(*, inquiry: Inquiry, actor: Any, existing: Patient | None = None,
+                    duplicate_reason: str = "") -> Patient:
+    """Register the visitor as a patient (name, birth date, email, phone), or add the inquiry
+    to `existing`, one of the records that match it; store their answers as the next intake
+    (source "inquiry") and screen it at once; link the inquiry to the patient and return it.
+
+    Refused for a closed inquiry or one already registered, and with PossibleDuplicate when a
+    record matches and neither `existing` nor a `duplicate_reason` is given; all-or-nothing."""
     if inquiry.status == InquiryStatus.CLOSED:
         raise ServiceError("This inquiry is closed.", field="status")
     if inquiry.patient_id is not None:
         raise ServiceError("This inquiry is already registered as a patient.", field="patient")
-    patient = patient_register(first_name=inquiry.first_name, last_name=inquiry.last_name,
-                               birth_date=_birth_date(inquiry), email=inquiry.email,
-                               phone=inquiry.phone, actor=actor)
-    intake_create(patient=patient, data=inquiry.answers, source=IntakeSource.INQUIRY, actor=actor)
+    fresh = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
+    if fresh.patient_id is not None or fresh.status == InquiryStatus.CLOSED:
+        raise ServiceError(MEANWHILE, field="patient")
+    patient = _registered(inquiry, existing, duplicate_reason, actor)
+    intake = intake_create(patient=patient, data=inquiry.answers, source=IntakeSource.INQUIRY,
+                           actor=actor)
+    screening_run(intake=intake, actor=actor)
     linked = (Inquiry.objects.filter(pk=inquiry.pk, patient__isnull=True)
               .exclude(status=InquiryStatus.CLOSED).update(patient=patient))
     if linked != 1:  # someone registered or closed it meanwhile: undo everything
-        raise ServiceError("This inquiry was registered or closed by someone else meanwhile.",
-                           field="patient")
+        raise ServiceError(MEANWHILE, field="patient")
     inquiry.patient = patient
     audit_record(actor=actor, action="change", obj=inquiry, patient_id=patient.pk,
-                 summary="registered as patient")
+                 summary="registered as patient" if existing is None
+                 else f"added to existing record {patient.record_number}")
     return patient

@@ -1,15 +1,21 @@
 """Patient records: registration, contact-detail edits (optimistically locked) and the optional
-portal login. Every change is validated, audited and all-or-nothing."""
+portal login. Every change is validated, audited and all-or-nothing.
+
+One person, one record: registering someone whose name and date of birth, or email, match an
+existing record is refused with the matching records (`PossibleDuplicate`), so staff open the
+record they already have; a separate record is kept only with a written reason, stored on the
+record and in the audit trail. Names match ignoring case, accents and surrounding spaces."""
 
 import copy
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from needlepoint.accounts.models import Role
@@ -18,6 +24,8 @@ from needlepoint.clinic.models import Patient
 from needlepoint.clinic.services import ServiceError, bump_version
 
 MAX_AGE_YEARS = 130
+MIN_REASON_CHARS = 10
+MAX_MATCHES = 10
 PHONE_RE = re.compile(r"^[0-9+() .\-]{3,40}$")
 CONTACT_FIELDS = ("first_name", "last_name", "birth_date", "email", "phone")
 
@@ -68,15 +76,80 @@ def _user_or_none(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
+class PossibleDuplicate(ServiceError):
+    """The person may already have a record: `matches` are the records that match, best first.
+    Open one of them, or register again with a written reason for a separate record."""
+
+    def __init__(self, message: str, *, matches: list[Patient]):
+        super().__init__(message, field="duplicate_reason",
+                         extra={"records": [p.record_number for p in matches]})
+        self.matches = matches
+
+
+def name_key(name: str) -> str:
+    """Return `name` as it is compared: accents dropped, case folded, spaces trimmed and
+    collapsed ("  José  María " and "jose maria" give the same key)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())
+
+
+def patient_matches(*, first_name: str, last_name: str, birth_date: dt.date, email: str,
+                    exclude: int | None = None) -> list[Patient]:
+    """Return the records of the same person: same first and last name (ignoring case, accents
+    and surrounding spaces) and date of birth, or the same email (ignoring case). Those
+    matching on both come first. One query: the candidates born that day or using that email."""
+    email = email.strip()
+    wanted = (name_key(first_name), name_key(last_name))
+    same = Q(birth_date=birth_date) | (Q(email__iexact=email) if email else Q(pk__in=[]))
+    found: list[tuple[int, Patient]] = []
+    for p in Patient.objects.filter(same).exclude(pk=exclude).order_by("id")[:200]:
+        by_name = p.birth_date == birth_date and (name_key(p.first_name),
+                                                  name_key(p.last_name)) == wanted
+        by_email = bool(email) and p.email.strip().casefold() == email.casefold()
+        if by_name or by_email:
+            found.append((0 if by_name and by_email else 1, p))
+    return [p for _, p in sorted(found, key=lambda t: (t[0], t[1].pk))][:MAX_MATCHES]
+
+
+def _duplicate_check(contact: dict[str, Any], reason: str) -> tuple[Patient | None, str]:
+    """Return (the record matched, the reason) for a deliberate duplicate, (None, "") when no
+    record matches; raise PossibleDuplicate when one matches and no usable reason is given."""
+    matches = patient_matches(**{k: contact[k] for k in ("first_name", "last_name",
+                                                        "birth_date", "email")})
+    if not matches:
+        return None, ""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise PossibleDuplicate(
+            "This person may already have a record: open it instead, or give the reason for "
+            "a separate record.", matches=matches)
+    if len(reason) < MIN_REASON_CHARS:
+        raise PossibleDuplicate(
+            f"Give the reason for a separate record in a few words (at least {MIN_REASON_CHARS} "
+            "characters), for example that these are two people with the same name.",
+            matches=matches)
+    return matches[0], reason
+
+
 @transaction.atomic
 def patient_register(*, first_name: str, last_name: str, birth_date: dt.date, email: str,
-                     phone: str, actor: Any) -> Patient:
-    """Create and return a patient record with their contact details."""
-    patient = Patient(**_contact(first_name, last_name, birth_date, email, phone),
-                      created_by=_user_or_none(actor))
+                     phone: str, actor: Any, duplicate_reason: str = "") -> Patient:
+    """Create and return a patient record with their contact details.
+
+    Refused with PossibleDuplicate when the name and date of birth, or the email, match an
+    existing record, unless `duplicate_reason` says why a separate record is right (then the
+    reason and the record it matched are stored and audited)."""
+    contact = _contact(first_name, last_name, birth_date, email, phone)
+    patient = Patient(**contact, created_by=_user_or_none(actor))
     clean_or_refuse(patient)
+    original, reason = _duplicate_check(contact, duplicate_reason)
+    patient.duplicate_of, patient.duplicate_reason = original, reason
     patient.save()
-    audit_record(actor=actor, action="create", obj=patient, summary="patient registered")
+    summary = "patient registered"
+    if original is not None:
+        summary += f", separate from {original.record_number}: {reason}"
+    audit_record(actor=actor, action="create", obj=patient, summary=summary[:255])
     return patient
 
 

@@ -43,7 +43,7 @@ from needlepoint.clinic.services.inquiries import (
     inquiry_mark_contacted,
     inquiry_screen,
 )
-from needlepoint.clinic.services.patients import PHONE_RE, clinic_today
+from needlepoint.clinic.services.patients import PHONE_RE, PossibleDuplicate, clinic_today
 from needlepoint.clinical import vocab
 from needlepoint.clinical.rules import Finding, human_date, human_list
 from needlepoint.clinical.scales import PHOTOTYPE_ROMAN, PHOTOTYPES
@@ -51,6 +51,7 @@ from needlepoint.clinical.screening import Screening as CoreScreening
 
 PAGE = "clinic/inquiry/page.html"
 QUEUE = "clinic/inquiry/queue.html"
+REGISTER = "clinic/inquiry/register.html"
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MAX_MEDICINES = 20
 MAX_ALLERGIES = 10
@@ -566,17 +567,39 @@ def inquiry_closed(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     return _status_action(request, inquiry_id, inquiry_close, "{name}'s inquiry is closed.")
 
 
+def _chosen_record(request: HttpRequest) -> Patient | None:
+    """Return the existing record the form names (`patient`), None when it names none; 404
+    for a record that does not exist."""
+    raw = request.POST.get("patient", "").strip()
+    if not raw:
+        return None
+    try:
+        return Patient.objects.get(pk=int(raw))
+    except (ValueError, Patient.DoesNotExist):
+        raise Http404("No such record.") from None
+
+
 @require_POST
 def inquiry_register(request: HttpRequest, inquiry_id: int) -> HttpResponse:
-    """Register the visitor as a patient with their answers as the first intake."""
+    """Register the visitor as a patient, or add the inquiry to the record they already have,
+    with their answers as an intake screened at once. When a record matches, the matching
+    records are offered (409); a separate record needs a written reason."""
     inquiry = _inquiry(request, inquiry_id)
+    existing = _chosen_record(request)
+    reason = request.POST.get("duplicate_reason", "")[:1000]
     try:
-        patient = inquiry_convert(inquiry=inquiry, actor=request.user)
+        patient = inquiry_convert(inquiry=inquiry, actor=request.user, existing=existing,
+                                  duplicate_reason=reason)
+    except PossibleDuplicate as exc:
+        return render(request, REGISTER, {"inquiry": inquiry, "matches": exc.matches,
+                                          "reason": reason, "error": exc.message if reason.strip()
+                                          else ""}, status=409)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("clinic:inquiry_queue")
-    messages.success(request, f"{patient} is registered as a patient, with their answers as the "
-                              "first intake.")
+    done = ("is registered as a patient" if existing is None
+            else f"is linked to record {patient.record_number}")
+    messages.success(request, f"{patient} {done}; their answers are a new intake, screened now.")
     return redirect("clinic:patient_detail", patient_id=patient.pk)
 
 

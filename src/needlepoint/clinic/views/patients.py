@@ -7,6 +7,8 @@ screenings, courses) are shown to clinical roles only — the front desk sees co
 the schedule. With htmx the list's search swaps only the results; every control is also a
 plain form or link."""
 
+import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -14,7 +16,8 @@ from django.contrib import messages
 from django.contrib.auth.tokens import default_token_generator
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Replace
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
@@ -35,6 +38,7 @@ from needlepoint.clinic.models import (
 from needlepoint.clinic.services import ServiceError, StaleEdit
 from needlepoint.clinic.services.patients import (
     CONTACT_FIELDS,
+    PossibleDuplicate,
     patient_portal_account_create,
     patient_register,
     patient_update,
@@ -73,6 +77,15 @@ class PatientCreateForm(PatientForm):
     portal_account = forms.BooleanField(
         label="Create a portal login for this patient (their email becomes the username)",
         required=False)
+    duplicate_reason = forms.CharField(
+        label="Why a separate record?", required=False, max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Only when the records above are a different person, e.g. two people with "
+                  "the same name and date of birth. Stored on the record, with your name.")
+
+    def visible_fields(self) -> list[forms.BoundField]:
+        """The contact fields; the reason is shown with the matching records only."""
+        return [f for f in super().visible_fields() if f.name != "duplicate_reason"]
 
 
 class PatientEditForm(PatientForm):
@@ -86,26 +99,88 @@ def _refuse(form: forms.Form, exc: ServiceError) -> None:
 
 # ---- list ---------------------------------------------------------------------------------------
 
+RECORD_RE = re.compile(r"^np-?0*(\d{1,9})$", re.IGNORECASE)
+DIGITS_RE = re.compile(r"^\+?[\d() .\-]{3,}$")
+DATE_RE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
+PHONE_PUNCTUATION = (" ", "-", "(", ")", ".", "+")
+
+
+class SearchError(ValueError):
+    """A search term that cannot mean anything (a date that does not exist)."""
+
+
+def _birth_date_term(term: str) -> dt.date | None:
+    """Return the date a term names (2026-11-23, 23/11/2026, 23.11.2026: day first, as the
+    clinic writes it), None when it is not written as a date; SearchError for an impossible
+    date."""
+    iso = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", term)
+    parts = (iso.group(1), iso.group(2), iso.group(3)) if iso else None
+    if parts is None and (uk := DATE_RE.fullmatch(term)):
+        parts = (uk.group(3), uk.group(2), uk.group(1))
+    if parts is None:
+        return None
+    try:
+        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        raise SearchError(f"“{term}” is not a real date: write a date of birth as "
+                          "23/11/1990 or 1990-11-23.") from None
+
+
+def _phone_digits() -> Any:
+    """The phone number with its punctuation removed, computed in the database."""
+    expr: Any = F("phone")
+    for mark in PHONE_PUNCTUATION:
+        expr = Replace(expr, Value(mark), Value(""))
+    return expr
+
+
+def _term_filter(term: str) -> Q:
+    """Return what one search term matches: a record number (NP-000042), a date of birth, a
+    phone number (digits, ignoring spaces and punctuation), an email, or part of a name."""
+    if record := RECORD_RE.fullmatch(term):
+        return Q(pk=int(record.group(1)))
+    born = _birth_date_term(term)
+    if born is not None:
+        return Q(birth_date=born)
+    if DIGITS_RE.fullmatch(term):
+        digits = re.sub(r"\D", "", term)
+        by_number = Q(pk=int(digits)) if len(digits) <= 9 else Q(pk__in=[])
+        return Q(phone_digits__contains=digits) | by_number
+    if "@" in term:
+        return Q(email__icontains=term)
+    return Q(first_name__icontains=term) | Q(last_name__icontains=term) | Q(email__icontains=term)
+
+
 def _search(patients: QuerySet[Patient], q: str) -> QuerySet[Patient]:
-    """Return the patients whose first or last name (or email) contains every word of `q`."""
-    for term in q.split()[:MAX_SEARCH_TERMS]:
-        patients = patients.filter(Q(first_name__icontains=term) | Q(last_name__icontains=term)
-                                   | Q(email__icontains=term))
+    """Return the patients matching every term of `q` (each term a name, a date of birth, an
+    email, a phone number or a record number); raise SearchError for a term that cannot match."""
+    terms = q.split()[:MAX_SEARCH_TERMS]
+    if any(DIGITS_RE.fullmatch(t) and not RECORD_RE.fullmatch(t) for t in terms):
+        patients = patients.annotate(phone_digits=_phone_digits())
+    for term in terms:
+        patients = patients.filter(_term_filter(term))
     return patients
 
 
 def patient_list(request: HttpRequest) -> HttpResponse:
-    """Staff: all patients, searchable by name, a page at a time (two queries, whatever the
-    number of patients, plus the audit event)."""
+    """Staff (the front desk too: contact details only): all patients, searchable by name, date
+    of birth, email, phone or record number, a page at a time (two queries, whatever the number
+    of patients, plus the audit event)."""
     require_staff(request)
     q = (request.GET.get("q") or "").strip()[:100]
-    patients = _search(Patient.objects.only("id", "first_name", "last_name", "birth_date",
-                                            "email", "phone", "user_id"), q)
+    patients = Patient.objects.only("id", "first_name", "last_name", "birth_date", "email",
+                                    "phone", "user_id")
+    error = ""
+    try:
+        patients = _search(patients, q)
+    except SearchError as exc:
+        error, patients = str(exc), patients.none()
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     audit_record(actor=request.user, action="view", object_type="clinic.patient",
                  summary=f"patient list, page {page.number}" + (f", search {q!r}" if q else ""))
     template = f"{LIST}#results" if request.htmx else LIST
-    return render(request, template, {"page": page, "q": q})
+    return render(request, template, {"page": page, "q": q, "search_error": error},
+                  status=400 if error else 200)
 
 
 # ---- registration and portal login --------------------------------------------------------------
@@ -134,15 +209,22 @@ def _invitation(request: HttpRequest, patient: Patient, user: Any) -> HttpRespon
 @require_http_methods(["GET", "POST"])
 def patient_create(request: HttpRequest) -> HttpResponse:
     """Front desk and clinical staff register a patient, optionally with a portal login; both
-    or nothing are saved."""
+    or nothing are saved. When the person may already have a record, the matching records are
+    offered instead (409); a separate record needs a written reason."""
     require_staff(request)
     form = PatientCreateForm(request.POST or None)
+    matches: list[Patient] = []
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                patient = patient_register(**form.contact(), actor=request.user)
+                patient = patient_register(**form.contact(), actor=request.user,
+                                           duplicate_reason=form.cleaned_data["duplicate_reason"])
                 login = (patient_portal_account_create(patient=patient, actor=request.user)
                          if form.cleaned_data["portal_account"] else None)
+        except PossibleDuplicate as exc:
+            matches = exc.matches
+            if form.cleaned_data["duplicate_reason"].strip():
+                form.add_error("duplicate_reason", exc.message)
         except ServiceError as exc:
             _refuse(form, exc)
         else:
@@ -150,8 +232,9 @@ def patient_create(request: HttpRequest) -> HttpResponse:
                 return _invitation(request, patient, login)
             messages.success(request, f"{patient} is registered.")
             return redirect("clinic:patient_detail", patient_id=patient.pk)
-    return render(request, FORM, {"form": form, "creating": True},
-                  status=400 if form.errors else 200)
+    status = 409 if matches else 400 if form.errors else 200
+    return render(request, FORM, {"form": form, "creating": True, "matches": matches},
+                  status=status)
 
 
 @require_POST
