@@ -69,7 +69,7 @@ def intake_post(data: dict[str, Any]) -> dict[str, Any]:
                                          "goodman_baron_grade")},
     }
     fields = {"conditions": ("code", "status", "severity", "areas", "date"),
-              "medications": ("name", "atc", "status", "last_taken"),
+              "medications": ("name", "atc", "atc_name", "status", "last_taken"),
               "procedures": ("code", "date", "depth", "kind", "areas")}
     for key, names in fields.items():
         rows = data.get(key, [])
@@ -261,11 +261,11 @@ def test_it_adds_a_row_keeping_what_was_typed_and_saves_nothing(personas, client
 def test_it_refuses_a_bad_intake_naming_the_field_and_saves_nothing(personas, client_for,
                                                                     intake_a):
     c = client_for(personas.practitioner)
-    bad = with_(intake_a, medications=[{"name": "warfarin", "atc": "not-an-atc",
-                                        "status": "current"}])
+    bad = with_(intake_a, medications=[{"name": "warfarin", "status": "stopped",
+                                        "last_taken": "2027-01-01"}])
     response = c.post(url("intake", personas.record_a.pk), intake_post(bad))
     assert response.status_code == 400
-    assert "medications.0.atc" in response.content.decode()
+    assert "medications.0.last_taken" in response.content.decode()
     late = with_(intake_a, procedures=[{"code": "laser", "kind": "ablative", "date": "2027-01-01"}])
     response = c.post(url("intake", personas.record_a.pk), intake_post(late))
     assert response.status_code == 400 and "procedures.0.date" in response.content.decode()

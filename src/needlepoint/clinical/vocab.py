@@ -1,5 +1,6 @@
 """The contract's vocabularies (needlepoint.intake/1): a protocol may add codes, never remove."""
 
+from collections.abc import Mapping
 from typing import Final
 
 INTAKE_SCHEMA: Final = "needlepoint.intake/1"
@@ -64,3 +65,26 @@ def most_restrictive(decisions: "list[str] | tuple[str, ...]") -> str:
 def area_label(code: str) -> str:
     """Return an area code as words a patient reads ("perioral" stays, "decolletage" too)."""
     return code.replace("_", " ")
+
+
+def medicine_names(medications: Mapping[str, str]) -> tuple[str, ...]:
+    """Return the medicine names a protocol recognises (its name → ATC code table), sorted, for
+    staff to pick from: they name a medicine, the code is looked up behind the scenes."""
+    return tuple(sorted(medications, key=str.casefold))
+
+
+def medicine_name_for(code: str, medications: Mapping[str, str]) -> str:
+    """Return the protocol's first name for ATC `code` (the generic name, which the table lists
+    before brands), or "" when the protocol has no name for it."""
+    return next((name for name, atc in medications.items() if atc == code), "")
+
+
+def medicine_code_for(name: str, medications: Mapping[str, str]) -> str:
+    """Return the ATC code the protocol gives medicine `name` (case and surrounding spaces
+    ignored, as screening resolves it), or "" for a name it does not know."""
+    return medications.get(name.strip().lower(), "")
+
+
+def name_key(name: str) -> str:
+    """Return a name as it is compared: case folded, spaces trimmed and collapsed."""
+    return " ".join(name.casefold().split())

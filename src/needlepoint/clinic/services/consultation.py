@@ -45,6 +45,7 @@ from needlepoint.clinic.services.screening import (
 )
 from needlepoint.clinical import scales
 from needlepoint.clinical.errors import PlanningError
+from needlepoint.clinical.intake import IntakeModel, Scars
 from needlepoint.clinical.vocab import area_label
 
 BLOCKING = frozenset({Decision.CONTRAINDICATED, Decision.DEFER, Decision.NEEDS_CLEARANCE})
@@ -383,6 +384,18 @@ def _require_draft(course: Course) -> None:
                            "plan can no longer be edited.", field="status")
 
 
+def propose_blockers(intake: Intake | None, screening: Screening | None) -> list[str]:
+    """Return, in plain words, why a plan cannot be proposed now (none: it can), given the
+    patient's latest intake and latest screening: there must be an intake and its latest
+    version must have been screened. (Proposing checks again, and also that the screening
+    still matches the protocol and clearances.)"""
+    if intake is None:
+        return ["There is no intake yet: record one, and it is screened as it is saved."]
+    if screening is None or screening.intake_id != intake.pk:
+        return [f"Intake version {intake.number} has not been screened yet: screen it first."]
+    return []
+
+
 def _screening_for_plan(patient: Patient) -> tuple[Screening, Any, Any]:
     """Return (stored screening, core intake, core screening) for the latest intake, checking
     that screening it again now gives exactly the stored result."""
@@ -406,6 +419,20 @@ def _default_adjuncts(adjuncts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**a, "selected": a.get("selected", not a.get("optional", True))} for a in adjuncts]
 
 
+def _measured(intake: IntakeModel, assessment: Assessment | None) -> IntakeModel:
+    """Return the intake the planner reads: the scar counts and Goodman & Baron grade are the
+    clinician's measurement, so those of the latest assessment replace any the intake carries
+    (an intake from another source may have its own); without an assessed grade the intake's
+    are kept."""
+    if assessment is None or assessment.goodman_baron_grade is None:
+        return intake
+    totals = scales.combine_counts(scales.summarise_by_area(assessment.scar_counts or {}).values())
+    counted = {k: v for k, v in totals.as_dict().items() if k in Scars.model_fields}
+    scars = Scars(goodman_baron_grade=assessment.goodman_baron_grade,
+                  **(counted if assessment.scar_counts else {}))
+    return intake.model_copy(update={"scars": scars})
+
+
 @transaction.atomic
 def course_propose(*, patient: Patient, actor: Any, start_date: dt.date) -> Course:
     """Run the planner on the latest intake and its screening and store the plan as a draft
@@ -415,13 +442,14 @@ def course_propose(*, patient: Patient, actor: Any, start_date: dt.date) -> Cour
     if not isinstance(start_date, dt.date):
         raise ServiceError("Give the date the course may start.", field="start_date")
     screening, core_intake, core = _screening_for_plan(patient)
+    assessment = latest_assessment(patient)
     try:
-        plan = planner().plan(core_intake, core, start_date)
+        plan = planner().plan(_measured(core_intake, assessment), core, start_date)
     except PlanningError as exc:
         raise ServiceError(exc.message, field=exc.field) from None
     doc = json.loads(json.dumps(plan.as_dict()))  # as stored: lists, not tuples
     doc["adjuncts"] = _default_adjuncts(doc["adjuncts"])
-    course = Course(patient=patient, screening=screening, assessment=patient.assessments.first(),
+    course = Course(patient=patient, screening=screening, assessment=assessment,
                     status=CourseStatus.DRAFT, goal=plan.goal, plan=doc, start_date=start_date,
                     protocol_id=plan.protocol["id"], protocol_version=plan.protocol["version"],
                     created_by=actor)

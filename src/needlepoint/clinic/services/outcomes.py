@@ -112,6 +112,22 @@ def outcome_record(*, course: Course, session: TreatmentSession | None = None, k
     return outcome
 
 
+def completion_blockers(course: Course) -> list[str]:
+    """Return, in plain words, why the course cannot be completed now (none: it can): it must
+    be approved or under way, every session signed or cancelled, and at least one signed."""
+    if course.status not in (CourseStatus.APPROVED, CourseStatus.ACTIVE):
+        return [f"Only an approved or active course can be completed; this one is "
+                f"{course.get_status_display().lower()}."]
+    states = list(course.sessions.order_by("number").values_list("number", "status"))
+    still_open = [str(n) for n, s in states if s not in (SessionStatus.SIGNED, SessionStatus.CANCELLED)]
+    if still_open:
+        return ["Sign or cancel every session first; still open: session "
+                + ", ".join(still_open) + "."]
+    if not any(s == SessionStatus.SIGNED for _, s in states):
+        return ["No session of this course was signed; cancel the course instead."]
+    return []
+
+
 @transaction.atomic
 def course_complete(*, course: Course, actor: Any) -> Course:
     """Mark an approved or active course completed and store its summary (sessions, depths,
@@ -119,14 +135,9 @@ def course_complete(*, course: Course, actor: Any) -> Course:
     while any session is neither signed nor cancelled, or when none was signed."""
     _require_clinical(actor, "complete a course")
     locked = Course.objects.select_for_update().get(pk=course.pk)
-    if locked.status not in (CourseStatus.APPROVED, CourseStatus.ACTIVE):
-        raise ServiceError(f"Only an approved or active course can be completed; this one is "
-                           f"{locked.get_status_display().lower()}.", field="status")
-    open_sessions = sorted(locked.sessions.exclude(
-        status__in=(SessionStatus.SIGNED, SessionStatus.CANCELLED)).values_list("number", flat=True))
-    if open_sessions:
-        raise ServiceError("Sign or cancel every session first; still open: session "
-                           + ", ".join(map(str, open_sessions)) + ".", field="status")
+    reasons = completion_blockers(locked)
+    if reasons:
+        raise ServiceError(reasons[0], field="status")
     summary = course_summary(locked)
     if not summary.signed:
         raise ServiceError("No session of this course was signed; cancel the course instead.",

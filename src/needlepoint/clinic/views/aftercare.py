@@ -46,7 +46,11 @@ from needlepoint.clinic.services.aftercare import (
     patient_advice,
     session_day,
 )
-from needlepoint.clinic.services.outcomes import course_complete, outcome_record
+from needlepoint.clinic.services.outcomes import (
+    completion_blockers,
+    course_complete,
+    outcome_record,
+)
 from needlepoint.clinical.scales import GAIS_LABELS, GOODMAN_BARON_GRADES, SCAR_TYPES
 from needlepoint.clinical.vocab import area_label
 
@@ -283,6 +287,8 @@ def course_summary_view(request: HttpRequest, course_id: int) -> HttpResponse:
         "depth_rows": [(area_label(area).capitalize(), cells) for area, cells in summary.depths],
         "chart": outcome_chart(summary.series),
         "can_complete": course.status in ("approved", "active"),
+        "complete_blockers": completion_blockers(course),
+        "check_in_notes": [c for c in summary.check_ins if c.note.strip()],
         "check_in_rows": [(c, [WARNING_SIGN_LABELS.get(s, s) for s in c.warning_signs])
                           for c in summary.check_ins],
     })

@@ -22,8 +22,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from needlepoint.clinic.access import get_course_for_user, get_patient_for_user, require_clinical
-from needlepoint.clinic.models import Clearance, Course, CourseStatus, Decision, Patient
+from needlepoint.clinic.models import (
+    Clearance,
+    Course,
+    CourseStatus,
+    Decision,
+    IntakeSource,
+    Patient,
+)
 from needlepoint.clinic.protocol import clinic_protocol
+from needlepoint.clinic.selectors import booked_session_ids
 from needlepoint.clinic.services import ServiceError, StaleEdit
 from needlepoint.clinic.services import consultation as services
 from needlepoint.clinical import scales, vocab
@@ -83,25 +91,55 @@ def _findings(result: dict[str, Any], clearances: dict[str, Clearance]) -> list[
     return rows
 
 
-def _intake_summary(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """Return an intake as (label, text) lines a clinician reads at a glance."""
+PATIENT_SOURCES = frozenset({IntakeSource.INQUIRY, IntakeSource.PORTAL})
+
+
+def _medicine_text(m: dict[str, Any], medicines: dict[str, str], staff_typed: bool) -> str:
+    """Return a medication in staff wording: the name as staff typed it, else the protocol's
+    name for its code, else a plain "not recognised"."""
+    code = m.get("atc") or vocab.medicine_code_for(m.get("name") or "", medicines)
+    known = vocab.medicine_name_for(code, medicines) if code else ""
+    name = (m.get("name") if staff_typed else known) or known or "a medicine the protocol does " \
+        "not recognise"
+    return f"{name} ({m.get('status', 'current')})"
+
+
+def _intake_summary(data: dict[str, Any], source: str = IntakeSource.CONSULTATION
+                    ) -> list[tuple[str, str]]:
+    """Return an intake as (label, text) lines a clinician reads at a glance, in staff wording:
+    what the patient typed is shown apart (`_patient_words`)."""
     def join(items: Iterable[str]) -> str:
         return ", ".join(items) or "none reported"
 
+    medicines = _medicines()
+    staff_typed = source not in PATIENT_SOURCES
     scars = data.get("scars") or {}
     lines = [("Goals", join(vocab.area_label(g) for g in data.get("goals", ()))),
              ("Areas", join(vocab.area_label(a) for a in data.get("areas", ()))),
-             ("Phototype", str((data.get("skin") or {}).get("fitzpatrick") or "not recorded")),
-             ("Scars", join(f"{k.replace('_', ' ')} {v}" for k, v in scars.items())),
-             ("Pregnancy", data.get("pregnancy") or "not asked"),
-             ("Conditions", join(f"{vocab.area_label(c['code'])} ({c.get('status', 'active')})"
-                                 for c in data.get("conditions", ()))),
-             ("Medications", join(f"{m.get('name') or m.get('atc')} ({m.get('status', 'current')})"
-                                  for m in data.get("medications", ()))),
-             ("Procedures", join(f"{vocab.area_label(p['code'])} on {p.get('date')}"
-                                 for p in data.get("procedures", ()))),
-             ("Allergies", join(data.get("allergies", ())))]
+             ("Phototype", str((data.get("skin") or {}).get("fitzpatrick") or "not recorded"))]
+    if scars:  # carried by intakes from other sources; the assessment is where they are taken
+        lines.append(("Scars", join(f"{k.replace('_', ' ')} {v}" for k, v in scars.items())))
+    lines += [("Pregnancy", data.get("pregnancy") or "not asked"),
+              ("Conditions", join(f"{vocab.area_label(c['code'])} ({c.get('status', 'active')})"
+                                  for c in data.get("conditions", ()))),
+              ("Medications", join(_medicine_text(m, medicines, staff_typed)
+                                   for m in data.get("medications", ()))),
+              ("Procedures", join(f"{vocab.area_label(p['code'])} on {p.get('date')}"
+                                  for p in data.get("procedures", ()))),
+              ("Allergies", join(vocab.area_label(a) for a in data.get("allergies", ())))]
     return lines
+
+
+def _patient_words(data: dict[str, Any], source: str) -> list[tuple[str, list[str]]]:
+    """Return what the patient wrote in their own words (an inquiry's or the portal's free
+    text: the medicines and other allergies they listed), to show apart from staff wording."""
+    if source not in PATIENT_SOURCES:
+        return []
+    meds = [m["name"] for m in data.get("medications", ()) if m.get("name")]
+    others = [vocab.area_label(a) for a in data.get("allergies", ())
+              if a not in vocab.RECOGNISED_ALLERGIES]
+    return [(label, words) for label, words in (("Medicines they listed", meds),
+                                                ("Other allergies they listed", others)) if words]
 
 
 def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
@@ -109,7 +147,8 @@ def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
     assessment = services.latest_assessment(patient)
     clearances = list(services.patient_clearances(patient))
     active = {c.finding_code: c for c in clearances if c.revoked_at is None}
-    intakes = [{"intake": i, "summary": _intake_summary(i.data)}
+    intakes = [{"intake": i, "summary": _intake_summary(i.data, i.source),
+                "patient_words": _patient_words(i.data, i.source)}
                for i in services.patient_intakes(patient)]
     return {
         "patient": patient, "intakes": intakes, "screening": screening,
@@ -126,6 +165,8 @@ def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
         "assessment_grade": (scales.GOODMAN_BARON_GRADES.get(assessment.goodman_baron_grade)
                              if assessment and assessment.goodman_baron_grade else None),
         "courses": [(c, vocab.area_label(c.goal)) for c in services.patient_courses(patient)],
+        "propose_blockers": services.propose_blockers(intakes[0]["intake"] if intakes else None,
+                                                      screening),
         "propose_form": ProposeForm(),
         **extra,
     }
@@ -159,6 +200,9 @@ def _optional(choices: Iterable[tuple[Any, str]], blank: str) -> list[tuple[Any,
 
 
 class IntakeForm(forms.Form):
+    """What the patient reports. Scar counts and the Goodman & Baron grade are the clinician's
+    measurement: they are taken once, in the assessment, not asked here."""
+
     assessed_on = forms.DateField(label="Assessed on", widget=DATE)
     goal = forms.ChoiceField(label="Main goal")
     other_goals = forms.MultipleChoiceField(label="Other goals", required=False,
@@ -168,14 +212,6 @@ class IntakeForm(forms.Form):
         label="Fitzpatrick phototype", required=False, coerce=int, empty_value=None,
         choices=_optional(((n, f"{scales.PHOTOTYPE_ROMAN[n - 1]} — {d}")
                            for n, d in scales.PHOTOTYPES.items()), "Not recorded"))
-    icepick = forms.IntegerField(label="Icepick scars", required=False)
-    boxcar = forms.IntegerField(label="Boxcar scars", required=False)
-    rolling = forms.IntegerField(label="Rolling scars", required=False)
-    hypertrophic = forms.IntegerField(label="Hypertrophic scars", required=False)
-    goodman_baron_grade = forms.TypedChoiceField(
-        label="Goodman & Baron grade", required=False, coerce=int, empty_value=None,
-        choices=_optional(((g.grade, f"{g.grade} — {g.level}")
-                           for g in scales.GOODMAN_BARON_GRADES.values()), "Not graded"))
     pregnancy = forms.ChoiceField(label="Pregnancy", required=False,
                                   choices=_optional(_choices(vocab.PREGNANCY), "Not asked"))
     allergies = forms.CharField(label="Allergies", required=False,
@@ -234,31 +270,52 @@ class ConditionRow(_Row):
         return row
 
 
+def _medicines() -> dict[str, str]:
+    """The protocol's medicine names and their ATC codes."""
+    return dict(clinic_protocol().medications)
+
+
 class MedicationRow(_Row):
+    """A medicine named as staff or the patient say it, picked from the protocol's list of names
+    or typed; its ATC code is looked up behind the scenes (screening resolves the name, and an
+    unknown name is flagged for review). A code the record already carried (from another
+    source) is kept, hidden, while the row keeps the name it came with."""
+
     key = "name"
-    name = forms.CharField(label="Medication", required=False, max_length=200)
-    atc = forms.CharField(label="ATC code", required=False, max_length=10)
+    name = forms.CharField(label="Medicine", required=False, max_length=200,
+                           widget=forms.TextInput(attrs={"list": "medicine-names",
+                                                         "autocomplete": "off"}))
     status = forms.ChoiceField(choices=_choices(vocab.MEDICATION_STATUSES), initial="current")
     last_taken = forms.DateField(required=False, widget=DATE)
-
-    def is_blank(self) -> bool:
-        return not (self.cleaned_data.get("name") or self.cleaned_data.get("atc"))
+    atc = forms.CharField(required=False, max_length=10, widget=forms.HiddenInput)
+    atc_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = forms.Form.clean(self) or {}
-        if data.get("last_taken") and not (data.get("name") or data.get("atc")):
-            raise forms.ValidationError("Name the medication or clear the row.")
+        if data.get("last_taken") and not data.get("name"):
+            raise forms.ValidationError("Name the medicine or clear the row.")
         return data
 
     def as_data(self) -> dict[str, Any]:
         d = self.cleaned_data
-        row: dict[str, Any] = {"status": d["status"]}
-        for key in ("name", "atc"):
-            if d.get(key):
-                row[key] = d[key].strip()
+        row: dict[str, Any] = {"name": d["name"].strip(), "status": d["status"]}
+        code = (d.get("atc") or "").strip()
+        if code and vocab.name_key(d["name"]) == vocab.name_key(d.get("atc_name") or ""):
+            row["atc"] = code
         if d.get("last_taken"):
             row["last_taken"] = d["last_taken"].isoformat()
         return row
+
+
+def _medication_initial(row: dict[str, Any]) -> dict[str, Any]:
+    """Return an intake's medication as the editor's row: its name (the protocol's name for a
+    medicine recorded only by its code) with any code kept behind the scenes."""
+    name = row.get("name") or vocab.medicine_name_for(row.get("atc", ""), _medicines()) \
+        or row.get("atc", "")
+    out = {k: v for k, v in row.items() if k in ("status", "last_taken")} | {"name": name}
+    if row.get("atc"):
+        out |= {"atc": row["atc"], "atc_name": name}
+    return out
 
 
 class ProcedureRow(_Row):
@@ -292,7 +349,6 @@ class ProcedureRow(_Row):
 ROWS = {"conditions": formset_factory(ConditionRow, extra=2),
         "medications": formset_factory(MedicationRow, extra=2),
         "procedures": formset_factory(ProcedureRow, extra=2)}
-SCAR_FIELDS = ("icepick", "boxcar", "rolling", "hypertrophic", "goodman_baron_grade")
 
 
 def _intake_initial(data: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, list[Any]]]:
@@ -306,10 +362,10 @@ def _intake_initial(data: dict[str, Any] | None) -> tuple[dict[str, Any], dict[s
                "other_goals": goals[1:], "areas": list(data.get("areas", ())),
                "fitzpatrick": (data.get("skin") or {}).get("fitzpatrick"),
                "pregnancy": data.get("pregnancy") or "",
-               "allergies": ", ".join(data.get("allergies", ())),
-               **{k: v for k, v in (data.get("scars") or {}).items() if k in SCAR_FIELDS}}
+               "allergies": ", ".join(data.get("allergies", ()))}
     rows = {k: [{**r, "areas": ", ".join(r.get("areas") or ())} if "areas" in r else dict(r)
                 for r in data.get(k, ())] for k in ROWS}
+    rows["medications"] = [_medication_initial(r) for r in rows["medications"]]
     return initial, rows
 
 
@@ -362,9 +418,6 @@ def _intake_data(form: IntakeForm, rows: dict[str, Any]) -> tuple[dict[str, Any]
                             "areas": list(d["areas"])}
     if d.get("fitzpatrick") is not None:
         data["skin"] = {"fitzpatrick": d["fitzpatrick"]}
-    scars = {k: d[k] for k in SCAR_FIELDS if d.get(k) is not None}
-    if scars:
-        data["scars"] = scars
     if d.get("pregnancy"):
         data["pregnancy"] = d["pregnancy"]
     positions: dict[str, list[int]] = {}
@@ -392,8 +445,6 @@ def _place_intake_error(exc: ServiceError, form: IntakeForm, rows: dict[str, Any
         return
     if head == "goals":
         name = "goal" if parts[1:] in ([], ["0"]) else "other_goals"
-    elif head == "scars" and len(parts) > 1 and parts[1] in SCAR_FIELDS:
-        name = parts[1]
     else:
         name = INTAKE_FIELDS.get(head)
     if name and name in form.cleaned_data:
@@ -407,7 +458,8 @@ def _intake_page(request: HttpRequest, patient: Patient, form: IntakeForm, rows:
     latest = services.patient_intakes(patient).first()
     return render(request, TEMPLATES + "intake.html",
                   {"patient": patient, "form": form, "rows": rows, "latest": latest,
-                   "error": error, "max_rows": MAX_ROWS}, status=status)
+                   "error": error, "max_rows": MAX_ROWS,
+                   "medicine_names": vocab.medicine_names(_medicines())}, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -773,6 +825,7 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
                 if a not in treatable]
     is_draft = course.status == CourseStatus.DRAFT
     return {
+        "booked_ids": booked_session_ids(course.sessions.all()) if not is_draft else set(),
         "patient": course.patient, "course": course, "plan": plan, "area_rows": rows,
         "goal_label": vocab.area_label(course.goal),
         "excluded": excluded, "overrides": overrides, "screening": screening,

@@ -35,6 +35,7 @@ from needlepoint.clinic.models import (
     Patient,
     SessionStatus,
 )
+from needlepoint.clinic.selectors import booked_session_ids
 from needlepoint.clinic.services import ServiceError, StaleEdit
 from needlepoint.clinic.services.patients import (
     CONTACT_FIELDS,
@@ -301,6 +302,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
                                "session_course_ids": course_ids}
     if clinical:
         context.update(_clinical_context(patient))
+        context["booked_ids"] = booked_session_ids(patient.sessions.all())
     return render(request, DETAIL, context)
 
 
