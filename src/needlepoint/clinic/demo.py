@@ -166,8 +166,9 @@ class DemoClinic:
         birth = dt.date(self.rng.randint(1965, 2002), self.rng.randint(1, 12), self.rng.randint(1, 28))
         first, last = FIRST[i % len(FIRST)], LAST[(i * 7) % len(LAST)]
         return patient_register(first_name=first, last_name=last, birth_date=birth,
-                                email=f"{first.lower()}.{last.lower()}@demo.invalid",
-                                phone=f"+44 7700 9{i:05d}", actor=self.front_desk)
+                                email=f"{first.lower()}.{last.lower()}{i // 30 or ''}@demo.invalid",
+                                phone=f"+44 7700 9{i:05d}", actor=self.front_desk,
+                                duplicate_reason="An invented demo patient sharing another's name.")
 
     def consult(self, patient: Patient, who: User, **extra: Any) -> None:
         intake_record(patient=patient, data=_intake(self.rng, patient.birth_date, **extra), actor=who)
