@@ -104,7 +104,7 @@ def _medicine_text(m: dict[str, Any], medicines: dict[str, str], staff_typed: bo
     return f"{name} ({m.get('status', 'current')})"
 
 
-def _intake_summary(data: dict[str, Any], source: str = IntakeSource.CONSULTATION
+def _intake_summary(data: dict[str, Any], source: str = "consultation"
                     ) -> list[tuple[str, str]]:
     """Return an intake as (label, text) lines a clinician reads at a glance, in staff wording:
     what the patient typed is shown apart (`_patient_words`)."""
