@@ -266,6 +266,8 @@ def test_it_explains_a_date_that_does_not_exist(client_for, personas):
     page = response.content.decode()
     assert response.status_code == 400
     assert "“31/02/1994” is not a real date" in page and "Alvarez" not in page
+    live = client_for(personas.front_desk).get(LIST, {"q": "31/02/1994"}, headers={"HX-Request": "true"})
+    assert live.status_code == 200 and "is not a real date" in live.content.decode()  # htmx swaps it
 
 
 def test_it_shows_the_front_desk_contact_details_only_in_the_results(client_for, personas,

@@ -180,8 +180,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     audit_record(actor=request.user, action="view", object_type="clinic.patient",
                  summary=f"patient list, page {page.number}" + (f", search {q!r}" if q else ""))
     template = f"{LIST}#results" if request.htmx else LIST
+    # htmx swaps only successful answers: the live search shows its error with a 200.
     return render(request, template, {"page": page, "q": q, "search_error": error},
-                  status=400 if error else 200)
+                  status=400 if error and not request.htmx else 200)
 
 
 # ---- registration and portal login --------------------------------------------------------------
