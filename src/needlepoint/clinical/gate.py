@@ -54,6 +54,7 @@ class Code(enum.StrEnum):
     AREA_NOT_ALLOWED = "area_not_allowed"
     CONSENT_MISSING = "consent_missing"
     NOT_YET_DUE = "not_yet_due"
+    ALREADY_BOOKED = "already_booked"  # said by the booking service, not by `blockers`
 
 
 class Audience(enum.StrEnum):
