@@ -660,7 +660,9 @@ def course_approve(*, course: Course, actor: Any, expected_version: int) -> Cour
     _require_draft(course)
     reasons = approval_blockers(course)
     if reasons:
-        raise Blocked(" ".join(reasons), field="", extra={"reasons": reasons})
+        found = gate.course_blockers(course, gate.Step.APPROVE, day=timezone.localdate())
+        raise Blocked(" ".join(reasons), field="",
+                      extra={"reasons": reasons, "codes": [str(b.code) for b in found]})
     screening = latest_screening(course.patient)
     assert screening is not None  # approval_blockers refuses otherwise
     plan = {**course.plan, "screening": screening.result, "bookable": True, "blocked_by": []}
