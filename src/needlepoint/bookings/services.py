@@ -55,6 +55,7 @@ from needlepoint.bookings.models import (
     Location,
 )
 from needlepoint.clinic.models import Course, CourseStatus, Decision, SessionStatus, TreatmentSession
+from needlepoint.clinic.services import Blocked as Blocked  # raised by gate.refuse; callers catch it here
 from needlepoint.clinic.services import ServiceError, StaleEdit, bump_version, gate
 from needlepoint.clinic.services.screening import latest_screening
 
