@@ -249,9 +249,11 @@ def test_it_never_books_again_for_a_patient_the_screening_now_rules_out(bookable
     rescreen(personas, intake_a, **BLEEDING)
     refused = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk)
     assert not refused.ok and refused.token == ""
-    assert refused.why_not[0].startswith("The latest screening rules microneedling out")
+    assert refused.why_not == ("Needs clinical review — ask the practitioner.",)
+    clinical = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.practitioner)
+    assert clinical.why_not[0].startswith("The latest screening rules microneedling out")
     holds = active_holds(bookable_course)
-    with pytest.raises(Blocked, match="rules microneedling out") as blocked:
+    with pytest.raises(Blocked, match="Needs clinical review") as blocked:
         session_rebook(course=bookable_course, session=second, actor=personas.front_desk, token=token)
     assert blocked.value.extra["reasons"] == list(refused.why_not)
     assert booked_for(second) is None
@@ -263,11 +265,13 @@ def test_it_waits_for_a_dated_deferral_and_for_a_clearance(bookable_course, pers
                                                            intake_a):
     rescreen(personas, intake_a, **ISOTRETINOIN)  # isotretinoin stopped 1 Sep 2026: wait until 1 Mar 2027
     deferred = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk)
-    assert deferred.why_not[0].startswith("Treatment has to wait: session 2 cannot be before 1 March 2027.")
+    assert deferred.why_not == ("Not before 1 March 2027.",)
+    told = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.practitioner)
+    assert told.why_not[0].startswith("Treatment has to wait: session 2 cannot be before 1 March 2027.")
     rescreen(personas, intake_a, **DIABETES)
-    waiting = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk)
+    waiting = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.practitioner)
     assert waiting.why_not[0].startswith("A doctor's clearance is still needed (diabetes)")
-    assert services.session_rebook_blockers(bookable_course)[0].startswith("A doctor's clearance")
+    assert services.session_rebook_blockers(bookable_course)[0].clinical.startswith("A doctor's clearance")
 
 
 def test_it_refuses_a_course_that_is_no_longer_approved(bookable_course, personas, booked, second):
@@ -472,8 +476,11 @@ def test_it_shows_the_blockers_instead_of_the_picker(client_for, personas, secon
     response = client_for(personas.front_desk).get(rebook_url(second))
     assert response.status_code == 200
     assert "This session cannot be booked again yet" in response.text
-    assert "rules microneedling out" in response.text
+    assert "Needs clinical review — ask the practitioner." in response.text
+    assert "rules microneedling out" not in response.text and "bleeding" not in response.text
     assert 'name="date"' not in response.text
+    clinical = client_for(personas.practitioner).get(rebook_url(second))
+    assert "rules microneedling out" in clinical.text
 
 
 def test_it_answers_409_when_the_slot_was_taken_meanwhile(client_for, personas, booked, second,

@@ -180,8 +180,11 @@ def test_it_starts_a_dated_deferral_course_on_its_date_and_refuses_an_earlier_co
     found = options(bookable_course, personas.front_desk)
     assert found.blockers == ()
     assert found.best is not None and found.best.sessions[0].starts_at.date() >= dt.date(2027, 3, 1)
-    with pytest.raises(Blocked, match="cannot be before 1 March 2027") as refused:
+    with pytest.raises(Blocked, match="Not before 1 March 2027") as refused:
         course_book(course=bookable_course, actor=personas.front_desk, token=before.token)
+    assert "isotretinoin" not in refused.value.message.lower()
+    with pytest.raises(Blocked, match="cannot be before 1 March 2027") as refused:
+        course_book(course=bookable_course, actor=personas.practitioner, token=before.token)
     assert "isotretinoin" in refused.value.message.lower()
     assert counts(bookable_course) == (0, 0)
     booked = course_book(course=bookable_course, actor=personas.front_desk, token=found.best.token)
@@ -192,7 +195,9 @@ def test_it_blocks_an_undated_deferral(bookable_course, personas, intake_a):
     rescreen(personas, intake_a, pregnancy="pregnant")
     found = options(bookable_course, personas.front_desk)
     assert found.best is None
-    assert found.blockers[0].startswith("Treatment has to wait until the reason")
+    assert found.blockers == ("Treatment has to wait: needs clinical review — ask the practitioner.",)
+    told = options(bookable_course, personas.practitioner)
+    assert told.blockers[0].startswith("Treatment has to wait until the reason")
 
 
 def test_it_blocks_a_contraindication_and_books_nothing(bookable_course, personas, intake_a):
@@ -200,8 +205,10 @@ def test_it_blocks_a_contraindication_and_books_nothing(bookable_course, persona
     rescreen(personas, intake_a, **BLEEDING)
     found = options(bookable_course, personas.front_desk)
     assert found.best is None and found.alternatives == ()
-    assert found.blockers[0].startswith("The latest screening rules microneedling out")
-    with pytest.raises(Blocked, match="rules microneedling out") as refused:
+    assert found.blockers == ("Needs clinical review — ask the practitioner.",)
+    assert options(bookable_course, personas.practitioner).blockers[0].startswith(
+        "The latest screening rules microneedling out")
+    with pytest.raises(Blocked, match="Needs clinical review") as refused:
         course_book(course=bookable_course, actor=personas.front_desk, token=token)
     assert refused.value.extra["reasons"] == list(found.blockers)
     assert counts(bookable_course) == (0, 0)
@@ -213,7 +220,10 @@ def test_it_waits_for_a_clearance_then_books_once_it_is_given(bookable_course, p
     rescreen(personas, intake_a, **DIABETES)
     blocked = options(bookable_course, personas.front_desk)
     assert blocked.best is None
-    assert blocked.blockers[0].startswith("A doctor's clearance is still needed (diabetes)")
+    assert blocked.blockers == (
+        "Waiting for a doctor's clearance: needs clinical review — ask the practitioner.",)
+    told = options(bookable_course, personas.practitioner)
+    assert told.blockers[0].startswith("A doctor's clearance is still needed (diabetes)")
     clearance_give(patient=personas.record_a, finding_code="diabetes", basis="GP letter",
                    actor=personas.director)
     assert course_booking_blockers(bookable_course) == []
@@ -229,7 +239,9 @@ def test_it_blocks_a_course_whose_clearance_was_revoked_without_a_new_screening(
     clearance_give(patient=personas.record_a, finding_code="diabetes", basis="GP letter",
                    actor=personas.director)
     Clearance.objects.update(revoked_at=NOW)  # the screening still shows the finding as cleared
-    assert course_booking_blockers(bookable_course)[0].startswith("A doctor's clearance is still needed")
+    (revoked,) = course_booking_blockers(bookable_course)
+    assert revoked.code == "clearance_revoked"
+    assert revoked.clinical.startswith("The doctor's clearance was revoked (diabetes)")
 
 
 def test_it_blocks_a_course_without_consent(unconsented_course, bookable_course, personas):

@@ -576,8 +576,9 @@ def test_it_refuses_to_approve_a_contraindicated_patient(personas, intake_a):
     record(personas, with_(intake_a, **BLEEDING))
     course = propose(personas)
     assert course.plan["areas"] == [] and not course.plan["bookable"]
-    with pytest.raises(Blocked, match="not suitable"):
+    with pytest.raises(Blocked, match="rules microneedling out") as refused:
         services.course_approve(course=course, actor=personas.director, expected_version=1)
+    assert "contraindicated" in refused.value.extra["codes"]
 
 
 def test_it_leaves_nothing_half_approved_when_a_session_cannot_be_created(personas, course_a,

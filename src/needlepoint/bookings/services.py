@@ -18,7 +18,9 @@ Decisions stated once here:
   window follows the booked session before it (none: any day from the course's earliest), and
   the booked sessions after it are re-checked as after a move. Windows run between booked
   sessions, as for a move: another session without a time in between is not waited for.
-- A session is never booked again for a patient the screening or a missing consent blocks.
+- A course is booked, a session moved or booked again only when the safety gate
+  (`needlepoint.clinical.gate`, fed by `clinic.services.gate`) lets it on that day; its reasons
+  are said in the words of the person asking (the front desk never reads a finding).
 """
 
 import datetime as dt
@@ -53,9 +55,9 @@ from needlepoint.bookings.models import (
     Location,
 )
 from needlepoint.clinic.models import Course, CourseStatus, Decision, SessionStatus, TreatmentSession
-from needlepoint.clinic.services import Blocked, ServiceError, StaleEdit, bump_version
-from needlepoint.clinic.services.consent import consent_for_course
-from needlepoint.clinic.services.screening import active_clearances, latest_screening
+from needlepoint.clinic.services import Blocked as Blocked  # raised by gate.refuse; callers catch it here
+from needlepoint.clinic.services import ServiceError, StaleEdit, bump_version, gate
+from needlepoint.clinic.services.screening import latest_screening
 
 PROPOSAL_SALT = "bookings.proposal"
 MOVE_SALT = "bookings.move"
@@ -244,73 +246,18 @@ def _default_location(location: Location | None) -> Location:
 # ---- blockers -----------------------------------------------------------------------------------
 
 
-def course_booking_blockers(course: Course, *, first_day: dt.date | None = None) -> list[str]:
-    """Return, in plain words, every reason the course cannot be booked now (none: it can).
-
-    `first_day`, when known, is the date of the first session: a deferral with a date blocks
-    only a course starting before it."""
-    return _status_blockers(course) + _care_blockers(course, first_day)
-
-
-def _care_blockers(course: Course, first_day: dt.date | None, what: str = "the first session") -> list[str]:
-    """What the patient's latest screening and the course's consent say against treating
-    (from `first_day`, the date of `what`, when known)."""
-    reasons = _screening_blockers(course, first_day, what)
-    if consent_for_course(course) is None:
-        reasons.append("The patient has not signed the consent for this course yet: they sign it in "
-                       "the portal or on the clinic's tablet before the course is booked.")
-    return reasons
-
-
-def _not_approved(course: Course) -> list[str]:
-    if course.status in BOOKABLE:
-        return []
-    return [f"Only an approved course can be booked; this one is “{course.get_status_display().lower()}”."]
-
-
-def _status_blockers(course: Course) -> list[str]:
-    if course.status not in BOOKABLE:
-        return _not_approved(course)
-    if Appointment.objects.filter(course=course, status=AppointmentStatus.BOOKED).exists():
-        return ["This course is already booked: move or cancel its sessions instead of booking it "
-                "again."]
-    return []
-
-
-def _screening_blockers(course: Course, first_day: dt.date | None, what: str) -> list[str]:
-    screening = latest_screening(course.patient) or course.screening
-    findings = screening.result.get("findings", [])
-    said = " ".join(f["message"] for f in findings if f["decision"] in
-                    (Decision.CONTRAINDICATED, Decision.DEFER, Decision.NEEDS_CLEARANCE)).strip()
-    if screening.decision == Decision.CONTRAINDICATED:
-        return [f"The latest screening rules microneedling out for this patient. {said}".strip()]
-    if screening.decision == Decision.DEFER:
-        return _deferral(screening.earliest_date, first_day, said, what)
-    reasons = _clearance_blockers(course, findings, said)
-    areas = screening.result.get("areas", {})
-    return reasons + [f"{a['area'].replace('_', ' ').capitalize()} is no longer treatable according "
-                      "to the latest screening." for a in course.plan.get("areas", [])
-                      if areas.get(a["area"]) == Decision.CONTRAINDICATED]
-
-
-def _deferral(until: dt.date | None, first_day: dt.date | None, said: str, what: str) -> list[str]:
-    if until is None:
-        return [f"Treatment has to wait until the reason in the latest screening has passed. {said}".strip()]
-    if first_day is not None and first_day < until:
-        return [f"Treatment has to wait: {what} cannot be before {_day(until)}. {said}".strip()]
-    return []
-
-
-def _clearance_blockers(course: Course, findings: list[dict[str, Any]], said: str) -> list[str]:
-    """Findings that need a doctor's clearance not (or no longer) recorded."""
-    cleared = active_clearances(course.patient)
-    pending = [f["code"] for f in findings if f["code"] not in cleared and (
-        f["decision"] == Decision.NEEDS_CLEARANCE or f.get("cleared"))]
-    if not pending:
-        return []
-    names = ", ".join(dict.fromkeys(c.replace("_", " ") for c in pending))
-    return [f"A doctor's clearance is still needed ({names}) before this course can be booked. "
-            f"{said}".strip()]
+def course_booking_blockers(course: Course, *, first_day: dt.date | None = None) -> list[gate.Blocker]:
+    """Return every reason the course cannot be booked now (none: it can): the safety gate's
+    for booking, and a course already booked. `first_day`, when known, is the date of the first
+    session: a deferral with a date blocks only a course starting before it. Say them with
+    `gate.words(found, actor)`."""
+    found = gate.course_blockers(course, gate.Step.BOOK, day=first_day)
+    if course.status in BOOKABLE and Appointment.objects.filter(
+            course=course, status=AppointmentStatus.BOOKED).exists():
+        words = "This course is already booked: move or cancel its sessions instead of booking it again."
+        found.insert(0, gate.Blocker(gate.Code.ALREADY_BOOKED, words, words,
+                                     "Your course is already booked."))
+    return found
 
 
 # ---- search -------------------------------------------------------------------------------------
@@ -386,7 +333,7 @@ def course_options(*, course: Course, actor: Any, preferences: Preferences, loca
     audit_record(actor=actor, action="view", obj=course, summary="looked for booking options")
     blockers = course_booking_blockers(course)
     if blockers:
-        return CourseOptions(None, (), (), tuple(blockers))
+        return CourseOptions(None, (), (), tuple(gate.words(blockers, actor)))
     location = _default_location(location)
     type_row = appointment_type_for_course(course)
     zone = location_zone(location)
@@ -487,9 +434,7 @@ def _book(course: Course, actor: Any, proposal: dict[str, Any]) -> list[Appointm
     location, type_row = _location_and_type(proposal)
     zone = location_zone(location)
     first = dt.datetime.fromisoformat(proposal["sessions"][0]["start"]).astimezone(zone).date()
-    reasons = course_booking_blockers(locked, first_day=first)
-    if reasons:
-        raise Blocked(" ".join(reasons), extra={"reasons": reasons})
+    gate.refuse(course_booking_blockers(locked, first_day=first), actor, field="")
     sessions = _planned_sessions(locked, [s["number"] for s in proposal["sessions"]], actor)
     appointments = [_appointment(locked, sessions[s["number"]], s, type_row, location, actor)
                     for s in proposal["sessions"]]
@@ -639,7 +584,7 @@ def session_move_options(*, appointment: Appointment, actor: Any, new_start: dt.
         raise ServiceError("Give the new time with its time zone.", field="new_start")
     audit_record(actor=actor, action="view", obj=appointment, summary="looked at moving the session")
     course = Course.objects.get(pk=appointment.course_id)
-    return _Move(course, appointment.pk, _booked(course.pk)).preview(new_start)
+    return _Move(course, appointment.pk, _booked(course.pk)).preview(new_start, actor)
 
 
 def _number(appointment: Appointment) -> int:
@@ -661,9 +606,12 @@ class _Move:
         order = _hold_order(self.core)
         self.slots = tuple(booked_slot(a, n, order) for n, a in enumerate(booked, 1))
 
-    def preview(self, new_start: dt.datetime) -> MovePreview:
+    def preview(self, new_start: dt.datetime, actor: Any) -> MovePreview:
         if new_start <= timezone.now():
             return _refused(("Choose a time from now on: the new time has already passed.",))
+        blockers = _move_blockers(self.course, new_start, self.zone, _number(self.later[0]))
+        if blockers:
+            return _refused(gate.words(blockers, actor))
         calendar = self._calendar(new_start)
         kept = preferences_for([self.course])[self.course.pk]
         request = replace(course_request(self.course, self.core, kept, _local_today(self.zone)),
@@ -696,6 +644,12 @@ class _Move:
                    "sessions": [{**slot_payload(new, _number(a)), "appointment": a.pk, "version": a.version}
                                 for new, a in rows]}
         return signing.dumps(payload, salt=MOVE_SALT, compress=True)
+
+
+def _move_blockers(course: Course, new_start: dt.datetime, zone: Any, number: int) -> list[gate.Blocker]:
+    """The safety gate's reasons against moving session `number` of `course` to `new_start`."""
+    return gate.course_blockers(course, gate.Step.MOVE, day=new_start.astimezone(zone).date(),
+                                session=number or None)
 
 
 def _refused(why: Sequence[str]) -> MovePreview:
@@ -737,6 +691,11 @@ def _apply_move(appointment: Appointment, actor: Any, data: dict[str, Any],
         raise StaleEdit("Someone else changed this appointment after you opened it. Reload the page to "
                         "see their changes, then move it again.", field="version")
     pairs = _unchanged_since_preview(rows, data["sessions"])
+    moved_one = rows[appointment.pk]
+    course = Course.objects.select_related("patient").get(pk=moved_one.course_id)
+    first = data["sessions"][0]
+    gate.refuse(_move_blockers(course, dt.datetime.fromisoformat(first["start"]),
+                               location_zone(moved_one.location), first["number"]), actor, field="")
     moving = [(a, s) for a, s in pairs if _moves(a, s)]
     for a, _ in moving:
         _check_movable(a)
@@ -861,12 +820,11 @@ class RebookWindow:
 
 
 def session_rebook_blockers(course: Course, *, day: dt.date | None = None,
-                            number: int | None = None) -> list[str]:
-    """Return, in plain words, every reason a session of `course` cannot be booked again (on
-    `day`, when known): the course is no longer approved, the latest screening defers,
-    contraindicates or waits on a clearance, or the consent is missing."""
-    what = f"session {number}" if number else "the session"
-    return _not_approved(course) + _care_blockers(course, day, what)
+                            number: int | None = None) -> list[gate.Blocker]:
+    """Return every reason a session of `course` cannot be booked again (on `day`, when known):
+    the safety gate's for booking again (the course no longer approved, the latest screening
+    defers, contraindicates or waits on a clearance, an area no longer treatable, no consent)."""
+    return gate.course_blockers(course, gate.Step.REBOOK, day=day, session=number)
 
 
 def session_rebook_window(*, course: Course, session: TreatmentSession) -> RebookWindow:
@@ -887,7 +845,7 @@ def session_rebook_options(*, course: Course, session: TreatmentSession, actor: 
         raise ServiceError("Give the new time with its time zone.", field="new_start")
     course, session = _rebookable(course, session)
     audit_record(actor=actor, action="view", obj=session, summary="looked at booking the session again")
-    return _Rebook(course, session).preview(new_start)
+    return _Rebook(course, session).preview(new_start, actor)
 
 
 def _rebookable(course: Course, session: TreatmentSession) -> tuple[Course, TreatmentSession]:
@@ -959,13 +917,13 @@ class _Rebook:
                 "and room are free; otherwise it, and the sessions after it, move to the earliest free "
                 "time inside their windows.")
 
-    def preview(self, new_start: dt.datetime) -> MovePreview:
+    def preview(self, new_start: dt.datetime, actor: Any) -> MovePreview:
         if new_start <= timezone.now():
             return _refused(("Choose a time from now on: the new time has already passed.",))
         day = new_start.astimezone(self.zone).date()
         blockers = session_rebook_blockers(self.course, day=day, number=self.session.number)
         if blockers:
-            return _refused(blockers)
+            return _refused(gate.words(blockers, actor))
         calendar = self._calendar(new_start)
         slots = self._slots(new_start)
         result = scheduling.reflow(scheduling.CourseBooking(self.request, slots), self.index, new_start,
@@ -1049,9 +1007,7 @@ def _apply_rebook(course: Course, session: TreatmentSession, actor: Any,
     zone = location_zone(location)
     number = data["new"]["number"]
     day = dt.datetime.fromisoformat(data["new"]["start"]).astimezone(zone).date()
-    reasons = session_rebook_blockers(locked, day=day, number=number)
-    if reasons:
-        raise Blocked(" ".join(reasons), extra={"reasons": reasons})
+    gate.refuse(session_rebook_blockers(locked, day=day, number=number), actor, field="")
     fresh = _planned_sessions(locked, [number], actor)[number]
     if fresh.pk != session.pk:
         raise ServiceError(f"This preview is for another session. {SEARCH_AGAIN}", field="token")

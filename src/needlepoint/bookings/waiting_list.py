@@ -54,7 +54,7 @@ from needlepoint.bookings.services import (
     preferences_for,
 )
 from needlepoint.clinic.models import Course, SessionStatus, TreatmentSession
-from needlepoint.clinic.services import ServiceError
+from needlepoint.clinic.services import ServiceError, gate
 
 MAX_COURSES = 200  # the longest-waiting courses, as the "to book" list shows them
 WORKERS = 2
@@ -188,7 +188,7 @@ def waiting_list_proposals(*, actor: Any, location: Location | None = None, time
     for course in courses:
         audit_record(actor=actor, action="view", obj=course, summary="looked for booking options on the "
                                                                      "waiting list")
-        if not_now := _not_now(course):
+        if not_now := _not_now(course, actor):
             found[course.pk] = not_now
     courses += _not_waiting(ids, courses, found, actor)
     candidates = [c for c in courses if c.pk not in found]
@@ -203,12 +203,13 @@ def waiting_list_proposals(*, actor: Any, location: Location | None = None, time
                            time.perf_counter() - t0)
 
 
-def _not_now(course: Course) -> WaitingCourse | None:
-    """The course left out (partly booked) or blocked, with its reasons; None if it can be searched."""
+def _not_now(course: Course, actor: Any) -> WaitingCourse | None:
+    """The course left out (partly booked) or blocked, with its reasons in `actor`'s words;
+    None if it can be searched."""
     if getattr(course, "any_booked", False) or getattr(course, "started", False):
         return WaitingCourse(course, SKIPPED, reasons=(PARTLY_BOOKED,))
     blockers = course_booking_blockers(course)
-    return WaitingCourse(course, BLOCKED, reasons=tuple(blockers)) if blockers else None
+    return WaitingCourse(course, BLOCKED, reasons=tuple(gate.words(blockers, actor))) if blockers else None
 
 
 def _not_waiting(ids: list[int] | None, listed: list[Course], found: dict[int, WaitingCourse],
@@ -223,7 +224,8 @@ def _not_waiting(ids: list[int] | None, listed: list[Course], found: dict[int, W
         audit_record(actor=actor, action="view", obj=course, summary="looked for booking options on the "
                                                                      "waiting list")
         found[course.pk] = WaitingCourse(course, BLOCKED,
-                                         reasons=tuple(course_booking_blockers(course)) or (NOT_WAITING,))
+                                         reasons=tuple(gate.words(course_booking_blockers(course), actor))
+                                         or (NOT_WAITING,))
     return out
 
 

@@ -44,7 +44,7 @@ from needlepoint.bookings.models import (
 from needlepoint.bookings.views._access import get_appointment_for_user
 from needlepoint.clinic.access import get_course_for_user, get_session_for_user, require_staff
 from needlepoint.clinic.models import Consent, Course, CourseStatus, SessionStatus, TreatmentSession
-from needlepoint.clinic.services import ServiceError, StaleEdit
+from needlepoint.clinic.services import ServiceError, StaleEdit, gate
 from needlepoint.scheduling import AFTERNOONS, EVENINGS, MORNINGS
 
 TEMPLATES = "bookings/booking/"
@@ -151,7 +151,7 @@ def _search(request: HttpRequest, course: Course, form: PreferencesForm) -> tupl
 
 def _book_page(request: HttpRequest, course: Course, form: PreferencesForm, *, status: int = 200,
                error: str = "", partial: bool = False) -> HttpResponse:
-    blockers = services.course_booking_blockers(course)
+    blockers = gate.words(services.course_booking_blockers(course), request.user)
     options, refused = (None, "") if blockers else _search(request, course, form)
     error = error or refused
     proposals = []
@@ -454,7 +454,8 @@ def _rebook_page(request: HttpRequest, session: TreatmentSession, window: servic
                  form: NewTimeForm | None, *, preview: Any = None, error: str = "",
                  status: int = 200) -> HttpResponse:
     # A preview has checked the blockers for its day already, and says them in its reasons.
-    blockers = services.session_rebook_blockers(session.course) if window and preview is None else []
+    blockers = (gate.words(services.session_rebook_blockers(session.course), request.user)
+                if window and preview is None else [])
     context = {"session": session, "course": session.course, "patient": session.patient, "window": window,
                "form": form, "preview": preview, "error": error, "blockers": blockers,
                "zone": window.location.time_zone if window else settings.TIME_ZONE}

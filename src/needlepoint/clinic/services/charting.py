@@ -33,8 +33,9 @@ from needlepoint.clinic.models import (
     Severity,
     TreatmentSession,
 )
-from needlepoint.clinic.services import Blocked, ServiceError, StaleEdit, bump_version
+from needlepoint.clinic.services import Blocked, ServiceError, StaleEdit, bump_version, gate
 from needlepoint.clinic.services.screening import intake_create, screening_run
+from needlepoint.clinical.gate import Facts, blockers
 from needlepoint.clinical.screening import BLOCKING
 from needlepoint.clinical.vocab import area_label
 
@@ -179,13 +180,14 @@ def plan_areas(course: Course) -> list[str]:
 
 
 def block_reasons(screening: Screening | None) -> list[str]:
-    """Return, in the patient's words, why `screening` blocks treatment (empty when it does not):
-    the messages of its findings that defer, contraindicate or wait on a clearance."""
-    if screening is None or not screening.is_blocking:
+    """Return, in clinical staff's words, why the safety gate will not let `screening` (a
+    day-of re-screen) be treated on (empty when it does): contraindicated, deferred or waiting
+    on a clearance, each with its findings' messages."""
+    if screening is None:
         return []
-    findings = screening.result.get("findings", [])
-    return [f["message"] for f in findings
-            if f.get("decision") in BLOCKING and not f.get("cleared")]
+    facts = Facts(**gate.screening_facts(screening), cleared=frozenset(screening.cleared_codes))
+    found = blockers(gate.Step.TREAT, timezone.localdate(screening.created_at), facts)
+    return gate.words(found, gate.Audience.CLINICAL)
 
 
 # ---- the chart ---------------------------------------------------------------------------------
@@ -504,24 +506,26 @@ def _require_course_open(course: Course) -> None:
 
 
 def _require_chartable(session: TreatmentSession, *, today_only: bool) -> None:
-    """Raise Blocked unless the course is approved or active, consent is signed, and a day-of
-    re-screen (done today, when `today_only`) does not block the session."""
-    _require_course_open(session.course)
-    _require_consent(session.course)
+    """Raise Blocked unless the safety gate lets the session be treated today: the course
+    approved or active, consent signed, the day it is booked for reached, and a day-of
+    re-screen (done today, when `today_only`) that does not block it."""
     screening = session.day_of_screening
-    if screening is None or (today_only and
-                             timezone.localdate(screening.created_at) != timezone.localdate()):
+    fresh = screening is not None and not (
+        today_only and timezone.localdate(screening.created_at) != timezone.localdate())
+    found = gate.session_blockers(session, gate.Step.TREAT, screening=screening if fresh else None)
+    gate.refuse([b for b in found if b.code in BEFORE_RESCREEN], gate.Audience.CLINICAL)
+    if screening is None or not fresh:
         raise Blocked("Do today's re-screen with the patient before charting.", field="screening")
-    if session.status == SessionStatus.BLOCKED or screening.is_blocking:
+    if found or session.status == SessionStatus.BLOCKED:
         raise Blocked(blocked_message(screening), field="screening")
 
 
+BEFORE_RESCREEN = (gate.Code.NOT_APPROVED, gate.Code.CONSENT_MISSING, gate.Code.NOT_YET_DUE)
+
+
 def blocked_message(screening: Screening) -> str:
-    """Return, in plain words, why the re-screen blocks the session and until when."""
+    """Return, in clinical staff's words, why the re-screen blocks the session and until when."""
     reasons = " ".join(block_reasons(screening)) or "The re-screen does not allow treatment."
-    if screening.decision == "defer" and screening.earliest_date:
-        return (f"Today's re-screen blocks this session. {reasons} Not before "
-                f"{screening.earliest_date:%d %B %Y}.")
     return f"Today's re-screen blocks this session. {reasons}"
 
 

@@ -35,7 +35,7 @@ from needlepoint.clinic.models import (
     TreatmentSession,
 )
 from needlepoint.clinic.protocol import clinic_protocol, planner, screener
-from needlepoint.clinic.services import Blocked, ServiceError, bump_version
+from needlepoint.clinic.services import Blocked, ServiceError, bump_version, gate
 from needlepoint.clinic.services.screening import (
     active_clearances,
     intake_create,
@@ -48,7 +48,6 @@ from needlepoint.clinical.errors import PlanningError
 from needlepoint.clinical.intake import IntakeModel, Scars
 from needlepoint.clinical.vocab import area_label
 
-BLOCKING = frozenset({Decision.CONTRAINDICATED, Decision.DEFER, Decision.NEEDS_CLEARANCE})
 # No area is ever planned deeper than this, override or not (the protocol's own upper bound and
 # the charting table's check constraint).
 ABSOLUTE_MAX_DEPTH_MM = 5.0
@@ -92,12 +91,6 @@ def treatable_areas(screening: Screening) -> list[str]:
     """Return the areas the screening left treatable (requested, not contraindicated)."""
     areas: dict[str, str] = screening.result.get("areas", {})
     return [a for a, decision in areas.items() if decision != Decision.CONTRAINDICATED]
-
-
-def _blocking_findings(screening: Screening, areas: Sequence[str]) -> list[dict[str, Any]]:
-    """Return the screening's blocking findings that bear on the patient or on `areas`."""
-    return [f for f in screening.result.get("findings", [])
-            if f["decision"] in BLOCKING and (f["areas"] is None or set(f["areas"]) & set(areas))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -655,27 +648,13 @@ def depth_override_give(*, course: Course, area: str, depth_max_mm: Decimal | fl
     return override
 
 
-def _screening_blockers(screening: Screening, areas: list[str]) -> list[str]:
-    findings = _blocking_findings(screening, areas)
-    messages = " ".join(f["message"] for f in findings)
-    if screening.decision == Decision.CONTRAINDICATED:
-        return [f"Microneedling is not suitable for this patient. {messages}".strip()]
-    if screening.decision == Decision.DEFER:
-        when = (f"not before {screening.earliest_date:%d %B %Y}" if screening.earliest_date
-                else "until the reason has passed")
-        return [f"Treatment has to wait ({when}). {messages}".strip()]
-    if screening.decision == Decision.NEEDS_CLEARANCE:
-        pending = ", ".join(f["code"].replace("_", " ") for f in findings)
-        return [f"A doctor's clearance is still needed ({pending}). {messages}".strip()]
-    return []
-
-
 def approval_blockers(course: Course) -> list[str]:
     """Return, in plain words, every reason the course cannot be approved now (none: it can).
 
     Judged on the patient's latest screening: it must be on the same intake and protocol as
-    the plan, and neither defer, contraindicate nor wait for a clearance; every planned area
-    must still be treatable and within its ceiling (or the director's override)."""
+    the plan; the safety gate must let the course be approved today (no contraindication,
+    deferral or clearance waiting, every planned area still treatable), in clinical staff's
+    words; every planned area must be within its ceiling (or the director's override)."""
     screening = latest_screening(course.patient)
     if screening is None:
         return ["There is no screening for this patient."]
@@ -685,10 +664,8 @@ def approval_blockers(course: Course) -> list[str]:
                                                                course.protocol_version):
         return ["The protocol has changed since this plan was proposed: propose a new plan."]
     areas = [a["area"] for a in course.plan.get("areas", [])]
-    reasons = _screening_blockers(screening, areas)
-    treatable = treatable_areas(screening)
-    reasons += [f"{_label(a)} is no longer treatable according to the screening." for a in areas
-                if a not in treatable]
+    reasons = gate.words(gate.course_blockers(course, gate.Step.APPROVE, day=timezone.localdate()),
+                         gate.Audience.CLINICAL)
     if not areas:
         reasons.append("The plan has no area to treat.")
     overrides = {o.area: float(o.depth_max_mm) for o in course.overrides.all()}
@@ -711,7 +688,9 @@ def course_approve(*, course: Course, actor: Any, expected_version: int) -> Cour
     _require_draft(course)
     reasons = approval_blockers(course)
     if reasons:
-        raise Blocked(" ".join(reasons), field="", extra={"reasons": reasons})
+        found = gate.course_blockers(course, gate.Step.APPROVE, day=timezone.localdate())
+        raise Blocked(" ".join(reasons), field="",
+                      extra={"reasons": reasons, "codes": [str(b.code) for b in found]})
     screening = latest_screening(course.patient)
     assert screening is not None  # approval_blockers refuses otherwise
     plan = {**course.plan, "screening": screening.result, "bookable": True, "blocked_by": []}

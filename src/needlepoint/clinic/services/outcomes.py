@@ -18,12 +18,12 @@ from needlepoint.clinic.models import (
     TreatmentSession,
 )
 from needlepoint.clinic.selectors import course_summary
-from needlepoint.clinic.services import ServiceError
+from needlepoint.clinic.services import ServiceError, gate
 from needlepoint.clinical import scales
 
-OPEN_FOR_OUTCOMES = (CourseStatus.APPROVED, CourseStatus.ACTIVE, CourseStatus.COMPLETED)
-"""Outcomes are also recorded after completion: the result is judged 3-12 months after the last
-session (evidence/clinical.md §5, Minutilli [S40])."""
+# Outcomes are also recorded after completion (the safety gate lets a completed course have
+# them): the result is judged 3-12 months after the last session (evidence/clinical.md §5,
+# Minutilli [S40]).
 
 
 def _require_clinical(actor: Any, what: str) -> None:
@@ -64,14 +64,16 @@ def _checked_scar_counts(counts: Mapping[str, Mapping[str, int]] | None) -> dict
 
 
 def _check_course(course: Course, session: TreatmentSession | None) -> None:
-    if course.status not in OPEN_FOR_OUTCOMES:
-        raise ServiceError("Outcomes are recorded for approved courses; this course is "
-                           f"{course.get_status_display().lower()}.", field="course")
+    """Refuse a session of another course or a cancelled one; then ask the safety gate (the
+    course approved, under way or completed, and the visit's day reached)."""
     if session is not None and session.course_id != course.pk:
         raise ServiceError("That session belongs to another course.", field="session")
     if session is not None and session.status == SessionStatus.CANCELLED:
         raise ServiceError("That session was cancelled; choose the visit the scores were taken "
                            "at.", field="session")
+    found = (gate.session_blockers(session, gate.Step.OUTCOME) if session is not None
+             else gate.course_blockers(course, gate.Step.OUTCOME, day=timezone.localdate()))
+    gate.refuse(found, gate.Audience.CLINICAL)
 
 
 def _summary(outcome: Outcome) -> str:
