@@ -1,12 +1,15 @@
 """Session charting: the day-of re-screen, the chart (optimistic locking, the plan's limits),
 signing, the database's refusal to change a signed chart, and addenda.
 
-Time is frozen at 1 December 2026, 10:00 in London (GMT, no DST that day)."""
+Time is frozen at 1 December 2026, 10:00 in London (GMT, no DST that day), and the session is
+booked for 09:00 that day: a session is re-screened, charted and signed only on the day of its
+appointment (before it: refused; after it: allowed, marked as a late entry)."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import IntegrityError, InternalError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -36,8 +39,10 @@ from needlepoint.clinic.services.charting import (
     session_rescreen,
 )
 from needlepoint.clinic.services.screening import intake_create, screening_run
+from visit_helpers import book_visit
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+VISIT = NOW - dt.timedelta(hours=1)  # the session's appointment: 09:00 that day
 REFUSED = (IntegrityError, InternalError, OperationalError)
 PLAN = {
     "schema": "needlepoint.plan/1",
@@ -59,11 +64,10 @@ ANSWERS_CLEAR = {"new_medicine": "no", "medicine_names": "", "sunburn": "no", "s
 
 
 @pytest.fixture
-def frozen(monkeypatch):
-    """Freeze the clock (timezone.now, used by the services and by auto_now_add fields)."""
-    clock = {"now": NOW}
-    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
-    return clock
+def frozen():
+    """Stop the clock at NOW; a test moves it with `frozen.move_to(...)`."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -87,8 +91,10 @@ def consented(course):
 
 @pytest.fixture
 def session(course):
-    return TreatmentSession.objects.create(course=course, patient=course.patient, number=1,
-                                           scheduled_for=NOW)
+    """Session 1, booked for today (VISIT)."""
+    session = TreatmentSession.objects.create(course=course, patient=course.patient, number=1)
+    book_visit(session, VISIT)
+    return session
 
 
 @pytest.fixture
@@ -219,7 +225,7 @@ def test_it_opens_the_chart_page_in_a_fixed_number_of_queries(client_for, person
     chart_save(session=ready, actor=personas.practitioner, expected_version=ready.version,
                data=_chart(pen, adverse_events=(AdverseEventRow("Bruise", "mild", "Ice"),)))
     client = client_for(personas.practitioner)
-    with django_assert_num_queries(11):  # whatever the number of areas and adverse events
+    with django_assert_num_queries(12):  # whatever the number of areas and adverse events
         assert client.get(_url("chart", ready)).status_code == 200
 
 
@@ -386,9 +392,8 @@ def test_it_refuses_charting_without_signed_consent(client_for, personas, sessio
 
 def test_it_refuses_charting_without_a_rescreen_today(client_for, personas, session, consented,
                                                       pen, frozen):
-    frozen["now"] = NOW - dt.timedelta(days=1)
     session_rescreen(session=session, answers=DayOfAnswers(), actor=personas.practitioner)
-    frozen["now"] = NOW
+    frozen.move_to(NOW + dt.timedelta(days=1))  # a late entry the next day needs its own re-screen
     session.refresh_from_db()
     with pytest.raises(Blocked) as refused:
         chart_save(session=session, actor=personas.practitioner, expected_version=session.version,
@@ -610,12 +615,15 @@ def test_it_refuses_to_sign_an_incomplete_chart(personas, ready, pen, overrides,
 def test_it_signs_the_next_day_a_chart_saved_the_day_before(client_for, personas, ready, pen, frozen):
     chart_save(session=ready, actor=personas.practitioner, expected_version=ready.version,
                data=_chart(pen))
-    frozen["now"] = NOW + dt.timedelta(hours=15)  # after midnight: the re-screen was yesterday
+    frozen.move_to(NOW + dt.timedelta(hours=15))  # after midnight: the re-screen was yesterday
     client = client_for(personas.practitioner)
     page = client.get(_url("chart", ready)).content.decode()
     assert "Save chart" not in page and "Sign chart" in page and "LOT-2611" in page
     assert client.post(_url("sign", ready), {"version": ready.version}).status_code == 302
-    assert TreatmentSession.objects.get(pk=ready.pk).signed_at == NOW + dt.timedelta(hours=15)
+    signed = TreatmentSession.objects.get(pk=ready.pk)
+    assert signed.signed_at == NOW + dt.timedelta(hours=15)
+    assert signed.entered_late_at == NOW + dt.timedelta(hours=15)  # signed after the day: late
+    assert signed.entered_late_by == personas.practitioner
 
 
 def test_it_refuses_a_stale_signature(personas, ready, pen):
