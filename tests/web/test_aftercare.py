@@ -9,8 +9,8 @@ import datetime as dt
 import re
 
 import pytest
+import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import (
@@ -30,6 +30,7 @@ from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.aftercare import check_in_submit, flag_resolve, review_recovery
 from needlepoint.clinic.services.outcomes import course_complete, outcome_record
 from needlepoint.clinic.views.aftercare import outcome_chart
+from visit_helpers import book_visit
 
 NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
 PLAN = {"areas": [{"area": "cheeks"}, {"area": "forehead"}],
@@ -44,11 +45,10 @@ CLEAN = {"redness": "6", "swelling": "5", "pain": "4", "note": ""}
 
 
 @pytest.fixture
-def frozen(monkeypatch):
-    """Freeze the clock (timezone.now, used by the services and by auto_now_add fields)."""
-    clock = {"now": NOW}
-    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
-    return clock
+def frozen():
+    """Stop the clock at NOW; a test moves it with `frozen.move_to(...)`."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 def make_course(patient, by, *, status="approved", assessment=None):
@@ -65,8 +65,11 @@ def make_course(patient, by, *, status="approved", assessment=None):
 
 
 def make_session(course, number, when, by, *, signed=True, areas=(), events=(), status=None):
+    """Session `number` of `course`, booked for `when` (its appointment), signed an hour later
+    unless `signed` is False."""
     s = TreatmentSession.objects.create(course=course, patient=course.patient, number=number,
                                         scheduled_for=when, practitioner=by)
+    book_visit(s, when, by=by)
     for area, depth, passes in areas:
         AreaTreatment.objects.create(session=s, area=area, depth_mm=depth, passes=passes)
     for kind, severity in events:
@@ -276,12 +279,12 @@ def test_it_counts_days_in_the_clinics_zone_across_the_dst_change(personas, cour
     # at 00:30 on 30 March in London, so day 1 is 31 March (not 30 March, as UTC would say).
     session = make_session(course_a, 1, dt.datetime(2026, 3, 29, 23, 30, tzinfo=dt.UTC),
                            personas.practitioner)
-    frozen["now"] = dt.datetime(2026, 3, 30, 22, 30, tzinfo=dt.UTC)  # 23:30 BST, 30 March
+    frozen.move_to(dt.datetime(2026, 3, 30, 22, 30, tzinfo=dt.UTC))  # 23:30 BST, 30 March
     args = {"session": session, "day": 1, "redness": 2, "swelling": 2, "pain": 1,
             "warning_signs": [], "note": "", "actor": personas.patient_a}
     with pytest.raises(ServiceError, match="opens on Tuesday 31 March"):
         check_in_submit(**args)
-    frozen["now"] = dt.datetime(2026, 3, 30, 23, 30, tzinfo=dt.UTC)  # 00:30 BST, 31 March
+    frozen.move_to(dt.datetime(2026, 3, 30, 23, 30, tzinfo=dt.UTC))  # 00:30 BST, 31 March
     assert check_in_submit(**args).day == 1
 
 
@@ -405,10 +408,13 @@ def test_it_records_an_outcome_with_scar_counts(personas, course_a, client_for):
     outcome = Outcome.objects.get()
     assert (outcome.goodman_baron_grade, outcome.mmasi, outcome.gais) == (2, 3.5, 2)
     assert outcome.session == session and outcome.patient == personas.record_a
-    assert outcome.scar_counts == {"cheeks": {"icepick": 0, "boxcar": 4, "rolling": 6,
-                                              "hypertrophic": 0}}
+    # the types left blank are "not counted" (None), never 0; the forehead was not counted at all
+    assert outcome.scar_counts == {"cheeks": {"icepick": None, "boxcar": 4, "rolling": 6,
+                                              "hypertrophic": None}}
+    assert outcome.taken_on == dt.date(2026, 6, 9)  # the day of session 1's visit
     event = AuditEvent.objects.get(action="create", object_type="clinic.outcome")
-    assert event.summary == "at a visit: G&B 2, mMASI 3.5, GAIS 2, scar counts for 1 area(s)"
+    assert event.summary == ("at a visit (09 Jun 2026): G&B 2, mMASI 3.5, GAIS 2, scar counts for "
+                             "1 area(s)")
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
@@ -485,11 +491,11 @@ def treated(personas, frozen):
                                  swelling=2, pain=2, warning_signs=["cold_sore"], expected=False)
     Flag.objects.create(patient=personas.record_a, check_in=bad, reason="Day 1: cold sore")
     for when, session, grade, gais in ((days_ago(30), s1, 3, 3), (days_ago(1), s2, 2, 2)):
-        frozen["now"] = when
+        frozen.move_to(when)  # recorded later than the visits: dated by the visits all the same
         outcome_record(course=course, session=session, kind="visit", goodman_baron_grade=grade,
                        scar_counts=None, mmasi=5.0 if grade == 3 else 3.2, gais=gais,
                        actor=personas.practitioner)
-    frozen["now"] = NOW
+    frozen.move_to(NOW)
     return course
 
 
@@ -499,12 +505,15 @@ def test_it_summarises_the_course_in_plain_words(treated):
         "2 of 2 sessions done.",
         "Goodman & Baron grade went from 3 (moderate) to 2 (mild) over 2 sessions.",
         "mMASI went from 8.4 to 3.2 over 2 sessions.",
-        "Latest patient-rated improvement (GAIS, 9 Jun 2026): 2, much improved.",
+        "Latest patient-rated improvement (GAIS, 11 May 2026): 2, much improved.",
         "1 adverse event recorded (1 mild).",
         "2 check-ins received, 1 outside the expected recovery (1 flag still open).",
     ]
     assert [p.value for p in summary.series["goodman_baron"]] == [3, 3, 2]
     assert summary.series["goodman_baron"][0].label == "baseline"
+    # plotted on the days of the visits (11 April, 11 May), not the days they were recorded
+    assert [p.date for p in summary.series["goodman_baron"]] == [
+        dt.date(2026, 4, 1), dt.date(2026, 4, 11), dt.date(2026, 5, 11)]
     assert summary.depths == [("cheeks", [summary.sessions[0].areas.all()[0],
                                           summary.sessions[1].areas.all()[0]]),
                               ("forehead", [summary.sessions[0].areas.all()[1], None])]
@@ -520,8 +529,8 @@ def test_it_shows_the_course_summary_with_an_svg_chart(personas, treated, client
     assert len(re.findall(r'<circle class="point"', svg)) == 3 + 3 + 2  # G&B, mMASI, GAIS
     assert svg.count("<polyline") == 3
     for label in ("Goodman &amp; Baron grade", "mMASI", "GAIS (patient-rated)", "3 moderate",
-                  "2 mild", "1 very much improved", "1 Apr 2026", "11 May 2026", "9 Jun 2026",
-                  "Goodman &amp; Baron grade 2 on 9 Jun 2026 (session 2)"):
+                  "2 mild", "1 very much improved", "1 Apr 2026", "11 Apr 2026", "11 May 2026",
+                  "Goodman &amp; Baron grade 2 on 11 May 2026 (session 2)"):
         assert label in svg, label
     assert "Goodman &amp; Baron grade went from 3 (moderate) to 2 (mild) over 2 sessions." in page
     times = "\N{MULTIPLICATION SIGN}"
@@ -561,9 +570,9 @@ def test_it_completes_a_course_and_stores_its_summary(personas, treated, client_
     assert response.status_code == 302
     treated.refresh_from_db()
     assert treated.status == "completed" and treated.version == 2
-    assert treated.summary["sessions"] == {"signed": 2, "cancelled": 1, "total": 3}
-    assert treated.summary["depths_mm"] == {"cheeks": ["1", "1.5", None],
-                                            "forehead": ["0.5", None, None]}
+    assert treated.summary["sessions"] == {"signed": 2, "cancelled": 1, "total": 3,
+                                           "took_place": [1, 2]}
+    assert treated.summary["depths_mm"] == {"cheeks": ["1", "1.5"], "forehead": ["0.5", None]}
     assert treated.summary["text"][1].startswith("Goodman & Baron grade went from 3")
     assert treated.summary["completed_by"] == "paula"
     assert AuditEvent.objects.filter(action="change", object_type="clinic.course",
