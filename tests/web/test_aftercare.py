@@ -7,6 +7,7 @@ DST test uses the real change of 29 March 2026 (01:00 UTC, clocks go forward to 
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -600,3 +601,85 @@ def test_it_refuses_to_complete_a_course_twice_or_without_a_signed_session(perso
         course_complete(course=course_a, actor=personas.practitioner)
     url = reverse("clinic:course_complete", args=[course_a.pk])
     assert client_for(personas.practitioner).get(url).status_code == 405
+
+
+# ---- outcomes that mean what they say ---------------------------------------------------------
+
+
+def test_it_refuses_outcomes_for_a_session_that_has_not_taken_place(personas, course_a, client_for):
+    ahead = make_session(course_a, 1, days_ago(-14), personas.practitioner, signed=False)
+    scores = {"goodman_baron_grade": 2, "scar_counts": None, "mmasi": None, "gais": 2,
+              "actor": personas.practitioner}
+    with pytest.raises(ServiceError) as refused:
+        outcome_record(course=course_a, session=ahead, kind="visit", **scores)
+    assert refused.value.field == "session"
+    assert refused.value.message.startswith("Session 1 has not taken place yet (its chart is not signed)")
+    with pytest.raises(ServiceError, match="Choose the visit"):
+        outcome_record(course=course_a, kind="visit", **scores)
+    with pytest.raises(ServiceError, match="No session of this course has taken place yet"):
+        outcome_record(course=course_a, kind="course_end", **scores)
+
+    client = client_for(personas.practitioner)
+    page = client.get(reverse("clinic:outcome_new", args=[course_a.pk]))
+    assert [c for c, _ in page.context["form"].fields["session"].choices] == [""]
+    assert "No session of this course has taken place yet" in page.content.decode()
+    response = outcome_post(client, course_a, session=str(ahead.pk), gais="2")
+    assert "Choose a session that has taken place" in response.content.decode()
+    assert not Outcome.objects.exists()
+
+
+def test_it_dates_visit_scores_by_the_visit_and_course_end_scores_by_the_day_recorded(
+        personas, course_a, frozen):
+    session = make_session(course_a, 1, days_ago(20), personas.practitioner)
+    at_visit = outcome_record(course=course_a, session=session, kind="visit", goodman_baron_grade=3,
+                              scar_counts=None, mmasi=None, gais=None, actor=personas.practitioner)
+    after = outcome_record(course=course_a, kind="course_end", goodman_baron_grade=2,
+                           scar_counts=None, mmasi=None, gais=2, actor=personas.practitioner)
+    assert at_visit.taken_on == dt.date(2026, 5, 21)  # recorded on 10 June, taken at the visit
+    assert after.taken_on == dt.date(2026, 6, 10)
+    series = course_summary(course_a).series["goodman_baron"]
+    assert [(p.date, p.label) for p in series] == [(dt.date(2026, 5, 21), "session 1"),
+                                                   (dt.date(2026, 6, 10), "after the course")]
+
+
+def test_it_stores_blank_scar_counts_as_not_counted_and_shows_them_so(personas, course_a,
+                                                                      client_for):
+    session = make_session(course_a, 1, days_ago(1), personas.practitioner)
+    client = client_for(personas.practitioner)
+    outcome_post(client, course_a, session=str(session.pk),
+                 **{"scar-cheeks-boxcar": "0", "scar-cheeks-rolling": "5", "scar-forehead-icepick": ""})
+    outcome_post(client, course_a, session=str(session.pk), gais="3")
+    counted, scored = Outcome.objects.order_by("pk")
+    assert counted.scar_counts == {"cheeks": {"icepick": None, "boxcar": 0, "rolling": 5,
+                                              "hypertrophic": None}}  # a typed 0 stays 0
+    assert scored.scar_counts == {}
+    page = client.get(reverse("clinic:course_summary", args=[course_a.pk])).content.decode()
+    assert "cheeks: icepick not counted, boxcar 0, rolling 5, hypertrophic not counted" in page
+    assert page.count("<td>not counted</td>") == 1  # the GAIS-only outcome counted no scar
+
+
+def test_it_refuses_a_scar_count_of_an_unknown_type_even_when_blank(personas, course_a):
+    session = make_session(course_a, 1, days_ago(1), personas.practitioner)
+    with pytest.raises(ServiceError, match=r"Unknown scar type\(s\) in cheeks: pitted\."):
+        outcome_record(course=course_a, session=session, kind="visit", goodman_baron_grade=None,
+                       scar_counts={"cheeks": {"pitted": None, "boxcar": 2}}, mmasi=None, gais=None,
+                       actor=personas.practitioner)
+    assert not Outcome.objects.exists()
+
+
+def test_it_counts_only_sessions_that_took_place_in_the_summary(personas, course_a, client_for):
+    make_session(course_a, 1, days_ago(40), personas.practitioner, areas=[("cheeks", "1.00", 4)])
+    make_session(course_a, 2, days_ago(0), personas.practitioner, signed=False, status="in_progress",
+                 areas=[("cheeks", "1.50", 4), ("forehead", "0.50", 2)], events=[("bruising", "mild")])
+    make_session(course_a, 3, days_ago(-30), personas.practitioner, signed=False)
+    summary = course_summary(course_a)
+    assert summary.sentences[0] == "1 of 3 sessions done."
+    assert summary.sentences[-2] == "No adverse events recorded."  # session 2 is not signed yet
+    assert [(area, [c and c.depth_mm for c in cells]) for area, cells in summary.depths] == [
+        ("cheeks", [Decimal("1.00")]), ("forehead", [None])]
+    assert summary.as_json()["sessions"]["took_place"] == [1]
+    page = client_for(personas.practitioner).get(
+        reverse("clinic:course_summary", args=[course_a.pk])).content.decode()
+    assert "Not taken place: session 2 (being charted), session 3 (planned)." in page
+    table = page[page.index('id="sessions-heading"'):page.index('id="ae-heading"')]
+    assert "Session 1<br>" in table and "Session 2<br>" not in table and "1.5 mm" not in table
