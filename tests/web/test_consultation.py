@@ -422,8 +422,12 @@ def test_it_records_an_assessment_with_scores_computed_on_the_server(personas, c
     a = Assessment.objects.get()
     assert (a.phototype, a.goodman_baron_grade, a.mmasi, a.masi) == (4, 3, 5.7, 9.9)
     assert a.phototype_answers == FP_ANSWERS and a.assessed_by == personas.practitioner
-    assert a.scar_counts == {"cheeks": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": 0},
-                             "forehead": {"icepick": 0, "boxcar": 2, "rolling": 0, "hypertrophic": 0}}
+    # a count left blank is "not counted" (None), never 0
+    assert a.scar_counts == {
+        "cheeks": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": None},
+        "forehead": {"icepick": None, "boxcar": 2, "rolling": None, "hypertrophic": None}}
+    overview = c.get(url("overview", personas.record_a.pk)).content.decode()
+    assert "forehead: icepick not counted, boxcar 2, rolling not counted" in overview
     assert a.masi_regions["forehead"] == {"area_percent": 20.0, "darkness": 2, "homogeneity": 1,
                                           "area": 2}
     assert AuditEvent.objects.filter(action="create", object_type="clinic.assessment").exists()
