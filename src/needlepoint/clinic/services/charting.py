@@ -4,10 +4,10 @@ A session is charted only on the day of its booked appointment (clinic's zone), 
 is approved (or under way), the patient has signed consent, and a day-of re-screen done today for
 this session does not block treatment. Before that day nothing is written; after it, a late entry
 is allowed and the chart says so (who, when). Every time on the chart falls on the day of the
-visit and none is in the future. A chart
-is saved whole (all-or-nothing) against the version the practitioner opened, so a stale save is
-refused, never merged. Signing locks it: the services refuse every later change and the
-database triggers (migration 0002) refuse it too; later notes are addenda."""
+visit and none is in the future. A chart is saved whole (all-or-nothing) against the version the
+practitioner opened, so a stale save is refused, never merged. Signing locks it: the services
+refuse every later change and the database triggers (migration 0002) refuse it too; later notes
+are addenda."""
 
 import datetime as dt
 from collections.abc import Iterable
@@ -157,7 +157,7 @@ def session_rescreen(*, session: TreatmentSession, answers: DayOfAnswers, actor:
     audit_record(actor=actor, action="change", obj=session,
                  summary=f"day-of re-screen: {screening.decision}"
                          + ("; session blocked" if status == SessionStatus.BLOCKED else "")
-                         + ("; entered late" if late else ""))
+                         + ("; entered late" if today > day else ""))
     return screening
 
 
