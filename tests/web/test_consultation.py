@@ -721,3 +721,24 @@ def test_it_names_every_assessment_input_for_screen_readers(client_for, personas
                and re.search(r'id="([^"]+)"', i).group(1) not in labelled]
     assert inputs and unnamed == []
     assert re.search(r'aria-label="\w+ icepick"', page) and 'aria-label="forehead: darkness"' in page
+
+
+def test_it_offers_chart_this_session_only_for_a_booked_session_whose_day_has_come(
+        personas, intake_a, client_for):
+    from conftest import FROZEN_NOW
+    from visit_helpers import book_visit
+
+    record(personas, intake_a)
+    course = services.course_approve(course=propose(personas), actor=personas.director,
+                                     expected_version=1)
+    first, second, third = course.sessions.order_by("number")[:3]
+    book_visit(first, FROZEN_NOW)  # today
+    book_visit(second, FROZEN_NOW + dt.timedelta(days=35))  # Monday 28 December 2026
+    page = client_for(personas.practitioner).get(
+        url("course", personas.record_a.pk, course.pk)).content.decode()
+    chart = reverse("clinic:charting_chart", args=[first.pk])
+    assert f'<a href="{chart}">chart this session</a>' in page
+    assert "charted on its day, 28 Dec 2026" in page
+    assert "book it first" in page  # session 3 has no appointment
+    assert reverse("clinic:charting_chart", args=[second.pk]) not in page
+    assert reverse("clinic:charting_chart", args=[third.pk]) not in page
