@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 import time_machine
 
-FROZEN_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-FROZEN_TODAY = FROZEN_NOW.date()
+from clock import FROZEN_NOW, FROZEN_TODAY  # noqa: F401  (FROZEN_TODAY: for tests that import it here)
 
 
 @pytest.fixture(autouse=True)

@@ -210,15 +210,17 @@ def consent_via_ui(page: Page, course_id: int, *, shot: Shot = None) -> None:
 # ---- 5. charting ----------------------------------------------------------------------------------
 
 def book_first_session_yesterday(personas: Any) -> dt.date:
-    """Booking is a later feature (no page yet): put session 1 at 10:00 yesterday, so that its
-    day-1 check-in is due today. Returns that day."""
+    """Put session 1's appointment at 09:00 yesterday, so that its day-1 check-in is due today
+    (its chart, written today, is a late entry). Returns that day."""
     from django.utils import timezone
 
     from needlepoint.clinic.models import TreatmentSession
+    from visit_helpers import book_visit
 
     yesterday = timezone.localdate() - dt.timedelta(days=1)
-    at = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(10, 0)))
+    at = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(9, 0)))
     TreatmentSession.objects.filter(patient=personas.record_a, number=1).update(scheduled_for=at)
+    book_visit(TreatmentSession.objects.get(patient=personas.record_a, number=1), at)
     return yesterday
 
 

@@ -7,10 +7,11 @@ DST test uses the real change of 29 March 2026 (01:00 UTC, clocks go forward to 
 
 import datetime as dt
 import re
+from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import (
@@ -30,6 +31,7 @@ from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.aftercare import check_in_submit, flag_resolve, review_recovery
 from needlepoint.clinic.services.outcomes import course_complete, outcome_record
 from needlepoint.clinic.views.aftercare import outcome_chart
+from visit_helpers import book_visit
 
 NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
 PLAN = {"areas": [{"area": "cheeks"}, {"area": "forehead"}],
@@ -44,11 +46,10 @@ CLEAN = {"redness": "6", "swelling": "5", "pain": "4", "note": ""}
 
 
 @pytest.fixture
-def frozen(monkeypatch):
-    """Freeze the clock (timezone.now, used by the services and by auto_now_add fields)."""
-    clock = {"now": NOW}
-    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
-    return clock
+def frozen():
+    """Stop the clock at NOW; a test moves it with `frozen.move_to(...)`."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 def make_course(patient, by, *, status="approved", assessment=None):
@@ -65,8 +66,11 @@ def make_course(patient, by, *, status="approved", assessment=None):
 
 
 def make_session(course, number, when, by, *, signed=True, areas=(), events=(), status=None):
+    """Session `number` of `course`, booked for `when` (its appointment), signed an hour later
+    unless `signed` is False."""
     s = TreatmentSession.objects.create(course=course, patient=course.patient, number=number,
                                         scheduled_for=when, practitioner=by)
+    book_visit(s, when, by=by)
     for area, depth, passes in areas:
         AreaTreatment.objects.create(session=s, area=area, depth_mm=depth, passes=passes)
     for kind, severity in events:
@@ -276,12 +280,12 @@ def test_it_counts_days_in_the_clinics_zone_across_the_dst_change(personas, cour
     # at 00:30 on 30 March in London, so day 1 is 31 March (not 30 March, as UTC would say).
     session = make_session(course_a, 1, dt.datetime(2026, 3, 29, 23, 30, tzinfo=dt.UTC),
                            personas.practitioner)
-    frozen["now"] = dt.datetime(2026, 3, 30, 22, 30, tzinfo=dt.UTC)  # 23:30 BST, 30 March
+    frozen.move_to(dt.datetime(2026, 3, 30, 22, 30, tzinfo=dt.UTC))  # 23:30 BST, 30 March
     args = {"session": session, "day": 1, "redness": 2, "swelling": 2, "pain": 1,
             "warning_signs": [], "note": "", "actor": personas.patient_a}
     with pytest.raises(ServiceError, match="opens on Tuesday 31 March"):
         check_in_submit(**args)
-    frozen["now"] = dt.datetime(2026, 3, 30, 23, 30, tzinfo=dt.UTC)  # 00:30 BST, 31 March
+    frozen.move_to(dt.datetime(2026, 3, 30, 23, 30, tzinfo=dt.UTC))  # 00:30 BST, 31 March
     assert check_in_submit(**args).day == 1
 
 
@@ -405,10 +409,13 @@ def test_it_records_an_outcome_with_scar_counts(personas, course_a, client_for):
     outcome = Outcome.objects.get()
     assert (outcome.goodman_baron_grade, outcome.mmasi, outcome.gais) == (2, 3.5, 2)
     assert outcome.session == session and outcome.patient == personas.record_a
-    assert outcome.scar_counts == {"cheeks": {"icepick": 0, "boxcar": 4, "rolling": 6,
-                                              "hypertrophic": 0}}
+    # the types left blank are "not counted" (None), never 0; the forehead was not counted at all
+    assert outcome.scar_counts == {"cheeks": {"icepick": None, "boxcar": 4, "rolling": 6,
+                                              "hypertrophic": None}}
+    assert outcome.taken_on == dt.date(2026, 6, 9)  # the day of session 1's visit
     event = AuditEvent.objects.get(action="create", object_type="clinic.outcome")
-    assert event.summary == "at a visit: G&B 2, mMASI 3.5, GAIS 2, scar counts for 1 area(s)"
+    assert event.summary == ("at a visit (09 Jun 2026): G&B 2, mMASI 3.5, GAIS 2, scar counts for "
+                             "1 area(s)")
 
 
 @pytest.mark.parametrize(("data", "field", "message"), [
@@ -485,11 +492,11 @@ def treated(personas, frozen):
                                  swelling=2, pain=2, warning_signs=["cold_sore"], expected=False)
     Flag.objects.create(patient=personas.record_a, check_in=bad, reason="Day 1: cold sore")
     for when, session, grade, gais in ((days_ago(30), s1, 3, 3), (days_ago(1), s2, 2, 2)):
-        frozen["now"] = when
+        frozen.move_to(when)  # recorded later than the visits: dated by the visits all the same
         outcome_record(course=course, session=session, kind="visit", goodman_baron_grade=grade,
                        scar_counts=None, mmasi=5.0 if grade == 3 else 3.2, gais=gais,
                        actor=personas.practitioner)
-    frozen["now"] = NOW
+    frozen.move_to(NOW)
     return course
 
 
@@ -499,12 +506,15 @@ def test_it_summarises_the_course_in_plain_words(treated):
         "2 of 2 sessions done.",
         "Goodman & Baron grade went from 3 (moderate) to 2 (mild) over 2 sessions.",
         "mMASI went from 8.4 to 3.2 over 2 sessions.",
-        "Latest patient-rated improvement (GAIS, 9 Jun 2026): 2, much improved.",
+        "Latest patient-rated improvement (GAIS, 11 May 2026): 2, much improved.",
         "1 adverse event recorded (1 mild).",
         "2 check-ins received, 1 outside the expected recovery (1 flag still open).",
     ]
     assert [p.value for p in summary.series["goodman_baron"]] == [3, 3, 2]
     assert summary.series["goodman_baron"][0].label == "baseline"
+    # plotted on the days of the visits (11 April, 11 May), not the days they were recorded
+    assert [p.date for p in summary.series["goodman_baron"]] == [
+        dt.date(2026, 4, 1), dt.date(2026, 4, 11), dt.date(2026, 5, 11)]
     assert summary.depths == [("cheeks", [summary.sessions[0].areas.all()[0],
                                           summary.sessions[1].areas.all()[0]]),
                               ("forehead", [summary.sessions[0].areas.all()[1], None])]
@@ -520,8 +530,8 @@ def test_it_shows_the_course_summary_with_an_svg_chart(personas, treated, client
     assert len(re.findall(r'<circle class="point"', svg)) == 3 + 3 + 2  # G&B, mMASI, GAIS
     assert svg.count("<polyline") == 3
     for label in ("Goodman &amp; Baron grade", "mMASI", "GAIS (patient-rated)", "3 moderate",
-                  "2 mild", "1 very much improved", "1 Apr 2026", "11 May 2026", "9 Jun 2026",
-                  "Goodman &amp; Baron grade 2 on 9 Jun 2026 (session 2)"):
+                  "2 mild", "1 very much improved", "1 Apr 2026", "11 Apr 2026", "11 May 2026",
+                  "Goodman &amp; Baron grade 2 on 11 May 2026 (session 2)"):
         assert label in svg, label
     assert "Goodman &amp; Baron grade went from 3 (moderate) to 2 (mild) over 2 sessions." in page
     times = "\N{MULTIPLICATION SIGN}"
@@ -561,9 +571,9 @@ def test_it_completes_a_course_and_stores_its_summary(personas, treated, client_
     assert response.status_code == 302
     treated.refresh_from_db()
     assert treated.status == "completed" and treated.version == 2
-    assert treated.summary["sessions"] == {"signed": 2, "cancelled": 1, "total": 3}
-    assert treated.summary["depths_mm"] == {"cheeks": ["1", "1.5", None],
-                                            "forehead": ["0.5", None, None]}
+    assert treated.summary["sessions"] == {"signed": 2, "cancelled": 1, "total": 3,
+                                           "took_place": [1, 2]}
+    assert treated.summary["depths_mm"] == {"cheeks": ["1", "1.5"], "forehead": ["0.5", None]}
     assert treated.summary["text"][1].startswith("Goodman & Baron grade went from 3")
     assert treated.summary["completed_by"] == "paula"
     assert AuditEvent.objects.filter(action="change", object_type="clinic.course",
@@ -591,3 +601,89 @@ def test_it_refuses_to_complete_a_course_twice_or_without_a_signed_session(perso
         course_complete(course=course_a, actor=personas.practitioner)
     url = reverse("clinic:course_complete", args=[course_a.pk])
     assert client_for(personas.practitioner).get(url).status_code == 405
+
+
+# ---- outcomes that mean what they say ---------------------------------------------------------
+
+
+def test_it_refuses_outcomes_for_a_session_that_has_not_taken_place(personas, course_a, client_for):
+    ahead = make_session(course_a, 1, days_ago(-14), personas.practitioner, signed=False)
+    scores = {"goodman_baron_grade": 2, "scar_counts": None, "mmasi": None, "gais": 2,
+              "actor": personas.practitioner}
+    with pytest.raises(ServiceError) as refused:  # the safety gate: the visit's day has not come
+        outcome_record(course=course_a, session=ahead, kind="visit", **scores)
+    assert "cannot be given outcomes before that day" in refused.value.message
+    missed = make_session(course_a, 2, days_ago(3), personas.practitioner, signed=False)
+    with pytest.raises(ServiceError) as refused:  # its day has passed, but nothing was given
+        outcome_record(course=course_a, session=missed, kind="visit", **scores)
+    assert refused.value.field == "session"
+    assert refused.value.message.startswith("Session 2 has not taken place yet (its chart is not signed)")
+    with pytest.raises(ServiceError, match="Choose the visit"):
+        outcome_record(course=course_a, kind="visit", **scores)
+    with pytest.raises(ServiceError, match="No session of this course has taken place yet"):
+        outcome_record(course=course_a, kind="course_end", **scores)
+
+    client = client_for(personas.practitioner)
+    page = client.get(reverse("clinic:outcome_new", args=[course_a.pk]))
+    assert [c for c, _ in page.context["form"].fields["session"].choices] == [""]
+    assert "No session of this course has taken place yet" in page.content.decode()
+    response = outcome_post(client, course_a, session=str(ahead.pk), gais="2")
+    assert "Choose a session that has taken place" in response.content.decode()
+    assert not Outcome.objects.exists()
+
+
+def test_it_dates_visit_scores_by_the_visit_and_course_end_scores_by_the_day_recorded(
+        personas, course_a, frozen):
+    session = make_session(course_a, 1, days_ago(20), personas.practitioner)
+    at_visit = outcome_record(course=course_a, session=session, kind="visit", goodman_baron_grade=3,
+                              scar_counts=None, mmasi=None, gais=None, actor=personas.practitioner)
+    after = outcome_record(course=course_a, kind="course_end", goodman_baron_grade=2,
+                           scar_counts=None, mmasi=None, gais=2, actor=personas.practitioner)
+    assert at_visit.taken_on == dt.date(2026, 5, 21)  # recorded on 10 June, taken at the visit
+    assert after.taken_on == dt.date(2026, 6, 10)
+    series = course_summary(course_a).series["goodman_baron"]
+    assert [(p.date, p.label) for p in series] == [(dt.date(2026, 5, 21), "session 1"),
+                                                   (dt.date(2026, 6, 10), "after the course")]
+
+
+def test_it_stores_blank_scar_counts_as_not_counted_and_shows_them_so(personas, course_a,
+                                                                      client_for):
+    session = make_session(course_a, 1, days_ago(1), personas.practitioner)
+    client = client_for(personas.practitioner)
+    outcome_post(client, course_a, session=str(session.pk),
+                 **{"scar-cheeks-boxcar": "0", "scar-cheeks-rolling": "5", "scar-forehead-icepick": ""})
+    outcome_post(client, course_a, session=str(session.pk), gais="3")
+    counted, scored = Outcome.objects.order_by("pk")
+    assert counted.scar_counts == {"cheeks": {"icepick": None, "boxcar": 0, "rolling": 5,
+                                              "hypertrophic": None}}  # a typed 0 stays 0
+    assert scored.scar_counts == {}
+    page = client.get(reverse("clinic:course_summary", args=[course_a.pk])).content.decode()
+    assert "cheeks: icepick not counted, boxcar 0, rolling 5, hypertrophic not counted" in page
+    assert page.count("<td>not counted</td>") == 1  # the GAIS-only outcome counted no scar
+
+
+def test_it_refuses_a_scar_count_of_an_unknown_type_even_when_blank(personas, course_a):
+    session = make_session(course_a, 1, days_ago(1), personas.practitioner)
+    with pytest.raises(ServiceError, match=r"Unknown scar type\(s\) in cheeks: pitted\."):
+        outcome_record(course=course_a, session=session, kind="visit", goodman_baron_grade=None,
+                       scar_counts={"cheeks": {"pitted": None, "boxcar": 2}}, mmasi=None, gais=None,
+                       actor=personas.practitioner)
+    assert not Outcome.objects.exists()
+
+
+def test_it_counts_only_sessions_that_took_place_in_the_summary(personas, course_a, client_for):
+    make_session(course_a, 1, days_ago(40), personas.practitioner, areas=[("cheeks", "1.00", 4)])
+    make_session(course_a, 2, days_ago(0), personas.practitioner, signed=False, status="in_progress",
+                 areas=[("cheeks", "1.50", 4), ("forehead", "0.50", 2)], events=[("bruising", "mild")])
+    make_session(course_a, 3, days_ago(-30), personas.practitioner, signed=False)
+    summary = course_summary(course_a)
+    assert summary.sentences[0] == "1 of 3 sessions done."
+    assert summary.sentences[-2] == "No adverse events recorded."  # session 2 is not signed yet
+    assert [(area, [c and c.depth_mm for c in cells]) for area, cells in summary.depths] == [
+        ("cheeks", [Decimal("1.00")]), ("forehead", [None])]
+    assert summary.as_json()["sessions"]["took_place"] == [1]
+    page = client_for(personas.practitioner).get(
+        reverse("clinic:course_summary", args=[course_a.pk])).content.decode()
+    assert "Not taken place: session 2 (being charted), session 3 (planned)." in page
+    table = page[page.index('id="sessions-heading"'):page.index('id="ae-heading"')]
+    assert "Session 1<br>" in table and "Session 2<br>" not in table and "1.5 mm" not in table

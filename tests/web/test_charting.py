@@ -1,15 +1,17 @@
 """Session charting: the day-of re-screen, the chart (optimistic locking, the plan's limits),
 signing, the database's refusal to change a signed chart, and addenda.
 
-Time is frozen at 1 December 2026, 10:00 in London (GMT, no DST that day)."""
+Time is frozen at 1 December 2026, 10:00 in London (GMT, no DST that day), and the session is
+booked for 09:00 that day: a session is re-screened, charted and signed only on the day of its
+appointment (before it: refused; after it: allowed, marked as a late entry)."""
 
 import datetime as dt
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import IntegrityError, InternalError, OperationalError, transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import (
@@ -33,11 +35,15 @@ from needlepoint.clinic.services.charting import (
     chart_save,
     chart_sign,
     day_of_intake,
+    day_refusal,
     session_rescreen,
+    visit_day,
 )
 from needlepoint.clinic.services.screening import intake_create, screening_run
+from visit_helpers import book_visit
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+VISIT = NOW - dt.timedelta(hours=1)  # the session's appointment: 09:00 that day
 REFUSED = (IntegrityError, InternalError, OperationalError)
 PLAN = {
     "schema": "needlepoint.plan/1",
@@ -59,11 +65,10 @@ ANSWERS_CLEAR = {"new_medicine": "no", "medicine_names": "", "sunburn": "no", "s
 
 
 @pytest.fixture
-def frozen(monkeypatch):
-    """Freeze the clock (timezone.now, used by the services and by auto_now_add fields)."""
-    clock = {"now": NOW}
-    monkeypatch.setattr(timezone, "now", lambda: clock["now"])
-    return clock
+def frozen():
+    """Stop the clock at NOW; a test moves it with `frozen.move_to(...)`."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture
@@ -87,8 +92,10 @@ def consented(course):
 
 @pytest.fixture
 def session(course):
-    return TreatmentSession.objects.create(course=course, patient=course.patient, number=1,
-                                           scheduled_for=NOW)
+    """Session 1, booked for today (VISIT)."""
+    session = TreatmentSession.objects.create(course=course, patient=course.patient, number=1)
+    book_visit(session, VISIT)
+    return session
 
 
 @pytest.fixture
@@ -221,7 +228,7 @@ def test_it_opens_the_chart_page_in_a_fixed_number_of_queries(client_for, person
     client = client_for(personas.practitioner)
     # whatever the number of areas and adverse events (the safety gate reads the clearances and
     # the booked appointment)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(14):
         assert client.get(_url("chart", ready)).status_code == 200
 
 
@@ -388,9 +395,8 @@ def test_it_refuses_charting_without_signed_consent(client_for, personas, sessio
 
 def test_it_refuses_charting_without_a_rescreen_today(client_for, personas, session, consented,
                                                       pen, frozen):
-    frozen["now"] = NOW - dt.timedelta(days=1)
     session_rescreen(session=session, answers=DayOfAnswers(), actor=personas.practitioner)
-    frozen["now"] = NOW
+    frozen.move_to(NOW + dt.timedelta(days=1))  # a late entry the next day needs its own re-screen
     session.refresh_from_db()
     with pytest.raises(Blocked) as refused:
         chart_save(session=session, actor=personas.practitioner, expected_version=session.version,
@@ -612,12 +618,15 @@ def test_it_refuses_to_sign_an_incomplete_chart(personas, ready, pen, overrides,
 def test_it_signs_the_next_day_a_chart_saved_the_day_before(client_for, personas, ready, pen, frozen):
     chart_save(session=ready, actor=personas.practitioner, expected_version=ready.version,
                data=_chart(pen))
-    frozen["now"] = NOW + dt.timedelta(hours=15)  # after midnight: the re-screen was yesterday
+    frozen.move_to(NOW + dt.timedelta(hours=15))  # after midnight: the re-screen was yesterday
     client = client_for(personas.practitioner)
     page = client.get(_url("chart", ready)).content.decode()
     assert "Save chart" not in page and "Sign chart" in page and "LOT-2611" in page
     assert client.post(_url("sign", ready), {"version": ready.version}).status_code == 302
-    assert TreatmentSession.objects.get(pk=ready.pk).signed_at == NOW + dt.timedelta(hours=15)
+    signed = TreatmentSession.objects.get(pk=ready.pk)
+    assert signed.signed_at == NOW + dt.timedelta(hours=15)
+    assert signed.entered_late_at == NOW + dt.timedelta(hours=15)  # signed after the day: late
+    assert signed.entered_late_by == personas.practitioner
 
 
 def test_it_refuses_a_stale_signature(personas, ready, pen):
@@ -632,3 +641,188 @@ def test_it_refuses_get_on_the_sign_and_addendum_urls(client_for, personas, read
     client = client_for(personas.practitioner)
     assert client.get(_url("sign", ready)).status_code == 405
     assert client.get(_url("addendum", ready)).status_code == 405
+
+
+# ---- only on the day of the visit ----------------------------------------------------------------
+
+TWO_WEEKS_AHEAD = VISIT + dt.timedelta(days=14)  # Tuesday 15 December 2026, 09:00 in London
+
+
+def _booked(course, number, starts_at):
+    """Session `number` of `course`, booked for `starts_at`."""
+    session = TreatmentSession.objects.create(course=course, patient=course.patient, number=number)
+    book_visit(session, starts_at)
+    return session
+
+
+def test_it_refuses_to_rescreen_chart_or_sign_a_session_booked_two_weeks_ahead(
+        client_for, personas, course, consented, pen, frozen):
+    ahead = _booked(course, 2, TWO_WEEKS_AHEAD)
+    words = "Session 2 is booked for 15 December 2026: it cannot be charted before that day."
+    attempts = (
+        lambda: session_rescreen(session=ahead, answers=DayOfAnswers(), actor=personas.practitioner),
+        lambda: chart_save(session=ahead, actor=personas.practitioner, expected_version=ahead.version,
+                           data=_chart(pen)),
+        lambda: chart_sign(session=ahead, actor=personas.practitioner, expected_version=ahead.version),
+    )
+    for attempt in attempts:
+        with pytest.raises(Blocked) as refused:
+            attempt()
+        assert refused.value.message == words and refused.value.field == "appointment"
+
+    client = client_for(personas.practitioner)
+    page = client.get(_url("chart", ahead)).content.decode()
+    assert words in page
+    assert "Re-screen now" not in page and "Save chart" not in page and "Sign chart" not in page
+    rescreen_page = client.get(_url("rescreen", ahead)).content.decode()
+    assert words in rescreen_page and "Screen again" not in rescreen_page
+    client.post(_url("rescreen", ahead), ANSWERS_CLEAR)
+    client.post(_url("chart", ahead), _chart_post(ahead, pen))
+    client.post(_url("sign", ahead), {"version": ahead.version})
+
+    ahead.refresh_from_db()  # nothing was written
+    assert (ahead.version, ahead.status, ahead.signed_at) == (1, "planned", None)
+    assert ahead.day_of_screening is None
+    assert not Intake.objects.filter(source="day_of").exists()
+    assert not AreaTreatment.objects.filter(session=ahead).exists()
+    assert not AuditEvent.objects.filter(object_type="clinic.treatmentsession",
+                                         action__in=("change", "sign")).exists()
+
+
+def test_it_rescreens_charts_and_signs_on_the_day_of_the_visit(client_for, personas, course,
+                                                                consented, pen, frozen):
+    ahead = _booked(course, 2, TWO_WEEKS_AHEAD)
+    frozen.move_to(TWO_WEEKS_AHEAD + dt.timedelta(minutes=50))  # 09:50 on 15 December
+    client = client_for(personas.practitioner)
+    assert "Re-screen now" in client.get(_url("chart", ahead)).content.decode()
+    assert client.post(_url("rescreen", ahead), ANSWERS_CLEAR).status_code == 302
+    ahead.refresh_from_db()
+    assert ahead.day_of_screening.intake.data["assessed_on"] == "2026-12-15"
+    on_the_day = _chart(pen, anaesthetic_on=TWO_WEEKS_AHEAD + dt.timedelta(minutes=5),
+                        anaesthetic_off=TWO_WEEKS_AHEAD + dt.timedelta(minutes=35))
+    chart_save(session=ahead, actor=personas.practitioner, expected_version=ahead.version,
+               data=on_the_day)
+    chart_sign(session=ahead, actor=personas.practitioner, expected_version=ahead.version)
+    ahead.refresh_from_db()
+    assert ahead.status == "signed" and ahead.signed_at == TWO_WEEKS_AHEAD + dt.timedelta(minutes=50)
+    assert ahead.entered_late_at is None and ahead.entered_late_by is None
+    assert "Entered late" not in client.get(_url("chart", ahead)).content.decode()
+
+
+@pytest.mark.parametrize("booking", ["never booked", "appointment cancelled"])
+def test_it_refuses_to_chart_a_session_that_is_not_booked(client_for, personas, course, consented,
+                                                          pen, booking):
+    from needlepoint.bookings.models import Appointment
+
+    loose = TreatmentSession.objects.create(course=course, patient=course.patient, number=2)
+    if booking == "appointment cancelled":
+        appointment = book_visit(loose, VISIT + dt.timedelta(hours=2))
+        Appointment.objects.filter(pk=appointment.pk).update(status="cancelled", cancelled_at=NOW)
+        loose.refresh_from_db()
+    words = "Session 2 has no booked appointment: book it first."
+    with pytest.raises(Blocked, match=words):
+        session_rescreen(session=loose, answers=DayOfAnswers(), actor=personas.practitioner)
+    with pytest.raises(Blocked, match=words):
+        chart_save(session=loose, actor=personas.practitioner, expected_version=loose.version,
+                   data=_chart(pen))
+    client = client_for(personas.practitioner)
+    page = client.get(_url("chart", loose)).content.decode()
+    assert words in page and "not booked" in page
+    assert "Re-screen now" not in page and "Save chart" not in page
+    assert words in client.get(_url("rescreen", loose)).content.decode()
+    client.post(_url("rescreen", loose), ANSWERS_CLEAR)
+    assert not Intake.objects.filter(source="day_of").exists()
+
+
+def test_it_marks_a_late_entry_with_who_and_when(client_for, personas, course, consented, pen,
+                                                 frozen):
+    past = _booked(course, 2, VISIT - dt.timedelta(days=2))  # Sunday 29 November, 09:00
+    client = client_for(personas.director)
+    page = client.get(_url("chart", past)).content.decode()
+    assert "marked as a late entry" in page and "Re-screen now" in page
+    assert "late entry" in client.get(_url("rescreen", past)).content.decode()
+
+    assert client.post(_url("rescreen", past), ANSWERS_CLEAR).status_code == 302
+    past.refresh_from_db()
+    assert past.day_of_screening.intake.data["assessed_on"] == "2026-11-29"  # the day of the visit
+    assert (past.entered_late_at, past.entered_late_by) == (NOW, personas.director)
+    response = client.post(_url("chart", past), _chart_post(
+        past, pen, anaesthetic_on="2026-11-29T09:10", anaesthetic_off="2026-11-29T09:45"))
+    assert response.status_code == 302
+    past.refresh_from_db()
+    frozen.move_to(NOW + dt.timedelta(hours=1))
+    chart_sign(session=past, actor=personas.practitioner, expected_version=past.version)
+    past.refresh_from_db()
+    assert past.status == "signed" and past.signed_by == personas.practitioner
+    assert (past.entered_late_at, past.entered_late_by) == (NOW, personas.director)  # the first
+
+    page = client.get(_url("chart", past)).content.decode()
+    assert "Entered late" in page and "1 Dec 2026, 10:00 by Maria" in page
+    record = client.get(reverse("clinic:patient_detail", args=[past.patient_id])).content.decode()
+    assert "entered late" in record and "1 Dec 2026, 10:00 by Maria" in record
+    summary = client.get(reverse("clinic:course_summary", args=[course.pk])).content.decode()
+    assert "entered late" in summary and "1 Dec 2026, 10:00 by Maria" in summary
+    summaries = AuditEvent.objects.filter(object_type="clinic.treatmentsession",
+                                          object_id=str(past.pk)).values_list("summary", flat=True)
+    assert {"day-of re-screen: eligible; entered late",
+            "chart of session 2 signed; entered late"} <= set(summaries)
+
+
+@pytest.mark.parametrize(("changes", "field", "words"), [
+    ({"anaesthetic_on": NOW - dt.timedelta(days=1)}, "anaesthetic_on",
+     "The anaesthetic went on at 10:00 on Monday 30 November 2026, but this session was on Tuesday "
+     "1 December 2026: give a time on the day of the session."),
+    ({"anaesthetic_off": NOW + dt.timedelta(days=1)}, "anaesthetic_off",
+     "The anaesthetic came off at 10:00 on Wednesday 2 December 2026, but this session was on "
+     "Tuesday 1 December 2026: give a time on the day of the session."),
+    ({"anaesthetic_off": NOW + dt.timedelta(minutes=30)}, "anaesthetic_off",
+     "10:30 is still to come: chart the time the anaesthetic came off once it has happened."),
+    ({"anaesthetic_on": NOW + dt.timedelta(minutes=5), "anaesthetic_off": None}, "anaesthetic_on",
+     "10:05 is still to come: chart the time the anaesthetic went on once it has happened."),
+])
+def test_it_refuses_anaesthetic_times_off_the_day_or_in_the_future(personas, ready, pen, changes,
+                                                                   field, words):
+    with pytest.raises(ServiceError) as refused:
+        chart_save(session=ready, actor=personas.practitioner, expected_version=ready.version,
+                   data=_chart(pen, **changes))
+    assert (refused.value.field, refused.value.message) == (field, words)
+    ready.refresh_from_db()
+    assert ready.anaesthetic_on is None and ready.status == "planned"
+    assert not AreaTreatment.objects.filter(session=ready).exists()
+
+
+def test_it_shows_an_anaesthetic_time_off_the_day_next_to_its_field(client_for, personas, ready, pen):
+    response = client_for(personas.practitioner).post(_url("chart", ready), _chart_post(
+        ready, pen, anaesthetic_on="2026-11-30T09:10"))
+    assert response.status_code == 200
+    assert "on Monday 30 November 2026, but this session was on Tuesday 1 December 2026" in \
+        str(response.context["editor"].form.errors["anaesthetic_on"])
+    ready.refresh_from_db()
+    assert ready.anaesthetic_on is None and ready.version == 2
+
+
+def test_it_refuses_to_sign_before_the_appointment_has_begun(personas, course, consented, pen, frozen):
+    afternoon = _booked(course, 2, NOW + dt.timedelta(hours=5))  # 15:00 today
+    session_rescreen(session=afternoon, answers=DayOfAnswers(), actor=personas.practitioner)
+    afternoon.refresh_from_db()
+    chart_save(session=afternoon, actor=personas.practitioner, expected_version=afternoon.version,
+               data=_chart(pen))
+    with pytest.raises(Blocked) as refused:
+        chart_sign(session=afternoon, actor=personas.practitioner, expected_version=afternoon.version)
+    assert refused.value.message == ("Session 2's appointment starts at 15:00: sign the chart once the "
+                                     "treatment has been given, not before.")
+    assert TreatmentSession.objects.get(pk=afternoon.pk).signed_at is None
+    frozen.move_to(NOW + dt.timedelta(hours=6))
+    assert chart_sign(session=afternoon, actor=personas.practitioner,
+                      expected_version=afternoon.version).status == "signed"
+
+
+def test_it_takes_the_day_of_the_visit_in_the_clinics_zone(personas, course, frozen):
+    # 29 March 2026, 01:00 UTC: London moves from GMT to BST. An appointment at 23:30 UTC on
+    # 29 March is at 00:30 on 30 March in London: its day is 30 March.
+    night = _booked(course, 2, dt.datetime(2026, 3, 29, 23, 30, tzinfo=dt.UTC))
+    assert visit_day(night) == dt.date(2026, 3, 30)
+    frozen.move_to(dt.datetime(2026, 3, 29, 22, 30, tzinfo=dt.UTC))  # 23:30 BST on 29 March
+    assert "booked for 30 March 2026" in day_refusal(night).message
+    frozen.move_to(dt.datetime(2026, 3, 29, 23, 5, tzinfo=dt.UTC))  # 00:05 BST on 30 March
+    assert day_refusal(night) is None

@@ -422,8 +422,12 @@ def test_it_records_an_assessment_with_scores_computed_on_the_server(personas, c
     a = Assessment.objects.get()
     assert (a.phototype, a.goodman_baron_grade, a.mmasi, a.masi) == (4, 3, 5.7, 9.9)
     assert a.phototype_answers == FP_ANSWERS and a.assessed_by == personas.practitioner
-    assert a.scar_counts == {"cheeks": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": 0},
-                             "forehead": {"icepick": 0, "boxcar": 2, "rolling": 0, "hypertrophic": 0}}
+    # a count left blank is "not counted" (None), never 0
+    assert a.scar_counts == {
+        "cheeks": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": None},
+        "forehead": {"icepick": None, "boxcar": 2, "rolling": None, "hypertrophic": None}}
+    overview = c.get(url("overview", personas.record_a.pk)).content.decode()
+    assert "forehead: icepick not counted, boxcar 2, rolling not counted" in overview
     assert a.masi_regions["forehead"] == {"area_percent": 20.0, "darkness": 2, "homogeneity": 1,
                                           "area": 2}
     assert AuditEvent.objects.filter(action="create", object_type="clinic.assessment").exists()
@@ -718,3 +722,24 @@ def test_it_names_every_assessment_input_for_screen_readers(client_for, personas
                and re.search(r'id="([^"]+)"', i).group(1) not in labelled]
     assert inputs and unnamed == []
     assert re.search(r'aria-label="\w+ icepick"', page) and 'aria-label="forehead: darkness"' in page
+
+
+def test_it_offers_chart_this_session_only_for_a_booked_session_whose_day_has_come(
+        personas, intake_a, client_for):
+    from clock import FROZEN_NOW
+    from visit_helpers import book_visit
+
+    record(personas, intake_a)
+    course = services.course_approve(course=propose(personas), actor=personas.director,
+                                     expected_version=1)
+    first, second, third = course.sessions.order_by("number")[:3]
+    book_visit(first, FROZEN_NOW)  # today
+    book_visit(second, FROZEN_NOW + dt.timedelta(days=35))  # Monday 28 December 2026
+    page = client_for(personas.practitioner).get(
+        url("course", personas.record_a.pk, course.pk)).content.decode()
+    chart = reverse("clinic:charting_chart", args=[first.pk])
+    assert f'<a href="{chart}">chart this session</a>' in page
+    assert "charted on its day, 28 Dec 2026" in page
+    assert "book it first" in page  # session 3 has no appointment
+    assert reverse("clinic:charting_chart", args=[second.pk]) not in page
+    assert reverse("clinic:charting_chart", args=[third.pk]) not in page

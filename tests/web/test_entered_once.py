@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from needlepoint.bookings.models import Appointment, AppointmentKind, AppointmentType, Location
@@ -208,11 +209,14 @@ def test_it_offers_charting_only_for_a_booked_session(client_for, personas, appr
     course_page = url("course", personas.record_a.pk, approved.pk)
     record_page = reverse("clinic:patient_detail", args=[personas.record_a.pk])
     page = c.get(course_page).content.decode()
-    assert chart not in page and "charted once it is booked" in page
+    assert chart not in page and "book it first" in page
     assert chart not in c.get(record_page).content.decode()
     appointment = _book(first, personas.front_desk)
-    assert chart in c.get(course_page).content.decode()
-    assert chart in c.get(record_page).content.decode()
+    page = c.get(course_page).content.decode()  # booked for 7 December: charted on that day
+    assert chart not in page and "charted on its day, 7 Dec 2026" in page
+    assert chart in c.get(record_page).content.decode()  # the chart page says when it opens
+    with time_machine.travel(appointment.starts_at, tick=False):  # a new sign-in on the day
+        assert chart in client_for(personas.practitioner).get(course_page).content.decode()
     Appointment.objects.filter(pk=appointment.pk).update(status="cancelled",
                                                          cancelled_at=dt.datetime.now(dt.UTC))
     assert chart not in c.get(course_page).content.decode()

@@ -313,6 +313,11 @@ class TreatmentSession(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
                                   related_name="+")
+    # A chart written after the day of its visit (a late entry): when and by whom it was first
+    # written late. Set once, never cleared.
+    entered_late_at = models.DateTimeField(null=True, blank=True)
+    entered_late_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
 
     class Meta:
         ordering = ["course", "number"]
@@ -433,13 +438,17 @@ class Outcome(models.Model):
     kind = models.CharField(max_length=20, choices=OutcomeKind.choices)
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # The day the scores belong to (clinic's zone): the day of the visit (its appointment) for
+    # scores at a visit, the day they were recorded for scores after the course.
+    taken_on = models.DateField()
     goodman_baron_grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    # {area: {scar type: count or None}}; None is "not counted", never 0
     scar_counts = models.JSONField(default=dict, blank=True)
     mmasi = models.FloatField(null=True, blank=True)
     gais = models.PositiveSmallIntegerField(null=True, blank=True)  # patient-rated, 1-5
 
     class Meta:
-        ordering = ["recorded_at"]
+        ordering = ["taken_on", "recorded_at"]
         constraints = [
             models.CheckConstraint(condition=Q(gais__isnull=True) | Q(gais__range=(1, 5)),
                                    name="outcome_gais_range"),

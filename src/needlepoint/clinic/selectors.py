@@ -218,10 +218,13 @@ class SeriesPoint:
 
 @dataclass(frozen=True)
 class CourseSummary:
+    """What happened in a course. `sessions` are all of its sessions (for the counts); the
+    depths, adverse events and check-ins are those of the sessions that took place (signed)."""
+
     course: Course
     sessions: list[TreatmentSession]
     areas: list[str]
-    depths: list[tuple[str, list[Any]]]  # area → AreaTreatment (or None) per session
+    depths: list[tuple[str, list[Any]]]  # area → AreaTreatment (or None) per signed session
     adverse_events: list[AdverseEvent]
     check_ins: list[CheckIn]
     flags: list[Flag]
@@ -242,7 +245,8 @@ class CourseSummary:
         """Return the summary stored on a completed course (plain JSON)."""
         return {
             "sessions": {"signed": len(self.signed), "cancelled": len(self.cancelled),
-                         "total": len(self.sessions)},
+                         "total": len(self.sessions),
+                         "took_place": [s.number for s in self.signed]},
             "depths_mm": {area: [_depth(cell) for cell in cells] for area, cells in self.depths},
             "adverse_events": [{"session": e.session.number, "kind": e.kind,
                                 "severity": e.severity} for e in self.adverse_events],
@@ -263,28 +267,30 @@ def _local(at: dt.datetime) -> dt.date:
 
 
 def course_summary(course: Course) -> CourseSummary:
-    """Return what happened in a course: sessions with depths per area, adverse events,
-    check-ins and flags, outcomes as series over dates (from the baseline assessment), and a
-    plain-language summary. Seven queries."""
+    """Return what happened in a course: the sessions that took place (signed) with depths per
+    area, their adverse events and check-ins, the flags, outcomes as series over the days of
+    their visits (from the baseline assessment), and a plain-language summary. Seven
+    queries."""
     sessions = list(TreatmentSession.objects.filter(course=course)
-                    .select_related("practitioner")
+                    .select_related("practitioner", "entered_late_by", "appointment")
                     .prefetch_related("areas", Prefetch("adverse_events",
                                                         AdverseEvent.objects.order_by("noted_at")),
                                       Prefetch("check_ins", CheckIn.objects.order_by("day")))
                     .order_by("number"))
     outcomes = list(Outcome.objects.filter(course=course).select_related("session")
-                    .order_by("recorded_at", "id"))
+                    .order_by("taken_on", "recorded_at", "id"))
     flags = list(Flag.objects.filter(check_in__session__course=course)
                  .select_related("resolved_by").order_by("raised_at", "id"))
     baseline = (Assessment.objects.filter(pk=course.assessment_id).first()
                 if course.assessment_id else None)
-    areas = _areas(course, sessions)
-    by_session = [{a.area: a for a in s.areas.all()} for s in sessions]
+    signed = [s for s in sessions if s.status == SessionStatus.SIGNED]
+    areas = _areas(course, signed)
+    by_session = [{a.area: a for a in s.areas.all()} for s in signed]
     summary = CourseSummary(
         course=course, sessions=sessions, areas=areas,
         depths=[(area, [cells.get(area) for cells in by_session]) for area in areas],
-        adverse_events=[e for s in sessions for e in s.adverse_events.all()],
-        check_ins=[c for s in sessions for c in s.check_ins.all()],
+        adverse_events=[e for s in signed for e in s.adverse_events.all()],
+        check_ins=[c for s in signed for c in s.check_ins.all()],
         flags=flags, outcomes=outcomes, baseline=baseline,
         series=_series(baseline, outcomes),
     )
@@ -306,8 +312,9 @@ def _outcome_label(outcome: Outcome) -> str:
 
 
 def _series(baseline: Assessment | None, outcomes: list[Outcome]) -> dict[str, list[SeriesPoint]]:
-    """Return G&B grade, mMASI and GAIS over dates; the baseline assessment starts the first
-    two (GAIS rates change, so it has no baseline)."""
+    """Return G&B grade, mMASI and GAIS over the days the scores belong to (the day of their
+    visit); the baseline assessment starts the first two (GAIS rates change, so it has no
+    baseline). `outcomes` come in day order."""
     series: dict[str, list[SeriesPoint]] = {"goodman_baron": [], "mmasi": [], "gais": []}
     if baseline is not None:
         day = _local(baseline.assessed_at)
@@ -317,7 +324,9 @@ def _series(baseline: Assessment | None, outcomes: list[Outcome]) -> dict[str, l
         if baseline.mmasi is not None:
             series["mmasi"].append(SeriesPoint(day, baseline.mmasi, "baseline"))
     for o in outcomes:
-        day, label = _local(o.recorded_at), _outcome_label(o)
+        if o.session is not None and o.session.status != SessionStatus.SIGNED:
+            continue  # scores tied to a visit that did not take place are not plotted
+        day, label = o.taken_on, _outcome_label(o)
         for name, value in (("goodman_baron", o.goodman_baron_grade), ("mmasi", o.mmasi),
                             ("gais", o.gais)):
             if value is not None:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clinic', '0006_dashboard_partial_indexes'),
+        ('clinic', '0008_late_entries_and_outcome_dates'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,10 +1,13 @@
 """Session charting: the day-of re-screen, the chart, signing, and addenda after signing.
 
-A session is charted only when its course is approved (or under way), the patient has signed
-consent, and a day-of re-screen done today for this session does not block treatment. A chart
-is saved whole (all-or-nothing) against the version the practitioner opened, so a stale save is
-refused, never merged. Signing locks it: the services refuse every later change and the
-database triggers (migration 0002) refuse it too; later notes are addenda."""
+A session is charted only on the day of its booked appointment (clinic's zone), when its course
+is approved (or under way), the patient has signed consent, and a day-of re-screen done today for
+this session does not block treatment. Before that day nothing is written; after it, a late entry
+is allowed and the chart says so (who, when). Every time on the chart falls on the day of the
+visit and none is in the future. A chart is saved whole (all-or-nothing) against the version the
+practitioner opened, so a stale save is refused, never merged. Signing locks it: the services
+refuse every later change and the database triggers (migration 0002) refuse it too; later notes
+are addenda."""
 
 import datetime as dt
 from collections.abc import Iterable
@@ -12,12 +15,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
 from needlepoint.audit.services import audit_record
+from needlepoint.bookings.models import Appointment, AppointmentStatus
 from needlepoint.clinic.models import (
     Addendum,
     AdverseEvent,
@@ -50,6 +54,61 @@ PREGNANCY_ANSWERS = {  # the day-of answer -> the intake's pregnancy code
 }
 
 
+# ---- the day of the visit ----------------------------------------------------------------------
+
+def booked_appointment(session: TreatmentSession) -> Appointment | None:
+    """Return the session's appointment unless it has none or it was cancelled."""
+    try:
+        appointment: Appointment = session.appointment  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        return None
+    return None if appointment.status == AppointmentStatus.CANCELLED else appointment
+
+
+def visit_day(session: TreatmentSession) -> dt.date | None:
+    """Return the day of the session's visit (its booked appointment's date in the clinic's
+    zone), or None when it is not booked."""
+    appointment = booked_appointment(session)
+    return timezone.localdate(appointment.starts_at) if appointment else None
+
+
+def _long_date(day: dt.date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _require_on_the_day(session: TreatmentSession, today: dt.date) -> dt.date:
+    """Return the day of the session's visit; raise Blocked when the session is not booked or
+    its day has not come. A day that has passed is allowed (a late entry, marked as such)."""
+    day = visit_day(session)
+    if day is None:
+        raise Blocked(f"Session {session.number} has no booked appointment: book it first. A "
+                      "session is re-screened, charted and signed on the day of its appointment.",
+                      field="appointment")
+    # The safety gate's rule for the visit's day alone (no screening judged here).
+    not_due = blockers(gate.Step.TREAT, today, Facts(due=day, session=session.number))
+    gate.refuse(not_due, gate.Audience.CLINICAL, field="appointment")
+    return day
+
+
+def day_refusal(session: TreatmentSession) -> ServiceError | None:
+    """Return why `session` cannot be re-screened or charted today because of its day (not
+    booked, or not due yet), or None."""
+    try:
+        _require_on_the_day(session, timezone.localdate())
+    except ServiceError as exc:
+        return exc
+    return None
+
+
+def _late_entry(session: TreatmentSession, day: dt.date, today: dt.date,
+                actor: Any) -> dict[str, Any]:
+    """Return the fields marking the chart "entered late" (when, by whom) the first time it is
+    written after the day of its visit; nothing on the day itself or once marked."""
+    if today <= day or session.entered_late_at is not None:
+        return {}
+    return {"entered_late_at": timezone.now(), "entered_late_by": actor}
+
+
 # ---- the day-of re-screen ----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -72,28 +131,34 @@ class DayOfAnswers:
 @transaction.atomic
 def session_rescreen(*, session: TreatmentSession, answers: DayOfAnswers, actor: Any) -> Screening:
     """Screen the patient again on the day of `session`: store a new intake version (the latest
-    one, assessed today, with the answers) and its screening as the session's day-of screening.
-    Returns the screening; when it defers, contraindicates or waits on a clearance, the session
-    becomes "blocked" (and is freed again by a later re-screen that does not block)."""
+    one, assessed on the day of the visit, with the answers) and its screening as the session's
+    day-of screening. Refused before that day or for a session not booked; after it, the chart
+    is marked entered late. Returns the screening; when it defers, contraindicates or waits on
+    a clearance, the session becomes "blocked" (and is freed again by a later re-screen that
+    does not block)."""
     _require_clinician(actor)
     TreatmentSession.objects.select_for_update().filter(pk=session.pk).first()
     session.refresh_from_db()
     _refuse_if_closed(session)
     _require_course_open(session.course)
+    today = timezone.localdate()
+    day = _require_on_the_day(session, today)
     latest = Intake.objects.filter(patient=session.patient).order_by("-number").first()
     if latest is None:
         raise ServiceError("This patient has no intake on file to re-screen from. Record the "
                            "consultation intake first.", field="")
-    data = day_of_intake(latest, answers, today=timezone.localdate(),
-                         treatment_areas=plan_areas(session.course))
+    data = day_of_intake(latest, answers, today=day, treatment_areas=plan_areas(session.course))
     intake = intake_create(patient=session.patient, data=data, source=IntakeSource.DAY_OF,
                            actor=actor)
     screening = screening_run(intake=intake, actor=actor)
     status = _status_after_rescreen(session, screening)
-    bump_version(session, expected=session.version, day_of_screening=screening, status=status)
+    late = _late_entry(session, day, today, actor)
+    bump_version(session, expected=session.version, day_of_screening=screening, status=status,
+                 **late)
     audit_record(actor=actor, action="change", obj=session,
                  summary=f"day-of re-screen: {screening.decision}"
-                         + ("; session blocked" if status == SessionStatus.BLOCKED else ""))
+                         + ("; session blocked" if status == SessionStatus.BLOCKED else "")
+                         + ("; entered late" if today > day else ""))
     return screening
 
 
@@ -231,6 +296,7 @@ def charting_refusal(session: TreatmentSession) -> ServiceError | None:
     """Return why `session` cannot be charted now (an error to show), or None when it can."""
     try:
         _refuse_if_closed(session)
+        _require_on_the_day(session, timezone.localdate())
         _require_chartable(session, today_only=True)
     except ServiceError as exc:
         return exc
@@ -242,13 +308,16 @@ def chart_save(*, session: TreatmentSession, actor: Any, expected_version: int,
                data: ChartData) -> TreatmentSession:
     """Save the whole chart of `session` if nobody saved it since `expected_version`; replaces
     its area rows, keeps adverse events by id. The session is then "in progress" and its course
-    "active". Returns the session with its new version."""
+    "active". Refused before the day of the visit; after it, the chart is marked entered late.
+    Returns the session with its new version."""
     _require_clinician(actor)
     session.refresh_from_db()
     _refuse_if_closed(session)
     _require_version(session, expected_version)
+    today = timezone.localdate()
+    day = _require_on_the_day(session, today)
     _require_chartable(session, today_only=True)
-    changes = _session_changes(session, data)
+    changes = _session_changes(session, data, day) | _late_entry(session, day, today, actor)
     for key, value in changes.items():
         setattr(session, key, value)
     _clean(session)
@@ -258,14 +327,15 @@ def chart_save(*, session: TreatmentSession, actor: Any, expected_version: int,
     _activate_course(session.course, actor)
     audit_record(actor=actor, action="change", obj=session,
                  summary=f"chart saved: {len(data.areas)} area(s), "
-                         f"{len(data.adverse_events)} adverse event(s)")
+                         f"{len(data.adverse_events)} adverse event(s)"
+                         + ("; entered late" if today > day else ""))
     return session
 
 
-def _session_changes(session: TreatmentSession, data: ChartData) -> dict[str, Any]:
+def _session_changes(session: TreatmentSession, data: ChartData, day: dt.date) -> dict[str, Any]:
     """Return the session's fields for `data`, or raise ServiceError naming the field at fault."""
     _check_device(data.device)
-    _check_anaesthetic(data.anaesthetic_on, data.anaesthetic_off, signing=False)
+    _check_anaesthetic(data.anaesthetic_on, data.anaesthetic_off, signing=False, day=day)
     _check_areas(session, data.areas)
     if data.end_point and data.end_point not in END_POINTS:
         raise ServiceError("Choose the end-point: pinpoint bleeding or even erythema.",
@@ -286,7 +356,10 @@ def _check_device(device: Device | None) -> None:
                            field="device")
 
 
-def _check_anaesthetic(on: dt.datetime | None, off: dt.datetime | None, *, signing: bool) -> None:
+def _check_anaesthetic(on: dt.datetime | None, off: dt.datetime | None, *, signing: bool,
+                       day: dt.date) -> None:
+    _check_on_the_day(on, day, "anaesthetic_on", "went on")
+    _check_on_the_day(off, day, "anaesthetic_off", "came off")
     if off is not None and on is None:
         raise ServiceError("Give the time the anaesthetic went on before the time it came off.",
                            field="anaesthetic_on")
@@ -296,6 +369,20 @@ def _check_anaesthetic(on: dt.datetime | None, off: dt.datetime | None, *, signi
     if signing and on is not None and off is None:
         raise ServiceError("Give the time the anaesthetic came off before signing.",
                            field="anaesthetic_off")
+
+
+def _check_on_the_day(at: dt.datetime | None, day: dt.date, field: str, what: str) -> None:
+    """Refuse a time on the chart that is not on the day of the visit or is still to come."""
+    if at is None:
+        return
+    local = timezone.localtime(at)
+    if local.date() != day:
+        raise ServiceError(f"The anaesthetic {what} at {local:%H:%M} on {_long_date(local.date())}, "
+                           f"but this session was on {_long_date(day)}: give a time on the day of "
+                           "the session.", field=field)
+    if at > timezone.now():
+        raise ServiceError(f"{local:%H:%M} is still to come: chart the time the anaesthetic {what} "
+                           "once it has happened.", field=field)
 
 
 def area_limits(course: Course) -> dict[str, tuple[Decimal, bool]]:
@@ -435,12 +522,17 @@ def _activate_course(course: Course, actor: Any) -> None:
 
 @transaction.atomic
 def chart_sign(*, session: TreatmentSession, actor: Any, expected_version: int) -> TreatmentSession:
-    """Sign the chart of `session` as `actor`, locking it for good. Requires at least one area,
-    the pen and cartridge lot used, and consistent anaesthetic times. Returns the session."""
+    """Sign the chart of `session` as `actor`, locking it for good. Requires the day of the visit
+    (or later: a late entry, marked) and its appointment's start time to have come, at least one
+    area, the pen and cartridge lot used, and anaesthetic times on that day. Returns the
+    session."""
     _require_clinician(actor)
     session.refresh_from_db()
     _refuse_if_closed(session)
     _require_version(session, expected_version)
+    today = timezone.localdate()
+    day = _require_on_the_day(session, today)
+    _require_started(session)
     _require_chartable(session, today_only=False)
     if session.status != SessionStatus.IN_PROGRESS or not session.areas.exists():
         raise ServiceError("Chart at least one area (depth and passes) before signing.",
@@ -450,13 +542,16 @@ def chart_sign(*, session: TreatmentSession, actor: Any, expected_version: int) 
     if not session.cartridge_lot:
         raise ServiceError("Record the cartridge lot before signing: it is how a faulty batch "
                            "is traced.", field="cartridge_lot")
-    _check_anaesthetic(session.anaesthetic_on, session.anaesthetic_off, signing=True)
-    changes = {"status": SessionStatus.SIGNED, "signed_at": timezone.now(), "signed_by": actor}
+    _check_anaesthetic(session.anaesthetic_on, session.anaesthetic_off, signing=True, day=day)
+    changes = {"status": SessionStatus.SIGNED, "signed_at": timezone.now(), "signed_by": actor,
+               **_late_entry(session, day, today, actor)}
     for key, value in changes.items():
         setattr(session, key, value)
     _clean(session)
     bump_version(session, expected=expected_version, **changes)
-    audit_record(actor=actor, action="sign", obj=session, summary=f"chart of session {session.number} signed")
+    audit_record(actor=actor, action="sign", obj=session,
+                 summary=f"chart of session {session.number} signed"
+                         + ("; entered late" if today > day else ""))
     return session
 
 
@@ -478,6 +573,15 @@ def addendum_add(*, session: TreatmentSession, text: str, actor: Any) -> Addendu
 
 
 # ---- shared checks -----------------------------------------------------------------------------
+
+def _require_started(session: TreatmentSession) -> None:
+    """Refuse to sign a session as done before its appointment has begun."""
+    appointment = booked_appointment(session)
+    if appointment is not None and timezone.now() < appointment.starts_at:
+        at = timezone.localtime(appointment.starts_at)
+        raise Blocked(f"Session {session.number}'s appointment starts at {at:%H:%M}: sign the "
+                      "chart once the treatment has been given, not before.", field="appointment")
+
 
 def _require_clinician(actor: Any) -> None:
     if not getattr(actor, "is_clinical", False):

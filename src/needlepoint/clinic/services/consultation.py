@@ -331,6 +331,13 @@ def assessment_scores(*, phototype: int | str | None = None,
         mmasi=mmasi, errors=errors)
 
 
+def _as_counted(given: Mapping[str, Mapping[str, Any]],
+                scars: Mapping[str, scales.ScarCounts]) -> dict[str, dict[str, int | None]]:
+    """Return {area: {scar type: count or None}} for the areas counted: a type left blank is
+    "not counted" (None), never 0, which would read as no scar of that type."""
+    return {area: {t: given[area].get(t) for t in scales.SCAR_TYPES} for area in scars}
+
+
 @transaction.atomic
 def assessment_record(*, patient: Patient, actor: Any, phototype: int | str | None = None,
                       phototype_answers: Mapping[str, int] | None = None,
@@ -357,7 +364,7 @@ def assessment_record(*, patient: Patient, actor: Any, phototype: int | str | No
         patient=patient, assessed_by=actor, phototype=scores.phototype,
         phototype_answers=dict(phototype_answers) if phototype_answers else None,
         goodman_baron_grade=scores.goodman_baron.grade if scores.goodman_baron else None,
-        scar_counts={a: c.as_dict() for a, c in scores.scars.items()},
+        scar_counts=_as_counted(scar_counts or {}, scores.scars),
         masi_regions=regions or None, masi=scores.masi, mmasi=scores.mmasi,
         notes=(notes or "").strip())
     _clean(assessment)
@@ -419,8 +426,13 @@ def _measured(intake: IntakeModel, assessment: Assessment | None) -> IntakeModel
     are kept."""
     if assessment is None or assessment.goodman_baron_grade is None:
         return intake
-    totals = scales.combine_counts(scales.summarise_by_area(assessment.scar_counts or {}).values())
-    counted = {k: v for k, v in totals.as_dict().items() if k in Scars.model_fields}
+    # A count left blank is "not counted" (None): it adds nothing, and a type counted nowhere
+    # is not passed on as 0.
+    given = {area: {t: n for t, n in row.items() if n is not None}
+             for area, row in (assessment.scar_counts or {}).items()}
+    seen = {t for row in given.values() for t in row}
+    totals = scales.combine_counts(scales.summarise_by_area(given).values())
+    counted = {k: v for k, v in totals.as_dict().items() if k in Scars.model_fields and k in seen}
     scars = Scars(goodman_baron_grade=assessment.goodman_baron_grade,
                   **(counted if assessment.scar_counts else {}))
     return intake.model_copy(update={"scars": scars})

@@ -1,6 +1,12 @@
 """Outcomes at each visit and after the course (Goodman & Baron grade, scar counts, mMASI,
-patient-rated GAIS), validated by the clinical scales, and completing a course."""
+patient-rated GAIS), validated by the clinical scales, and completing a course.
 
+An outcome is dated by the visit it belongs to: scores at a visit carry the day of that session's
+appointment and are refused for a session that has not taken place; scores after the course carry
+the day they were recorded. A scar count left blank is "not counted" (None), never 0: a 0 would
+read as a cleared scar."""
+
+import datetime as dt
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -19,6 +25,7 @@ from needlepoint.clinic.models import (
 )
 from needlepoint.clinic.selectors import course_summary
 from needlepoint.clinic.services import ServiceError, gate
+from needlepoint.clinic.services.charting import booked_appointment, visit_day
 from needlepoint.clinical import scales
 
 # Outcomes are also recorded after completion (the safety gate lets a completed course have
@@ -53,14 +60,52 @@ def _checked_mmasi(value: Any) -> float | None:
     return float(value)
 
 
-def _checked_scar_counts(counts: Mapping[str, Mapping[str, int]] | None) -> dict[str, Any]:
-    """Return {area: {type: count}} with every type present, or raise naming the entry."""
+def _checked_scar_counts(counts: Mapping[str, Mapping[str, int | None]] | None) -> dict[str, Any]:
+    """Return {area: {type: count or None}} with every scar type present, a type not given (or
+    given as None) being "not counted" (None, never 0); an area with nothing counted is left
+    out. Raise naming the entry when a count is not a whole number >= 0 or a type is unknown."""
     if not counts:
         return {}
     if not isinstance(counts, Mapping) or not all(isinstance(v, Mapping) for v in counts.values()):
         raise ServiceError("Scar counts must be given per area and scar type.", field="scar_counts")
-    by_area = _scale("scar_counts", scales.summarise_by_area, counts)
-    return {area: c.as_dict() for area, c in by_area.items()}
+    given = {area: {t: n for t, n in row.items() if n is not None} for area, row in counts.items()}
+    as_counted = {area: {t: 0 if n is None else n for t, n in row.items()}
+                  for area, row in counts.items()}
+    _scale("scar_counts", scales.summarise_by_area, as_counted)  # the types and areas
+    _scale("scar_counts", scales.summarise_by_area, given)  # the counts themselves
+    return {area: {t: row.get(t) for t in scales.SCAR_TYPES} for area, row in given.items() if row}
+
+
+ATTENDED = "attended"
+"""The appointment status of a visit that the patient attended."""
+
+
+def took_place(session: TreatmentSession) -> bool:
+    """Whether the session has happened: its chart is signed or its visit was attended."""
+    if session.status == SessionStatus.SIGNED:
+        return True
+    appointment = booked_appointment(session)
+    return appointment is not None and appointment.status == ATTENDED
+
+
+def _taken_on(course: Course, session: TreatmentSession | None, kind: str) -> dt.date:
+    """Return the day the scores belong to: the day of the session's visit, or today for
+    scores after the course; raise when that visit has not taken place."""
+    if kind == OutcomeKind.COURSE_END:
+        if not course.sessions.filter(status=SessionStatus.SIGNED).exists():
+            raise ServiceError("No session of this course has taken place yet: scores after the "
+                               "course come after its sessions.", field="kind")
+        return timezone.localdate()
+    if session is None:
+        raise ServiceError("Choose the visit (session) the scores were taken at.", field="session")
+    if not took_place(session):
+        raise ServiceError(f"Session {session.number} has not taken place yet (its chart is not "
+                           "signed): record its scores at the visit, once the session has been "
+                           "given.", field="session")
+    day = visit_day(session)
+    if day is None:  # a session signed before visits were booked: the day it was signed
+        day = timezone.localdate(session.signed_at) if session.signed_at else timezone.localdate()
+    return day
 
 
 def _check_course(course: Course, session: TreatmentSession | None) -> None:
@@ -82,17 +127,20 @@ def _summary(outcome: Outcome) -> str:
         if value is not None]
     if outcome.scar_counts:
         parts.append(f"scar counts for {len(outcome.scar_counts)} area(s)")
-    return f"{outcome.get_kind_display().lower()}: " + ", ".join(parts)
+    return (f"{outcome.get_kind_display().lower()} ({outcome.taken_on:%d %b %Y}): "
+            + ", ".join(parts))
 
 
 @transaction.atomic
 def outcome_record(*, course: Course, session: TreatmentSession | None = None, kind: str,
-                   goodman_baron_grade: int | None, scar_counts: Mapping[str, Mapping[str, int]]
-                   | None, mmasi: float | None, gais: int | None, actor: Any) -> Outcome:
-    """Record the scores taken at a visit (`kind="visit"`, usually with its `session`) or after
-    the course (`kind="course_end"`). Every score is optional but at least one is needed; each
-    is checked by the clinical scales (G&B grade 1-4, scar counts per area and type >= 0,
-    mMASI 0-24, GAIS 1-5). Returns the saved outcome."""
+                   goodman_baron_grade: int | None,
+                   scar_counts: Mapping[str, Mapping[str, int | None]] | None, mmasi: float | None,
+                   gais: int | None, actor: Any) -> Outcome:
+    """Record the scores taken at a visit (`kind="visit"` with its `session`, which must have
+    taken place; dated by its appointment's day) or after the course (`kind="course_end"`,
+    dated today, once a session has taken place). Every score is optional but at least one is
+    needed; each is checked by the clinical scales (G&B grade 1-4, scar counts per area and type
+    >= 0 or None for "not counted", mMASI 0-24, GAIS 1-5). Returns the saved outcome."""
     _require_clinical(actor, "record outcomes")
     _check_course(course, session)
     if kind not in OutcomeKind.values:
@@ -108,6 +156,7 @@ def outcome_record(*, course: Course, session: TreatmentSession | None = None, k
                       gais=gais)
     if all(v in (None, {}) for v in (goodman_baron_grade, outcome.scar_counts, outcome.mmasi, gais)):
         raise ServiceError("Enter at least one score.", field="")
+    outcome.taken_on = _taken_on(course, session, kind)
     outcome.full_clean()
     outcome.save()
     audit_record(actor=actor, action="create", obj=outcome, summary=_summary(outcome))

@@ -46,10 +46,12 @@ from needlepoint.clinic.services.aftercare import (
     patient_advice,
     session_day,
 )
+from needlepoint.clinic.services.charting import visit_day
 from needlepoint.clinic.services.outcomes import (
     completion_blockers,
     course_complete,
     outcome_record,
+    took_place,
 )
 from needlepoint.clinical.scales import GAIS_LABELS, GOODMAN_BARON_GRADES, SCAR_TYPES
 from needlepoint.clinical.vocab import area_label
@@ -185,7 +187,10 @@ GAIS_CHOICES = [("", "Not asked"), *[(n, f"{n} — {label}") for n, label in GAI
 class OutcomeForm(forms.Form):
     kind = forms.ChoiceField(label="When", choices=OutcomeKind.choices, initial=OutcomeKind.VISIT)
     session = forms.TypedChoiceField(label="Visit (session)", required=False, coerce=int,
-                                     empty_value=None)
+                                     empty_value=None,
+                                     help_text="Only sessions that have taken place are listed.",
+                                     error_messages={"invalid_choice": "Choose a session that has "
+                                                     "taken place (its chart is signed)."})
     goodman_baron_grade = forms.IntegerField(label="Goodman & Baron grade", required=False,
                                              widget=forms.Select(choices=GB_CHOICES))
     mmasi = forms.FloatField(label="mMASI (0-24)", required=False,
@@ -194,10 +199,11 @@ class OutcomeForm(forms.Form):
                               widget=forms.Select(choices=GAIS_CHOICES))
 
     def __init__(self, *args: Any, sessions: list[TreatmentSession], **kwargs: Any):
+        """`sessions` are those that took place: a visit's scores belong to one of them."""
         super().__init__(*args, **kwargs)
-        self.fields["session"].choices = [("", "None (not at a session)")] + [
-            (s.pk, f"Session {s.number}" + (f" · {s.scheduled_for:%d %b %Y}" if s.scheduled_for else ""))
-            for s in sessions if s.status != SessionStatus.CANCELLED]
+        self.fields["session"].choices = [("", "None (scores after the course)")] + [
+            (s.pk, f"Session {s.number}" + (f" · {day:%d %b %Y}" if (day := visit_day(s)) else ""))
+            for s in sessions]
 
     def clean_mmasi(self) -> float | None:
         value = self.cleaned_data.get("mmasi")
@@ -221,8 +227,9 @@ class ScarGrid:
         return cls(areas, values)
 
     def counts(self) -> dict[str, dict[str, int]] | None:
-        """Return {area: {type: count}} for the areas with any count, or None (and set
-        `error`) when a count is not a whole number."""
+        """Return {area: {type: count}} for the areas with any count, a blank type left out
+        (stored as "not counted", never 0), or None (and set `error`) when a count is not a
+        whole number."""
         out: dict[str, dict[str, int]] = {}
         for area, row in self.values.items():
             for scar_type, text in row.items():
@@ -250,7 +257,8 @@ def _outcome_areas(course: Course) -> list[str]:
 def outcome_new(request: HttpRequest, course_id: int) -> HttpResponse:
     """Record the scores of a visit or of the end of the course."""
     course = _course(request, course_id)
-    sessions = {s.pk: s for s in course.sessions.order_by("number")}
+    sessions = {s.pk: s for s in course.sessions.select_related("appointment").order_by("number")
+                if took_place(s)}
     form = OutcomeForm(request.POST or None, sessions=list(sessions.values()))
     grid = ScarGrid.read(_outcome_areas(course), request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and (counts := grid.counts()) is not None:
@@ -271,7 +279,7 @@ def outcome_new(request: HttpRequest, course_id: int) -> HttpResponse:
             return redirect("clinic:course_summary", course_id=course.pk)
     return render(request, "clinic/aftercare/outcome_form.html", {
         "course": course, "patient": course.patient, "form": form, "grid": grid,
-        "scar_types": SCAR_TYPES})
+        "scar_types": SCAR_TYPES, "none_taken_place": not sessions})
 
 
 # ---- staff: course summary ---------------------------------------------------------------------
@@ -285,6 +293,7 @@ def course_summary_view(request: HttpRequest, course_id: int) -> HttpResponse:
         "course": course, "patient": course.patient, "summary": summary,
         "goal": area_label(course.goal),
         "depth_rows": [(area_label(area).capitalize(), cells) for area, cells in summary.depths],
+        "not_taken_place": [s for s in summary.sessions if s.status != SessionStatus.SIGNED],
         "chart": outcome_chart(summary.series),
         "can_complete": course.status in ("approved", "active"),
         "complete_blockers": completion_blockers(course),

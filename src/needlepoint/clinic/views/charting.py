@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from needlepoint.clinic.access import get_session_for_user, require_clinical
@@ -29,12 +30,15 @@ from needlepoint.clinic.services.charting import (
     addendum_add,
     area_limits,
     blocked_message,
+    booked_appointment,
     chart_save,
     chart_sign,
     charting_refusal,
+    day_refusal,
     plan_areas,
     session_rescreen,
     topical_choices,
+    visit_day,
 )
 from needlepoint.clinical.vocab import area_label
 
@@ -114,10 +118,13 @@ def _rescreen_field(exc: ServiceError) -> str | None:
 
 
 def rescreen(request: HttpRequest, session_id: int) -> HttpResponse:
-    """The day-of questions; saving them screens the patient again for this session."""
+    """The day-of questions; saving them screens the patient again for this session. Not
+    offered for a session that is not booked or whose day has not come (the page says why)."""
     session = _session(request, session_id)
     form = RescreenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    closed = session.status in (SessionStatus.SIGNED, SessionStatus.CANCELLED)
+    not_due = None if closed else day_refusal(session)
+    if request.method == "POST" and not closed and not_due is None and form.is_valid():
         try:
             screening = session_rescreen(session=session, answers=form.answers(), actor=request.user)
         except ServiceError as exc:
@@ -131,8 +138,8 @@ def rescreen(request: HttpRequest, session_id: int) -> HttpResponse:
             url = reverse("clinic:charting_chart", kwargs={"session_id": session.pk})
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     page = "clinic/charting/rescreen.html"
-    context = {"session": session, "form": form, "closed": session.status in (
-        SessionStatus.SIGNED, SessionStatus.CANCELLED)}
+    context = {"session": session, "form": form, "closed": closed, "not_due": not_due,
+               "late": _is_late(session)}
     return render(request, f"{page}#rescreen_form" if request.htmx else page, context)
 
 
@@ -359,6 +366,12 @@ def _int(value: Any) -> int:
         return -1
 
 
+def _is_late(session: TreatmentSession) -> bool:
+    """Whether writing the chart now would be a late entry (the day of the visit has passed)."""
+    day = visit_day(session)
+    return day is not None and timezone.localdate() > day
+
+
 def _render_chart(request: HttpRequest, session: TreatmentSession, *, editor: ChartEditor | None = None,
                   partial: str = "", **extra: Any) -> HttpResponse:
     refusal = charting_refusal(session)
@@ -372,6 +385,9 @@ def _render_chart(request: HttpRequest, session: TreatmentSession, *, editor: Ch
                      for f in (screening.result.get("findings", []) if screening else [])],
         "blocked": blocked_message(screening) if screening and screening.is_blocking else "",
         "refusal": refusal, "editor": editor, "signed": session.status == SessionStatus.SIGNED,
+        "visit": booked_appointment(session), "not_due": day_refusal(session),
+        "late": _is_late(session) and session.status not in (SessionStatus.SIGNED,
+                                                             SessionStatus.CANCELLED),
         "areas": [(area_label(a.area), a) for a in session.areas.all()],
         "events": session.adverse_events.order_by("noted_at", "id"),
         "addenda": session.addenda.select_related("written_by"), "limits": area_limits(session.course),

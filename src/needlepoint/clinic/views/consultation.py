@@ -29,11 +29,14 @@ from needlepoint.clinic.models import (
     Decision,
     IntakeSource,
     Patient,
+    SessionStatus,
+    TreatmentSession,
 )
 from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.selectors import booked_session_ids
 from needlepoint.clinic.services import ServiceError, StaleEdit
 from needlepoint.clinic.services import consultation as services
+from needlepoint.clinic.services.charting import day_refusal, visit_day
 from needlepoint.clinical import scales, vocab
 
 TEMPLATES = "clinic/consultation/"
@@ -812,6 +815,22 @@ class OverrideForm(forms.Form):
             a["area"] for a in course.plan.get("areas", []))
 
 
+
+def _sessions(course: Course) -> list[TreatmentSession]:
+    """The course's sessions, each with `chart_note`: why it cannot be charted today (not
+    booked, or booked for a later day), or "" when its chart can be opened."""
+    sessions = list(course.sessions.select_related("appointment").order_by("number"))
+    for s in sessions:
+        s.chart_note = _chart_note(s)  # type: ignore[attr-defined]
+    return sessions
+
+
+def _chart_note(session: TreatmentSession) -> str:
+    if session.status in (SessionStatus.SIGNED, SessionStatus.CANCELLED) or day_refusal(session) is None:
+        return ""
+    day = visit_day(session)
+    return "book it first" if day is None else f"charted on its day, {day.day} {day:%b %Y}"
+
 def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[str, Any]:
     plan = course.plan
     screening = services.latest_screening_detail(course.patient)
@@ -834,7 +853,7 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
         "is_draft": is_draft,
         "is_director": getattr(request.user, "is_medical_director", False),
         "selected_adjuncts": [a for a in plan.get("adjuncts", []) if a.get("selected")],
-        "sessions": list(course.sessions.order_by("number")) if not is_draft else [],
+        "sessions": _sessions(course) if not is_draft else [],
         "consent": consent_for_course(course) if not is_draft else None,
         "form": CourseForm(initial=_course_initial(course), course=course),
         "override_form": OverrideForm(course=course),

@@ -283,10 +283,16 @@ def _clinical_context(patient: Patient) -> dict[str, Any]:
     return {"intakes": intakes, "screenings": _screening_rows(patient), "courses": courses}
 
 
+PERSON_FIELDS = ("id", "username", "first_name", "last_name")
+
+
 def _schedule(patient: Patient) -> list[dict[str, Any]]:
-    """The patient's treatment sessions: date and status only (what the front desk may see)."""
+    """The patient's treatment sessions: date, status and a late entry's who and when only (what
+    the front desk may see)."""
     statuses = dict(SessionStatus.choices)
-    sessions = (patient.sessions.only("id", "number", "scheduled_for", "status", "course_id")
+    sessions = (patient.sessions.select_related("entered_late_by")
+                .only("id", "number", "scheduled_for", "status", "course_id", "entered_late_at",
+                      *(f"entered_late_by__{f}" for f in PERSON_FIELDS))
                 .order_by(F("scheduled_for").asc(nulls_last=True), "course_id", "number"))
     return [{"session": s, "status": statuses.get(s.status, s.status)} for s in sessions]
 
