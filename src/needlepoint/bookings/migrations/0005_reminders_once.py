@@ -21,9 +21,13 @@ def merge_pending_duplicates(apps, schema_editor):
     for keep, *others in (g for g in groups.values() if len(g) > 1):
         lines = keep.body.split("\n")
         last = max((i for i, line in enumerate(lines) if line.startswith("- ")), default=len(lines) - 1)
-        extra = [line for other in others for line in other.body.split("\n")
-                 if line.startswith("- ") and line not in lines]
-        keep.body = "\n".join(lines[: last + 1] + extra + lines[last + 1:])
+        extra = [
+            line
+            for other in others
+            for line in other.body.split("\n")
+            if line.startswith("- ") and line not in lines
+        ]
+        keep.body = "\n".join(lines[: last + 1] + extra + lines[last + 1 :])
         keep.save(update_fields=["body"])
         Reminder.objects.filter(pk__in=[o.pk for o in others], status="scheduled").update(status="cancelled")
         Reminder.objects.filter(pk__in=[o.pk for o in others], status="sending").update(status="failed")
@@ -33,34 +37,44 @@ def merge_pending_duplicates(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0003_course_preferences'),
+        ("bookings", "0003_course_preferences"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reminder',
-            name='attempt',
+            model_name="reminder",
+            name="attempt",
             field=models.UUIDField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='claimed_at',
+            model_name="reminder",
+            name="claimed_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='reminder',
-            name='message_id',
+            model_name="reminder",
+            name="message_id",
             field=models.CharField(blank=True, max_length=200),
         ),
         migrations.RunPython(merge_pending_duplicates, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('scheduled', 'sending'))), fields=('appointment', 'kind', 'due_at'), name='reminder_once_per_moment'),
+            model_name="reminder",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("scheduled", "sending"))),
+                fields=("appointment", "kind", "due_at"),
+                name="reminder_once_per_moment",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reminder',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'sending'), _negated=True), models.Q(('attempt__isnull', False), ('claimed_at__isnull', False)), _connector='OR'), name='reminder_sending_is_claimed'),
+            model_name="reminder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "sending"), _negated=True),
+                    models.Q(("attempt__isnull", False), ("claimed_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="reminder_sending_is_claimed",
+            ),
         ),
     ]

@@ -4,6 +4,7 @@ whom it was escalated; staff alerts (the on-call and escalation emails) are sent
 Existing flags: a flag raised by a check-in with a warning sign is urgent; a resolved flag was
 acknowledged when and by whom it was resolved (resolving implies it)."""
 
+import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
@@ -25,82 +26,135 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('clinic', '0006_dashboard_partial_indexes'),
+        ("clinic", "0006_dashboard_partial_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StaffAlert',
+            name="StaffAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('on_call', 'On-call clinician emailed'), ('escalation', 'Escalated to the medical director')], max_length=20)),
-                ('recipients', models.JSONField(blank=True, default=list)),
-                ('subject', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('status', models.CharField(choices=[('scheduled', 'Waiting to be sent'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Not delivered')], default='scheduled', max_length=20)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('attempt', models.UUIDField(blank=True, null=True)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('message_id', models.CharField(blank=True, max_length=200)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('detail', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("on_call", "On-call clinician emailed"),
+                            ("escalation", "Escalated to the medical director"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("recipients", models.JSONField(blank=True, default=list)),
+                ("subject", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Waiting to be sent"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("failed", "Not delivered"),
+                        ],
+                        default="scheduled",
+                        max_length=20,
+                    ),
+                ),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("attempt", models.UUIDField(blank=True, null=True)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("message_id", models.CharField(blank=True, max_length=200)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("detail", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='flag',
-            name='acknowledged_at',
+            model_name="flag",
+            name="acknowledged_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='acknowledged_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="flag",
+            name="acknowledged_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='escalated_at',
+            model_name="flag",
+            name="escalated_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='escalated_to',
+            model_name="flag",
+            name="escalated_to",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='urgent',
+            model_name="flag",
+            name="urgent",
             field=models.BooleanField(default=False),
         ),
         migrations.RunPython(mark_existing_flags, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name='flag',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('acknowledged_at__isnull', True), ('acknowledged_by__isnull', True)), models.Q(('acknowledged_at__isnull', False), ('acknowledged_by__isnull', False)), _connector='OR'), name='flag_acknowledged_by_whom'),
+            model_name="flag",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("acknowledged_at__isnull", True), ("acknowledged_by__isnull", True)),
+                    models.Q(("acknowledged_at__isnull", False), ("acknowledged_by__isnull", False)),
+                    _connector="OR",
+                ),
+                name="flag_acknowledged_by_whom",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='flag',
-            constraint=models.CheckConstraint(condition=models.Q(('resolved_at__isnull', True), ('acknowledged_at__isnull', False), _connector='OR'), name='flag_resolved_is_acknowledged'),
+            model_name="flag",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("resolved_at__isnull", True), ("acknowledged_at__isnull", False), _connector="OR"
+                ),
+                name="flag_resolved_is_acknowledged",
+            ),
         ),
         migrations.AddField(
-            model_name='staffalert',
-            name='flag',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='alerts', to='clinic.flag'),
+            model_name="staffalert",
+            name="flag",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="alerts", to="clinic.flag"
+            ),
         ),
         migrations.AddIndex(
-            model_name='staffalert',
-            index=models.Index(fields=['status'], name='staff_alert_status'),
+            model_name="staffalert",
+            index=models.Index(fields=["status"], name="staff_alert_status"),
         ),
         migrations.AddConstraint(
-            model_name='staffalert',
-            constraint=models.UniqueConstraint(fields=('flag', 'kind'), name='staff_alert_once_per_flag'),
+            model_name="staffalert",
+            constraint=models.UniqueConstraint(fields=("flag", "kind"), name="staff_alert_once_per_flag"),
         ),
         migrations.AddConstraint(
-            model_name='staffalert',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'sending'), _negated=True), models.Q(('attempt__isnull', False), ('claimed_at__isnull', False)), _connector='OR'), name='staff_alert_sending_is_claimed'),
+            model_name="staffalert",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "sending"), _negated=True),
+                    models.Q(("attempt__isnull", False), ("claimed_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="staff_alert_sending_is_claimed",
+            ),
         ),
     ]
