@@ -199,6 +199,59 @@ def test_it_audits_the_scheduling_against_the_patient(bookable_course, clinic, p
     assert event.summary == "reminders: 7 scheduled"
 
 
+def test_it_sends_one_letter_per_day_before_the_session_listing_every_item_that_starts_then(
+        bookable_course, clinic, personas, sync):
+    plan = bookable_course.plan
+    plan["care"].append({"code": "pack_sunhat", "offset_days": -1, "text": "Pack a wide-brimmed hat."})
+    bookable_course.plan = plan
+    bookable_course.save(update_fields=["plan"])
+    appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
+        reminders = sync(appointment)
+
+    preparation = sorted(code for kind, code in reminders if kind == "preparation")
+    assert preparation == ["before-14", "day_before"]  # no "before-1" beside the day-before letter
+    assert "From today:\n- Pack a wide-brimmed hat." in reminders[("preparation", "day_before")].body
+    moments = [(r.kind, r.due_at) for r in reminders.values()]
+    assert len(moments) == len(set(moments))
+
+
+def test_it_is_refused_by_the_database_a_second_pending_letter_of_one_kind_at_one_moment(
+        bookable_course, clinic, personas, sync):
+    from django.db import IntegrityError, transaction
+
+    from needlepoint.bookings.models import Reminder
+
+    appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
+        letter = sync(appointment)[("preparation", "before-14")]
+    same = {"appointment": appointment, "kind": "preparation", "due_at": letter.due_at, "subject": letter.subject,
+            "body": letter.body}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reminder.objects.create(code="sun_avoidance", **same)  # the old way: one letter per item
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reminder.objects.filter(pk=letter.pk).update(status="sending")  # sending needs a claim
+    Reminder.objects.create(code="old_letter", status="cancelled", **same)  # history may share the moment
+    assert appointment.reminders.filter(due_at=letter.due_at, status="scheduled").count() == 1
+
+
+@pytest.mark.parametrize("days", [2, -2, 4])
+def test_it_moves_a_session_by_days_without_two_letters_meeting_on_the_way(
+        bookable_course, clinic, personas, sync, days):
+    # Two days later takes the day-1 check-in to where the day-3 one was: moved in the right
+    # order, no two pending letters of one kind ever share a moment.
+    appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
+        before = sync(appointment)
+        after = sync(move(appointment, local(2027, 3, 29, 10, 30) + dt.timedelta(days=days)))
+
+    assert {k: r.pk for k, r in after.items()} == {k: r.pk for k, r in before.items()}
+    for key, reminder in after.items():
+        assert reminder.status == "scheduled"
+        wall = reminder.due_at.astimezone(LONDON).replace(tzinfo=None)  # summer time starts 28 March
+        assert wall - before[key].due_at.astimezone(LONDON).replace(tzinfo=None) == dt.timedelta(days=days)
+
+
 def test_it_gives_a_consultation_no_reminders(clinic, personas, sync):
     from needlepoint.bookings.models import Appointment
 
