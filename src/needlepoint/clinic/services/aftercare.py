@@ -314,6 +314,8 @@ def flag_resolve(*, flag: Flag, resolution: str, actor: Any) -> Flag:
     now = timezone.now()
     candidate = copy.copy(flag)  # validated before the conditional update; `flag` untouched
     candidate.resolved_at, candidate.resolved_by, candidate.resolution = now, actor, resolution
+    if candidate.acknowledged_at is None:
+        candidate.acknowledged_at, candidate.acknowledged_by = now, actor
     candidate.full_clean()
     Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(  # resolving acknowledges
         acknowledged_at=now, acknowledged_by=actor)
