@@ -147,9 +147,9 @@ NEEDLEPOINT_LOGIN_WINDOW_SECONDS = 15 * 60
 
 OTP_TOTP_ISSUER = NEEDLEPOINT_CLINIC_NAME
 
-# Background work (reminders): Django's tasks framework on the database backend, run by
-# `django-admin db_worker` (`make run` starts one beside the web server). Mail goes through
-# MAILERS, set per deployment (demo: files in var/outbox; production: SMTP; tests: memory).
+# Background work (reminders, staff alerts): Django's tasks framework on the database backend, run
+# by `django-admin clinic_worker` (db_worker with the sweep inside it; `make run` starts one). Mail
+# goes through MAILERS, set per deployment (demo: files in var/outbox; production: SMTP; tests: memory).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # Urgent check-ins: the clinic's phone and what to do out of hours are shown to the patient with
 # the urgent advice; the on-call clinician (one address or several, comma-separated; without it
