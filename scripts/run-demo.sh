@@ -1,17 +1,16 @@
 #!/usr/bin/env bash
 # The demo's processes, started by `make run` after migrate/collectstatic/seed: the web server
-# (gunicorn on 127.0.0.1:8000, or $NEEDLEPOINT_BIND) and beside it the django-tasks-db worker
-# that sends reminders.
+# (gunicorn on 127.0.0.1:8000, or $NEEDLEPOINT_BIND) and beside it the worker that sends
+# reminders and staff alerts (`clinic_worker`: django-tasks-db's db_worker with the sweep inside
+# it, at start and every minute: interrupted sends settled, lost tasks re-queued, urgent flags
+# nobody acknowledged escalated).
 # They live and stop together: Ctrl-C, a TERM to this script, or either one exiting stops both.
 set -uo pipefail
 
 BIN=${BIN:-.venv/bin}
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-needlepoint.web.settings.demo}
 
-# Re-queue reminders whose send task was lost (e.g. the last run stopped mid-way); idempotent.
-"$BIN/django-admin" reminders_requeue
-
-"$BIN/django-admin" db_worker --no-reload --interval 5 --verbosity 1 &
+"$BIN/django-admin" clinic_worker --no-reload --interval 5 --verbosity 1 &
 worker=$!
 "$BIN/gunicorn" needlepoint.web.wsgi --bind "${NEEDLEPOINT_BIND:-127.0.0.1:8000}" --workers 2 --threads 4 \
     --access-logfile - --log-level warning &

@@ -113,8 +113,8 @@ def test_it_schedules_each_reminder_at_ten_local_time_after_the_spring_clock_cha
         reminders = sync(appointment)
 
     due = {key: r.due_at.astimezone(UTC) for key, r in reminders.items()}
-    assert due[("preparation", "sun_avoidance")] == dt.datetime(2027, 3, 15, 10, tzinfo=UTC)  # 10:00 GMT
-    assert due[("preparation", "pause_retinoids")] == dt.datetime(2027, 3, 15, 10, tzinfo=UTC)
+    # sun avoidance and pausing retinoids both start 14 days before: one letter lists both
+    assert due[("preparation", "before-14")] == dt.datetime(2027, 3, 15, 10, tzinfo=UTC)  # 10:00 GMT
     assert due[("next_session", "appointment")] == dt.datetime(2027, 3, 27, 10, tzinfo=UTC)  # still GMT
     assert due[("preparation", "day_before")] == dt.datetime(2027, 3, 28, 9, tzinfo=UTC)  # 10:00 BST
     # the session ends at 12:00 BST; aftercare half an hour later
@@ -125,7 +125,7 @@ def test_it_schedules_each_reminder_at_ten_local_time_after_the_spring_clock_cha
     assert all(r.due_at.astimezone(LONDON).time() == dt.time(10) for key, r in reminders.items()
                if key[0] != "aftercare")
     assert {r.status for r in reminders.values()} == {"scheduled"}
-    assert len(reminders) == 8
+    assert len(reminders) == 7
 
 
 def test_it_schedules_at_ten_local_time_after_the_autumn_clock_change(
@@ -165,8 +165,7 @@ def test_it_skips_reminders_already_due_when_the_session_is_booked_late(
     with time_machine.travel(local(2027, 3, 20, 12, 0), tick=False):  # 9 days before: the 14-day items passed
         reminders = sync(appointment)
 
-    assert ("preparation", "sun_avoidance") not in reminders
-    assert ("preparation", "pause_retinoids") not in reminders
+    assert ("preparation", "before-14") not in reminders
     assert ("preparation", "day_before") in reminders
     assert ("next_session", "appointment") in reminders
 
@@ -197,7 +196,60 @@ def test_it_audits_the_scheduling_against_the_patient(bookable_course, clinic, p
     event = AuditEvent.objects.get(object_type="bookings.appointment", object_id=str(appointment.pk))
     assert (event.action, event.actor) == ("change", personas.front_desk)
     assert event.patient_id == personas.record_a.pk
-    assert event.summary == "reminders: 8 scheduled"
+    assert event.summary == "reminders: 7 scheduled"
+
+
+def test_it_sends_one_letter_per_day_before_the_session_listing_every_item_that_starts_then(
+        bookable_course, clinic, personas, sync):
+    plan = bookable_course.plan
+    plan["care"].append({"code": "pack_sunhat", "offset_days": -1, "text": "Pack a wide-brimmed hat."})
+    bookable_course.plan = plan
+    bookable_course.save(update_fields=["plan"])
+    appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
+        reminders = sync(appointment)
+
+    preparation = sorted(code for kind, code in reminders if kind == "preparation")
+    assert preparation == ["before-14", "day_before"]  # no "before-1" beside the day-before letter
+    assert "From today:\n- Pack a wide-brimmed hat." in reminders[("preparation", "day_before")].body
+    moments = [(r.kind, r.due_at) for r in reminders.values()]
+    assert len(moments) == len(set(moments))
+
+
+def test_it_is_refused_by_the_database_a_second_pending_letter_of_one_kind_at_one_moment(
+        bookable_course, clinic, personas, sync):
+    from django.db import IntegrityError, transaction
+
+    from needlepoint.bookings.models import Reminder
+
+    appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
+        letter = sync(appointment)[("preparation", "before-14")]
+    same = {"appointment": appointment, "kind": "preparation", "due_at": letter.due_at,
+            "subject": letter.subject, "body": letter.body}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reminder.objects.create(code="sun_avoidance", **same)  # the old way: one letter per item
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reminder.objects.filter(pk=letter.pk).update(status="sending")  # sending needs a claim
+    Reminder.objects.create(code="old_letter", status="cancelled", **same)  # history may share the moment
+    assert appointment.reminders.filter(due_at=letter.due_at, status="scheduled").count() == 1
+
+
+@pytest.mark.parametrize("days", [2, -2, 4])
+def test_it_moves_a_session_by_days_without_two_letters_meeting_on_the_way(
+        bookable_course, clinic, personas, sync, days):
+    # Two days later takes the day-1 check-in to where the day-3 one was: moved in the right
+    # order, no two pending letters of one kind ever share a moment.
+    appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
+    with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
+        before = sync(appointment)
+        after = sync(move(appointment, local(2027, 3, 29, 10, 30) + dt.timedelta(days=days)))
+
+    assert {k: r.pk for k, r in after.items()} == {k: r.pk for k, r in before.items()}
+    for key, reminder in after.items():
+        assert reminder.status == "scheduled"
+        wall = reminder.due_at.astimezone(LONDON).replace(tzinfo=None)  # summer time starts 28 March
+        assert wall - before[key].due_at.astimezone(LONDON).replace(tzinfo=None) == dt.timedelta(days=days)
 
 
 def test_it_gives_a_consultation_no_reminders(clinic, personas, sync):
@@ -219,7 +271,9 @@ def test_it_writes_the_plans_care_advice_in_plain_words(bookable_course, clinic,
         reminders = sync(appointment)
 
     course = bookable_course
-    assert care_text(course, "sun_avoidance") in reminders[("preparation", "sun_avoidance")].body
+    before_14 = reminders[("preparation", "before-14")].body
+    assert care_text(course, "sun_avoidance") in before_14
+    assert care_text(course, "pause_retinoids") in before_14
     day_before = reminders[("preparation", "day_before")].body
     for code in ("day_of_check", "clean_skin", "topical_anaesthetic"):
         assert care_text(course, code) in day_before
@@ -274,9 +328,9 @@ def test_it_sends_a_reminder_once_when_its_task_runs_twice_and_after_a_restart(
 
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
-        reminder = sync(appointment)[("preparation", "sun_avoidance")]
+        reminder = sync(appointment)[("preparation", "before-14")]
     with time_machine.travel(reminder.due_at + dt.timedelta(seconds=5), tick=False):
-        assert run_due_tasks() == ["sent", "sent"]  # sun avoidance and pausing retinoids, same time
+        assert run_due_tasks() == ["sent"]  # sun avoidance and pausing retinoids, one letter
         enqueue(reminder_id=reminder.pk, due_at=reminder.due_at)  # a duplicate task
         assert run_due_tasks() == ["skipped"]
         assert send_reminder.call(reminder.pk, refreshed(reminder).due_at.isoformat()) == "skipped"  # retry
@@ -292,31 +346,179 @@ def test_it_sends_a_reminder_once_when_its_task_runs_twice_and_after_a_restart(
     assert reminder.status == "sent" and reminder.sent_at == reminder.due_at + dt.timedelta(seconds=5)
 
 
-def test_it_never_sends_a_second_time_after_a_send_was_interrupted(bookable_course, clinic, personas, sync):
-    from needlepoint.bookings.models import Delivery, Reminder
-    from needlepoint.bookings.tasks import reminders_requeue, send_reminder
+# ---- a worker killed at each step ----------------------------------------------------------------
+#
+# kill -9 stops the worker wherever it is: nothing after that line runs, and the task row stays
+# "running". `Killed` (a BaseException, so no `except Exception` in the send catches it) stands
+# for it, raised at each step in turn; the task is run as the worker runs it, minus the worker's
+# own bookkeeping afterwards. Then, as the worker's periodic sweep would, `sweep()` runs at
+# claim + 9 minutes (too early: the send may still be going) and at claim + 11 minutes.
 
+
+class Killed(BaseException):
+    """The worker was killed here (kill -9)."""
+
+
+def _mailer(kind: str, path: Any) -> dict[str, Any]:
+    if kind == "outbox":
+        return {"default": {"BACKEND": "needlepoint.mailing.OutboxBackend", "OPTIONS": {"file_path": path}}}
+    if kind == "smtp":
+        return {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                            "OPTIONS": {"host": "127.0.0.1", "port": _closed_port(), "timeout": 5}}}
+    return {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+
+
+def _copies(kind: str, path: Any, subject: str) -> int:
+    """How many copies of the message left: files in the outbox, or messages in memory."""
+    if kind == "outbox":
+        return sum(subject in f.read_text() for f in path.glob("*.eml"))
+    return [m.subject for m in mail.outbox].count(subject)
+
+
+def run_next_task_until_killed() -> Any:
+    """Take the next due task as the worker does (it is "running" from then on) and run it; the
+    worker dies where a test raises `Killed`. Returns the task row, still "running"."""
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.ready().first()
+    queued.claim("doomed-worker")
+    with pytest.raises(Killed):
+        queued.task.call(*queued.task_result.args, **queued.task_result.kwargs)
+        raise Killed  # killed after the send was recorded, before the task was marked finished
+    queued.refresh_from_db()
+    assert queued.status == "RUNNING"
+    return queued
+
+
+def _day_before(bookable_course: Any, clinic: Any, personas: Any, sync: Any) -> Any:
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
         reminder = sync(appointment)[("preparation", "day_before")]
-    run_worker_until(reminder.due_at - dt.timedelta(seconds=1))  # the messages before it go out
-    sent_before = len(mail.outbox)
+    run_worker_until(reminder.due_at - dt.timedelta(seconds=1))  # the letters before it go out
+    mail.outbox.clear()
+    return reminder
+
+
+def _sweep_at(moment: dt.datetime) -> Any:
+    from django.test import TestCase
+
+    from needlepoint.bookings.tasks import sweep
+
+    with time_machine.travel(moment, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        return sweep()
+
+
+@pytest.mark.parametrize("backend", ["memory", "outbox"])
+@pytest.mark.parametrize("step", ["after taking the task", "after the claim", "after the send",
+                                  "after recording"])
+def test_it_sends_once_whatever_step_the_worker_is_killed_at(
+        bookable_course, clinic, personas, sync, monkeypatch, tmp_path, step, backend):
+    from needlepoint.bookings import tasks
+    from needlepoint.bookings.models import Delivery
+
+    reminder = _day_before(bookable_course, clinic, personas, sync)
+    real_send = tasks.send_email
+
+    def send(**kwargs: Any) -> None:
+        if step == "after the send":
+            real_send(**kwargs)
+        raise Killed
+
+    monkeypatch.setattr(tasks, "send_email", send)
+    with override_settings(MAILERS=_mailer(backend, tmp_path)):
+        with time_machine.travel(reminder.due_at, tick=False):
+            if step == "after taking the task":
+                from django_tasks_db.models import DBTaskResult
+
+                DBTaskResult.objects.ready().first().claim("doomed-worker")
+            elif step == "after recording":
+                monkeypatch.setattr(tasks, "send_email", real_send)
+                run_next_task_until_killed()
+            else:
+                run_next_task_until_killed()
+        monkeypatch.setattr(tasks, "send_email", real_send)  # the next worker is healthy
+        claimed = refreshed(reminder)
+        assert claimed.status == {"after taking the task": "scheduled", "after recording": "sent"}.get(
+            step, "sending")
+
+        early = _sweep_at(reminder.due_at + dt.timedelta(minutes=9))  # the send may still be going
+        assert (early.requeued, early.interrupted, early.abandoned_tasks) == (0, 0, 0)
+        report = _sweep_at(reminder.due_at + dt.timedelta(minutes=11))
+        assert _sweep_at(reminder.due_at + dt.timedelta(minutes=12)) == tasks.SweepReport(0, 0, 0)
+        with time_machine.travel(reminder.due_at + dt.timedelta(minutes=12), tick=False):
+            results = run_due_tasks()
+
+        assert report.abandoned_tasks == 1  # the dead worker's task no longer shows "running"
+        assert _copies(backend, tmp_path, reminder.subject) == 1
+        reminder = refreshed(reminder)
+        assert reminder.status == "sent" and reminder.sent_at is not None
+        assert [d.ok for d in Delivery.objects.filter(reminder=reminder)] == [True]
+        expected = {"after taking the task": (1, 0, ["sent"]), "after the claim": (0, 1, ["sent"]),
+                    "after the send": (0, 1, []), "after recording": (0, 0, [])}[step]
+        assert (report.requeued, report.interrupted, results) == expected
+        assert not Flag.objects.exists()
+
+
+def test_it_keeps_the_same_message_id_when_it_sends_again_after_an_interruption(
+        bookable_course, clinic, personas, sync, monkeypatch):
+    from needlepoint.bookings import tasks
+
+    reminder = _day_before(bookable_course, clinic, personas, sync)
+    real_send = tasks.send_email
+    monkeypatch.setattr(tasks, "send_email", lambda **kw: (_ for _ in ()).throw(Killed()))
     with time_machine.travel(reminder.due_at, tick=False):
-        # The worker claimed the reminder, then was killed before recording the outcome.
-        assert Reminder.objects.filter(pk=reminder.pk).update(status="sending") == 1
-        assert send_reminder.call(reminder.pk, reminder.due_at.isoformat()) == "skipped"
-    with time_machine.travel(reminder.due_at + dt.timedelta(minutes=20), tick=False):
-        report = reminders_requeue()
-        assert run_due_tasks() == ["skipped"]  # its original task, still queued
+        run_next_task_until_killed()
+    first_id, first_attempt = refreshed(reminder).message_id, reminder.attempt
+    monkeypatch.setattr(tasks, "send_email", real_send)
+    _sweep_at(reminder.due_at + dt.timedelta(minutes=11))
+    with time_machine.travel(reminder.due_at + dt.timedelta(minutes=12), tick=False):
+        assert run_due_tasks() == ["sent"]
+
+    again = refreshed(reminder)
+    assert first_id and again.message_id == first_id
+    assert first_attempt and again.attempt != first_attempt
+    assert mail.outbox[0].extra_headers["Message-ID"] == first_id
+
+
+def test_it_flags_an_interrupted_send_it_cannot_check_and_never_sends_it_twice(
+        bookable_course, clinic, personas, sync, monkeypatch):
+    """SMTP cannot say whether the server took the message before the worker died: the
+    reminder is failed and staff are told, rather than risk a second copy."""
+    from needlepoint.bookings import tasks
+    from needlepoint.bookings.models import Delivery
+
+    reminder = _day_before(bookable_course, clinic, personas, sync)
+    monkeypatch.setattr(tasks, "send_email", lambda **kw: (_ for _ in ()).throw(Killed()))
+    with override_settings(MAILERS=_mailer("smtp", None)):
+        with time_machine.travel(reminder.due_at, tick=False):
+            run_next_task_until_killed()
+        report = _sweep_at(reminder.due_at + dt.timedelta(minutes=11))
+        with time_machine.travel(reminder.due_at + dt.timedelta(minutes=12), tick=False):
+            assert run_due_tasks() == []
 
     assert report.interrupted == 1 and report.requeued == 0
     assert refreshed(reminder).status == "failed"
     delivery = Delivery.objects.get(reminder=reminder)
     assert not delivery.ok and "may or may not have gone out" in delivery.detail
-    assert len(mail.outbox) == sent_before == 3
-    assert all(m.subject != reminder.subject for m in mail.outbox)
-    assert "it may or may not have gone out. Contact the patient." in Flag.objects.get(
-        patient=personas.record_a).reason
+    assert mail.outbox == []
+    flag = Flag.objects.get(patient=personas.record_a)
+    assert "it may or may not have gone out. Contact the patient." in flag.reason
+    assert not flag.urgent
+
+
+def test_it_writes_each_message_to_the_outbox_once_and_whole(tmp_path):
+    from needlepoint.mailing import OutboxBackend, message_id, send_email, was_delivered
+
+    mid = message_id("reminder", "abc")
+    with override_settings(MAILERS=_mailer("outbox", tmp_path)):
+        assert was_delivered(mid) is False
+        send_email(subject="Hello", body="Body", to=["a@example.org"], message_id=mid)
+        send_email(subject="Hello", body="Body", to=["a@example.org"], message_id=mid)  # again
+        assert was_delivered(mid) is True
+    files = list(tmp_path.iterdir())
+    assert [f.suffix for f in files] == [".eml"]  # one file, no temporary left behind
+    assert f"Message-ID: {mid}" in files[0].read_text()
+    assert OutboxBackend(file_path=tmp_path).file_for(mid) == files[0]
 
 
 def test_it_requeues_a_reminder_whose_task_was_lost_and_sends_it_once(
@@ -335,7 +537,7 @@ def test_it_requeues_a_reminder_whose_task_was_lost_and_sends_it_once(
     assert refreshed(reminder).task_id in {str(i) for i in DBTaskResult.objects.values_list("id", flat=True)}
     assert set(run_worker_until(reminder.due_at)) == {"sent"}
     assert [m.subject for m in mail.outbox].count(reminder.subject) == 1
-    assert len(mail.outbox) == 3  # the two 14-day items, then this one
+    assert len(mail.outbox) == 2  # the 14-day letter, then this one
 
 
 def test_it_requeues_from_the_management_command(bookable_course, clinic, personas, sync, capsys):
@@ -347,8 +549,8 @@ def test_it_requeues_from_the_management_command(bookable_course, clinic, person
         DBTaskResult.objects.all().delete()
         call_command("reminders_requeue")
 
-    assert "reminders re-queued: 8; interrupted sends failed: 0" in capsys.readouterr().out
-    assert DBTaskResult.objects.count() == 8
+    assert "reminders re-queued: 7; interrupted sends settled: 0" in capsys.readouterr().out
+    assert DBTaskResult.objects.count() == 7
 
 
 def test_it_does_not_send_a_reminder_the_worker_reaches_too_late(bookable_course, clinic, personas, sync):
@@ -381,10 +583,10 @@ def test_it_moves_unsent_reminders_with_the_session_and_the_old_task_does_nothin
     assert "Tuesday 6 April 2027 at 14:00" in new.body and "tomorrow at 14:00" in new.subject
     assert after[("check_in", "day-1")].due_at == local(2027, 4, 7, 10, 0)
     moved = {r.pk for k, r in after.items() if r.due_at != before[k].due_at}
-    assert len(moved) == len(after) == 8
+    assert len(moved) == len(after) == 7
     results = run_worker_until(old.due_at + dt.timedelta(minutes=1))  # up to the old day before
-    # old 14-day tasks (15 March), new ones (23 March), old next-session (27) and day-before (28)
-    assert results == ["skipped", "skipped", "sent", "sent", "skipped", "skipped"]
+    # old 14-day task (15 March), new one (23 March), old next-session (27) and day-before (28)
+    assert results == ["skipped", "sent", "skipped", "skipped"]
     assert all(care_text(bookable_course, "day_of_check") not in m.body for m in mail.outbox)
     assert "sent" in run_worker_until(new.due_at + dt.timedelta(minutes=1))
     assert [m.subject for m in mail.outbox].count(new.subject) == 1
@@ -395,11 +597,11 @@ def test_it_leaves_sent_reminders_untouched_when_the_session_moves(bookable_cour
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
         sync(appointment)
     with time_machine.travel(local(2027, 3, 15, 10, 5), tick=False):
-        assert run_due_tasks() == ["sent", "sent"]
-        sent = refreshed(appointment.reminders.get(code="sun_avoidance"))
+        assert run_due_tasks() == ["sent"]
+        sent = refreshed(appointment.reminders.get(code="before-14"))
         after = sync(move(appointment, local(2027, 4, 12, 10, 30)))
 
-    kept = after[("preparation", "sun_avoidance")]
+    kept = after[("preparation", "before-14")]
     assert (kept.status, kept.due_at, kept.body, kept.sent_at, kept.updated_at) == (
         "sent", sent.due_at, sent.body, sent.sent_at, sent.updated_at)
     assert after[("preparation", "day_before")].due_at == local(2027, 4, 11, 10, 0)
@@ -423,9 +625,9 @@ def test_it_cancels_unsent_reminders_with_the_session_and_sends_nothing(
     with time_machine.travel(local(2027, 4, 30, 12, 0), tick=False):
         assert set(run_due_tasks()) == {"skipped"}
 
-    assert len(mail.outbox) == outbox == 2  # only the two sent before the cancellation
+    assert len(mail.outbox) == outbox == 1  # only the one sent before the cancellation
     assert {k[1]: r.status for k, r in after.items()} == {
-        "sun_avoidance": "sent", "pause_retinoids": "sent", "appointment": "cancelled",
+        "before-14": "sent", "appointment": "cancelled",
         "day_before": "cancelled", "after_session": "cancelled", "day-1": "cancelled", "day-3": "cancelled",
         "day-7": "cancelled"}
     assert AuditEvent.objects.filter(object_id=str(appointment.pk), summary="reminders: 6 cancelled").exists()

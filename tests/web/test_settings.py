@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
-GOOD = {"NEEDLEPOINT_SECRET_KEY": "k" * 20 + "Zq8!x" * 10, "NEEDLEPOINT_ALLOWED_HOSTS": "clinic.example"}
+GOOD = {"NEEDLEPOINT_SECRET_KEY": "k" * 20 + "Zq8!x" * 10, "NEEDLEPOINT_ALLOWED_HOSTS": "clinic.example",
+        "NEEDLEPOINT_CLINIC_PHONE": "020 7946 0123", "NEEDLEPOINT_ON_CALL_EMAIL": "on-call@clinic.example",
+        "NEEDLEPOINT_OUT_OF_HOURS_ADVICE": "When we are closed, call NHS 111."}
 
 
 def _run(env_extra, *args):
@@ -36,6 +38,14 @@ def test_it_refuses_a_weak_secret_key():
 def test_it_passes_the_deploy_check_in_production():
     result = _run(GOOD, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_it_warns_when_an_urgent_check_in_would_reach_nobody():
+    bare = {k: v for k, v in GOOD.items() if k in ("NEEDLEPOINT_SECRET_KEY", "NEEDLEPOINT_ALLOWED_HOSTS")}
+    result = _run(bare, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0
+    for check_id in ("needlepoint.W101", "needlepoint.W102", "needlepoint.W103"):
+        assert check_id in result.stderr + result.stdout
 
 
 def test_it_keeps_debug_off_and_two_factor_on_in_production():

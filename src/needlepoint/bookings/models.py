@@ -270,28 +270,47 @@ class ReminderStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+PENDING = ("scheduled", "sending")
+"""Reminder statuses still on their way: one of a kind per appointment and moment."""
+
+
 class Reminder(models.Model):
     """A message due to a patient about one appointment. (appointment, kind, code) is unique,
-    so scheduling again never makes a second one; sending claims the row with a conditional
-    update, so a retried or restarted task never sends twice."""
+    so scheduling again never makes a second one, and two pending reminders of one kind at one
+    moment are refused, so one visit never gets the same letter twice.
+
+    Sending claims the row with a conditional update (scheduled → sending) that notes the
+    attempt, when it was claimed and the email's Message-ID, so a retried or restarted task
+    never sends twice and the sweep can tell an interrupted send from a live one
+    (`needlepoint.bookings.tasks`)."""
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    code = models.CharField(max_length=60)  # the care item's code, or e.g. "day-1"
+    code = models.CharField(max_length=60)  # e.g. "before-14", "day_before", "day-1"
     due_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=ReminderStatus.choices,
                               default=ReminderStatus.SCHEDULED)
     subject = models.CharField(max_length=200)
     body = models.TextField()
     task_id = models.CharField(max_length=64, blank=True)
+    attempt = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["due_at", "id"]
-        constraints = [models.UniqueConstraint(fields=["appointment", "kind", "code"],
-                                               name="reminder_unique_per_appointment")]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "kind", "code"],
+                                    name="reminder_unique_per_appointment"),
+            models.UniqueConstraint(fields=["appointment", "kind", "due_at"],
+                                    condition=Q(status__in=PENDING), name="reminder_once_per_moment"),
+            models.CheckConstraint(
+                condition=~Q(status="sending") | (Q(attempt__isnull=False) & Q(claimed_at__isnull=False)),
+                name="reminder_sending_is_claimed"),
+        ]
         indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
 
 

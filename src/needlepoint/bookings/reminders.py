@@ -5,15 +5,21 @@ the appointment's reminders match what its plan asks for, and it can be called a
 times: a (appointment, kind, code) row is made once, and a change only touches reminders not yet
 sent. The messages, all in the clinic's zone (the location's `time_zone`):
 
-- preparation, one per care item with a negative offset (e.g. sun avoidance 14 days before),
-  due at REMINDER_HOUR on that day;
-- "the day before" (kind preparation, code DAY_BEFORE): the session's date and time and the
-  plan's on-the-day items (day-0 items without a duration: they happen before the needling);
+- preparation, one message per day before the session on which care items start (code
+  "before-<days>"): sun avoidance and pausing retinoids both 14 days before make one letter
+  listing both, due at REMINDER_HOUR on that day;
+- "the day before" (kind preparation, code DAY_BEFORE): the session's date and time, the items
+  that start the day before, and the plan's on-the-day items (day-0 items without a duration:
+  they happen before the needling);
 - next session (2 days before): the date, time and place, and how to move it;
 - aftercare, AFTERCARE_DELAY after the session ends: day-0 items with a duration (they run from
   the treatment on) and the items of the following days;
 - check-in invitations on days 1, 3 and 7 after the session, at REMINDER_HOUR, with the plan's
   check-in text, the items that start that day and an absolute link to the portal page.
+
+Each visit gets each message once: the database refuses two pending (scheduled or sending)
+reminders of one kind due at the same moment for one appointment (`reminder_once_per_moment`),
+and the sync never schedules one at a moment a message of that kind already went out.
 
 Decisions (clinic's choices, stated once here):
 - A reminder whose due time has already passed when it is (re)scheduled is not sent late: a
@@ -87,23 +93,35 @@ def reminders_sync(*, appointment: Appointment, actor: Any = None) -> list[Remin
     existing = {(r.kind, r.code): r for r in Reminder.objects.select_for_update().filter(
         appointment=appointment)}
     counts = {"scheduled": 0, "moved": 0, "cancelled": 0, "unchanged": 0}
-    for key, plan in planned.items():
-        reminder = existing.get(key)
-        if reminder is None:
-            if plan.due_at > now:
-                _schedule(appointment, plan)
-                counts["scheduled"] += 1
-        elif reminder.status in UNSENT:
-            counts[_update(reminder, plan, now)] += 1
+    # Cancel first, then move, then create: each step frees the moments the next one takes.
     for key, reminder in existing.items():
         if key not in planned and reminder.status == ReminderStatus.SCHEDULED:
             _cancel(reminder)
             counts["cancelled"] += 1
+    updates = [(existing[key], plan) for key, plan in planned.items()
+               if key in existing and existing[key].status in UNSENT]
+    for reminder, plan in _in_collision_free_order(updates):
+        counts[_update(reminder, plan, now)] += 1
+    gone = {(r.kind, r.due_at) for r in existing.values() if r.status not in UNSENT}
+    for key, plan in planned.items():
+        if key not in existing and plan.due_at > now and (plan.kind, plan.due_at) not in gone:
+            _schedule(appointment, plan)
+            counts["scheduled"] += 1
     counts.pop("unchanged")
     if any(counts.values()):
         audit_record(actor=actor, action="change", obj=appointment, summary="reminders: " + ", ".join(
             f"{n} {what}" for what, n in counts.items() if n))
     return list(Reminder.objects.filter(appointment=appointment).order_by("due_at", "id"))
+
+
+def _in_collision_free_order(updates: list[tuple[Reminder, Planned]]) -> list[tuple[Reminder, Planned]]:
+    """Order the moves so that no reminder lands on a moment another of its kind still holds
+    (the database checks each row as it is written): moves later go latest first, moves
+    earlier go earliest first. A whole session moving by two days takes day-1's check-in to
+    where day-3's was, so day-3's must go first."""
+    later = sorted((u for u in updates if u[1].due_at > u[0].due_at), key=lambda u: u[1].due_at, reverse=True)
+    rest = sorted((u for u in updates if u[1].due_at <= u[0].due_at), key=lambda u: u[1].due_at)
+    return later + rest
 
 
 def _active(appointment: Appointment) -> bool:
@@ -174,8 +192,13 @@ def planned_reminders(appointment: Appointment) -> list[Planned]:
     items (plain data, nothing saved). Times are aware and in UTC."""
     ctx = _Context.of(appointment)
     care = [c for c in (appointment.course.plan or {}).get("care", []) if c.get("text")]
-    out = [_preparation(ctx, item) for item in care if item.get("offset_days", 0) < 0]
-    out.append(_day_before(ctx, [c for c in care if _is_day_of(c)]))
+    before: dict[int, list[dict[str, Any]]] = {}
+    for item in care:
+        if item.get("offset_days", 0) < 0:
+            before.setdefault(-int(item["offset_days"]), []).append(item)
+    out = [_preparation(ctx, days, items) for days, items in sorted(before.items(), reverse=True)
+           if days > 1]
+    out.append(_day_before(ctx, before.get(1, []), [c for c in care if _is_day_of(c)]))
     out.append(_next_session(ctx))
     out.append(_aftercare(ctx, [c for c in care if _is_aftercare(c)]))
     out += [_check_in(ctx, day, care) for day in CHECK_IN_DAYS]
@@ -246,20 +269,21 @@ def _bullets(items: list[dict[str, Any]]) -> str:
     return "\n".join(f"- {c['text']}" for c in items)
 
 
-def _preparation(ctx: _Context, item: dict[str, Any]) -> Planned:
-    days = -int(item["offset_days"])
+def _preparation(ctx: _Context, days: int, items: list[dict[str, Any]]) -> Planned:
+    """One letter for every care item that starts `days` before the session."""
     return Planned(
-        ReminderKind.PREPARATION, str(item["code"]), ctx.at(-days),
+        ReminderKind.PREPARATION, f"before-{days}", ctx.at(-days),
         f"Getting ready for your session on {_date(ctx.day)}",
         ctx.letter(f"{ctx.session_label.capitalize()} is on {ctx.when}, in {days} days, at {ctx.place}.",
-                   "To get ready:\n" + _bullets([item])))
+                   "To get ready:\n" + _bullets(items)))
 
 
-def _day_before(ctx: _Context, items: list[dict[str, Any]]) -> Planned:
+def _day_before(ctx: _Context, starting: list[dict[str, Any]], items: list[dict[str, Any]]) -> Planned:
     return Planned(
         ReminderKind.PREPARATION, DAY_BEFORE, ctx.at(-1),
         f"Your session tomorrow at {ctx.when.rsplit(' at ', 1)[1]}",
         ctx.letter(f"{ctx.session_label.capitalize()} is tomorrow, {ctx.when}, at {ctx.place}.",
+                   ("From today:\n" + _bullets(starting)) if starting else "",
                    ("On the day:\n" + _bullets(items)) if items else ""))
 
 

@@ -5,3 +5,6 @@ class ClinicConfig(AppConfig):
     name = "needlepoint.clinic"
     label = "clinic"
     verbose_name = "Clinic"
+
+    def ready(self) -> None:
+        from needlepoint.clinic import checks  # noqa: F401  (registers the system checks)

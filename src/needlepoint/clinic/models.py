@@ -408,13 +408,23 @@ class CheckIn(models.Model):
 
 
 class Flag(models.Model):
-    """Something staff must look at (a warning sign in a check-in, a recovery off course)."""
+    """Something staff must look at (a warning sign in a check-in, a recovery off course, an
+    undelivered reminder). An urgent flag (a warning sign) emails the on-call clinician at once
+    and, unless a clinician acknowledges it in time, the medical directors (`escalated_*`).
+    Acknowledging ("I have it") and resolving ("this was done") are recorded with who and when;
+    a resolved flag is always acknowledged."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
     check_in = models.ForeignKey(CheckIn, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="flags")
     reason = models.CharField(max_length=300)
+    urgent = models.BooleanField(default=False)
     raised_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="+")
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    escalated_to = models.JSONField(default=list, blank=True)  # the addresses emailed
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
@@ -423,6 +433,58 @@ class Flag(models.Model):
     class Meta:
         ordering = ["-raised_at"]
         indexes = [models.Index(fields=["resolved_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="flag_acknowledged_by_whom"),
+            models.CheckConstraint(condition=Q(resolved_at__isnull=True) | Q(acknowledged_at__isnull=False),
+                                   name="flag_resolved_is_acknowledged"),
+        ]
+
+
+class AlertKind(models.TextChoices):
+    ON_CALL = "on_call", "On-call clinician emailed"
+    ESCALATION = "escalation", "Escalated to the medical director"
+
+
+class AlertStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Waiting to be sent"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Not delivered"
+
+
+class StaffAlert(models.Model):
+    """An email to staff about an urgent flag: the on-call clinician at once, the medical
+    directors when nobody acknowledged it in time. One of each kind per flag (the database
+    refuses a second); sent by the worker with the same claim as reminders, so a killed worker
+    neither loses nor doubles it (`needlepoint.clinic.alerts`)."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    recipients = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(max_length=20, choices=AlertStatus.choices, default=AlertStatus.SCHEDULED)
+    task_id = models.CharField(max_length=64, blank=True)
+    attempt = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    detail = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["flag", "kind"], name="staff_alert_once_per_flag"),
+            models.CheckConstraint(
+                condition=~Q(status="sending") | (Q(attempt__isnull=False) & Q(claimed_at__isnull=False)),
+                name="staff_alert_sending_is_claimed"),
+        ]
+        indexes = [models.Index(fields=["status"], name="staff_alert_status")]
 
 
 class OutcomeKind(models.TextChoices):

@@ -106,7 +106,9 @@ TODAY_FIELDS = ("id", "patient_id", "number", "scheduled_for", "status", "practi
                 "patient__id", "patient__first_name", "patient__last_name", "practitioner__id",
                 "practitioner__username", "practitioner__first_name", "practitioner__last_name")
 FLAG_FIELDS = ("id", "patient_id", "reason", "raised_at", "patient__id", "patient__first_name",
-               "patient__last_name")
+               "patient__last_name", "urgent", "acknowledged_at", "escalated_at", "acknowledged_by_id",
+               "acknowledged_by__id", "acknowledged_by__username", "acknowledged_by__first_name",
+               "acknowledged_by__last_name")
 COURSE_FIELDS = ("id", "status", "approved_at", "start_date", "patient_id", "patient__id",
                  "patient__first_name", "patient__last_name")
 
@@ -133,7 +135,7 @@ def dashboard_for(user: Any, *, day: dt.date | None = None, limit: int = DASHBOA
     flags = Flag.objects.filter(resolved_at__isnull=True)
     open_flags: Section[Flag]
     if clinical:
-        open_flags = _section(flags.select_related("patient").only(*FLAG_FIELDS)
+        open_flags = _section(flags.select_related("patient", "acknowledged_by").only(*FLAG_FIELDS)
                               .order_by("raised_at", "id"), size("open_flags"))
     else:
         open_flags = Section([], flags.count())

@@ -219,20 +219,26 @@ def _save_check_in(check_in: CheckIn) -> None:
 
 
 def flag_raise(*, patient_id: int, reason: str, summary: str, actor: Any = None,
-               check_in: CheckIn | None = None) -> Flag:
+               check_in: CheckIn | None = None, urgent: bool = False) -> Flag:
     """Raise a flag for staff on the patient (the dashboard lists it until someone resolves
-    it); `reason` is cut to the column's length. `actor` None: the system raised it."""
-    flag = Flag(patient_id=patient_id, check_in=check_in,
+    it); `reason` is cut to the column's length. `actor` None: the system raised it. An urgent
+    flag also writes the on-call clinician's alert, emailed by the worker once this
+    transaction commits (`needlepoint.clinic.alerts`)."""
+    from needlepoint.clinic.alerts import alert_on_call
+
+    flag = Flag(patient_id=patient_id, check_in=check_in, urgent=urgent,
                 reason=reason[:Flag._meta.get_field("reason").max_length])
     flag.full_clean()
     flag.save()
     audit_record(actor=actor, action="create", obj=flag, summary=summary)
+    if urgent:
+        alert_on_call(flag)
     return flag
 
 
 def _raise_flag(check_in: CheckIn, review: RecoveryReview, actor: Any) -> Flag:
     head = f"Day {check_in.day} check-in after session {check_in.session.number}"
-    return flag_raise(patient_id=check_in.patient_id, check_in=check_in, actor=actor,
+    return flag_raise(patient_id=check_in.patient_id, check_in=check_in, actor=actor, urgent=review.urgent,
                       reason=head + _HEAD_END + "; ".join(review.reasons),
                       summary="urgent: warning sign" if review.urgent else "recovery not as expected")
 
@@ -251,7 +257,8 @@ def patient_advice(check_in: CheckIn, reasons: Sequence[str]) -> tuple[str, str]
     if check_in.warning_signs:
         signs = _words(WARNING_SIGN_LABELS.get(s, s) for s in check_in.warning_signs)
         return "urgent", (f"Contact the clinic now: you reported {signs}. This is not part of the "
-                          "usual recovery and needs to be seen. The clinic has also been told.")
+                          "usual recovery and needs to be seen. Do not wait for the clinic to call "
+                          "you: the on-call clinician has been alerted as well.")
     if not check_in.expected:
         why = "; ".join(reasons) or "your answers"
         return "attention", ("Your skin is not settling as quickly as we usually expect ("
@@ -268,6 +275,33 @@ def _require_clinical(actor: Any, what: str) -> None:
 
 
 @transaction.atomic
+def flag_acknowledge(*, flag: Flag, actor: Any) -> Flag:
+    """Record that a clinician has taken the flag on ("I have it": they are calling the
+    patient); who and when are recorded, and an urgent flag is no longer escalated. Refused for
+    non-clinical staff and for a flag already acknowledged (the conditional update settles two
+    clinicians acknowledging at once: the second is told who was first)."""
+    _require_clinical(actor, "acknowledge a flag")
+    now = timezone.now()
+    updated = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=now, acknowledged_by=actor)
+    if updated != 1:
+        raise _already_acknowledged(flag)
+    flag.acknowledged_at, flag.acknowledged_by = now, actor
+    audit_record(actor=actor, action="change", obj=flag, summary="flag acknowledged")
+    return flag
+
+
+def _already_acknowledged(flag: Flag) -> ServiceError:
+    flag.refresh_from_db()
+    by = flag.acknowledged_by
+    if by is None or flag.acknowledged_at is None:
+        return ServiceError("This flag was already acknowledged.", field="flag")
+    when = timezone.localtime(flag.acknowledged_at, timezone.get_default_timezone())
+    return ServiceError(f"This flag was already acknowledged by {by.get_full_name() or by.username} "
+                        f"at {when:%H:%M on %d %b %Y}.", field="flag")
+
+
+@transaction.atomic
 def flag_resolve(*, flag: Flag, resolution: str, actor: Any) -> Flag:
     """Close an open flag with what was done about it (who and when are recorded). Refused for
     non-clinical staff, an empty resolution, or a flag someone else has already resolved (the
@@ -280,12 +314,18 @@ def flag_resolve(*, flag: Flag, resolution: str, actor: Any) -> Flag:
     now = timezone.now()
     candidate = copy.copy(flag)  # validated before the conditional update; `flag` untouched
     candidate.resolved_at, candidate.resolved_by, candidate.resolution = now, actor, resolution
+    if candidate.acknowledged_at is None:
+        candidate.acknowledged_at, candidate.acknowledged_by = now, actor
     candidate.full_clean()
+    Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(  # resolving acknowledges
+        acknowledged_at=now, acknowledged_by=actor)
     updated = Flag.objects.filter(pk=flag.pk, resolved_at__isnull=True).update(
         resolved_at=now, resolved_by=actor, resolution=resolution)
     if updated != 1:
         raise ServiceError("This flag has already been resolved. Reload the page to see by whom.",
                            field="resolution")
+    if flag.acknowledged_at is None:
+        flag.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
     flag.resolved_at, flag.resolved_by, flag.resolution = now, actor, resolution
     audit_record(actor=actor, action="change", obj=flag, summary="flag resolved")
     return flag

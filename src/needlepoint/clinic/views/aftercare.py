@@ -1,7 +1,7 @@
 """Aftercare and follow-up pages.
 
 Portal (patients only; staff get 404): the check-in list and the day 1/3/7 check-in form.
-Staff (clinical roles only; front desk and patients get 404): resolving a flag, recording
+Staff (clinical roles only; front desk and patients get 404): acknowledging and resolving a flag, recording
 outcomes, the course summary with its chart of scores over time, completing a course.
 
 Every control is a plain form or link; nothing here needs JavaScript."""
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -41,6 +42,7 @@ from needlepoint.clinic.services.aftercare import (
     WARNING_SIGN_LABELS,
     check_in_state,
     check_in_submit,
+    flag_acknowledge,
     flag_reasons,
     flag_resolve,
     patient_advice,
@@ -70,6 +72,14 @@ def _patient(request: HttpRequest) -> Patient:
     return patient
 
 
+def clinic_contact() -> dict[str, str]:
+    """The clinic's phone and out-of-hours advice (settings), shown wherever the portal tells a
+    patient to contact the clinic."""
+    phone = settings.NEEDLEPOINT_CLINIC_PHONE
+    return {"phone": phone, "tel": "".join(c for c in phone if c.isdigit() or c == "+"),
+            "out_of_hours": settings.NEEDLEPOINT_OUT_OF_HOURS_ADVICE}
+
+
 def checkin_list(request: HttpRequest) -> HttpResponse:
     """The patient's signed sessions with their day 1/3/7 check-ins: done, due, overdue."""
     patient = _patient(request)
@@ -78,7 +88,7 @@ def checkin_list(request: HttpRequest) -> HttpResponse:
                  patient_id=patient.pk, summary="check-in list")
     latest = schedule[0].session.course if schedule else None
     return render(request, "portal/aftercare/checkin_list.html", {
-        "patient": patient, "schedule": schedule,
+        "patient": patient, "schedule": schedule, "contact": clinic_contact(),
         "instructions": aftercare_instructions(latest) if latest else [],
     })
 
@@ -119,6 +129,7 @@ def checkin_new(request: HttpRequest, session_id: int, day: int) -> HttpResponse
         level, advice = patient_advice(done, [flag_reasons(f) for f in done.flags.all()])
         return render(request, "portal/aftercare/checkin_done.html", {
             "session": session, "day": day, "check_in": done, "level": level, "advice": advice,
+            "contact": clinic_contact(),
             "signs": [WARNING_SIGN_LABELS[s] for s in done.warning_signs]})
     form = CheckInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -131,6 +142,7 @@ def checkin_new(request: HttpRequest, session_id: int, day: int) -> HttpResponse
     start = session_day(session)
     return render(request, "portal/aftercare/checkin_form.html", {
         "session": session, "day": day, "form": form, "state": check_in_state(session, day, False),
+        "contact": clinic_contact(),
         "due_on": start + dt.timedelta(days=day) if start else None})
 
 
@@ -140,7 +152,7 @@ def checkin_new(request: HttpRequest, session_id: int, day: int) -> HttpResponse
 def _flag(request: HttpRequest, flag_id: int) -> Flag:
     """Return the flag for clinical staff (404 for everyone else), writing the view event."""
     require_clinical(request)
-    flag = (Flag.objects.select_related("patient", "check_in__session", "resolved_by")
+    flag = (Flag.objects.select_related("patient", "check_in__session", "resolved_by", "acknowledged_by")
             .filter(pk=flag_id).first())
     if flag is None:
         raise Http404("No such flag.")
@@ -167,9 +179,25 @@ def flag_resolve_view(request: HttpRequest, flag_id: int) -> HttpResponse:
             return redirect("clinic:dashboard")
     check_in = flag.check_in
     return render(request, "clinic/aftercare/flag.html", {
-        "flag": flag, "form": form, "check_in": check_in,
+        "flag": flag, "form": form, "check_in": check_in, "alerts": list(flag.alerts.all()),
         "signs": [WARNING_SIGN_LABELS.get(s, s) for s in (check_in.warning_signs if check_in else [])],
     })
+
+
+def flag_acknowledge_view(request: HttpRequest, flag_id: int) -> HttpResponse:
+    """Acknowledge a flag (POST only): "I have it". Back to the dashboard or the flag page."""
+    flag = _flag(request, flag_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        flag_acknowledge(flag=flag, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Flag for {flag.patient} acknowledged: it is yours now.")
+    if request.POST.get("back") == "dashboard":
+        return redirect("clinic:dashboard")
+    return redirect("clinic:flag_resolve", flag_id=flag.pk)
 
 
 # ---- staff: outcomes ---------------------------------------------------------------------------
@@ -430,6 +458,7 @@ def outcome_chart(series: dict[str, list[SeriesPoint]]) -> Chart | None:
 
 urls: list[URLPattern] = [
     path("flags/<int:flag_id>/resolve/", flag_resolve_view, name="flag_resolve"),
+    path("flags/<int:flag_id>/acknowledge/", flag_acknowledge_view, name="flag_acknowledge"),
     path("courses/<int:course_id>/outcomes/new/", outcome_new, name="outcome_new"),
     path("courses/<int:course_id>/summary/", course_summary_view, name="course_summary"),
     path("courses/<int:course_id>/complete/", course_complete_view, name="course_complete"),

@@ -147,10 +147,29 @@ NEEDLEPOINT_LOGIN_WINDOW_SECONDS = 15 * 60
 
 OTP_TOTP_ISSUER = NEEDLEPOINT_CLINIC_NAME
 
-# Background work (reminders): Django's tasks framework on the database backend, run by
-# `django-admin db_worker` (`make run` starts one beside the web server). Mail goes through
-# MAILERS, set per deployment (demo: files in var/outbox; production: SMTP; tests: memory).
+# Background work (reminders, staff alerts): Django's tasks framework on the database backend, run
+# by `django-admin clinic_worker` (db_worker with the sweep inside it; `make run` starts one). Mail
+# goes through MAILERS, set per deployment (demo: files in var/outbox; production: SMTP; tests: memory).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Urgent check-ins: the clinic's phone and what to do out of hours are shown to the patient with
+# the urgent advice; the on-call clinician (one address or several, comma-separated; without it
+# the medical directors) is emailed at once; a flag nobody acknowledges within the clinic's
+# minutes is escalated to the medical directors by the worker's sweep.
+NEEDLEPOINT_CLINIC_PHONE = os.environ.get("NEEDLEPOINT_CLINIC_PHONE", "").strip()
+NEEDLEPOINT_OUT_OF_HOURS_ADVICE = os.environ.get("NEEDLEPOINT_OUT_OF_HOURS_ADVICE", "").strip()
+NEEDLEPOINT_ON_CALL_EMAIL = os.environ.get("NEEDLEPOINT_ON_CALL_EMAIL", "").strip()
+
+
+def _minutes(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= 24 * 60:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number of minutes from 1 to 1440, got {raw!r}")
+    return int(raw)
+
+
+NEEDLEPOINT_URGENT_ESCALATION_MINUTES = _minutes("NEEDLEPOINT_URGENT_ESCALATION_MINUTES", 30)
 # The address links in emails point to (the portal's check-in pages), without a trailing slash.
 NEEDLEPOINT_SITE_URL = os.environ.get("NEEDLEPOINT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
