@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("clinic", "0006_dashboard_partial_indexes"),
+        ("clinic", "0009_patient_duplicates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
