@@ -23,7 +23,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.models import AppointmentStatus, Delivery, Reminder, ReminderStatus
+from needlepoint.bookings.models import LIVE, Delivery, Reminder, ReminderStatus
 from needlepoint.clinic.models import Flag
 from needlepoint.clinic.services.aftercare import flag_raise
 
@@ -46,7 +46,7 @@ def send_reminder(reminder_id: int, due: str) -> str:
     now = timezone.now()
     claimed = Reminder.objects.filter(
         pk=reminder_id, status=ReminderStatus.SCHEDULED, due_at=due_at, due_at__lte=now,
-        appointment__status=AppointmentStatus.BOOKED,
+        appointment__status__in=LIVE,
     ).update(status=ReminderStatus.SENDING, updated_at=now)
     if claimed == 0:
         return "skipped"

@@ -192,7 +192,7 @@ class OutcomeForm(forms.Form):
     def __init__(self, *args: Any, sessions: list[TreatmentSession], **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["session"].choices = [("", "None (not at a session)")] + [
-            (s.pk, f"Session {s.number}" + (f" · {s.scheduled_for:%d %b %Y}" if s.scheduled_for else ""))
+            (s.pk, f"Session {s.number}" + (f" · {s.visit_at:%d %b %Y}" if s.visit_at else ""))
             for s in sessions if s.status != SessionStatus.CANCELLED]
 
     def clean_mmasi(self) -> float | None:
@@ -246,7 +246,7 @@ def _outcome_areas(course: Course) -> list[str]:
 def outcome_new(request: HttpRequest, course_id: int) -> HttpResponse:
     """Record the scores of a visit or of the end of the course."""
     course = _course(request, course_id)
-    sessions = {s.pk: s for s in course.sessions.order_by("number")}
+    sessions = {s.pk: s for s in course.sessions.select_related("appointment").order_by("number")}
     form = OutcomeForm(request.POST or None, sessions=list(sessions.values()))
     grid = ScarGrid.read(_outcome_areas(course), request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and (counts := grid.counts()) is not None:

@@ -781,7 +781,8 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
         "is_draft": is_draft,
         "is_director": getattr(request.user, "is_medical_director", False),
         "selected_adjuncts": [a for a in plan.get("adjuncts", []) if a.get("selected")],
-        "sessions": list(course.sessions.order_by("number")) if not is_draft else [],
+        "sessions": (list(course.sessions.select_related("appointment").order_by("number"))
+                     if not is_draft else []),
         "consent": consent_for_course(course) if not is_draft else None,
         "form": CourseForm(initial=_course_initial(course), course=course),
         "override_form": OverrideForm(course=course),

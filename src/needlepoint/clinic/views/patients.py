@@ -201,8 +201,10 @@ def _clinical_context(patient: Patient) -> dict[str, Any]:
 def _schedule(patient: Patient) -> list[dict[str, Any]]:
     """The patient's treatment sessions: date and status only (what the front desk may see)."""
     statuses = dict(SessionStatus.choices)
-    sessions = (patient.sessions.only("id", "number", "scheduled_for", "status", "course_id")
-                .order_by(F("scheduled_for").asc(nulls_last=True), "course_id", "number"))
+    sessions = (patient.sessions.select_related("appointment")
+                .only("id", "number", "status", "course_id", "appointment__id", "appointment__starts_at",
+                      "appointment__status")
+                .order_by(F("appointment__starts_at").asc(nulls_last=True), "course_id", "number"))
     return [{"session": s, "status": statuses.get(s.status, s.status)} for s in sessions]
 
 
@@ -214,8 +216,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     sessions = _schedule(patient)
     # Each course with sessions (approved or later) has its appointments page: book, move, cancel.
     course_ids = sorted({row["session"].course_id for row in sessions})
+    consultations = list(patient.appointments.filter(session__isnull=True).select_related("practitioner")
+                         .order_by("-starts_at", "-id")[:10])
     context: dict[str, Any] = {"patient": patient, "clinical": clinical, "sessions": sessions,
-                               "session_course_ids": course_ids}
+                               "session_course_ids": course_ids, "consultations": consultations}
     if clinical:
         context.update(_clinical_context(patient))
     return render(request, DETAIL, context)
