@@ -213,15 +213,25 @@ def consent_via_ui(page: Page, course_id: int, *, shot: Shot = None) -> None:
 # ---- 5. charting ----------------------------------------------------------------------------------
 
 def book_first_session_yesterday(personas: Any) -> dt.date:
-    """Booking is a later feature (no page yet): put session 1 at 10:00 yesterday, so that its
-    day-1 check-in is due today. Returns that day."""
+    """Give session 1 an appointment at 10:00 yesterday (a visit's time lives on its appointment),
+    so that its day-1 check-in is due today. Returns that day."""
     from django.utils import timezone
 
+    from needlepoint.bookings.models import Appointment, AppointmentKind, AppointmentType, Location
     from needlepoint.clinic.models import TreatmentSession
 
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     at = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(10, 0)))
-    TreatmentSession.objects.filter(patient=personas.record_a, number=1).update(scheduled_for=at)
+    session = TreatmentSession.objects.select_related("course").get(patient=personas.record_a, number=1)
+    location, _ = Location.objects.get_or_create(name="Main clinic", defaults={
+        "opening_hours": "mon-sat 08:00-20:00"})
+    kind, _ = AppointmentType.objects.get_or_create(code="microneedling", defaults={
+        "name": "Microneedling session", "kind": AppointmentKind.TREATMENT, "numbing_minutes": 30,
+        "minutes": 60})
+    Appointment.objects.create(patient=personas.record_a, course=session.course, session=session,
+                               appointment_type=kind, location=location, starts_at=at,
+                               ends_at=at + dt.timedelta(minutes=90), practitioner=personas.practitioner,
+                               created_by=personas.front_desk)
     return yesterday
 
 

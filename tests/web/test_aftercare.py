@@ -11,6 +11,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from visit_helpers import book_visit
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import (
@@ -66,7 +67,10 @@ def make_course(patient, by, *, status="approved", assessment=None):
 
 def make_session(course, number, when, by, *, signed=True, areas=(), events=(), status=None):
     s = TreatmentSession.objects.create(course=course, patient=course.patient, number=number,
-                                        scheduled_for=when, practitioner=by)
+                                        practitioner=by)
+    if when is not None:
+        visit = "attended" if signed else "cancelled" if status == "cancelled" else "booked"
+        book_visit(s, when, status=visit, by=by)
     for area, depth, passes in areas:
         AreaTreatment.objects.create(session=s, area=area, depth_mm=depth, passes=passes)
     for kind, severity in events:

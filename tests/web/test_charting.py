@@ -10,6 +10,7 @@ import pytest
 from django.db import IntegrityError, InternalError, OperationalError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from visit_helpers import book_visit
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import (
@@ -87,8 +88,9 @@ def consented(course):
 
 @pytest.fixture
 def session(course):
-    return TreatmentSession.objects.create(course=course, patient=course.patient, number=1,
-                                           scheduled_for=NOW)
+    session = TreatmentSession.objects.create(course=course, patient=course.patient, number=1)
+    book_visit(session, NOW)
+    return session
 
 
 @pytest.fixture

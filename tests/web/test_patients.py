@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from visit_helpers import book_visit
 
 from needlepoint.accounts.models import Role, User
 from needlepoint.audit.models import AuditEvent
@@ -51,8 +52,8 @@ def course_a(personas, intake_a):
         patient=personas.record_a, screening=screening, goal="acne_scars", plan={},
         start_date=dt.date(2026, 12, 1), protocol_id="default", protocol_version="x",
         created_by=personas.practitioner)
-    TreatmentSession.objects.create(course=course, patient=personas.record_a, number=1,
-                                    scheduled_for=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC))
+    first = TreatmentSession.objects.create(course=course, patient=personas.record_a, number=1)
+    book_visit(first, dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC), by=personas.front_desk)
     TreatmentSession.objects.create(course=course, patient=personas.record_a, number=2)
     return course
 
