@@ -345,8 +345,8 @@ def test_it_builds_the_record_in_a_fixed_number_of_queries(client_for, personas,
     for n in range(3, sessions + 3):
         TreatmentSession.objects.create(course=course_a, patient=personas.record_a, number=n)
     client = client_for(personas.practitioner)
-    # session + user, the patient, the audit event, sessions, intakes, courses, screenings
-    with django_assert_num_queries(8):
+    # session + user, the patient, the audit event, sessions, consultations, intakes, courses, screenings
+    with django_assert_num_queries(9):
         page = client.get(_detail(personas.record_a)).content.decode()
     session = TreatmentSession.objects.filter(course=course_a).order_by("-number").first()
     assert reverse("clinic:charting_chart", args=[session.pk]) in page
