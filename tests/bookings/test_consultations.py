@@ -32,7 +32,7 @@ def frozen() -> Any:
 
 
 @pytest.fixture
-def inquiry(intake_a: dict[str, Any]) -> Inquiry:
+def inquiry(db: Any, intake_a: dict[str, Any]) -> Inquiry:
     return inquiry_create(first_name="Iris", last_name="Holm", email="iris@example.invalid",
                           answers=intake_a, consented=True)
 
@@ -81,15 +81,15 @@ def test_it_refuses_a_time_taken_meanwhile_and_books_nothing(personas, clinic, i
 
 
 def test_it_keeps_to_the_practitioner_and_time_of_day_asked_for(personas, clinic):
-    from needlepoint.scheduling import AFTERNOONS
+    from needlepoint.scheduling import AFTERNOONS, EVENINGS
 
-    def ask(who: Any) -> Any:
+    def ask(who: Any, when: Any) -> Any:
         return consultation_options(actor=personas.front_desk, day=THURSDAY, patient=personas.record_a,
-                                    preferences=Preferences(times=(AFTERNOONS,), practitioner_id=who.pk))
+                                    preferences=Preferences(times=(when,), practitioner_id=who.pk))
 
-    paula = ask(personas.practitioner).proposals[0].visit
+    paula = ask(personas.practitioner, AFTERNOONS).proposals[0].visit
     assert (paula.starts_at, paula.practitioner_id) == (local(2026, 11, 26, 12, 0), personas.practitioner.pk)
-    maria = ask(personas.director)  # Maria works mornings only
+    maria = ask(personas.director, EVENINGS)  # Maria works mornings only
     assert maria.proposals == () and maria.why_not
 
 

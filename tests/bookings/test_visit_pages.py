@@ -57,7 +57,8 @@ def test_it_marks_arrival_from_the_dashboard_and_shows_it_on_the_calendars(booke
     assert Appointment.objects.get(pk=booked[0].pk).status == "arrived"
     assert 'visit-arrived">Arrived</span>' in desk.get(reverse("clinic:dashboard")).content.decode()
     assert 'visit-arrived">Arrived</span>' in calendar(desk)
-    week = desk.get(reverse("bookings:calendar_week"), {"date": DAY}).content.decode()
+    week = desk.get(reverse("bookings:calendar_week"),
+                    {"date": DAY, "who": f"practitioner:{personas.practitioner.pk}"}).content.decode()
     assert 'visit-arrived">Arrived</span>' in week
 
 
