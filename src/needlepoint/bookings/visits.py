@@ -37,6 +37,15 @@ def _require_staff(actor: Any, doing: str) -> None:
         raise ServiceError(f"Only the clinic's staff can {doing}.")
 
 
+STATE_WORDS = {"booked": "booked", "arrived": "already marked arrived", "attended": "already attended",
+               "no_show": "recorded as not attended", "cancelled": "cancelled",
+               "late_cancellation": "cancelled"}
+
+
+def _state(appointment: Appointment) -> str:
+    return STATE_WORDS.get(appointment.status, appointment.status)
+
+
 def _local_day(appointment: Appointment) -> dt.date:
     return appointment.starts_at.astimezone(location_zone(appointment.location)).date()
 
@@ -85,8 +94,8 @@ def appointment_arrive(*, appointment: Appointment, actor: Any,
     _require_staff(actor, "mark a patient arrived")
     row = _locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
-        raise ServiceError(f"This visit is {row.get_status_display().lower()}: the patient cannot be "
-                           "marked arrived.", field="status")
+        raise ServiceError(f"This visit is {_state(row)}: the patient cannot be marked arrived.",
+                           field="status")
     day, today = _local_day(row), _today(row)
     if day != today:
         when = "is on" if day > today else "was on"
@@ -106,8 +115,8 @@ def appointment_no_show(*, appointment: Appointment, actor: Any,
     _require_staff(actor, "mark a visit as missed")
     row = _locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
-        raise ServiceError(f"This visit is {row.get_status_display().lower()}: it cannot be marked as "
-                           "not attended.", field="status")
+        raise ServiceError(f"This visit is {_state(row)}: it cannot be marked as not attended.",
+                           field="status")
     if timezone.now() < row.starts_at:
         local = row.starts_at.astimezone(location_zone(row.location))
         raise ServiceError(f"This visit starts at {local:%H:%M} on {_day_words(local.date())}: it can be "
