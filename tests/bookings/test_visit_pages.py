@@ -88,6 +88,7 @@ def test_it_records_a_no_show_from_the_course_page(booked, client_for, personas,
     after = desk.get(page).content.decode()
     assert 'visit-no_show">Did not attend</span>' in after
     assert "Book a new time" in after  # the session can be booked again
+    assert "09:00 was missed: the patient did not come." in after
     assert 'visit-no_show">Did not attend</span>' in calendar(desk)
 
 
