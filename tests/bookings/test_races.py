@@ -19,7 +19,7 @@ from test_services import options
 
 from needlepoint.bookings.models import Appointment, Hold
 from needlepoint.bookings.services import BookingConflict, course_book
-from needlepoint.clinic.models import Course, Patient, TreatmentSession
+from needlepoint.clinic.models import VISIT_STATUSES, Course, Patient, TreatmentSession
 
 ON_POSTGRES = connection.vendor == "postgresql"
 postgres_only = pytest.mark.skipif(
@@ -62,7 +62,7 @@ def booked_rows(course: Course) -> tuple[int, int, int]:
     """(appointments, holds, scheduled sessions) of `course`."""
     return (Appointment.objects.filter(course=course).count(),
             Hold.objects.filter(appointment__course=course).count(),
-            TreatmentSession.objects.filter(course=course, scheduled_for__isnull=False).count())
+            TreatmentSession.objects.filter(course=course, appointment__status__in=VISIT_STATUSES).count())
 
 
 def attempt(course: Course, actor: Any, token: str) -> Callable[[], object]:

@@ -142,7 +142,7 @@ def test_it_books_a_cancelled_session_again_with_holds_and_reminders(bookable_co
     assert holds == {("room", "numbing", "14:00"), ("practitioner", "treatment", "14:30"),
                      ("room", "treatment", "14:30"), ("device", "treatment", "14:30")}
     session = TreatmentSession.objects.get(pk=second.pk)
-    assert (session.scheduled_for, session.practitioner) == (local(2027, 1, 6, 14, 0), personas.practitioner)
+    assert (session.visit_at, session.practitioner) == (local(2027, 1, 6, 14, 0), personas.practitioner)
     assert Appointment.objects.get(pk=cancelled.pk).session_id is None  # the link passed to the new one
     assert Reminder.objects.filter(appointment=appointment, status="scheduled").count() >= 3
     later = Appointment.objects.filter(pk__in=[booked[2].pk, booked[3].pk])
@@ -174,7 +174,7 @@ def test_it_reflows_the_later_sessions_the_new_time_pushes_out_of_their_windows(
     assert [(a.sequence, a.version) for a in moved] == [(1, 2), (1, 2)]
     assert not Hold.objects.filter(pk__in=old_holds, active=True).exists()
     third = TreatmentSession.objects.get(course=bookable_course, number=3)
-    assert third.scheduled_for == local(2027, 2, 4, 9, 0)
+    assert third.visit_at == local(2027, 2, 4, 9, 0)
     new_due = due(booked[2])
     assert new_due and new_due != old_due  # the reminders moved with the session
     assert AuditEvent.objects.filter(action="change", object_type="bookings.appointment",
@@ -349,7 +349,7 @@ def test_it_leaves_nothing_half_booked_when_the_slot_was_taken_meanwhile(bookabl
         session_rebook(course=bookable_course, session=second, actor=personas.front_desk, token=preview.token)
     assert booked_for(second) is None
     assert active_holds(bookable_course) == holds
-    assert TreatmentSession.objects.get(pk=second.pk).scheduled_for is None
+    assert TreatmentSession.objects.get(pk=second.pk).visit_at is None
     assert starts(Appointment.objects.filter(pk__in=[a.pk for a in booked[2:]])) == starts(booked[2:])
     assert AuditEvent.objects.count() == events
     again = options(bookable_course, second, local(2027, 1, 7, 10, 0), personas.front_desk)

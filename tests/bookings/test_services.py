@@ -33,7 +33,7 @@ from needlepoint.bookings.services import (
     session_move,
     session_move_options,
 )
-from needlepoint.clinic.models import Course, TreatmentSession
+from needlepoint.clinic.models import VISIT_STATUSES, Course, TreatmentSession
 from needlepoint.scheduling import AFTERNOONS, MORNINGS
 
 
@@ -283,7 +283,7 @@ def test_it_books_every_session_exactly_as_proposed(bookable_course, personas, c
                      ("practitioner", "practitioner", "treatment", "09:30"),
                      ("room", "treatment", "treatment", "09:30"), ("device", "pen", "treatment", "09:30")}
     sessions = TreatmentSession.objects.filter(course=bookable_course).order_by("number")
-    assert [s.scheduled_for for s in sessions] == [a.starts_at for a in booked]
+    assert [s.visit_at for s in sessions] == [a.starts_at for a in booked]
     assert {s.practitioner_id for s in sessions} == {personas.practitioner.pk}
     assert [a.session.number for a in booked] == [1, 2, 3, 4]
     assert AuditEvent.objects.filter(action="create", object_type="bookings.appointment").count() == 4
@@ -351,7 +351,8 @@ def test_it_leaves_nothing_half_booked_when_someone_else_took_a_slot(bookable_co
     assert refused.value.message == ("Someone else has just booked one of these times. Search again to see "
                                      "what is free now.")
     assert counts(bookable_course) == (0, 0)
-    assert not TreatmentSession.objects.filter(course=bookable_course, scheduled_for__isnull=False).exists()
+    assert not TreatmentSession.objects.filter(course=bookable_course,
+                                               appointment__status__in=VISIT_STATUSES).exists()
     assert not Reminder.objects.filter(appointment__course=bookable_course).exists()
     assert AuditEvent.objects.count() == events
     again = options(bookable_course, personas.front_desk).best  # the next search goes around it
@@ -388,7 +389,7 @@ def test_it_moves_a_session_and_reflows_the_later_ones_into_their_windows(bookab
     assert not Hold.objects.filter(pk__in=old_holds, active=True).exists()
     assert Hold.objects.filter(appointment=booked[1], active=True).count() == 4
     session = TreatmentSession.objects.get(course=bookable_course, number=2)
-    assert session.scheduled_for == local(2027, 2, 3, 10, 0)
+    assert session.visit_at == local(2027, 2, 3, 10, 0)
     assert Appointment.objects.get(pk=booked[0].pk).sequence == 0
     assert AuditEvent.objects.filter(action="change", object_type="bookings.appointment",
                                      summary__startswith="moved session 3").exists()
@@ -506,7 +507,7 @@ def test_it_cancels_an_appointment_and_frees_its_resources(bookable_course, pers
     assert cancelled.is_cancelled
     assert not Hold.objects.filter(appointment=row, active=True).exists()
     session = TreatmentSession.objects.get(pk=row.session_id)
-    assert (session.scheduled_for, session.practitioner) == (None, None)
+    assert (session.visit_at, session.practitioner) == (None, None)
     assert set(Reminder.objects.filter(appointment=row).values_list("status", flat=True)) == {"cancelled"}
     assert AuditEvent.objects.filter(action="change", object_type="bookings.appointment",
                                      object_id=str(row.pk), summary__contains="patient unwell").exists()

@@ -40,7 +40,7 @@ from needlepoint.bookings.waiting_list import (
     waiting_list_count,
     waiting_list_proposals,
 )
-from needlepoint.clinic.models import Course, Patient, TreatmentSession
+from needlepoint.clinic.models import VISIT_STATUSES, Course, Patient, TreatmentSession
 from needlepoint.clinic.services import ServiceError
 
 PLAN = "bookings:waiting_list_plan"
@@ -93,7 +93,7 @@ def counts(course: Course) -> tuple[int, int, int]:
     """(appointments, holds, scheduled sessions) of `course`."""
     return (Appointment.objects.filter(course=course).count(),
             Hold.objects.filter(appointment__course=course).count(),
-            TreatmentSession.objects.filter(course=course, scheduled_for__isnull=False).count())
+            TreatmentSession.objects.filter(course=course, appointment__status__in=VISIT_STATUSES).count())
 
 
 def take_first_room(plan: WaitingListPlan, course: Course, personas: Any, clinic: Any) -> None:

@@ -219,7 +219,6 @@ def book_first_session_yesterday(personas: Any) -> dt.date:
 
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     at = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(9, 0)))
-    TreatmentSession.objects.filter(patient=personas.record_a, number=1).update(scheduled_for=at)
     book_visit(TreatmentSession.objects.get(patient=personas.record_a, number=1), at)
     return yesterday
 

@@ -269,9 +269,10 @@ def test_it_keeps_patient_b_out_of_patient_a_and_the_front_desk_out_of_clinical_
     expect(page.get_by_role("region", name="Contact details")).to_contain_text("anna@example.org")
     schedule = page.get_by_role("region", name="Schedule")
     expect(schedule).to_contain_text("Session 1")
-    # The only way on from the schedule is booking; no way into the charts.
-    expect(schedule.get_by_role("link")).to_have_count(1)
+    # The only ways on from the schedule are booking (the course, a consultation); no way into the charts.
+    expect(schedule.get_by_role("link")).to_have_count(2)
     expect(schedule.get_by_role("link", name="Book or change appointments")).to_be_visible()
+    expect(schedule.get_by_role("link", name="Book a consultation")).to_be_visible()
     expect(schedule.locator("a[href*='/sessions/']")).to_have_count(0)
     expect(page.get_by_role("region", name="Clinical record")).to_have_count(0)
     body = page.locator("main")

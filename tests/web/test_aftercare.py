@@ -69,8 +69,10 @@ def make_session(course, number, when, by, *, signed=True, areas=(), events=(), 
     """Session `number` of `course`, booked for `when` (its appointment), signed an hour later
     unless `signed` is False."""
     s = TreatmentSession.objects.create(course=course, patient=course.patient, number=number,
-                                        scheduled_for=when, practitioner=by)
-    book_visit(s, when, by=by)
+                                        practitioner=by)
+    if when is not None:
+        visit = "attended" if signed else "cancelled" if status == "cancelled" else "booked"
+        book_visit(s, when, status=visit, by=by)
     for area, depth, passes in areas:
         AreaTreatment.objects.create(session=s, area=area, depth_mm=depth, passes=passes)
     for kind, severity in events:

@@ -547,6 +547,27 @@ def _signed(personas, session, pen):
     return chart_sign(session=session, actor=personas.practitioner, expected_version=session.version)
 
 
+def test_it_marks_the_visit_attended_when_the_chart_is_signed(personas, ready, pen):
+    from needlepoint.bookings.models import Appointment
+
+    signed = _signed(personas, ready, pen)
+    visit = Appointment.objects.get(session=signed)
+    assert (visit.status, visit.attended_at) == ("attended", NOW)
+
+
+def test_it_refuses_to_sign_a_session_booked_for_a_later_day(personas, ready, pen):
+    from needlepoint.bookings.models import Appointment
+
+    chart_save(session=ready, actor=personas.practitioner, expected_version=ready.version, data=_chart(pen))
+    later = NOW + dt.timedelta(days=14)
+    Appointment.objects.filter(session=ready).update(starts_at=later, ends_at=later + dt.timedelta(hours=1))
+    ready.refresh_from_db()
+    with pytest.raises(ServiceError):
+        chart_sign(session=ready, actor=personas.practitioner, expected_version=ready.version)
+    assert TreatmentSession.objects.get(pk=ready.pk).status != "signed"
+    assert Appointment.objects.get(session=ready).status == "booked"
+
+
 def test_it_refuses_any_change_after_signing(personas, ready, pen):
     signed = _signed(personas, ready, pen)
     with pytest.raises(ServiceError) as refused:

@@ -532,7 +532,7 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
     assert course.approved_at is not None and course.version == 4
     sessions = list(TreatmentSession.objects.filter(course=course).order_by("number"))
     assert [s.number for s in sessions] == [1, 2, 3, 4, 5]
-    assert all(s.status == "planned" and s.scheduled_for is None for s in sessions)
+    assert all(s.status == "planned" and s.visit_at is None for s in sessions)
     assert all(s.patient_id == pk for s in sessions)
     closed = paula.post(url("course", pk, course.pk), course_post(course))
     assert closed.status_code == 400 and "no longer be edited" in closed.content.decode()

@@ -22,6 +22,7 @@ from needlepoint.clinic.models import (
     TreatmentSession,
 )
 from needlepoint.clinic.selectors import dashboard_for
+from visit_helpers import book_visit
 
 NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 6, 10)
@@ -58,9 +59,16 @@ def local(hour, minute=0, day=TODAY):
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone.get_default_timezone())
 
 
+def timed(course, patient, number, when, *, practitioner=None):
+    """A session of `course` with its appointment at `when`."""
+    session = TreatmentSession.objects.create(course=course, patient=patient, number=number,
+                                              practitioner=practitioner)
+    book_visit(session, when, by=course.created_by)
+    return session
+
+
 def flagged(patient, course, by, reason="Day 1 check-in after session 1: warning sign reported: fever"):
-    session = TreatmentSession.objects.create(course=course, patient=patient, number=99,
-                                              scheduled_for=NOW - dt.timedelta(days=1))
+    session = timed(course, patient, 99, NOW - dt.timedelta(days=1))
     TreatmentSession.objects.filter(pk=session.pk).update(status="signed", signed_at=NOW,
                                                           signed_by=by)
     check_in = CheckIn.objects.create(session=session, patient=patient, day=1, redness=2,
@@ -77,10 +85,8 @@ def clinic(personas, frozen):
     Consent.objects.create(patient=a, course=course_a, channel="portal", typed_name="Anna",
                            signature_png="data:,", consent_text=ConsentText.objects.create(
                                version="1", title="Consent", body="..."))
-    TreatmentSession.objects.create(course=course_a, patient=a, number=1, scheduled_for=local(9, 30),
-                                    practitioner=personas.practitioner)
-    TreatmentSession.objects.create(course=course_a, patient=a, number=2,
-                                    scheduled_for=local(9, 30, TODAY + dt.timedelta(days=1)))
+    timed(course_a, a, 1, local(9, 30), practitioner=personas.practitioner)
+    timed(course_a, a, 2, local(9, 30, TODAY + dt.timedelta(days=1)))
     flagged(a, course_a, personas.practitioner)
     screen(b, "needs_clearance", result=CLEARANCE)
     cara = Patient.objects.create(first_name="Cara", last_name="Cole", birth_date=dt.date(1990, 1, 1))
@@ -95,7 +101,7 @@ def test_it_shows_the_practitioner_everything_with_reasons(clinic, client_for):
     assert response.status_code == 200
     page = response.content.decode()
     board = response.context["board"]
-    assert [s.number for s in board.today.rows] == [1] and "09:30" in page
+    assert [a.session.number for a in board.today.rows] == [1] and "09:30" in page
     assert "warning sign reported: fever" in page
     assert [s.patient.first_name for s in board.pending_clearances.rows] == ["Ben"]
     assert "Takes a blood thinner" in page
@@ -150,11 +156,9 @@ def test_it_lists_deferrals_ending_within_14_days_including_today_and_the_last_d
 def test_it_counts_today_in_the_clinics_zone(clinic, frozen):
     # 00:30 on 11 June in London is 23:30 UTC on 10 June: that session is tomorrow's.
     course = Course.objects.filter(patient=clinic.record_a).first()
-    TreatmentSession.objects.create(course=course, patient=clinic.record_a, number=3,
-                                    scheduled_for=dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC))
-    TreatmentSession.objects.create(course=course, patient=clinic.record_a, number=4,
-                                    scheduled_for=dt.datetime(2026, 6, 9, 23, 30, tzinfo=dt.UTC))
-    assert [s.number for s in dashboard_for(clinic.practitioner).today.rows] == [4, 1]
+    timed(course, clinic.record_a, 3, dt.datetime(2026, 6, 10, 23, 30, tzinfo=dt.UTC))
+    timed(course, clinic.record_a, 4, dt.datetime(2026, 6, 9, 23, 30, tzinfo=dt.UTC))
+    assert [a.session.number for a in dashboard_for(clinic.practitioner).today.rows] == [4, 1]
 
 
 def test_it_leaves_out_consents_given_and_draft_plans(clinic):
@@ -177,8 +181,7 @@ def _populate(personas, n):
     for i in range(n):
         p = Patient.objects.create(first_name=f"P{i}", last_name="X", birth_date=dt.date(1990, 1, 1))
         course = course_for(p, personas.practitioner)
-        TreatmentSession.objects.create(course=course, patient=p, number=1,
-                                        scheduled_for=local(8 + i % 10), practitioner=personas.practitioner)
+        timed(course, p, 1, local(8 + i % 10), practitioner=personas.practitioner)
         flagged(p, course, personas.practitioner)
         screen(p, "needs_clearance" if i % 2 else "defer", earliest=TODAY + dt.timedelta(days=3),
                result=CLEARANCE if i % 2 else DEFER)

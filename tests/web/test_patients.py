@@ -17,6 +17,7 @@ from needlepoint.clinic.services.patients import (
     patient_update,
 )
 from needlepoint.clinic.services.screening import intake_create, screening_run
+from visit_helpers import book_visit
 
 LIST = "/patients/"
 NEW = {"first_name": "Nora", "last_name": "Newman", "birth_date": "1985-04-03",
@@ -51,8 +52,8 @@ def course_a(personas, intake_a):
         patient=personas.record_a, screening=screening, goal="acne_scars", plan={},
         start_date=dt.date(2026, 12, 1), protocol_id="default", protocol_version="x",
         created_by=personas.practitioner)
-    TreatmentSession.objects.create(course=course, patient=personas.record_a, number=1,
-                                    scheduled_for=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC))
+    first = TreatmentSession.objects.create(course=course, patient=personas.record_a, number=1)
+    book_visit(first, dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC), by=personas.front_desk)
     TreatmentSession.objects.create(course=course, patient=personas.record_a, number=2)
     return course
 
@@ -344,9 +345,9 @@ def test_it_builds_the_record_in_a_fixed_number_of_queries(client_for, personas,
     for n in range(3, sessions + 3):
         TreatmentSession.objects.create(course=course_a, patient=personas.record_a, number=n)
     client = client_for(personas.practitioner)
-    # session + user, the patient, the audit event, sessions, the booked ones, intakes, courses,
-    # screenings
-    with django_assert_num_queries(9):
+    # session + user, the patient, the audit event, sessions, the booked ones, consultations,
+    # intakes, courses, screenings
+    with django_assert_num_queries(10):
         page = client.get(_detail(personas.record_a)).content.decode()
     session = TreatmentSession.objects.filter(course=course_a).order_by("-number").first()
     assert f"Session {session.number}" in page

@@ -21,6 +21,7 @@ from needlepoint.clinic.services.consent import (
     course_can_start,
     ensure_default_consent_text,
 )
+from visit_helpers import book_visit
 
 HOME = "/portal/"
 
@@ -88,14 +89,16 @@ def test_it_has_the_portal_urls():
 
 def test_it_shows_the_patient_their_own_courses_sessions_and_consent(client_for, personas, course,
                                                                      text):
-    TreatmentSession.objects.create(course=course, patient=course.patient, number=1,
-                                    scheduled_for=dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC))
-    TreatmentSession.objects.create(course=course, patient=course.patient, number=2,
-                                    scheduled_for=dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC))
-    done = TreatmentSession.objects.create(
-        course=course, patient=course.patient, number=3, status="signed",
-        scheduled_for=dt.datetime(2026, 5, 1, 9, 30, tzinfo=dt.UTC),
-        signed_at=dt.datetime(2026, 5, 1, 11, 0, tzinfo=dt.UTC), signed_by=personas.practitioner)
+    first = TreatmentSession.objects.create(course=course, patient=course.patient, number=1)
+    book_visit(first, dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC), by=personas.front_desk)
+    second = TreatmentSession.objects.create(course=course, patient=course.patient, number=2)
+    book_visit(second, dt.datetime(2026, 6, 1, 9, 30, tzinfo=dt.UTC), by=personas.front_desk)
+    done = TreatmentSession.objects.create(course=course, patient=course.patient, number=3)
+    book_visit(done, dt.datetime(2026, 5, 1, 9, 30, tzinfo=dt.UTC), status="attended", by=personas.front_desk)
+    TreatmentSession.objects.filter(pk=done.pk).update(
+        status="signed", signed_at=dt.datetime(2026, 5, 1, 11, 0, tzinfo=dt.UTC),
+        signed_by=personas.practitioner)
+    done.refresh_from_db()
     make_course(personas, patient=personas.record_b, goal="melasma")
     response = client_for(personas.patient_a).get(HOME)
     page = response.content.decode()

@@ -20,6 +20,7 @@ from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import CheckIn, Course, Flag, Intake, Screening, StaffAlert, TreatmentSession
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.aftercare import check_in_submit, flag_acknowledge, flag_resolve
+from visit_helpers import book_visit
 
 FROZEN_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # the suite's frozen today (tests/conftest.py)
 ON_CALL = "on-call@clinic.example"
@@ -63,8 +64,8 @@ def session(personas: Any, clock: Any) -> TreatmentSession:
                                    protocol_version="1", created_by=by,
                                    approved_at=FROZEN_NOW - dt.timedelta(days=30))
     when = FROZEN_NOW - dt.timedelta(days=1)
-    s = TreatmentSession.objects.create(course=course, patient=patient, number=1, scheduled_for=when,
-                                        practitioner=by)
+    s = TreatmentSession.objects.create(course=course, patient=patient, number=1, practitioner=by)
+    book_visit(s, when, status="attended", by=by)
     TreatmentSession.objects.filter(pk=s.pk).update(status="signed", signed_by=by,
                                                     signed_at=when + dt.timedelta(hours=1))
     s.refresh_from_db()

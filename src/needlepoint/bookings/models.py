@@ -126,8 +126,29 @@ class AppointmentType(models.Model):
 
 
 class AppointmentStatus(models.TextChoices):
+    """booked → arrived → attended; or no-show, cancelled, or cancelled late (inside the clinic's
+    notice period, NEEDLEPOINT_LATE_CANCEL_HOURS)."""
+
     BOOKED = "booked", "Booked"
+    ARRIVED = "arrived", "Arrived"
+    ATTENDED = "attended", "Attended"
+    NO_SHOW = "no_show", "Did not attend"
     CANCELLED = "cancelled", "Cancelled"
+    LATE_CANCELLATION = "late_cancellation", "Cancelled late"
+
+
+LIVE = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED, AppointmentStatus.ATTENDED)
+"""The visit is on (or took place): it holds its resources and keeps its session."""
+
+UPCOMING = (AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED)
+"""The visit has not been done yet: it can move (booked only), be cancelled or be marked."""
+
+CANCELLED = (AppointmentStatus.CANCELLED, AppointmentStatus.LATE_CANCELLATION)
+"""Called off before it happened: its resources are free again."""
+
+ENDED = (*CANCELLED, AppointmentStatus.NO_SHOW)
+"""It will not happen: its session is free to be booked again. A no-show keeps its holds (the
+time was set aside and lost); a cancellation frees them."""
 
 
 class CoursePreferences(models.Model):
@@ -180,16 +201,36 @@ class Appointment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    attended_at = models.DateTimeField(null=True, blank=True)
+    no_show_at = models.DateTimeField(null=True, blank=True)
+    inquiry = models.ForeignKey("clinic.Inquiry", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="appointments")
 
     class Meta:
         ordering = ["starts_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
                                    name="appointment_ends_after_start"),
+            models.CheckConstraint(condition=Q(status__in=AppointmentStatus.values),
+                                   name="appointment_status_known"),
             models.CheckConstraint(
-                condition=(Q(status="cancelled") & Q(cancelled_at__isnull=False))
-                | (~Q(status="cancelled") & Q(cancelled_at__isnull=True)),
+                condition=(Q(status__in=CANCELLED) & Q(cancelled_at__isnull=False))
+                | (~Q(status__in=CANCELLED) & Q(cancelled_at__isnull=True)),
                 name="appointment_cancelled_iff_cancelled_at"),
+            models.CheckConstraint(
+                condition=(Q(status="attended") & Q(attended_at__isnull=False))
+                | (~Q(status="attended") & Q(attended_at__isnull=True)),
+                name="appointment_attended_iff_attended_at"),
+            models.CheckConstraint(
+                condition=(Q(status="no_show") & Q(no_show_at__isnull=False))
+                | (~Q(status="no_show") & Q(no_show_at__isnull=True)),
+                name="appointment_no_show_iff_no_show_at"),
+            models.CheckConstraint(condition=~Q(status="arrived") | Q(arrived_at__isnull=False),
+                                   name="appointment_arrived_has_arrived_at"),
+            models.CheckConstraint(
+                condition=Q(session__isnull=True) | Q(course__isnull=False),
+                name="appointment_session_has_course"),
         ]
         indexes = [
             models.Index(fields=["location", "starts_at"], name="appointment_location_start"),
@@ -201,7 +242,15 @@ class Appointment(models.Model):
 
     @property
     def is_cancelled(self) -> bool:
-        return self.status == AppointmentStatus.CANCELLED
+        return self.status in CANCELLED
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE
+
+    @property
+    def is_consultation(self) -> bool:
+        return self.session_id is None and self.course_id is None
 
 
 class Hold(models.Model):

@@ -30,6 +30,11 @@ Decisions (clinic's choices, stated once here):
   task; the old task finds a different due time when it runs and does nothing. A cancellation
   cancels every unsent reminder. Sent, sending and failed reminders are history: never changed.
 - Consultations (appointments without a course session) get no reminders here.
+- Once a visit is attended (its chart signed), the messages before it that are still unsent
+  ("your session tomorrow", preparation) are cancelled, and the aftercare timeline runs from
+  the day it took place: the aftercare message half an hour after the chart is signed when that
+  is earlier than the booked end (the treatment finished early), the check-ins from that day.
+  A no-show or a cancellation cancels every unsent message.
 
 The send itself is `needlepoint.bookings.tasks.send_reminder`, queued after commit.
 """
@@ -45,7 +50,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.models import Appointment, AppointmentStatus, Reminder, ReminderKind, ReminderStatus
+from needlepoint.bookings.models import (
+    LIVE,
+    Appointment,
+    AppointmentStatus,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 from needlepoint.clinic.services.aftercare import CHECK_IN_DAYS
 
 REMINDER_HOUR = dt.time(10, 0)
@@ -125,7 +137,7 @@ def _in_collision_free_order(updates: list[tuple[Reminder, Planned]]) -> list[tu
 
 
 def _active(appointment: Appointment) -> bool:
-    return (appointment.status == AppointmentStatus.BOOKED and appointment.session_id is not None
+    return (appointment.status in LIVE and appointment.session_id is not None
             and appointment.course_id is not None)
 
 
@@ -192,14 +204,16 @@ def planned_reminders(appointment: Appointment) -> list[Planned]:
     items (plain data, nothing saved). Times are aware and in UTC."""
     ctx = _Context.of(appointment)
     care = [c for c in (appointment.course.plan or {}).get("care", []) if c.get("text")]
-    before: dict[int, list[dict[str, Any]]] = {}
-    for item in care:
-        if item.get("offset_days", 0) < 0:
-            before.setdefault(-int(item["offset_days"]), []).append(item)
-    out = [_preparation(ctx, days, items) for days, items in sorted(before.items(), reverse=True)
-           if days > 1]
-    out.append(_day_before(ctx, before.get(1, []), [c for c in care if _is_day_of(c)]))
-    out.append(_next_session(ctx))
+    out: list[Planned] = []
+    if appointment.status != AppointmentStatus.ATTENDED:  # after the visit, nothing to get ready for
+        before: dict[int, list[dict[str, Any]]] = {}
+        for item in care:
+            if item.get("offset_days", 0) < 0:
+                before.setdefault(-int(item["offset_days"]), []).append(item)
+        out += [_preparation(ctx, days, items) for days, items in sorted(before.items(), reverse=True)
+                if days > 1]
+        out.append(_day_before(ctx, before.get(1, []), [c for c in care if _is_day_of(c)]))
+        out.append(_next_session(ctx))
     out.append(_aftercare(ctx, [c for c in care if _is_aftercare(c)]))
     out += [_check_in(ctx, day, care) for day in CHECK_IN_DAYS]
     return out
@@ -297,7 +311,7 @@ def _next_session(ctx: _Context) -> Planned:
 def _aftercare(ctx: _Context, items: list[dict[str, Any]]) -> Planned:
     today = [c for c in items if c.get("offset_days") == 0]
     later = [c for c in items if c.get("offset_days", 0) > 0]
-    due = (ctx.appointment.ends_at + AFTERCARE_DELAY).astimezone(dt.UTC).replace(microsecond=0)
+    due = (_treated_by(ctx.appointment) + AFTERCARE_DELAY).astimezone(dt.UTC).replace(microsecond=0)
     return Planned(
         ReminderKind.AFTERCARE, "after_session", due, "Looking after your skin after today's session",
         ctx.letter("Thank you for coming in today. Here is how to look after your skin, from your "
@@ -306,6 +320,16 @@ def _aftercare(ctx: _Context, items: list[dict[str, Any]]) -> Planned:
                    ("In the days after:\n" + _bullets(later)) if later else "",
                    "We will ask how your skin is on days " + ", ".join(map(str, CHECK_IN_DAYS[:-1]))
                    + f" and {CHECK_IN_DAYS[-1]}."))
+
+
+def _treated_by(appointment: Appointment) -> dt.datetime:
+    """When the treatment was over: the booked end, or the signing of an attended visit's chart
+    when that came earlier on the visit's day."""
+    done, zone = appointment.attended_at, zoneinfo.ZoneInfo(appointment.location.time_zone)
+    if done is None or done >= appointment.ends_at:
+        return appointment.ends_at
+    same_day = done.astimezone(zone).date() == appointment.starts_at.astimezone(zone).date()
+    return done if same_day else appointment.ends_at
 
 
 def _check_in(ctx: _Context, day: int, care: list[dict[str, Any]]) -> Planned:

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -47,6 +48,8 @@ from needlepoint.bookings.calendar import (
     resource_pk,
 )
 from needlepoint.bookings.models import (
+    ENDED,
+    LIVE,
     Appointment,
     AppointmentStatus,
     AppointmentType,
@@ -54,7 +57,15 @@ from needlepoint.bookings.models import (
     Hold,
     Location,
 )
-from needlepoint.clinic.models import Course, CourseStatus, Decision, SessionStatus, TreatmentSession
+from needlepoint.clinic.models import (
+    Course,
+    CourseStatus,
+    Decision,
+    Inquiry,
+    InquiryStatus,
+    SessionStatus,
+    TreatmentSession,
+)
 from needlepoint.clinic.services import Blocked as Blocked  # raised by gate.refuse; callers catch it here
 from needlepoint.clinic.services import ServiceError, StaleEdit, bump_version, gate
 from needlepoint.clinic.services.screening import latest_screening
@@ -253,7 +264,7 @@ def course_booking_blockers(course: Course, *, first_day: dt.date | None = None)
     `gate.words(found, actor)`."""
     found = gate.course_blockers(course, gate.Step.BOOK, day=first_day)
     if course.status in BOOKABLE and Appointment.objects.filter(
-            course=course, status=AppointmentStatus.BOOKED).exists():
+            course=course, status__in=LIVE).exists():
         words = "This course is already booked: move or cancel its sessions instead of booking it again."
         found.insert(0, gate.Blocker(gate.Code.ALREADY_BOOKED, words, words,
                                      "Your course is already booked."))
@@ -466,10 +477,10 @@ def _planned_sessions(course: Course, numbers: Sequence[int], actor: Any) -> dic
         if session is None or session.status in (*FIXED, SessionStatus.CANCELLED):
             raise ServiceError(f"Session {number} of this course is not open to booking any more. "
                                f"{SEARCH_AGAIN}", field="token")
-    for old in Appointment.objects.filter(session__in=found.values(), status=AppointmentStatus.CANCELLED):
+    for old in Appointment.objects.filter(session__in=found.values(), status__in=ENDED):
         Appointment.objects.filter(pk=old.pk).update(session=None)
-        audit_record(actor=actor, action="change", obj=old, summary="cancelled appointment released "
-                     "its session for a new booking")
+        audit_record(actor=actor, action="change", obj=old, summary=f"{old.get_status_display().lower()} "
+                     "appointment released its session for a new booking")
     return found
 
 
@@ -510,10 +521,10 @@ def _insert_holds(pairs: Iterable[tuple[Appointment, dict[str, Any]]]) -> None:
 
 
 def _schedule_session(appointment: Appointment, actor: Any, zone: Any) -> None:
-    """Set the session's time and practitioner from its appointment (conditional: a session
-    being charted or signed keeps its record)."""
+    """Give the session its appointment's practitioner (its time is the appointment's own);
+    conditional: a session being charted or signed keeps its record."""
     updated = TreatmentSession.objects.filter(pk=appointment.session_id).exclude(status__in=FIXED).update(
-        scheduled_for=appointment.starts_at, practitioner_id=appointment.practitioner_id)
+        practitioner_id=appointment.practitioner_id)
     if updated != 1:
         raise ServiceError("This session is being charted or has been signed: its time cannot change.",
                            field="session")
@@ -532,9 +543,12 @@ def _sync_reminders(appointments: Iterable[Appointment], actor: Any) -> None:
 
 
 def _check_movable(appointment: Appointment) -> None:
-    if appointment.is_cancelled:
-        raise ServiceError("This appointment is cancelled: book the session again instead.",
-                           field="appointment")
+    if appointment.status in ENDED:
+        raise ServiceError(f"This appointment is {appointment.get_status_display().lower()}: book the "
+                           "session again instead.", field="appointment")
+    if appointment.status != AppointmentStatus.BOOKED:
+        raise ServiceError(f"The patient has {appointment.get_status_display().lower()}: this visit "
+                           "cannot move.", field="appointment")
     if appointment.course_id is None or appointment.session_id is None:
         raise ServiceError("Only a session of a booked course can be moved here.", field="appointment")
     if appointment.session is not None and appointment.session.status in FIXED:
@@ -543,7 +557,7 @@ def _check_movable(appointment: Appointment) -> None:
 
 
 def _booked(course_id: int) -> list[Appointment]:
-    return list(Appointment.objects.filter(course_id=course_id, status=AppointmentStatus.BOOKED)
+    return list(Appointment.objects.filter(course_id=course_id, status__in=LIVE)
                 .select_related("session", "location", "appointment_type")
                 .prefetch_related("holds").order_by("starts_at", "id"))
 
@@ -624,7 +638,7 @@ class _Move:
                         strict=True))
         fixed = tuple(f"Session {_number(a)} is being charted or has been signed: it cannot move."
                       for new, old, a in rows
-                      if _changed(old, new) and a.session and a.session.status in FIXED)
+                      if _changed(old, new) and _fixed(a))
         if fixed:
             return _refused(fixed)
         names = {r.id: getattr(r, "name", "") for r in calendar.resources}
@@ -650,6 +664,13 @@ def _move_blockers(course: Course, new_start: dt.datetime, zone: Any, number: in
     """The safety gate's reasons against moving session `number` of `course` to `new_start`."""
     return gate.course_blockers(course, gate.Step.MOVE, day=new_start.astimezone(zone).date(),
                                 session=number or None)
+
+
+def _fixed(appointment: Appointment) -> bool:
+    """True when the visit is history or under way: the patient has arrived or attended, or its
+    session is being charted or signed."""
+    return appointment.status != AppointmentStatus.BOOKED or (
+        appointment.session is not None and appointment.session.status in FIXED)
 
 
 def _refused(why: Sequence[str]) -> MovePreview:
@@ -768,8 +789,10 @@ def _rewindow(appointment: Appointment, data: dict[str, Any], actor: Any) -> Non
 def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str,
                        expected_version: int) -> Appointment:
     """Cancel `appointment`: its resources are freed, its calendar event is cancelled (SEQUENCE
-    raised), its unsent reminders are cancelled and its session is unscheduled. Refused for a
-    signed session, an appointment already cancelled, or a stale version."""
+    raised), its unsent reminders are cancelled and its session is unscheduled. Inside the
+    clinic's notice period (`late_cancel_notice()` before the start, or later) it is recorded as
+    a late cancellation. Refused for a signed session, a visit already cancelled, attended or
+    missed, or a stale version."""
     _require_staff(actor, "cancel an appointment")
     reason = " ".join((reason or "").split())
     if not reason:
@@ -780,21 +803,47 @@ def appointment_cancel(*, appointment: Appointment, actor: Any, reason: str,
               .get(pk=appointment.pk))
     if locked.is_cancelled:
         raise ServiceError("This appointment is already cancelled.", field="appointment")
+    if locked.status in (AppointmentStatus.ATTENDED, AppointmentStatus.NO_SHOW):
+        raise ServiceError(f"This visit is recorded as {locked.get_status_display().lower()}: it cannot "
+                           "be cancelled.", field="appointment")
     if locked.session is not None and locked.session.status == SessionStatus.SIGNED:
         raise ServiceError("This session has been charted and signed: it cannot be cancelled.",
                            field="appointment")
-    bump_version(locked, expected=expected_version, status=AppointmentStatus.CANCELLED,
-                 cancelled_at=timezone.now(), cancel_reason=reason, sequence=locked.sequence + 1)
+    now = timezone.now()
+    late = now > locked.starts_at - late_cancel_notice()
+    status = AppointmentStatus.LATE_CANCELLATION if late else AppointmentStatus.CANCELLED
+    bump_version(locked, expected=expected_version, status=status, arrived_at=None,
+                 cancelled_at=now, cancel_reason=reason, sequence=locked.sequence + 1)
     Hold.objects.filter(appointment=locked, active=True).update(active=False)
     if TreatmentSession.objects.filter(pk=locked.session_id).exclude(status__in=FIXED).update(
-            scheduled_for=None, practitioner=None):
+            practitioner=None):
         audit_record(actor=actor, action="change", obj=locked.session,
                      summary="unscheduled: its appointment was cancelled")
     audit_record(actor=actor, action="change", obj=locked,
-                 summary=f"cancelled the appointment of "
+                 summary=f"cancelled{' late' if late else ''} the appointment of "
                          f"{_when(locked.starts_at, location_zone(locked.location))}: {reason}")
+    _release_inquiry(locked, actor)
     _sync_reminders([locked], actor)
     return locked
+
+
+def _release_inquiry(appointment: Appointment, actor: Any) -> None:
+    """A cancelled consultation booked from an inquiry puts the inquiry back in the front
+    desk's queue, as "contacted": "consultation booked" stays true only with a visit behind it."""
+    if appointment.inquiry_id is None:
+        return
+    if Inquiry.objects.filter(pk=appointment.inquiry_id, status=InquiryStatus.BOOKED).update(
+            status=InquiryStatus.CONTACTED):
+        audit_record(actor=actor, action="change", object_type="clinic.inquiry",
+                     object_id=str(appointment.inquiry_id), patient_id=appointment.patient_id,
+                     summary="status contacted: its consultation was cancelled")
+
+
+def late_cancel_notice() -> dt.timedelta:
+    """The clinic's notice period: a visit cancelled less than this before it starts is a late
+    cancellation (NEEDLEPOINT_LATE_CANCEL_HOURS, 24 by default; a clinic's choice, e.g. for a
+    cancellation fee)."""
+    return dt.timedelta(hours=int(getattr(settings, "NEEDLEPOINT_LATE_CANCEL_HOURS", 24)))
 
 
 # ---- rebooking a cancelled session --------------------------------------------------------------
@@ -858,12 +907,12 @@ def _rebookable(course: Course, session: TreatmentSession) -> tuple[Course, Trea
     if session.status not in REBOOKABLE:
         raise ServiceError(f"Session {session.number} is {session.get_status_display().lower()}: it "
                            "cannot be booked again.", field="session")
-    if Appointment.objects.filter(session=session, status=AppointmentStatus.BOOKED).exists():
+    if Appointment.objects.filter(session=session, status__in=LIVE).exists():
         raise ServiceError(f"Session {session.number} is already booked: reschedule it instead.",
                            field="session")
     earlier = (TreatmentSession.objects.filter(course=course, number__lt=session.number,
                                                status__in=REBOOKABLE)
-               .exclude(appointment__status=AppointmentStatus.BOOKED).order_by("number").first())
+               .exclude(appointment__status__in=LIVE).order_by("number").first())
     if earlier is not None:  # its window would follow a session that has no time yet
         raise ServiceError(f"Book a time for session {earlier.number} first: each session's window "
                            f"follows the session before it.", field="session")
@@ -880,7 +929,7 @@ class _Rebook:
         self.before = [a for a in self.booked if _number(a) < session.number]
         self.after = [a for a in self.booked if _number(a) > session.number]
         self.index = len(self.before) + 1
-        self.cancelled = (Appointment.objects.filter(session=session, status=AppointmentStatus.CANCELLED)
+        self.cancelled = (Appointment.objects.filter(session=session, status__in=ENDED)
                           .select_related("location", "appointment_type").first())
         like = self.booked[0] if self.booked else self.cancelled
         self.location = like.location if like else _default_location(None)
@@ -934,7 +983,7 @@ class _Rebook:
         rows = list(zip(result.course.sessions[self.index:], slots[self.index:], self.after, strict=True))
         fixed = tuple(f"Session {_number(a)} is being charted or has been signed: it cannot move."
                       for later, old, a in rows
-                      if _changed(old, later) and a.session and a.session.status in FIXED)
+                      if _changed(old, later) and _fixed(a))
         if fixed:
             return _refused(fixed)
         names = {r.id: getattr(r, "name", "") for r in calendar.resources}
@@ -1032,7 +1081,7 @@ def _booked_as_previewed(course: Course, session: TreatmentSession,
     booked meanwhile or any booked appointment of the course changed, appeared or was
     cancelled since the preview."""
     rows = {a.pk: a for a in Appointment.objects.select_for_update(of=("self",))
-            .filter(course=course, status=AppointmentStatus.BOOKED).select_related("session", "location")}
+            .filter(course=course, status__in=LIVE).select_related("session", "location")}
     if any(a.session_id == session.pk for a in rows.values()):
         raise StaleEdit(f"Someone else has booked session {session.number} meanwhile: look at the course's "
                         "appointments.", field="token")

@@ -38,7 +38,7 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.models import AppointmentStatus, Delivery, Reminder, ReminderStatus
+from needlepoint.bookings.models import LIVE, Delivery, Reminder, ReminderStatus
 from needlepoint.clinic.models import Flag
 from needlepoint.clinic.services.aftercare import flag_raise
 from needlepoint.mailing import message_id, send_email, was_delivered
@@ -68,7 +68,7 @@ def send_reminder(reminder_id: int, due: str) -> str:
     known = Reminder.objects.filter(pk=reminder_id).values_list("message_id", flat=True).first()
     claimed = Reminder.objects.filter(
         pk=reminder_id, status=ReminderStatus.SCHEDULED, due_at=due_at, due_at__lte=now,
-        appointment__status=AppointmentStatus.BOOKED,
+        appointment__status__in=LIVE,
     ).update(status=ReminderStatus.SENDING, attempt=attempt, claimed_at=now, updated_at=now,
              message_id=known or message_id("reminder", uuid.uuid4().hex))
     if claimed == 0:

@@ -1,6 +1,6 @@
 """Booking URLs (namespace "bookings"); each view module contributes its own list."""
 
-from needlepoint.bookings.views import booking, calendar, feeds, waiting_list
+from needlepoint.bookings.views import booking, calendar, consultations, feeds, visits, waiting_list
 
 app_name = "bookings"
 urlpatterns = [
@@ -8,4 +8,6 @@ urlpatterns = [
     *calendar.urls,
     *feeds.urls,
     *waiting_list.urls,
+    *visits.urls,
+    *consultations.urls,
 ]

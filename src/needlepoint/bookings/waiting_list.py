@@ -37,7 +37,7 @@ from needlepoint.bookings.calendar import (
     course_has_prp,
     location_zone,
 )
-from needlepoint.bookings.models import Appointment, AppointmentStatus, AppointmentType, Location
+from needlepoint.bookings.models import LIVE, Appointment, AppointmentType, Location
 from needlepoint.bookings.services import (
     BOOKABLE,
     BookingConflict,
@@ -145,8 +145,8 @@ def waiting_courses(course_ids: Iterable[int] | None = None) -> QuerySet[Course]
     longest waiting first, each marked `any_booked` when one of its sessions is booked and
     `started` when one is charted or cancelled."""
     unbooked = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.PLANNED).exclude(
-        Exists(Appointment.objects.filter(session=OuterRef("pk"), status=AppointmentStatus.BOOKED)))
-    booked = Appointment.objects.filter(course=OuterRef("pk"), status=AppointmentStatus.BOOKED)
+        Exists(Appointment.objects.filter(session=OuterRef("pk"), status__in=LIVE)))
+    booked = Appointment.objects.filter(course=OuterRef("pk"), status__in=LIVE)
     started = TreatmentSession.objects.filter(course=OuterRef("pk"), status__in=(
         SessionStatus.IN_PROGRESS, SessionStatus.SIGNED, SessionStatus.CANCELLED))
     courses = Course.objects.filter(status__in=BOOKABLE).filter(Exists(unbooked))

@@ -86,6 +86,6 @@ def get_session_for_user(request: HttpRequest, session_id: Any, *,
     if clinical and user.is_clinic_staff and not user.is_clinical:
         raise Http404("No such record.")
     session = _get(TreatmentSession.objects.filter(patient__in=visible_patients(user))
-                   .select_related("patient", "course"), session_id)
+                   .select_related("patient", "course", "appointment"), session_id)
     audit_record(actor=user, action="view", obj=session)
     return session

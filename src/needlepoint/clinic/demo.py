@@ -1,13 +1,18 @@
 """The demo clinic: staff, rooms, devices and invented patients at every stage of their path.
 
 Built through the same services the clinic uses, replayed at past dates (time-machine) so the
-history reads like months of real use: the audit trail, signatures, charts and check-ins carry
-the dates they would have had. Stages: visitors' inquiries; consultations (eligible, needing a
-clearance, deferred, pregnant); draft and approved plans, some without consent; courses under
-way with charted sessions and check-ins (one with a warning sign, flagged); finished courses
-with outcomes. Most scheduling is set directly on the sessions (it happened before booking existed); a few
-approved, consented courses are booked whole through the booking services, so the calendars
-have upcoming appointments."""
+history reads like months of real use: the audit trail, bookings, messages sent, signatures,
+charts and check-ins carry the dates they would have had, and nothing is dated after now.
+Stages: visitors' inquiries (two with a consultation booked); consultations (eligible, needing a
+clearance, deferred, pregnant); draft and approved plans, some without consent; courses booked
+to start today; courses under way with charted sessions and check-ins (one with a warning sign,
+flagged) and their next sessions booked; finished courses with outcomes.
+
+Every session with a time is booked through the booking services (`course_options`,
+`course_book`): it is on the calendar, in the feeds and has its messages, and it is charted at
+its appointment's time, which marks the visit attended. The messages that fell due in the
+replayed past are sent at their due times by the worker's own task, so none is left to go out
+late."""
 
 import base64
 import datetime as dt
@@ -25,9 +30,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from needlepoint.accounts.models import Role, User
-from needlepoint.bookings.models import AppointmentKind, AppointmentType, Location, PractitionerProfile
-from needlepoint.bookings.services import Preferences, course_book, course_options
-from needlepoint.clinic.models import Course, Device, Patient, Room, TreatmentSession
+from needlepoint.bookings.consultations import consultation_book, consultation_options
+from needlepoint.bookings.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentType,
+    Location,
+    PractitionerProfile,
+    Reminder,
+    ReminderStatus,
+)
+from needlepoint.bookings.reminders import due_iso
+from needlepoint.bookings.services import Preferences, course_book, course_options, preparation_lead_days
+from needlepoint.bookings.tasks import send_reminder
+from needlepoint.clinic.models import Course, Device, Inquiry, Patient, Room, TreatmentSession
 from needlepoint.clinic.services.aftercare import check_in_submit
 from needlepoint.clinic.services.charting import (
     AreaRow,
@@ -188,31 +204,48 @@ class DemoClinic:
                          actor=self.front_desk)
         return course
 
-    def chart(self, session: TreatmentSession, who: User, day: dt.date) -> None:
-        """Re-screen, chart and sign `session` on `day` as practitioner `who`."""
-        with _at(day, 10) as when:
-            TreatmentSession.objects.filter(pk=session.pk).update(scheduled_for=when)
-            session.refresh_from_db()
+    def book(self, course: Course, day: dt.date, preferences: Preferences | None = None) -> list[Appointment]:
+        """Book the whole course as the front desk would on `day` (the earliest course for the
+        patient's preferences); the first session leaves the plan's preparation time."""
+        with _at(day, 9):
+            options = course_options(course=course, actor=self.front_desk,
+                                     preferences=preferences or Preferences())
+            if options.best is None:
+                return []
+            return course_book(course=course, actor=self.front_desk, token=options.best.token)
+
+    def chart(self, session: TreatmentSession, who: User) -> dt.datetime:
+        """Re-screen, chart and sign `session` at its appointment (numbing from the time the
+        patient was asked to come, the treatment after it) as its practitioner, or `who`.
+        Returns when the chart was signed. The messages due before then go out first."""
+        appointment = (Appointment.objects.select_related("appointment_type", "practitioner")
+                       .get(session=session))
+        numbing = dt.timedelta(minutes=appointment.appointment_type.numbing_minutes)
+        when = appointment.starts_at + numbing + dt.timedelta(minutes=45)
+        deliver_due(until=when, course=session.course_id)
+        who = appointment.practitioner or who
+        with time_machine.travel(when, tick=False):
             session_rescreen(session=session, answers=DayOfAnswers(), actor=who)
             session.refresh_from_db()
             plan = session.course.plan
             rows = tuple(AreaRow(area=a["area"], depth_mm=Decimal(str(a["depth_mm"]["max"])), passes=4)
                          for a in plan["areas"])
             data = ChartData(device=Device.objects.filter(kind="pen").first(),
-                             cartridge_lot=f"CART-{day:%y%m}-{session.pk:03d}",
-                             anaesthetic_on=when - dt.timedelta(minutes=50),
-                             anaesthetic_off=when - dt.timedelta(minutes=5), areas=rows,
+                             cartridge_lot=f"CART-{when:%y%m}-{session.pk:03d}",
+                             anaesthetic_on=appointment.starts_at,
+                             anaesthetic_off=appointment.starts_at + numbing, areas=rows,
                              end_point="erythema", immediate_reactions="Even redness, as expected.")
             session = chart_save(session=session, actor=who, expected_version=session.version, data=data)
             chart_sign(session=session, actor=who, expected_version=session.version)
+        return when
 
-    def check_ins(self, session: TreatmentSession, day: dt.date, *, warning_on_day1: bool = False,
-                  until: dt.date | None = None) -> None:
+    def check_ins(self, session: TreatmentSession, day: dt.date, *, warning_on_day1: bool = False) -> None:
+        """The patient's day 1, 3 and 7 check-ins after `day`, in the evening, up to now."""
         for n, (red, swell, pain) in ((1, (5, 4, 2)), (3, (2, 1, 0)), (7, (0, 0, 0))):
-            when = day + dt.timedelta(days=n)
-            if until is not None and when > until:
+            when = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=n), dt.time(19)))
+            if when > timezone.now():
                 return
-            with _at(when, 19):
+            with time_machine.travel(when, tick=False):
                 signs = ["fever"] if warning_on_day1 and n == 1 else []
                 check_in_submit(session=session, day=n, redness=red, swelling=swell, pain=pain,
                                 warning_signs=signs, note="", actor=session.patient.user)
@@ -228,15 +261,45 @@ class DemoClinic:
         return user
 
 
+def deliver_due(*, until: dt.datetime, course: int | None = None) -> int:
+    """Send, each at its due time, the messages due up to `until` (of one course, or all) that
+    are still waiting, as the worker would have; returns how many it tried."""
+    waiting = Reminder.objects.filter(status=ReminderStatus.SCHEDULED, due_at__lte=until)
+    if course is not None:
+        waiting = waiting.filter(appointment__course_id=course)
+    tried = 0
+    for reminder in waiting.order_by("due_at", "id"):
+        with time_machine.travel(reminder.due_at + dt.timedelta(seconds=30), tick=False):
+            send_reminder.call(reminder.pk, due_iso(reminder.due_at))
+        tried += 1
+    return tried
+
+
+def _past_sessions(course: Course, today: dt.date) -> list[TreatmentSession]:
+    """The course's sessions booked on a day before `today`, in order."""
+    return [s for s in course.sessions.select_related("appointment").order_by("number")
+            if s.visit_at is not None and timezone.localdate(s.visit_at) < today]
+
+
 def _inquiries(clinic: DemoClinic) -> None:
+    """Four visitors ask for a consultation; the front desk books one for the first two (the
+    first is registered as a patient by the booking itself)."""
     visitors = [("Iris", "Holm", {}), ("Jonas", "Weber", {"pregnancy": "breastfeeding"}),
                 ("Kira", "Sato", {"medications": [{"name": "apixaban", "status": "current"}]}),
                 ("Leo", "Marsh", {"goals": ["melasma"], "skin": {"fitzpatrick": 5}})]
+    asked = []
     for k, (first, last, extra) in enumerate(visitors):
         with _at(clinic.today - dt.timedelta(days=6 - k), 20):
             answers = _intake(clinic.rng, dt.date(1990 + k, 5, 17), **extra)
-            inquiry_create(first_name=first, last_name=last, email=f"{first.lower()}@demo.invalid",
-                           answers=answers, consented=True)
+            asked.append(inquiry_create(first_name=first, last_name=last, answers=answers, consented=True,
+                                        email=f"{first.lower()}@demo.invalid"))
+    for k, inquiry in enumerate(asked[:2]):
+        with _at(clinic.today - dt.timedelta(days=2 - k), 9, 30):
+            day = clinic.today + dt.timedelta(days=1 + k)
+            options = consultation_options(actor=clinic.front_desk, day=day,
+                                           inquiry=Inquiry.objects.get(pk=inquiry.pk))
+            if options.proposals:
+                consultation_book(actor=clinic.front_desk, token=options.proposals[0].token)
 
 
 def _consultations(clinic: DemoClinic, patients: list[Patient]) -> None:
@@ -256,6 +319,8 @@ def _consultations(clinic: DemoClinic, patients: list[Patient]) -> None:
 
 def _plans(clinic: DemoClinic, cleared: list[Patient], unsigned: list[Patient],
            ready: list[Patient]) -> None:
+    """Draft plans after a clearance; approved plans still waiting for consent (to book once
+    signed); and consented courses booked by the front desk to start today."""
     who = clinic.practitioners[1]
     for k, patient in enumerate(cleared):  # a clearance given, a draft plan waiting
         with _at(clinic.today - dt.timedelta(days=9 + k), 12):
@@ -265,54 +330,60 @@ def _plans(clinic: DemoClinic, cleared: list[Patient], unsigned: list[Patient],
                            "continue; minor bleeding expected.")
             course_propose(patient=patient, actor=who, start_date=clinic.today)
     for k, patient in enumerate(unsigned + ready):  # approved; the first ones still lack consent
-        with _at(clinic.today - dt.timedelta(days=12 + k), 15):
+        with _at(clinic.today - dt.timedelta(days=30 + k), 15):
             clinic.consult(patient, who)
             course = clinic.approved_course(patient, who, consent=patient in ready)
-        if patient in ready:
-            first = course.sessions.get(number=1)
-            slot = timezone.make_aware(dt.datetime.combine(clinic.today, dt.time(9 + 2 * k, 30)))
-            TreatmentSession.objects.filter(pk=first.pk).update(scheduled_for=slot)
+        if patient in ready:  # booked when the preparation time before today began
+            clinic.book(course, clinic.today - dt.timedelta(days=preparation_lead_days(course.plan)))
 
 
 def _under_way(clinic: DemoClinic, patients: list[Patient]) -> None:
-    """Courses under way: 1-3 sessions charted about a month apart, check-ins after each."""
+    """Courses under way: booked whole, their first one or two sessions charted at their
+    appointments (about a month apart) with check-ins after each; the next ones booked."""
     for k, patient in enumerate(patients):
         who = clinic.practitioners[k % 2]
-        done = 1 + k % 3
+        done = 1 + k % 2
         last = clinic.today - dt.timedelta(days=2 if k < 2 else 5 + 3 * k)
-        first = last - dt.timedelta(days=32 * (done - 1))
-        with _at(first - dt.timedelta(days=21), 11):
+        with _at(last - dt.timedelta(days=21 + 30 * (done - 1)), 11):
             clinic.consult(patient, who)
             course = clinic.approved_course(patient, who)
+        booked_on = last - dt.timedelta(days=preparation_lead_days(course.plan) + 28 * (done - 1))
+        clinic.book(course, booked_on)
         clinic.portal_user(patient, printed=(k == PORTAL_PATIENT - 12))
-        for n in range(done):
-            day = first + dt.timedelta(days=32 * n)
-            session = course.sessions.get(number=n + 1)
-            clinic.chart(session, who, day)
+        sessions = _past_sessions(course, clinic.today)
+        for n, session in enumerate(sessions):
+            clinic.chart(session, who)
             session.refresh_from_db()
-            clinic.check_ins(session, day, warning_on_day1=(k == 0 and n == done - 1), until=clinic.today)
+            clinic.check_ins(session, timezone.localdate(session.visit_at),
+                             warning_on_day1=(k == 0 and n == len(sessions) - 1))
 
 
 def _finished(clinic: DemoClinic, patients: list[Patient]) -> None:
-    """Finished courses: every session charted and signed, outcomes at visits and at the end."""
+    """Finished courses: booked whole, every session charted and signed at its appointment,
+    outcomes at each visit and three months after the last (or yesterday, if sooner)."""
     for k, patient in enumerate(patients):
         who = clinic.practitioners[k % 2]
-        start = clinic.today - dt.timedelta(days=260 - 9 * k)
+        start = clinic.today - dt.timedelta(days=300 - 9 * k)
         with _at(start - dt.timedelta(days=20), 11):
             clinic.consult(patient, who)
             course = clinic.approved_course(patient, who)
+        clinic.book(course, start - dt.timedelta(days=19))
         clinic.portal_user(patient)
         grade = course.assessment.goodman_baron_grade if course.assessment else 3
-        sessions = list(course.sessions.order_by("number"))
+        sessions = _past_sessions(course, clinic.today)
+        if not sessions or len(sessions) < course.sessions.count():
+            continue
         for n, session in enumerate(sessions):
-            day = start + dt.timedelta(days=31 * n)
-            clinic.chart(session, who, day)
-            clinic.check_ins(session, day)
-            with _at(day, 11):
+            signed = clinic.chart(session, who)
+            session.refresh_from_db()
+            clinic.check_ins(session, timezone.localdate(session.visit_at))
+            with time_machine.travel(signed + dt.timedelta(minutes=10), tick=False):
                 outcome_record(course=course, session=session, kind="visit",
                                goodman_baron_grade=max(1, grade - n // 2), scar_counts=None,
                                mmasi=None, gais=max(1, 3 - n // 2) if n else None, actor=who)
-        with _at(start + dt.timedelta(days=31 * (len(sessions) - 1) + 90), 14):
+        last = timezone.localdate(sessions[-1].visit_at)
+        end = min(last + dt.timedelta(days=90), clinic.today - dt.timedelta(days=1))
+        with _at(end, 14):
             outcome_record(course=course, kind="course_end", goodman_baron_grade=max(1, grade - 2),
                            scar_counts=None, mmasi=None, gais=2, actor=who)
             course_complete(course=Course.objects.get(pk=course.pk), actor=who)
@@ -335,15 +406,14 @@ def _booked(clinic: DemoClinic, patients: list[Patient]) -> None:
             consent_sign(course=course, consent_text=ensure_default_consent_text(),
                          typed_name=str(patient), signature_png=signature_png(patient.pk),
                          channel="tablet", actor=clinic.front_desk)
-        options = course_options(course=course, actor=clinic.front_desk, preferences=wishes[k % len(wishes)])
-        if options.best is not None:
-            course_book(course=course, actor=clinic.front_desk, token=options.best.token)
+        clinic.book(course, clinic.today - dt.timedelta(days=7 - k), wishes[k % len(wishes)])
 
 
 @transaction.atomic
 def build_demo_clinic(*, patients: int, password: Callable[[str], str]) -> dict[str, dict[str, str]]:
     """Create the demo clinic; return {username: {"role", "password"}} for the printed logins."""
     clinic = DemoClinic(password)
+    now = timezone.now()
     with _at(clinic.today - dt.timedelta(days=400), 8):
         clinic.staff()
         clinic.resources()
@@ -355,4 +425,5 @@ def build_demo_clinic(*, patients: int, password: Callable[[str], str]) -> dict[
     _under_way(clinic, people[11:21])
     _booked(clinic, people[21:24])
     _finished(clinic, people[24:])
+    deliver_due(until=now)
     return clinic.logins

@@ -5,7 +5,11 @@ What must never happen is refused by the database: a signed chart or a consent i
 changed (triggers, migration 0002), scores stay in range (check constraints), a session number
 is unique within its course."""
 
+import datetime as dt
+from typing import Any
+
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
@@ -288,12 +292,13 @@ class SessionStatus(models.TextChoices):
 
 class TreatmentSession(models.Model):
     """One session of a course and its chart. Signed charts are immutable (database trigger);
-    later corrections are addenda."""
+    later corrections are addenda. When the session is (or was) lives only on its appointment
+    (`bookings.Appointment`, reverse `session.appointment`): `visit` and `visit_at` read it
+    (select_related("appointment") to read it in the same query)."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
     number = models.PositiveSmallIntegerField()
-    scheduled_for = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=SessionStatus.choices,
                               default=SessionStatus.PLANNED)
     practitioner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
@@ -332,7 +337,27 @@ class TreatmentSession(models.Model):
                 | Q(anaesthetic_off__gte=models.F("anaesthetic_on")),
                 name="session_anaesthetic_order"),
         ]
-        indexes = [models.Index(fields=["scheduled_for"])]
+
+
+    @property
+    def visit(self) -> Any:
+        """The session's appointment while it is on or took place (booked, arrived, attended);
+        None when it has none, or only a cancelled or missed one."""
+        try:
+            appointment = self.appointment  # type: ignore[attr-defined]
+        except ObjectDoesNotExist:
+            return None
+        return appointment if appointment.status in VISIT_STATUSES else None
+
+    @property
+    def visit_at(self) -> dt.datetime | None:
+        """When the patient is due (or came): the start of the session's appointment."""
+        visit = self.visit
+        return visit.starts_at if visit is not None else None
+
+
+VISIT_STATUSES = ("booked", "arrived", "attended")
+"""Appointment statuses of a visit that is on or took place (bookings.models.LIVE)."""
 
 
 class AreaTreatment(models.Model):

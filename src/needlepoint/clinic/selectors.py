@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, 
 from django.utils import timezone
 
 from needlepoint.audit.models import AuditEvent
+from needlepoint.bookings.models import CANCELLED, Appointment
 from needlepoint.clinic.models import (
     AdverseEvent,
     Assessment,
@@ -77,7 +78,7 @@ class Section[T]:
 class Dashboard:
     day: dt.date
     clinical: bool
-    today: Section[TreatmentSession]
+    today: Section[Appointment]
     open_flags: Section[Flag]
     pending_clearances: Section[Screening]
     deferrals: Section[Screening]
@@ -102,9 +103,12 @@ def _latest_screenings(decision: str) -> QuerySet[Screening]:
 
 SCREENING_FIELDS = ("id", "patient_id", "decision", "earliest_date", "result", "created_at",
                     "patient__id", "patient__first_name", "patient__last_name")
-TODAY_FIELDS = ("id", "patient_id", "number", "scheduled_for", "status", "practitioner_id",
-                "patient__id", "patient__first_name", "patient__last_name", "practitioner__id",
-                "practitioner__username", "practitioner__first_name", "practitioner__last_name")
+TODAY_FIELDS = ("id", "patient_id", "session_id", "starts_at", "ends_at", "status", "practitioner_id",
+                "version", "appointment_type_id", "patient__id", "patient__first_name", "patient__last_name",
+                "practitioner__id", "practitioner__username", "practitioner__first_name",
+                "practitioner__last_name", "session__id", "session__number", "session__status",
+                "appointment_type__id", "appointment_type__name", "appointment_type__kind",
+                "appointment_type__numbing_minutes")
 FLAG_FIELDS = ("id", "patient_id", "reason", "raised_at", "patient__id", "patient__first_name",
                "patient__last_name", "urgent", "acknowledged_at", "escalated_at", "acknowledged_by_id",
                "acknowledged_by__id", "acknowledged_by__username", "acknowledged_by__first_name",
@@ -129,9 +133,10 @@ def dashboard_for(user: Any, *, day: dt.date | None = None, limit: int = DASHBOA
 
     clinical = bool(getattr(user, "is_clinical", False))
     start, end = _day_bounds(day, day)
-    today = (TreatmentSession.objects.filter(scheduled_for__gte=start, scheduled_for__lt=end)
-             .select_related("patient", "practitioner").only(*TODAY_FIELDS)
-             .order_by("scheduled_for", "id"))
+    today = (Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+             .exclude(status__in=CANCELLED)
+             .select_related("patient", "practitioner", "session", "appointment_type").only(*TODAY_FIELDS)
+             .order_by("starts_at", "id"))
     flags = Flag.objects.filter(resolved_at__isnull=True)
     open_flags: Section[Flag]
     if clinical:
@@ -186,8 +191,8 @@ def check_in_schedule(patient: Patient, *, today: dt.date | None = None) -> list
     and their state. Two queries."""
     today = today or clinic_today()
     sessions = (TreatmentSession.objects.filter(patient=patient, status=SessionStatus.SIGNED)
-                .select_related("course").prefetch_related("check_ins")
-                .order_by(F("scheduled_for").desc(nulls_last=True), "-signed_at", "-id"))
+                .select_related("course", "appointment").prefetch_related("check_ins")
+                .order_by(F("appointment__starts_at").desc(nulls_last=True), "-signed_at", "-id"))
     out = []
     for session in sessions:
         start = session_day(session)

@@ -38,7 +38,7 @@ def merge_pending_duplicates(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0003_course_preferences"),
+        ("bookings", "0004_appointment_statuses"),
     ]
 
     operations = [

@@ -33,6 +33,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings import services
 from needlepoint.bookings.models import (
+    LIVE,
     Appointment,
     AppointmentStatus,
     CoursePreferences,
@@ -159,7 +160,7 @@ def _book_page(request: HttpRequest, course: Course, form: PreferencesForm, *, s
         proposals = ([("Earliest course", options.best)] if options.best else []) + [
             (f"Alternative {n}", p) for n, p in enumerate(options.alternatives, 1)]
         blockers = list(options.blockers)
-    booked = Appointment.objects.filter(course=course, status=AppointmentStatus.BOOKED).count()
+    booked = Appointment.objects.filter(course=course, status__in=LIVE).count()
     context = {"course": course, "patient": course.patient, "form": form, "blockers": blockers,
                "options": options, "proposals": proposals, "error": error, "booked": booked,
                "zone": settings.TIME_ZONE, "query": form.as_query(),
@@ -211,11 +212,11 @@ def to_book(request: HttpRequest) -> HttpResponse:
     """Approved courses with sessions not yet booked, oldest approval first (staff)."""
     require_staff(request)
     unbooked = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.PLANNED).exclude(
-        Exists(Appointment.objects.filter(session=OuterRef("pk"), status=AppointmentStatus.BOOKED)))
+        Exists(Appointment.objects.filter(session=OuterRef("pk"), status__in=LIVE)))
     courses = list(Course.objects.filter(status__in=BOOKABLE).filter(Exists(unbooked))
                    .annotate(consented=Exists(Consent.objects.filter(course=OuterRef("pk"))),
                              any_booked=Exists(Appointment.objects.filter(
-                                 course=OuterRef("pk"), status=AppointmentStatus.BOOKED)))
+                                 course=OuterRef("pk"), status__in=LIVE)))
                    .select_related("patient").order_by("approved_at", "id")[:200])
     audit_record(actor=request.user, action="view", object_type="bookings.to_book",
                  summary=f"courses waiting to be booked: {len(courses)}")
@@ -231,10 +232,10 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
     appointments = list(Appointment.objects.filter(course=course)
                         .select_related("session", "practitioner", "room", "appointment_type", "location")
                         .order_by("starts_at", "id"))
-    booked = [a for a in appointments if not a.is_cancelled]
-    cancelled = {a.session_id: a for a in appointments if a.is_cancelled and a.session_id}
+    booked = [a for a in appointments if a.is_live]
+    cancelled = {a.session_id: a for a in appointments if not a.is_live and a.session_id}
     missing = [(s, cancelled.get(s.pk)) for s in course.sessions.filter(status__in=services.REBOOKABLE)
-               .exclude(Q(appointment__status=AppointmentStatus.BOOKED)).order_by("number")]
+               .exclude(Q(appointment__status__in=LIVE)).order_by("number")]
     # What the patient is sent about each visit, and whether it went: the subject only (the text is
     # the plan's care instructions, in the patient's own mailbox).
     kept = CoursePreferences.objects.filter(course=course).select_related("practitioner").first()
@@ -304,8 +305,9 @@ class _Back(Exception):
 def _changeable(request: HttpRequest, appointment_id: int) -> Appointment:
     """Return a booked appointment the staff member may change (404 for anyone else); audited."""
     appointment = get_appointment_for_user(request, appointment_id)
-    if appointment.is_cancelled:
-        messages.error(request, "This appointment was cancelled: it can no longer be moved or cancelled.")
+    if appointment.status != AppointmentStatus.BOOKED:
+        messages.error(request, f"This appointment is {appointment.get_status_display().lower()}: it can no "
+                                "longer be moved or cancelled.")
         raise _Back(appointment)
     return appointment
 
@@ -414,13 +416,15 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
         form.add_error("reason" if exc.field == "reason" else None, exc.message)
         return render(request, page, {**context, "form": form}, status=_status(exc))
     when = _when(appointment.starts_at, appointment)
+    appointment.refresh_from_db(fields=["status"])
+    late = " late (inside the clinic's notice period)" if appointment.status == "late_cancellation" else ""
     session = appointment.session if appointment.session_id else None
     if session and appointment.course and appointment.course.status in BOOKABLE \
             and session.status in services.REBOOKABLE:
-        messages.success(request, f"Cancelled the appointment of {when}. Session {session.number} has no "
-                                  "time now: book a new time for it below when the patient is ready.")
+        messages.success(request, f"Cancelled the appointment of {when}{late}. Session {session.number} "
+                                  "has no time now: book a new time for it below when the patient is ready.")
         return redirect(reverse("bookings:course_appointments", args=[appointment.course_id]) + "#rebook")
-    messages.success(request, f"Cancelled the appointment of {when}.")
+    messages.success(request, f"Cancelled the appointment of {when}{late}.")
     return _back(appointment)
 
 

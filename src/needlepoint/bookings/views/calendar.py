@@ -6,9 +6,12 @@ rows of the location's slot length, in the location's time zone. Each column is 
 or a room (day view) or a day (week view, for one practitioner or room); what fills it is the
 resources the appointments hold — so a PRP session shows the blood draw and the treatment in the
 practitioner's column, the numbing chair and the treatment room in the rooms' columns. Entries
-show the time, the patient's name, the visit type and session number: the schedule, never
-clinical notes, for every role. Cancelled visits are hidden unless asked for, then shown struck
-through. The page reads a fixed number of rows whatever the number of appointments."""
+show the time, the patient's name, the visit type and session number and the visit's status
+(arrived, attended, did not attend): the schedule, never clinical notes, for every role. A
+treatment's entries that start after the patient's arrival (the practitioner's, the treatment
+room's) also show the arrival time the patient was given: numbing comes first. Cancelled visits
+(late or not) are hidden unless asked for, then shown struck through. The page reads a fixed
+number of rows whatever the number of appointments."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -24,12 +27,22 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.models import AppointmentStatus, Closure, Hold, Location, PractitionerProfile
+from needlepoint.bookings.models import (
+    CANCELLED,
+    LIVE,
+    AppointmentStatus,
+    Closure,
+    Hold,
+    Location,
+    PractitionerProfile,
+)
 from needlepoint.clinic.access import require_staff
 from needlepoint.clinic.models import Room
 from needlepoint.scheduling import WeeklyHours
 
 TEMPLATE = "bookings/calendar/calendar.html"
+SHOWN = (*LIVE, AppointmentStatus.NO_SHOW)
+"""Visits shown by default: booked, arrived, attended and missed (with their status)."""
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -74,7 +87,14 @@ class Entry:
 
     @property
     def cancelled(self) -> bool:
-        return self.hold.appointment.status == AppointmentStatus.CANCELLED
+        return bool(self.hold.appointment.is_cancelled)
+
+    @property
+    def arrival(self) -> dt.datetime | None:
+        """The time the patient was asked to come (the start of numbing) when this entry starts
+        later, e.g. the treatment in the practitioner's column; None otherwise."""
+        start = self.hold.appointment.starts_at
+        return start if start < self.hold.starts_at else None
 
 
 @dataclass
@@ -200,9 +220,9 @@ def _holds(location: Location, keys: list[str], first: dt.date, last: dt.date,
     zone = ZoneInfo(location.time_zone)
     since = dt.datetime.combine(first, dt.time(), zone)
     until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
-    shown = Q(active=True, appointment__status=AppointmentStatus.BOOKED)
+    shown = Q(active=True, appointment__status__in=SHOWN)
     if cancelled:
-        shown |= Q(appointment__status=AppointmentStatus.CANCELLED,
+        shown |= Q(appointment__status__in=CANCELLED,
                    starts_at__gte=F("appointment__starts_at"), ends_at__lte=F("appointment__ends_at"))
     return list(Hold.objects.filter(shown, resource__in=keys, starts_at__lt=until, ends_at__gt=since,
                                     appointment__location=location)

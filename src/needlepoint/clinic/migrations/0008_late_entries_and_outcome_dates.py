@@ -32,7 +32,7 @@ def date_outcomes(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0001_initial"),
-        ("clinic", "0006_dashboard_partial_indexes"),
+        ("clinic", "0007_session_time_on_appointment"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -100,9 +100,9 @@ def _words(items: Iterable[str]) -> str:
 
 
 def session_day(session: TreatmentSession) -> dt.date | None:
-    """Return the date of the session (day 0) in the clinic's zone: when it was scheduled, or
+    """Return the date of the session (day 0) in the clinic's zone: its appointment's date, or
     when it was signed if it had no appointment."""
-    at = session.scheduled_for or session.signed_at
+    at = session.visit_at or session.signed_at
     return timezone.localdate(at, timezone.get_default_timezone()) if at else None
 
 

@@ -552,7 +552,15 @@ def chart_sign(*, session: TreatmentSession, actor: Any, expected_version: int) 
     audit_record(actor=actor, action="sign", obj=session,
                  summary=f"chart of session {session.number} signed"
                          + ("; entered late" if today > day else ""))
+    _mark_attended(session, actor)
     return session
+
+
+def _mark_attended(session: TreatmentSession, actor: Any) -> None:
+    """The visit took place: its appointment is attended (see bookings.visits)."""
+    from needlepoint.bookings.visits import appointment_attended  # bookings builds on the clinic app
+
+    appointment_attended(session=session, actor=actor)
 
 
 @transaction.atomic

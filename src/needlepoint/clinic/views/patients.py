@@ -290,10 +290,11 @@ def _schedule(patient: Patient) -> list[dict[str, Any]]:
     """The patient's treatment sessions: date, status and a late entry's who and when only (what
     the front desk may see)."""
     statuses = dict(SessionStatus.choices)
-    sessions = (patient.sessions.select_related("entered_late_by")
-                .only("id", "number", "scheduled_for", "status", "course_id", "entered_late_at",
+    sessions = (patient.sessions.select_related("appointment", "entered_late_by")
+                .only("id", "number", "status", "course_id", "appointment__id", "appointment__starts_at",
+                      "appointment__status", "entered_late_at",
                       *(f"entered_late_by__{f}" for f in PERSON_FIELDS))
-                .order_by(F("scheduled_for").asc(nulls_last=True), "course_id", "number"))
+                .order_by(F("appointment__starts_at").asc(nulls_last=True), "course_id", "number"))
     return [{"session": s, "status": statuses.get(s.status, s.status)} for s in sessions]
 
 
@@ -305,8 +306,10 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     sessions = _schedule(patient)
     # Each course with sessions (approved or later) has its appointments page: book, move, cancel.
     course_ids = sorted({row["session"].course_id for row in sessions})
+    consultations = list(patient.appointments.filter(session__isnull=True).select_related("practitioner")
+                         .order_by("-starts_at", "-id")[:10])
     context: dict[str, Any] = {"patient": patient, "clinical": clinical, "sessions": sessions,
-                               "session_course_ids": course_ids}
+                               "session_course_ids": course_ids, "consultations": consultations}
     if clinical:
         context.update(_clinical_context(patient))
         context["booked_ids"] = booked_session_ids(patient.sessions.all())

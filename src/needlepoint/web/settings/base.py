@@ -172,6 +172,9 @@ def _minutes(name: str, default: int) -> int:
 NEEDLEPOINT_URGENT_ESCALATION_MINUTES = _minutes("NEEDLEPOINT_URGENT_ESCALATION_MINUTES", 30)
 # The address links in emails point to (the portal's check-in pages), without a trailing slash.
 NEEDLEPOINT_SITE_URL = os.environ.get("NEEDLEPOINT_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The clinic's notice period for cancelling a visit (a clinic's choice): a visit cancelled less
+# than this many hours before it starts is recorded as a late cancellation.
+NEEDLEPOINT_LATE_CANCEL_HOURS = int(os.environ.get("NEEDLEPOINT_LATE_CANCEL_HOURS", "24"))
 
 LOGGING = {
     "version": 1,
