@@ -228,7 +228,7 @@ def test_it_opens_the_chart_page_in_a_fixed_number_of_queries(client_for, person
     client = client_for(personas.practitioner)
     # whatever the number of areas and adverse events (the safety gate reads the clearances and
     # the booked appointment)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         assert client.get(_url("chart", ready)).status_code == 200
 
 

@@ -1,7 +1,11 @@
 """Charts written after the day of their visit say so (who and when), and every outcome carries
 the day it belongs to: the day of its visit (the session's appointment), or the day it was
 recorded for scores after the course. Existing outcomes are dated from their session's
-appointment, else the day the session was signed, else the day they were recorded."""
+appointment, else the day the session was signed, else the day they were recorded.
+
+On SQLite, taking a foreign key off a table (undoing this migration) rebuilds the table, which a
+trigger that names it would break: the triggers naming the sessions table are set aside around
+the change and put back as they were."""
 
 import datetime as dt
 import zoneinfo
@@ -29,6 +33,30 @@ def date_outcomes(apps, schema_editor):  # type: ignore[no-untyped-def]
         Outcome.objects.filter(pk=outcome.pk).update(taken_on=_day(at, zone))
 
 
+_SET_ASIDE: list[str] = []
+
+
+def _set_triggers_aside(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE ?",
+                       ["%clinic_treatmentsession%"])
+        rows = cursor.fetchall()
+        for name, _sql in rows:
+            cursor.execute(f'DROP TRIGGER "{name}"')
+    _SET_ASIDE[:] = [sql for _name, sql in rows]
+
+
+def _put_triggers_back(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor != "sqlite":
+        return
+    with schema_editor.connection.cursor() as cursor:
+        for sql in _SET_ASIDE:
+            cursor.execute(sql)
+    _SET_ASIDE.clear()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0001_initial"),
@@ -37,6 +65,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(_set_triggers_aside, _put_triggers_back),
         migrations.AddField(
             model_name="treatmentsession",
             name="entered_late_at",
@@ -63,4 +92,5 @@ class Migration(migrations.Migration):
             name="outcome",
             options={"ordering": ["taken_on", "recorded_at"]},
         ),
+        migrations.RunPython(_put_triggers_back, _set_triggers_aside),
     ]
