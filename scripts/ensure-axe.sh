@@ -10,7 +10,11 @@ installed() {
   [ -f "$JS" ] && [ "$(node -p "require('$PREFIX/node_modules/axe-core/package.json').version" 2>/dev/null)" = "$AXE_VERSION" ]
 }
 if ! installed; then
-  command -v npm >/dev/null || { echo "npm is missing: install Node.js (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+  if ! command -v npm >/dev/null; then
+    echo "installing Node.js and npm from Debian's packages" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2 && apt-get install -y -qq nodejs npm >&2
+  fi
   echo "installing axe-core $AXE_VERSION into $PREFIX" >&2
   mkdir -p "$PREFIX"
   npm install --prefix "$PREFIX" "axe-core@$AXE_VERSION" --no-audit --no-fund --no-save --silent >&2
