@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from django.urls import reverse
+from django.utils import timezone
 
 import needlepoint
-from conftest import FROZEN_TODAY
 from needlepoint.clinic.services import consultation as services
 
 SRC = Path(needlepoint.__file__).parent
@@ -17,7 +17,7 @@ SRC = Path(needlepoint.__file__).parent
 def test_it_labels_every_input_of_the_plan_editor(personas, client_for, intake_a):
     services.intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
     course = services.course_propose(patient=personas.record_a, actor=personas.practitioner,
-                                     start_date=FROZEN_TODAY + dt.timedelta(days=7))
+                                     start_date=timezone.localdate() + dt.timedelta(days=7))
     page = client_for(personas.practitioner).get(reverse(
         "clinic:consultation_course", args=[personas.record_a.pk, course.pk])).content.decode()
     editor = page[page.index('id="edit-h"'):]
