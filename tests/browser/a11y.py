@@ -56,9 +56,9 @@ STATE_JS = """() => {
   const staff = path.startsWith('/admin/')
     || (!!nav && !nav.querySelector('a[href^="/portal/"]')
         && !/^\\/(portal|inquiry|accounts)\\//.test(path));
-  return {checked: window.__a11yChecked === true, url: location.href, staff: staff,
-          ready: document.readyState === 'complete' && !document.querySelector('.htmx-request'),
-          html: document.documentElement.outerHTML};
+  const checked = window.__a11yChecked === true;
+  return {checked: checked, url: location.href, staff: staff,
+          html: checked ? '' : document.documentElement.outerHTML};
 }"""
 
 MARK_CHECKED_JS = """() => {
