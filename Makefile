@@ -59,6 +59,7 @@ test-postgres: setup
 
 test-browser: setup
 	./scripts/ensure-chromium.sh
+	./scripts/ensure-axe.sh >/dev/null
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser -p no:cacheprovider
 
 bench: setup

@@ -1,5 +1,8 @@
 """End-to-end tests in Debian's Chromium driven by Playwright, against a live test server.
 
+Every page a test acts on is checked with axe-core (no critical or serious violation) and for
+width (the portal and public pages fit 390 px, staff pages 768 px): see a11y.py.
+
 Screenshots go to tests/browser/screenshots/ (kept out of git)."""
 
 import os
@@ -7,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import a11y
 import pytest
 
 SHOTS = Path(__file__).parent / "screenshots"
@@ -19,6 +23,26 @@ def pytest_collection_modifyitems(items: list[Any]) -> None:
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: Any) -> Iterator[None]:
+    """After a test that passed, check the last state of the pages it acted on."""
+    try:
+        result = yield
+    except BaseException:
+        a11y.forget_pages()
+        raise
+    a11y.check_pages_at_the_end()
+    return result
+
+
+@pytest.fixture(scope="session", autouse=True)
+def accessibility_checks() -> Iterator[None]:
+    a11y.axe_source()  # installs the pinned axe-core when missing, before any page is opened
+    a11y.install()
+    yield
+    a11y.uninstall()
 
 
 @pytest.fixture(scope="session")
