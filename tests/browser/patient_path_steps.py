@@ -231,17 +231,19 @@ def chart_and_sign_via_ui(page: Page, personas: Any, *, shot: Shot = None) -> No
 
     Device.objects.create(name="SkinPen Precision", kind="pen", serial="SP-0042")  # no page yet
     day = book_first_session_yesterday(personas)
-    chart_session_one_via_ui(page, day, shot=shot)
+    chart_session_via_ui(page, day, shot=shot)
 
 
-def chart_session_one_via_ui(page: Page, day: dt.date, *, pen: str = "SkinPen Precision (SP-0042)",
-                             numbing: tuple[str, str] = ("09:15", "09:50"), shot: Shot = None) -> None:
-    """A practitioner re-screens patient A, charts session 1 of `day` (with `pen` and the numbing
-    cream on and off at those times of that day) and signs the chart; signs out."""
+def chart_session_via_ui(page: Page, day: dt.date, *, number: int = 1,
+                         pen: str = "SkinPen Precision (SP-0042)",
+                         numbing: tuple[str, str] = ("09:15", "09:50"), shot: Shot = None) -> None:
+    """A practitioner re-screens patient A, charts her session `number` of `day` (with `pen` and
+    the numbing cream on and off at those times of that day) and signs the chart; signs out."""
     sign_in(page, "paula")
     open_patient(page, "Alvarez", "Alvarez, Anna")
-    page.get_by_role("region", name="Schedule").get_by_role("link", name="Session 1").click()
-    expect(page.get_by_role("heading", name=re.compile(r"^Session 1"))).to_be_visible()
+    schedule = page.get_by_role("region", name="Schedule")
+    schedule.get_by_role("link", name=f"Session {number}", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile(rf"^Session {number}\b"))).to_be_visible()
     expect(page.get_by_text("Do today's re-screen with the patient before charting.")
            ).to_be_visible()
     _shoot(shot, page, "50-chart-needs-rescreen")

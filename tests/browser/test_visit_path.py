@@ -6,8 +6,8 @@ clock travels there: the live server runs in this process, so its clock moves to
 desk marks her arrived; the practitioner runs the consultation to an approved course, she signs
 the consent in the portal and the front desk books the course. Before session 1's day its chart
 is refused, and the page says when; on the day the front desk marks her arrived, the
-practitioner re-screens, charts and signs, and the visit shows attended. At the next visit the
-practitioner records the scores, dated by the visit they belong to.
+practitioner re-screens, charts and signs, and the visit shows attended. At the next visit,
+once its session is given and signed, the practitioner records the scores, dated by that visit.
 
 Screenshots go to tests/browser/screenshots/9x-*.png. The ORM is used only for the clinic's
 resources (test data, as in test_booking.py) and to read the booked times the clock travels to."""
@@ -21,7 +21,7 @@ import pytest
 import time_machine
 from patient_path_steps import (
     approved_course_via_ui,
-    chart_session_one_via_ui,
+    chart_session_via_ui,
     consent_via_ui,
     open_patient,
     sign_in,
@@ -162,7 +162,7 @@ def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, perso
         mark_arrived_on_the_dashboard(page, start, shot, "93-session-arrived")
     with time_machine.travel(start + dt.timedelta(minutes=90), tick=True):
         on, off = start + dt.timedelta(minutes=5), start + dt.timedelta(minutes=35)
-        chart_session_one_via_ui(page, day, pen="Pen 1 (PEN-1)", numbing=(f"{on:%H:%M}", f"{off:%H:%M}"))
+        chart_session_via_ui(page, day, pen="Pen 1 (PEN-1)", numbing=(f"{on:%H:%M}", f"{off:%H:%M}"))
 
         # The visit shows attended, on the patient's appointments page and on the dashboard.
         sign_in(page, "frank")
@@ -177,30 +177,47 @@ def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, perso
         shot(page, "94-visit-attended")
         sign_out(page)
 
-    # The next visit (session 2's day): the scores of session 1, dated by that visit.
-    next_visit = second.starts_at.astimezone(LONDON)
-    with time_machine.travel(next_visit + dt.timedelta(minutes=5), tick=True):
+    # The next visit (session 2's day): she arrives; before its chart is signed the scores have no
+    # visit of that day to belong to; once it is, they are recorded and dated by that visit.
+    visit = second.starts_at.astimezone(LONDON)
+    with time_machine.travel(visit - dt.timedelta(minutes=10), tick=True):
+        mark_arrived_on_the_dashboard(page, visit, shot, "95-next-visit-arrived")
+    with time_machine.travel(visit + dt.timedelta(minutes=90), tick=True):
         sign_in(page, "paula")
-        open_patient(page, "Alvarez", "Alvarez, Anna")
-        clinical = page.get_by_role("region", name="Clinical record")
-        clinical.get_by_role("link", name="Open", exact=True).last.click()
-        page.get_by_role("link", name="Record outcome scores").click()
-        expect(page.get_by_role("heading", name="Record an outcome")).to_be_visible()
+        open_outcome_form(page)
+        sessions = page.get_by_label("Visit (session)").locator("option")
+        expect(sessions).to_have_text(["None (scores after the course)", f"Session 1 · {day:%d %b %Y}"])
+        sign_out(page)
+
+        on, off = visit + dt.timedelta(minutes=5), visit + dt.timedelta(minutes=35)
+        chart_session_via_ui(page, visit.date(), number=2, pen="Pen 1 (PEN-1)",
+                             numbing=(f"{on:%H:%M}", f"{off:%H:%M}"))
+        sign_in(page, "paula")
+        open_outcome_form(page)
         page.get_by_label("When").select_option(label="At a visit")
-        page.get_by_label("Visit (session)").select_option(label=f"Session 1 · {day:%d %b %Y}")
-        page.get_by_label("Goodman & Baron grade").select_option("3")
+        page.get_by_label("Visit (session)").select_option(label=f"Session 2 · {visit:%d %b %Y}")
+        page.get_by_label("Goodman & Baron grade").select_option("2")
         page.get_by_label("Patient-rated improvement (GAIS)").select_option("2")
-        page.get_by_label("Rolling scars, cheeks").fill("7")
-        shot(page, "95-outcome-at-the-next-visit")
+        page.get_by_label("Rolling scars, cheeks").fill("6")
+        shot(page, "96-outcome-at-the-next-visit")
         page.get_by_role("button", name="Save outcome").click()
         expect(page.get_by_text("Outcome recorded.")).to_be_visible()
         table = page.locator("table").filter(has_text="The same scores as a table")
-        row = table.get_by_role("row").filter(has_text="session 1")
-        expect(row).to_contain_text(f"{day.day} {day:%b %Y}")
-        expect(row).to_contain_text(f"recorded {next_visit.day} {next_visit:%b %Y}")
-        expect(row).to_contain_text("rolling 7")
-        shot(page, "96-outcome-dated-by-its-visit")
+        row = table.get_by_role("row").filter(has_text="session 2")
+        expect(row.get_by_role("cell").first).to_have_text(f"{visit.day} {visit:%b %Y}")  # no "recorded"
+        expect(row).to_contain_text("rolling 6")
+        expect(page.get_by_text("2 of 4 sessions done.", exact=True)).to_be_visible()
+        shot(page, "97-outcome-dated-by-its-visit")
         sign_out(page)
+
+
+def open_outcome_form(page: Page) -> None:
+    """From the patient's record: her course, then "Record outcome scores"."""
+    open_patient(page, "Alvarez", "Alvarez, Anna")
+    clinical = page.get_by_role("region", name="Clinical record")
+    clinical.get_by_role("link", name="Open", exact=True).last.click()
+    page.get_by_role("link", name="Record outcome scores").click()
+    expect(page.get_by_role("heading", name="Record an outcome")).to_be_visible()
 
 
 def timezone_today() -> dt.date:
