@@ -28,7 +28,7 @@ from patient_path_steps import (
     sign_out,
 )
 from playwright.sync_api import Page, expect
-from test_booking import book_the_course, clinic_resources  # noqa: F401 (a fixture)
+from test_booking import _session, book_the_course, clinic_resources  # noqa: F401 (a fixture)
 from test_patient_path import answer_the_questions
 
 from clock import FROZEN_TODAY
@@ -104,6 +104,8 @@ def book_the_consultation_from_the_inquiry(page: Page, day: dt.date, shot: Any) 
     at = re.search(r"at (\d\d):(\d\d)\.", booked.inner_text())
     assert at
     expect(page.get_by_role("table", name="Day calendar")).to_contain_text("Anna Alvarez")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Inquiries").click()
+    expect(page.get_by_text("No open inquiries.")).to_be_visible()  # booked: it has left the queue
     sign_out(page)
     return dt.datetime.combine(day, dt.time(int(at.group(1)), int(at.group(2))), tzinfo=LONDON)
 
@@ -127,8 +129,6 @@ def mark_arrived_on_the_dashboard(page: Page, at: dt.datetime, shot: Any, name: 
 
 def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, personas, consulting_clinic,
                                                                      shot):
-    from test_booking import _session
-
     ask_for_a_consultation_as_anna(page)
     tomorrow = FROZEN_TODAY + dt.timedelta(days=1)
     consultation = book_the_consultation_from_the_inquiry(page, tomorrow, shot)
@@ -144,7 +144,7 @@ def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, perso
         second = _session(course_id, 2)
         start = first.starts_at.astimezone(LONDON)
         day = start.date()
-        assert day > timezone_today()
+        assert day > tomorrow  # the course leaves the patient time to prepare
 
         # Before the session's day its chart is refused, and the page says when.
         sign_in(page, "paula")
@@ -219,8 +219,3 @@ def open_outcome_form(page: Page) -> None:
     page.get_by_role("link", name="Record outcome scores").click()
     expect(page.get_by_role("heading", name="Record an outcome")).to_be_visible()
 
-
-def timezone_today() -> dt.date:
-    from django.utils import timezone
-
-    return timezone.localdate()
