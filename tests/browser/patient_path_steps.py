@@ -49,16 +49,18 @@ def open_patient(page: Page, search: str, link: str) -> None:
 
 # ---- 3. consultation ------------------------------------------------------------------------------
 
-def approved_course_via_ui(page: Page, personas: Any, *, shot: Shot = None) -> int:
-    """A practitioner takes patient A from no intake to an approved course; returns its id."""
+def approved_course_via_ui(page: Page, personas: Any, *, earlier_intakes: int = 0, shot: Shot = None) -> int:
+    """A practitioner takes patient A from her intakes so far (none by default; one when her
+    inquiry's answers were added to her record) to an approved course; returns its id."""
     sign_in(page, "paula")
     open_patient(page, "Alvarez", "Alvarez, Anna")
     expect(page.get_by_role("heading", name="Anna Alvarez", level=1)).to_be_visible()
     clinical = page.get_by_role("region", name="Clinical record")
-    expect(clinical).to_contain_text("No intake yet.")
+    if not earlier_intakes:
+        expect(clinical).to_contain_text("No intake yet.")
     clinical.get_by_role("link", name="Open the consultation").click()
     expect(page.get_by_role("heading", name="Consultation: Anna Alvarez")).to_be_visible()
-    page.get_by_role("link", name="Record an intake").click()
+    page.get_by_role("link", name="New intake version" if earlier_intakes else "Record an intake").click()
 
     # The intake: acne scars on cheeks and forehead, phototype III, cold sores in the past.
     expect(page.get_by_role("heading", name="New intake version: Anna Alvarez")).to_be_visible()
@@ -77,8 +79,8 @@ def approved_course_via_ui(page: Page, personas: Any, *, shot: Shot = None) -> i
     page.get_by_role("button", name="Save as a new version and screen").click()
 
     # The screening, with its finding, sources and protocol version.
-    expect(page.get_by_text("Intake version 1 saved and screened: Suitable, with precautions."
-                            )).to_be_visible()
+    expect(page.get_by_text(f"Intake version {earlier_intakes + 1} saved and screened: Suitable, "
+                            "with precautions.")).to_be_visible()
     screening = page.get_by_role("region", name="Screening")
     expect(screening.locator("[data-decision]").first).to_have_text("Suitable, with precautions")
     expect(screening).to_contain_text("Protocol")
@@ -229,11 +231,19 @@ def chart_and_sign_via_ui(page: Page, personas: Any, *, shot: Shot = None) -> No
 
     Device.objects.create(name="SkinPen Precision", kind="pen", serial="SP-0042")  # no page yet
     day = book_first_session_yesterday(personas)
+    chart_session_via_ui(page, day, shot=shot)
 
+
+def chart_session_via_ui(page: Page, day: dt.date, *, number: int = 1,
+                         pen: str = "SkinPen Precision (SP-0042)",
+                         numbing: tuple[str, str] = ("09:15", "09:50"), shot: Shot = None) -> None:
+    """A practitioner re-screens patient A, charts her session `number` of `day` (with `pen` and
+    the numbing cream on and off at those times of that day) and signs the chart; signs out."""
     sign_in(page, "paula")
     open_patient(page, "Alvarez", "Alvarez, Anna")
-    page.get_by_role("region", name="Schedule").get_by_role("link", name="Session 1").click()
-    expect(page.get_by_role("heading", name=re.compile(r"^Session 1"))).to_be_visible()
+    schedule = page.get_by_role("region", name="Schedule")
+    schedule.get_by_role("link", name=f"Session {number}", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile(rf"^Session {number}\b"))).to_be_visible()
     expect(page.get_by_text("Do today's re-screen with the patient before charting.")
            ).to_be_visible()
     _shoot(shot, page, "50-chart-needs-rescreen")
@@ -250,10 +260,10 @@ def chart_and_sign_via_ui(page: Page, personas: Any, *, shot: Shot = None) -> No
                             )).to_be_visible()
 
     editor = page.locator("#chart-editor")
-    editor.get_by_label("Pen", exact=True).select_option(label="SkinPen Precision (SP-0042)")
+    editor.get_by_label("Pen", exact=True).select_option(label=pen)
     editor.get_by_label("Cartridge lot").fill("LOT-2611-A7")
-    editor.get_by_label("Anaesthetic on").fill(f"{day.isoformat()}T09:15")
-    editor.get_by_label("Anaesthetic off").fill(f"{day.isoformat()}T09:50")
+    editor.get_by_label("Anaesthetic on").fill(f"{day.isoformat()}T{numbing[0]}")
+    editor.get_by_label("Anaesthetic off").fill(f"{day.isoformat()}T{numbing[1]}")
     editor.get_by_label("Depth for the cheeks (mm)").fill("1.0")
     editor.get_by_label("Passes for the cheeks").fill("3")
     editor.get_by_label("Depth for the forehead (mm)").fill("0.5")
@@ -270,8 +280,8 @@ def chart_and_sign_via_ui(page: Page, personas: Any, *, shot: Shot = None) -> No
     chart = page.get_by_role("region", name=re.compile(r"^Chart"))
     expect(chart.get_by_role("heading", level=2)).to_contain_text("signed")
     expect(chart).to_contain_text("LOT-2611-A7")
-    expect(chart).to_contain_text("SkinPen Precision")
-    expect(chart).to_contain_text("on 09:15, off 09:50")
+    expect(chart).to_contain_text(pen.split(" (")[0])
+    expect(chart).to_contain_text(f"on {numbing[0]}, off {numbing[1]}")
     expect(chart.get_by_role("row", name=re.compile(r"^Cheeks"))).to_contain_text("3")
     expect(chart).to_contain_text("Pinpoint bleeding")
     # Read-only: no editor, no save or sign button, no field to change; only addenda.
