@@ -16,13 +16,13 @@ from django.core import mail
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
+from clock import FROZEN_NOW
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import CheckIn, Course, Flag, Intake, Screening, StaffAlert, TreatmentSession
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.aftercare import check_in_submit, flag_acknowledge, flag_resolve
 from visit_helpers import book_visit
 
-FROZEN_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # the suite's frozen today (tests/conftest.py)
 ON_CALL = "on-call@clinic.example"
 CONTACTS = {"NEEDLEPOINT_CLINIC_PHONE": "020 7946 0123",
             "NEEDLEPOINT_OUT_OF_HOURS_ADVICE": "When we are closed, call NHS 111, or 999 in an emergency.",

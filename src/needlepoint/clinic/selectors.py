@@ -14,6 +14,7 @@ from django.utils import timezone
 from needlepoint.audit.models import AuditEvent
 from needlepoint.bookings.models import CANCELLED, Appointment
 from needlepoint.clinic.models import (
+    VISIT_STATUSES,
     AdverseEvent,
     Assessment,
     CheckIn,
@@ -442,14 +443,9 @@ def audit_events(f: AuditFilter) -> QuerySet[AuditEvent]:
     return qs
 
 
-BOOKED_VISIT_STATUSES = ("booked", "arrived", "attended")
-"""Appointment statuses of a visit that is on or took place: a session can be charted only
-then (never before it is booked, nor after its appointment was cancelled or missed)."""
-
-
 def booked_session_ids(sessions: QuerySet[TreatmentSession]) -> set[int]:
     """Return the ids of `sessions` that have an appointment on the calendar (one query)."""
     from needlepoint.bookings.models import Appointment
 
-    return set(Appointment.objects.filter(session__in=sessions, status__in=BOOKED_VISIT_STATUSES)
+    return set(Appointment.objects.filter(session__in=sessions, status__in=VISIT_STATUSES)
                .values_list("session_id", flat=True))

@@ -641,12 +641,6 @@ def blocked_message(screening: Screening) -> str:
     return f"Today's re-screen blocks this session. {reasons}"
 
 
-def _require_consent(course: Course) -> None:
-    from needlepoint.clinic.services.consent import require_consent  # a sibling feature
-
-    require_consent(course)
-
-
 def _clean(obj: Model) -> None:
     try:
         obj.full_clean()

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from needlepoint.audit.services import audit_record
+from needlepoint.bookings.models import AppointmentStatus
 from needlepoint.clinic.models import (
     Course,
     CourseStatus,
@@ -76,16 +77,12 @@ def _checked_scar_counts(counts: Mapping[str, Mapping[str, int | None]] | None) 
     return {area: {t: row.get(t) for t in scales.SCAR_TYPES} for area, row in given.items() if row}
 
 
-ATTENDED = "attended"
-"""The appointment status of a visit that the patient attended."""
-
-
 def took_place(session: TreatmentSession) -> bool:
     """Whether the session has happened: its chart is signed or its visit was attended."""
     if session.status == SessionStatus.SIGNED:
         return True
     appointment = booked_appointment(session)
-    return appointment is not None and appointment.status == ATTENDED
+    return appointment is not None and appointment.status == AppointmentStatus.ATTENDED
 
 
 def _taken_on(course: Course, session: TreatmentSession | None, kind: str) -> dt.date:
