@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.models import Appointment, AppointmentStatus
+from needlepoint.bookings.models import Appointment
 from needlepoint.clinic.models import (
     Addendum,
     AdverseEvent,
@@ -57,12 +57,10 @@ PREGNANCY_ANSWERS = {  # the day-of answer -> the intake's pregnancy code
 # ---- the day of the visit ----------------------------------------------------------------------
 
 def booked_appointment(session: TreatmentSession) -> Appointment | None:
-    """Return the session's appointment unless it has none or it was cancelled."""
-    try:
-        appointment: Appointment = session.appointment  # type: ignore[attr-defined]
-    except ObjectDoesNotExist:
-        return None
-    return None if appointment.status == AppointmentStatus.CANCELLED else appointment
+    """Return the session's visit: its appointment while booked, arrived or attended (None when
+    it has none, or it was cancelled or missed)."""
+    visit: Appointment | None = session.visit
+    return visit
 
 
 def visit_day(session: TreatmentSession) -> dt.date | None:

@@ -68,13 +68,11 @@ def course_blockers(course: Course, step: Step, *, day: dt.date | None = None,
 def session_due(session: TreatmentSession) -> dt.date | None:
     """Return the day `session` is booked for, in its location's zone (None: not booked)."""
     from needlepoint.bookings.calendar import location_zone  # the booking app builds on this one
-    from needlepoint.bookings.models import Appointment, AppointmentStatus
 
-    booked = (Appointment.objects.filter(session=session, status=AppointmentStatus.BOOKED)
-              .select_related("location").order_by("starts_at").first())
-    if booked is None:
+    visit = session.visit  # the session's live appointment, read as everywhere else
+    if visit is None:
         return None
-    return booked.starts_at.astimezone(location_zone(booked.location)).date()
+    return visit.starts_at.astimezone(location_zone(visit.location)).date()
 
 
 def session_blockers(session: TreatmentSession, step: Step, *, screening: Screening | None = None,
