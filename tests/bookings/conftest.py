@@ -68,6 +68,17 @@ def bookable_course(personas: Any, intake_a: dict[str, Any], clinic: Clinic) -> 
 
 
 @pytest.fixture
+def booked(bookable_course: Any, personas: Any) -> list[Any]:
+    """Patient A's course booked whole by the front desk: the earliest course, any day or time
+    (modules with their own way of booking define their own `booked`)."""
+    from needlepoint.bookings.services import Preferences, course_book, course_options
+
+    found = course_options(course=bookable_course, actor=personas.front_desk, preferences=Preferences())
+    assert found.best is not None
+    return course_book(course=bookable_course, actor=personas.front_desk, token=found.best.token)
+
+
+@pytest.fixture
 def unconsented_course(personas: Any, intake_a: dict[str, Any], clinic: Clinic) -> Any:
     """Patient B's approved course without a signed consent."""
     return approved_course(personas, intake_a, personas.record_b, consent=False)

@@ -13,7 +13,7 @@ from booking_helpers import NOW, local
 from django.urls import reverse
 
 from needlepoint.bookings.models import Appointment
-from needlepoint.bookings.services import Preferences, appointment_cancel, course_book, course_options
+from needlepoint.bookings.services import appointment_cancel
 
 DAY = "2026-12-09"
 
@@ -22,13 +22,6 @@ DAY = "2026-12-09"
 def frozen() -> Any:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def booked(bookable_course: Any, personas: Any) -> list[Appointment]:
-    found = course_options(course=bookable_course, actor=personas.front_desk, preferences=Preferences())
-    assert found.best is not None
-    return course_book(course=bookable_course, actor=personas.front_desk, token=found.best.token)
 
 
 def calendar(client: Any, **params: Any) -> str:

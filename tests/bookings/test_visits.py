@@ -19,12 +19,9 @@ from needlepoint.bookings.calendar import calendar_for
 from needlepoint.bookings.models import Appointment, Hold, Reminder
 from needlepoint.bookings.reminders import DAY_BEFORE, reminders_sync
 from needlepoint.bookings.services import (
-    Preferences,
     ServiceError,
     StaleEdit,
     appointment_cancel,
-    course_book,
-    course_options,
     session_rebook_window,
 )
 from needlepoint.bookings.visits import appointment_arrive, appointment_attended, appointment_no_show
@@ -37,13 +34,6 @@ FIRST = local(2026, 12, 9, 9, 0)
 def frozen() -> Any:
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-@pytest.fixture
-def booked(bookable_course: Any, personas: Any) -> list[Appointment]:
-    found = course_options(course=bookable_course, actor=personas.front_desk, preferences=Preferences())
-    assert found.best is not None
-    return course_book(course=bookable_course, actor=personas.front_desk, token=found.best.token)
 
 
 def fresh(a: Appointment) -> Appointment:
