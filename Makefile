@@ -62,7 +62,9 @@ test-browser: setup
 	./scripts/ensure-axe.sh >/dev/null
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(BIN)/pytest -m browser -p no:cacheprovider
 
+# The benchmarks' own tools (locust and what it brings) are installed here only, never by run or test.
 bench: setup
+	$(UV) sync --frozen --group bench --quiet
 	$(BIN)/python bench/bench_clinical.py
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_scheduling.py
