@@ -26,8 +26,19 @@ from needlepoint.clinical.protocol import load_protocol
 from needlepoint.clinical.screening import Screener
 
 TODAY = dt.date(2026, 11, 22)
-MEDICINES = ["warfarin", "apixaban", "aspirin", "isotretinoin", "adapalene", "retinol",
-             "methotrexate", "prednisolone", "metformin", "levothyroxine", "Xarelto"]
+MEDICINES = [
+    "warfarin",
+    "apixaban",
+    "aspirin",
+    "isotretinoin",
+    "adapalene",
+    "retinol",
+    "methotrexate",
+    "prednisolone",
+    "metformin",
+    "levothyroxine",
+    "Xarelto",
+]
 
 
 def _day(rng: random.Random, back: int) -> str:
@@ -35,8 +46,10 @@ def _day(rng: random.Random, back: int) -> str:
 
 
 def _condition(rng: random.Random) -> dict[str, object]:
-    c: dict[str, object] = {"code": rng.choice(vocab.CONDITIONS),
-                            "status": rng.choice(vocab.CONDITION_STATUSES)}
+    c: dict[str, object] = {
+        "code": rng.choice(vocab.CONDITIONS),
+        "status": rng.choice(vocab.CONDITION_STATUSES),
+    }
     if rng.random() < 0.5:
         c["areas"] = rng.sample(vocab.AREAS, rng.randint(1, 2))
     if rng.random() < 0.5:
@@ -67,13 +80,18 @@ def generate(n: int, seed: int = 20261122) -> list[str]:
     for _ in range(n):
         born = TODAY - dt.timedelta(days=rng.randint(15 * 365, 75 * 365))
         intake = {
-            "schema": vocab.INTAKE_SCHEMA, "assessed_on": TODAY.isoformat(),
+            "schema": vocab.INTAKE_SCHEMA,
+            "assessed_on": TODAY.isoformat(),
             "patient": {"birth_date": born.isoformat()},
             "goals": rng.sample(vocab.GOALS, rng.randint(1, 2)),
             "areas": rng.sample(vocab.AREAS, rng.randint(1, 4)),
             "skin": {"fitzpatrick": rng.randint(1, 6)},
-            "scars": {"icepick": rng.randint(0, 9), "boxcar": rng.randint(0, 9),
-                      "rolling": rng.randint(0, 9), "goodman_baron_grade": rng.randint(1, 4)},
+            "scars": {
+                "icepick": rng.randint(0, 9),
+                "boxcar": rng.randint(0, 9),
+                "rolling": rng.randint(0, 9),
+                "goodman_baron_grade": rng.randint(1, 4),
+            },
             "pregnancy": rng.choice(vocab.PREGNANCY),
             "conditions": [_condition(rng) for _ in range(rng.choice([0, 0, 1, 2, 3]))],
             "medications": [_medication(rng) for _ in range(rng.choice([0, 0, 1, 2]))],
@@ -124,18 +142,24 @@ def main() -> None:
 
     n = len(texts)
     print(f"intakes: {n}, rounds: {args.rounds} (best and median of the rounds)")
-    rows = [("parse+validate only", best_of(args.rounds, parse_only)),
-            ("parse+screen+plan (whole decision)", best_of(args.rounds, decide)),
-            ("  ... + plan document (as_dict)", best_of(args.rounds, decide_and_render))]
+    rows = [
+        ("parse+validate only", best_of(args.rounds, parse_only)),
+        ("parse+screen+plan (whole decision)", best_of(args.rounds, decide)),
+        ("  ... + plan document (as_dict)", best_of(args.rounds, decide_and_render)),
+    ]
     for label, times in rows:
         best = min(times)
-        print(f"{label:<36} best {best:.3f} s  median {statistics.median(times):.3f} s"
-              f"  ({best / n * 1e6:.1f} us/intake)")
+        print(
+            f"{label:<36} best {best:.3f} s  median {statistics.median(times):.3f} s"
+            f"  ({best / n * 1e6:.1f} us/intake)"
+        )
     base = min(rows[0][1])
     ratio, rendered = min(rows[1][1]) / base, min(rows[2][1]) / base
     verdict = "met" if ratio <= 3 else "NOT met"
-    print(f"ratio whole decision / parsing alone: {ratio:.2f} (goal <= 3.00: {verdict});"
-          f" with the document: {rendered:.2f}")
+    print(
+        f"ratio whole decision / parsing alone: {ratio:.2f} (goal <= 3.00: {verdict});"
+        f" with the document: {rendered:.2f}"
+    )
 
 
 if __name__ == "__main__":

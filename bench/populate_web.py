@@ -30,11 +30,21 @@ def _templates(today: dt.date) -> list[tuple[dict, dict, dict]]:
     """A few real intakes with their real screening and plan documents."""
     voc = clinic_protocol().vocabulary_for_intake()
     out = []
-    for goal, areas, grade in [("acne_scars", ["cheeks", "forehead"], 3), ("melasma", ["cheeks"], None),
-                               ("fine_lines", ["forehead", "temples"], None), ("acne_scars", ["chin"], 4)]:
-        data = {"schema": "needlepoint.intake/1", "assessed_on": today.isoformat(),
-                "patient": {"birth_date": "1990-01-01"}, "goals": [goal], "areas": areas,
-                "skin": {"fitzpatrick": 3}, "pregnancy": "no"}
+    for goal, areas, grade in [
+        ("acne_scars", ["cheeks", "forehead"], 3),
+        ("melasma", ["cheeks"], None),
+        ("fine_lines", ["forehead", "temples"], None),
+        ("acne_scars", ["chin"], 4),
+    ]:
+        data = {
+            "schema": "needlepoint.intake/1",
+            "assessed_on": today.isoformat(),
+            "patient": {"birth_date": "1990-01-01"},
+            "goals": [goal],
+            "areas": areas,
+            "skin": {"fitzpatrick": 3},
+            "pregnancy": "no",
+        }
         if grade:
             data["scars"] = {"boxcar": 6, "rolling": 8, "goodman_baron_grade": grade}
         core = intake_from_mapping(data, voc)
@@ -65,8 +75,7 @@ def main(patients: int, sessions: int) -> None:
     now = timezone.now()
     today = timezone.localdate()
     password = secrets.token_urlsafe(12)
-    staff = User.objects.create_user(username="bench-practitioner", password=password,
-                                     role=Role.PRACTITIONER)
+    staff = User.objects.create_user(username="bench-practitioner", password=password, role=Role.PRACTITIONER)
     User.objects.create_user(username="bench-director", password=password, role=Role.MEDICAL_DIRECTOR)
     templates = _templates(today)
     per_patient = max(1, sessions // patients)
@@ -74,58 +83,151 @@ def main(patients: int, sessions: int) -> None:
     courses_per_patient = max(1, per_patient // course_len)
     with transaction.atomic():
         pts = m.Patient.objects.bulk_create(
-            [m.Patient(first_name=f"Pat{i}", last_name=f"Bench{i:05d}",
-                       birth_date=dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
-                       email=f"p{i}@bench.invalid") for i in range(patients)], batch_size=BATCH)
+            [
+                m.Patient(
+                    first_name=f"Pat{i}",
+                    last_name=f"Bench{i:05d}",
+                    birth_date=dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
+                    email=f"p{i}@bench.invalid",
+                )
+                for i in range(patients)
+            ],
+            batch_size=BATCH,
+        )
         intakes = m.Intake.objects.bulk_create(
-            [m.Intake(patient=p, number=1, data=templates[i % 4][0], source="consultation")
-             for i, p in enumerate(pts)], batch_size=BATCH)
+            [
+                m.Intake(patient=p, number=1, data=templates[i % 4][0], source="consultation")
+                for i, p in enumerate(pts)
+            ],
+            batch_size=BATCH,
+        )
         scr = m.Screening.objects.bulk_create(
-            [m.Screening(patient=p, intake=it, decision=templates[i % 4][1]["decision"],
-                         earliest_date=today, result=templates[i % 4][1], protocol_id="default",
-                         protocol_version=clinic_protocol().protocol.version)
-             for i, (p, it) in enumerate(zip(pts, intakes, strict=True))], batch_size=BATCH)
+            [
+                m.Screening(
+                    patient=p,
+                    intake=it,
+                    decision=templates[i % 4][1]["decision"],
+                    earliest_date=today,
+                    result=templates[i % 4][1],
+                    protocol_id="default",
+                    protocol_version=clinic_protocol().protocol.version,
+                )
+                for i, (p, it) in enumerate(zip(pts, intakes, strict=True))
+            ],
+            batch_size=BATCH,
+        )
         courses = m.Course.objects.bulk_create(
-            [m.Course(patient=p, screening=s, status="active", goal=templates[i % 4][2]["goal"],
-                      plan=templates[i % 4][2], start_date=today - dt.timedelta(days=300),
-                      protocol_id="default", protocol_version="bench", created_by=staff,
-                      approved_at=now - dt.timedelta(days=300), approved_by=staff)
-             for i, (p, s) in enumerate(zip(pts, scr, strict=True)) for _ in range(courses_per_patient)],
-            batch_size=BATCH)
+            [
+                m.Course(
+                    patient=p,
+                    screening=s,
+                    status="active",
+                    goal=templates[i % 4][2]["goal"],
+                    plan=templates[i % 4][2],
+                    start_date=today - dt.timedelta(days=300),
+                    protocol_id="default",
+                    protocol_version="bench",
+                    created_by=staff,
+                    approved_at=now - dt.timedelta(days=300),
+                    approved_by=staff,
+                )
+                for i, (p, s) in enumerate(zip(pts, scr, strict=True))
+                for _ in range(courses_per_patient)
+            ],
+            batch_size=BATCH,
+        )
         text = m.ConsentText.objects.create(version="bench", title="Consent", body="Bench consent text.")
         m.Consent.objects.bulk_create(  # every course under way has its signed consent
-            [m.Consent(patient_id=c.patient_id, course=c, consent_text=text, typed_name="Bench Patient",
-                       signature_png="data:image/png;base64,", channel="tablet") for c in courses],
-            batch_size=BATCH)
+            [
+                m.Consent(
+                    patient_id=c.patient_id,
+                    course=c,
+                    consent_text=text,
+                    typed_name="Bench Patient",
+                    signature_png="data:image/png;base64,",
+                    channel="tablet",
+                )
+                for c in courses
+            ],
+            batch_size=BATCH,
+        )
         rows = []
         for c in courses:
             for n in range(1, course_len + 1):
                 when = now - dt.timedelta(days=rng.randint(1, 360), hours=rng.randint(0, 8))
-                rows.append(m.TreatmentSession(course=c, patient_id=c.patient_id, number=n,
-                                               scheduled_for=when, practitioner=staff,
-                                               cartridge_lot=f"LOT{n}", end_point="erythema"))
+                rows.append(
+                    m.TreatmentSession(
+                        course=c,
+                        patient_id=c.patient_id,
+                        number=n,
+                        scheduled_for=when,
+                        practitioner=staff,
+                        cartridge_lot=f"LOT{n}",
+                        end_point="erythema",
+                    )
+                )
         sess = m.TreatmentSession.objects.bulk_create(rows[:sessions], batch_size=BATCH)
         m.AreaTreatment.objects.bulk_create(
-            [m.AreaTreatment(session=s, area=a["area"], depth_mm=a["depth_mm"]["max"], passes=3)
-             for s in sess for a in s.course.plan["areas"]], batch_size=BATCH)
+            [
+                m.AreaTreatment(session=s, area=a["area"], depth_mm=a["depth_mm"]["max"], passes=3)
+                for s in sess
+                for a in s.course.plan["areas"]
+            ],
+            batch_size=BATCH,
+        )
         m.TreatmentSession.objects.filter(pk__in=[s.pk for s in sess]).update(
-            status="signed", signed_at=F("scheduled_for"), signed_by=staff)
+            status="signed", signed_at=F("scheduled_for"), signed_by=staff
+        )
         m.CheckIn.objects.bulk_create(
-            [m.CheckIn(session=s, patient_id=s.patient_id, day=1, redness=rng.randint(0, 6),
-                       swelling=rng.randint(0, 5), pain=rng.randint(0, 4))
-             for s in sess[::3]], batch_size=BATCH)
+            [
+                m.CheckIn(
+                    session=s,
+                    patient_id=s.patient_id,
+                    day=1,
+                    redness=rng.randint(0, 6),
+                    swelling=rng.randint(0, 5),
+                    pain=rng.randint(0, 4),
+                )
+                for s in sess[::3]
+            ],
+            batch_size=BATCH,
+        )
         m.Outcome.objects.bulk_create(
-            [m.Outcome(patient_id=c.patient_id, course=c, kind="visit", recorded_by=staff,
-                       goodman_baron_grade=rng.randint(1, 4), gais=rng.randint(1, 4))
-             for c in courses], batch_size=BATCH)
-        upcoming = [m.TreatmentSession(course=c, patient_id=c.patient_id, number=course_len + 1,
-                                       scheduled_for=now.replace(hour=9) + dt.timedelta(minutes=20 * k),
-                                       practitioner=staff) for k, c in enumerate(courses[:24])]
+            [
+                m.Outcome(
+                    patient_id=c.patient_id,
+                    course=c,
+                    kind="visit",
+                    recorded_by=staff,
+                    goodman_baron_grade=rng.randint(1, 4),
+                    gais=rng.randint(1, 4),
+                )
+                for c in courses
+            ],
+            batch_size=BATCH,
+        )
+        upcoming = [
+            m.TreatmentSession(
+                course=c,
+                patient_id=c.patient_id,
+                number=course_len + 1,
+                scheduled_for=now.replace(hour=9) + dt.timedelta(minutes=20 * k),
+                practitioner=staff,
+            )
+            for k, c in enumerate(courses[:24])
+        ]
         m.TreatmentSession.objects.bulk_create(upcoming)
-    print(json.dumps({"username": "bench-practitioner", "password": password,
-                      "sessions": _signed_in_sessions(staff, 40),
-                      "patients": [p.pk for p in pts[:: max(1, patients // 500)]],
-                      "courses": [c.pk for c in courses[:: max(1, len(courses) // 500)]]}))
+    print(
+        json.dumps(
+            {
+                "username": "bench-practitioner",
+                "password": password,
+                "sessions": _signed_in_sessions(staff, 40),
+                "patients": [p.pk for p in pts[:: max(1, patients // 500)]],
+                "courses": [c.pk for c in courses[:: max(1, len(courses) // 500)]],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,10 @@ INTAKE_A = {
     "skin": {"fitzpatrick": 3},
     "scars": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": 0, "goodman_baron_grade": 3},
     "pregnancy": "no",
-    "conditions": [], "medications": [], "procedures": [], "allergies": [],
+    "conditions": [],
+    "medications": [],
+    "procedures": [],
+    "allergies": [],
 }
 
 
@@ -63,16 +66,30 @@ def personas(db: Any) -> Personas:
     from needlepoint.clinic.models import Patient
 
     def user(name: str, role: str) -> Any:
-        return User.objects.create_user(username=name, password="correct horse battery", role=role,
-                                        first_name=name.title())
+        return User.objects.create_user(
+            username=name, password="correct horse battery", role=role, first_name=name.title()
+        )
 
     pa, pb = user("anna", Role.PATIENT), user("ben", Role.PATIENT)
-    rec_a = Patient.objects.create(first_name="Anna", last_name="Alvarez",
-                                   birth_date=dt.date(1994, 3, 2), email="anna@example.org", user=pa)
-    rec_b = Patient.objects.create(first_name="Ben", last_name="Brown",
-                                   birth_date=dt.date(1988, 7, 9), email="ben@example.org", user=pb)
-    return Personas(pa, pb, user("frank", Role.FRONT_DESK), user("paula", Role.PRACTITIONER),
-                    user("maria", Role.MEDICAL_DIRECTOR), rec_a, rec_b)
+    rec_a = Patient.objects.create(
+        first_name="Anna",
+        last_name="Alvarez",
+        birth_date=dt.date(1994, 3, 2),
+        email="anna@example.org",
+        user=pa,
+    )
+    rec_b = Patient.objects.create(
+        first_name="Ben", last_name="Brown", birth_date=dt.date(1988, 7, 9), email="ben@example.org", user=pb
+    )
+    return Personas(
+        pa,
+        pb,
+        user("frank", Role.FRONT_DESK),
+        user("paula", Role.PRACTITIONER),
+        user("maria", Role.MEDICAL_DIRECTOR),
+        rec_a,
+        rec_b,
+    )
 
 
 @pytest.fixture

@@ -103,8 +103,9 @@ def test_it_screens_an_intake_file(tmp_path: Path, capsys: pytest.CaptureFixture
     assert doc["protocol"] == {"id": "default", "version": "2026.11.1"}
 
 
-def test_it_screens_an_intake_from_stdin(monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_it_screens_an_intake_from_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     intake = _intake(medications=[{"name": "rivaroxaban", "status": "current"}])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(intake).encode())))
     doc = _ok(["screen", "-"], capsys)
@@ -113,9 +114,10 @@ def test_it_screens_an_intake_from_stdin(monkeypatch: pytest.MonkeyPatch,
     assert doc["findings"][0]["sources"]
 
 
-def test_it_refuses_invalid_json_on_stdin(monkeypatch: pytest.MonkeyPatch,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"{\"schema\": ")))
+def test_it_refuses_invalid_json_on_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"schema": ')))
     assert _field(["screen", "-"], capsys) == "$"
 
 
@@ -183,15 +185,19 @@ def test_it_refuses_a_start_that_is_not_a_real_date(
 # ---- command-line mistakes -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("argv", "field"), [
-    ([], "command"),
-    (["scan", "x.json"], "command"),
-    (["screen"], "intake"),
-    (["protocol"], "action"),
-    (["protocol", "lint"], "action"),
-])
-def test_it_reports_usage_mistakes_as_json(argv: list[str], field: str,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("argv", "field"),
+    [
+        ([], "command"),
+        (["scan", "x.json"], "command"),
+        (["screen"], "intake"),
+        (["protocol"], "action"),
+        (["protocol", "lint"], "action"),
+    ],
+)
+def test_it_reports_usage_mistakes_as_json(
+    argv: list[str], field: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     doc = _error(argv, capsys)
     assert doc["extra"]["field"] == field
     assert "usage:" in doc["message"]
@@ -216,8 +222,9 @@ def test_it_refuses_a_directory_as_intake(tmp_path: Path, capsys: pytest.Capture
     assert _field(["plan", str(tmp_path), "--start", "2026-11-23"], capsys) == "intake"
 
 
-@pytest.mark.parametrize("text", ["{not json", "", "{\"schema\": \"needlepoint.intake/1\",}",
-                                  "\ufeff{}", "[1, 2"])
+@pytest.mark.parametrize(
+    "text", ["{not json", "", '{"schema": "needlepoint.intake/1",}', "\ufeff{}", "[1, 2"]
+)
 def test_it_refuses_invalid_json(tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str) -> None:
     assert _field(["screen", _write(tmp_path, text)], capsys) == "$"
 
@@ -272,72 +279,99 @@ def test_it_refuses_a_missing_required_field(
     assert _field(["screen", _write(tmp_path, intake)], capsys) == key
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"conditions": [{"code": "gout", "status": "active"}]}, "conditions.0.code"),
-    ({"conditions": [{"code": "acne", "status": "active"},
-                     {"code": "acne", "status": "active", "areas": ["scalp"]}]}, "conditions.1.areas.0"),
-    ({"goals": ["acne_scars", "weight_loss"]}, "goals.1"),
-    ({"areas": ["cheeks", "scalp"]}, "areas.1"),
-    ({"procedures": [{"code": "tattoo_removal", "date": "2026-01-01"}]}, "procedures.0.code"),
-    ({"procedures": [{"code": "laser", "date": "2026-01-01", "kind": "co2"}]}, "procedures.0.kind"),
-    ({"conditions": [{"code": "acne", "status": "flaring"}]}, "conditions.0.status"),
-    ({"pregnancy": "maybe"}, "pregnancy"),
-    ({"medications": [{"name": "warfarin", "status": "paused"}]}, "medications.0.status"),
-    ({"medications": [{"atc": "not-an-atc", "status": "current"}]}, "medications.0.atc"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"conditions": [{"code": "gout", "status": "active"}]}, "conditions.0.code"),
+        (
+            {
+                "conditions": [
+                    {"code": "acne", "status": "active"},
+                    {"code": "acne", "status": "active", "areas": ["scalp"]},
+                ]
+            },
+            "conditions.1.areas.0",
+        ),
+        ({"goals": ["acne_scars", "weight_loss"]}, "goals.1"),
+        ({"areas": ["cheeks", "scalp"]}, "areas.1"),
+        ({"procedures": [{"code": "tattoo_removal", "date": "2026-01-01"}]}, "procedures.0.code"),
+        ({"procedures": [{"code": "laser", "date": "2026-01-01", "kind": "co2"}]}, "procedures.0.kind"),
+        ({"conditions": [{"code": "acne", "status": "flaring"}]}, "conditions.0.status"),
+        ({"pregnancy": "maybe"}, "pregnancy"),
+        ({"medications": [{"name": "warfarin", "status": "paused"}]}, "medications.0.status"),
+        ({"medications": [{"atc": "not-an-atc", "status": "current"}]}, "medications.0.atc"),
+    ],
+)
 def test_it_refuses_an_unknown_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], field: str
 ) -> None:
     assert _field(["screen", _write(tmp_path, _intake(**overrides))], capsys) == field
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"assessed_on": "2026-02-30"}, "assessed_on"),
-    ({"assessed_on": "2026-11-31"}, "assessed_on"),
-    ({"patient": {"birth_date": "1994-02-29"}}, "patient.birth_date"),
-    ({"patient": {"birth_date": "02/03/1994"}}, "patient.birth_date"),
-    ({"conditions": [{"code": "sunburn", "status": "active", "date": "2026-13-01"}]}, "conditions.0.date"),
-    ({"medications": [{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-31"}]},
-     "medications.0.last_taken"),
-    ({"procedures": [{"code": "tanning", "date": "2026-11-23"}]}, "procedures.0.date"),
-    ({"patient": {"birth_date": "2027-01-01"}}, "patient.birth_date"),
-    ({"patient": {"birth_date": "1850-01-01"}}, "patient.birth_date"),
-    ({"conditions": [{"code": "sunburn", "status": "active", "date": "1990-01-01"}]}, "conditions.0.date"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"assessed_on": "2026-02-30"}, "assessed_on"),
+        ({"assessed_on": "2026-11-31"}, "assessed_on"),
+        ({"patient": {"birth_date": "1994-02-29"}}, "patient.birth_date"),
+        ({"patient": {"birth_date": "02/03/1994"}}, "patient.birth_date"),
+        (
+            {"conditions": [{"code": "sunburn", "status": "active", "date": "2026-13-01"}]},
+            "conditions.0.date",
+        ),
+        (
+            {"medications": [{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-31"}]},
+            "medications.0.last_taken",
+        ),
+        ({"procedures": [{"code": "tanning", "date": "2026-11-23"}]}, "procedures.0.date"),
+        ({"patient": {"birth_date": "2027-01-01"}}, "patient.birth_date"),
+        ({"patient": {"birth_date": "1850-01-01"}}, "patient.birth_date"),
+        (
+            {"conditions": [{"code": "sunburn", "status": "active", "date": "1990-01-01"}]},
+            "conditions.0.date",
+        ),
+    ],
+)
 def test_it_refuses_an_impossible_date(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], field: str
 ) -> None:
     assert _field(["screen", _write(tmp_path, _intake(**overrides))], capsys) == field
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"skin": {"fitzpatrick": "3"}}, "skin.fitzpatrick"),
-    ({"skin": {"fitzpatrick": 7}}, "skin.fitzpatrick"),
-    ({"skin": {"fitzpatrick": 3.5}}, "skin.fitzpatrick"),
-    ({"skin": {"fitzpatrick": True}}, "skin.fitzpatrick"),
-    ({"scars": {"goodman_baron_grade": 5}}, "scars.goodman_baron_grade"),
-    ({"scars": {"icepick": -1}}, "scars.icepick"),
-    ({"goals": "acne_scars"}, "goals"),
-    ({"goals": []}, "goals"),
-    ({"areas": [1]}, "areas.0"),
-    ({"conditions": {"code": "acne"}}, "conditions"),
-    ({"medications": [{"status": "current"}]}, "medications.0"),
-    ({"procedures": [{"code": "laser"}]}, "procedures.0.date"),
-    ({"allergies": "lidocaine"}, "allergies"),
-    ({"assessed_on": 20261122}, "assessed_on"),
-    ({"skin": [3]}, "skin"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"skin": {"fitzpatrick": "3"}}, "skin.fitzpatrick"),
+        ({"skin": {"fitzpatrick": 7}}, "skin.fitzpatrick"),
+        ({"skin": {"fitzpatrick": 3.5}}, "skin.fitzpatrick"),
+        ({"skin": {"fitzpatrick": True}}, "skin.fitzpatrick"),
+        ({"scars": {"goodman_baron_grade": 5}}, "scars.goodman_baron_grade"),
+        ({"scars": {"icepick": -1}}, "scars.icepick"),
+        ({"goals": "acne_scars"}, "goals"),
+        ({"goals": []}, "goals"),
+        ({"areas": [1]}, "areas.0"),
+        ({"conditions": {"code": "acne"}}, "conditions"),
+        ({"medications": [{"status": "current"}]}, "medications.0"),
+        ({"procedures": [{"code": "laser"}]}, "procedures.0.date"),
+        ({"allergies": "lidocaine"}, "allergies"),
+        ({"assessed_on": 20261122}, "assessed_on"),
+        ({"skin": [3]}, "skin"),
+    ],
+)
 def test_it_refuses_an_ill_typed_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], field: str
 ) -> None:
     assert _field(["screen", _write(tmp_path, _intake(**overrides))], capsys) == field
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"colour": "red"}, "colour"),
-    ({"patient": {"birth_date": "1994-03-02", "name": "Ann"}}, "patient.name"),
-    ({"conditions": [{"code": "acne", "status": "active", "since": "2020"}]}, "conditions.0.since"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"colour": "red"}, "colour"),
+        ({"patient": {"birth_date": "1994-03-02", "name": "Ann"}}, "patient.name"),
+        ({"conditions": [{"code": "acne", "status": "active", "since": "2020"}]}, "conditions.0.since"),
+    ],
+)
 def test_it_refuses_an_unknown_extra_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], field: str
 ) -> None:
@@ -457,8 +491,10 @@ def test_it_reports_bad_input_without_traceback_in_a_process() -> None:
 
 
 def test_it_reads_stdin_in_a_process() -> None:
-    done = _process([sys.executable, "-m", "needlepoint.cli", "screen", "-"],
-                    stdin=json.dumps(_intake(pregnancy="pregnant")).encode())
+    done = _process(
+        [sys.executable, "-m", "needlepoint.cli", "screen", "-"],
+        stdin=json.dumps(_intake(pregnancy="pregnant")).encode(),
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["decision"] == "defer"
 
@@ -499,15 +535,20 @@ def test_it_plans_from_the_last_day_of_the_calendar_without_traceback(tmp_path: 
 
 
 def test_it_screens_a_procedure_at_the_end_of_the_calendar_without_traceback(tmp_path: Path) -> None:
-    intake = _intake(assessed_on="9999-12-31", patient={"birth_date": "9950-01-01"},
-                     procedures=[{"code": "tanning", "date": "9999-12-30"}])
+    intake = _intake(
+        assessed_on="9999-12-31",
+        patient={"birth_date": "9950-01-01"},
+        procedures=[{"code": "tanning", "date": "9999-12-30"}],
+    )
     _exits_cleanly(["screen", _write(tmp_path, intake)])
 
 
 def test_it_screens_a_washout_at_the_end_of_the_calendar_without_traceback(tmp_path: Path) -> None:
-    intake = _intake(assessed_on="9999-12-31", patient={"birth_date": "9950-01-01"},
-                     medications=[{"name": "isotretinoin", "status": "stopped",
-                                   "last_taken": "9999-12-01"}])
+    intake = _intake(
+        assessed_on="9999-12-31",
+        patient={"birth_date": "9950-01-01"},
+        medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "9999-12-01"}],
+    )
     _exits_cleanly(["screen", _write(tmp_path, intake)])
 
 
@@ -536,9 +577,12 @@ def test_it_refuses_a_start_outside_the_plausible_span_or_form(tmp_path: Path, s
 
 
 def test_it_plans_from_the_last_plausible_day(tmp_path: Path) -> None:
-    intake = _intake(assessed_on="2999-12-31", patient={"birth_date": "2999-01-01"},
-                     medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2999-12-01"}],
-                     procedures=[{"code": "dermal_filler", "date": "2999-12-30"}])
+    intake = _intake(
+        assessed_on="2999-12-31",
+        patient={"birth_date": "2999-01-01"},
+        medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2999-12-01"}],
+        procedures=[{"code": "dermal_filler", "date": "2999-12-30"}],
+    )
     status, out, _ = _exits_cleanly(["plan", _write(tmp_path, intake), "--start", "2999-12-31"])
     assert status == 0
     assert json.loads(out)["schedule"][-1]["latest"] > "3000-01-01"
@@ -548,28 +592,61 @@ def test_it_plans_from_the_last_plausible_day(tmp_path: Path) -> None:
 
 # Dates are kept before 2100 here: the end-of-calendar overflows are pinned by the xfail tests above.
 _DATES = st.dates(min_value=dt.date(1800, 1, 1), max_value=dt.date(2100, 12, 31)).map(dt.date.isoformat)
-_CODES = st.sampled_from([
-    "acne_scars", "melasma", "cheeks", "eyelids", "forehead", "skin_cancer", "acne", "active", "history",
-    "stopped", "current", "pregnant", "laser", "chemical_peel", "deep", "ablative", "isotretinoin",
-    "warfarin", "B01AF01", "D10BA01", "lidocaine", "nickel", "needlepoint.intake/1",
-])
-_SCALARS = (st.none() | st.booleans() | st.integers() | st.integers(min_value=-2, max_value=8)
-            | st.floats() | st.text(max_size=12) | _DATES | _CODES)
+_CODES = st.sampled_from(
+    [
+        "acne_scars",
+        "melasma",
+        "cheeks",
+        "eyelids",
+        "forehead",
+        "skin_cancer",
+        "acne",
+        "active",
+        "history",
+        "stopped",
+        "current",
+        "pregnant",
+        "laser",
+        "chemical_peel",
+        "deep",
+        "ablative",
+        "isotretinoin",
+        "warfarin",
+        "B01AF01",
+        "D10BA01",
+        "lidocaine",
+        "nickel",
+        "needlepoint.intake/1",
+    ]
+)
+_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-2, max_value=8)
+    | st.floats()
+    | st.text(max_size=12)
+    | _DATES
+    | _CODES
+)
 JSON_VALUES = st.recursive(
     _SCALARS,
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8) | _CODES,
-                                                                      children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8) | _CODES, children, max_size=4)
+    ),
     max_leaves=12,
 )
 
 RICH: dict[str, Any] = _intake(
-    conditions=[{"code": "herpes_simplex", "status": "history"},
-                {"code": "acne", "status": "active", "severity": "mild", "areas": ["chin"],
-                 "date": "2026-10-01"}],
-    medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"},
-                 {"atc": "B01AF01", "name": "rivaroxaban", "status": "current"}],
-    procedures=[{"code": "chemical_peel", "depth": "superficial", "date": "2026-11-12",
-                 "areas": ["cheeks"]}],
+    conditions=[
+        {"code": "herpes_simplex", "status": "history"},
+        {"code": "acne", "status": "active", "severity": "mild", "areas": ["chin"], "date": "2026-10-01"},
+    ],
+    medications=[
+        {"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"},
+        {"atc": "B01AF01", "name": "rivaroxaban", "status": "current"},
+    ],
+    procedures=[{"code": "chemical_peel", "depth": "superficial", "date": "2026-11-12", "areas": ["cheeks"]}],
     allergies=["lidocaine"],
 )
 

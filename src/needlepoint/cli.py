@@ -73,8 +73,7 @@ def _start_date(text: str) -> dt.date:
         day = dt.date.fromisoformat(text)
         check_date_span(day, "start")
     except ValueError:
-        raise UsageError(f"--start {text!r} is not a real date in YYYY-MM-DD form", "start"
-                         ) from None
+        raise UsageError(f"--start {text!r} is not a real date in YYYY-MM-DD form", "start") from None
     except IntakeError as exc:
         raise UsageError(exc.message.replace("start (", "--start ("), "start") from None
     return day
@@ -108,13 +107,18 @@ def _check(path: str | None) -> dict[str, Any]:
     return {
         "ok": True,
         "file": str(Path(path) if path else DEFAULT_PROTOCOL),
-        "protocol": {**proto.ref, "title": head.title,
-                     "approved": {"name": head.approved.name, "role": head.approved.role,
-                                  "date": head.approved.date.isoformat()}},
+        "protocol": {
+            **proto.ref,
+            "title": head.title,
+            "approved": {
+                "name": head.approved.name,
+                "role": head.approved.role,
+                "date": head.approved.date.isoformat(),
+            },
+        },
         "rules": len(proto.rules),
         "sources": len(proto.sources),
-        "warnings": [f"no rule produces the contract's finding {c!r}"
-                     for c in missing_findings(proto)],
+        "warnings": [f"no rule produces the contract's finding {c!r}" for c in missing_findings(proto)],
     }
 
 

@@ -47,8 +47,9 @@ def message_id(kind: str, key: str) -> str:
 
 def send_email(*, subject: str, body: str, to: list[str], message_id: str) -> None:
     """Hand one message to the mail backend; raises what the backend raises."""
-    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to,
-                 headers={"Message-ID": message_id}).send(using=MAILER)
+    EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, to, headers={"Message-ID": message_id}).send(
+        using=MAILER
+    )
 
 
 def was_delivered(message_id: str) -> bool | None:

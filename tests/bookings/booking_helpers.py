@@ -29,8 +29,13 @@ def approved_course(personas: Any, intake: dict[str, Any], patient: Any, *, cons
     course = course_propose(patient=patient, actor=personas.practitioner, start_date=timezone.localdate())
     course = course_approve(course=course, actor=personas.director, expected_version=course.version)
     if consent:
-        consent_sign(course=course, consent_text=ensure_default_consent_text(),
-                     typed_name=f"{patient.first_name} {patient.last_name}",
-                     signature_png=signature_png(patient.pk), channel="tablet", actor=personas.front_desk)
+        consent_sign(
+            course=course,
+            consent_text=ensure_default_consent_text(),
+            typed_name=f"{patient.first_name} {patient.last_name}",
+            signature_png=signature_png(patient.pk),
+            channel="tablet",
+            actor=personas.front_desk,
+        )
     course.refresh_from_db()
     return course

@@ -33,30 +33,48 @@ def clinic(personas: Any) -> Clinic:
     from needlepoint.bookings.models import AppointmentKind, AppointmentType, Location, PractitionerProfile
     from needlepoint.clinic.models import Device, Room
 
-    loc = Location.objects.create(name="Main clinic", time_zone="Europe/London",
-                                  opening_hours="mon-fri 09:00-18:00; sat 09:00-13:00")
+    loc = Location.objects.create(
+        name="Main clinic", time_zone="Europe/London", opening_hours="mon-fri 09:00-18:00; sat 09:00-13:00"
+    )
     rooms = [Room.objects.create(name=f"Treatment room {n}", kind="treatment", location=loc) for n in (1, 2)]
     chairs = [Room.objects.create(name=f"Numbing chair {n}", kind="numbing", location=loc) for n in (1, 2)]
     consult = Room.objects.create(name="Consultation room", kind="consult", location=loc)
-    pens = [Device.objects.create(name=f"Pen {n}", kind="pen", serial=f"PEN-{n}", location=loc)
-            for n in (1, 2)]
+    pens = [
+        Device.objects.create(name=f"Pen {n}", kind="pen", serial=f"PEN-{n}", location=loc) for n in (1, 2)
+    ]
     centrifuge = Device.objects.create(name="Centrifuge", kind="centrifuge", serial="CEN-1", location=loc)
-    paula = PractitionerProfile.objects.create(user=personas.practitioner, location=loc,
-                                               skills=["microneedling", "prp_draw"],
-                                               working_hours="mon-fri 09:00-17:00")
-    maria = PractitionerProfile.objects.create(user=personas.director, location=loc, skills=["microneedling"],
-                                               working_hours="tue,thu,sat 09:00-13:00")
+    paula = PractitionerProfile.objects.create(
+        user=personas.practitioner,
+        location=loc,
+        skills=["microneedling", "prp_draw"],
+        working_hours="mon-fri 09:00-17:00",
+    )
+    maria = PractitionerProfile.objects.create(
+        user=personas.director,
+        location=loc,
+        skills=["microneedling"],
+        working_hours="tue,thu,sat 09:00-13:00",
+    )
     types = {
-        "treatment": AppointmentType.objects.create(code="microneedling", name="Microneedling session",
-                                                    kind=AppointmentKind.TREATMENT, numbing_minutes=30,
-                                                    minutes=60),
-        "treatment_prp": AppointmentType.objects.create(code="microneedling-prp",
-                                                        name="Microneedling session with PRP",
-                                                        kind=AppointmentKind.TREATMENT_PRP,
-                                                        numbing_minutes=30, draw_minutes=10, spin_minutes=15,
-                                                        minutes=60),
-        "consultation": AppointmentType.objects.create(code="consultation", name="Consultation",
-                                                       kind=AppointmentKind.CONSULTATION, minutes=30),
+        "treatment": AppointmentType.objects.create(
+            code="microneedling",
+            name="Microneedling session",
+            kind=AppointmentKind.TREATMENT,
+            numbing_minutes=30,
+            minutes=60,
+        ),
+        "treatment_prp": AppointmentType.objects.create(
+            code="microneedling-prp",
+            name="Microneedling session with PRP",
+            kind=AppointmentKind.TREATMENT_PRP,
+            numbing_minutes=30,
+            draw_minutes=10,
+            spin_minutes=15,
+            minutes=60,
+        ),
+        "consultation": AppointmentType.objects.create(
+            code="consultation", name="Consultation", kind=AppointmentKind.CONSULTATION, minutes=30
+        ),
     }
     return Clinic(loc, rooms, chairs, consult, pens, centrifuge, paula, maria, **types)
 

@@ -14,15 +14,27 @@ from needlepoint.bookings.admin import clinic_admin
 from needlepoint.bookings.models import Appointment, Location, PractitionerProfile
 from needlepoint.clinic.models import Room
 
-CHANGELISTS = ["bookings_location", "bookings_practitionerprofile", "bookings_appointmenttype",
-               "clinic_room", "clinic_device"]
+CHANGELISTS = [
+    "bookings_location",
+    "bookings_practitionerprofile",
+    "bookings_appointmenttype",
+    "clinic_room",
+    "clinic_device",
+]
 
 
 def _location_form(**overrides: str) -> dict[str, str]:
-    data = {"name": "Riverside clinic", "address": "1 River Street", "time_zone": "Europe/London",
-            "opening_hours": "mon-fri 09:00-18:00; sat 09:00-13:00", "slot_minutes": "15",
-            "closures-TOTAL_FORMS": "0", "closures-INITIAL_FORMS": "0",
-            "closures-MIN_NUM_FORMS": "0", "closures-MAX_NUM_FORMS": "1000"}
+    data = {
+        "name": "Riverside clinic",
+        "address": "1 River Street",
+        "time_zone": "Europe/London",
+        "opening_hours": "mon-fri 09:00-18:00; sat 09:00-13:00",
+        "slot_minutes": "15",
+        "closures-TOTAL_FORMS": "0",
+        "closures-INITIAL_FORMS": "0",
+        "closures-MIN_NUM_FORMS": "0",
+        "closures-MAX_NUM_FORMS": "1000",
+    }
     return {**data, **overrides}
 
 
@@ -44,8 +56,9 @@ def test_it_lists_clinic_resources_on_the_directors_admin_index(director, clinic
 
 
 def test_it_refuses_opening_hours_it_cannot_read_with_a_clear_message(director, clinic):
-    response = director.post(reverse("admin:bookings_location_add"),
-                             _location_form(opening_hours="weekdays 9 till 6"))
+    response = director.post(
+        reverse("admin:bookings_location_add"), _location_form(opening_hours="weekdays 9 till 6")
+    )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
     assert "write hours like 'mon-fri 09:00-13:00 14:00-18:00; sat 09:00-13:00'" in errors["opening_hours"][0]
@@ -53,29 +66,38 @@ def test_it_refuses_opening_hours_it_cannot_read_with_a_clear_message(director, 
 
 
 def test_it_refuses_an_unknown_time_zone(director, clinic):
-    response = director.post(reverse("admin:bookings_location_add"),
-                             _location_form(time_zone="Europe/Atlantis"))
+    response = director.post(
+        reverse("admin:bookings_location_add"), _location_form(time_zone="Europe/Atlantis")
+    )
     assert response.status_code == 200
     assert "'Europe/Atlantis' is not a time zone" in response.context["adminform"].form.errors["time_zone"][0]
     assert not Location.objects.filter(name="Riverside clinic").exists()
 
 
 def test_it_adds_a_location_with_good_hours_and_a_closure_and_audits_it(director, personas, clinic):
-    data = _location_form(**{"closures-TOTAL_FORMS": "1", "closures-0-first": "2027-12-24",
-                             "closures-0-last": "2027-12-27", "closures-0-reason": "Christmas"})
+    data = _location_form(
+        **{
+            "closures-TOTAL_FORMS": "1",
+            "closures-0-first": "2027-12-24",
+            "closures-0-last": "2027-12-27",
+            "closures-0-reason": "Christmas",
+        }
+    )
     response = director.post(reverse("admin:bookings_location_add"), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     location = Location.objects.get(name="Riverside clinic")
     assert location.opening_hours == "mon-fri 09:00-18:00; sat 09:00-13:00"
     closures = [(c.first, c.last) for c in location.closures.all()]
     assert closures == [(dt.date(2027, 12, 24), dt.date(2027, 12, 27))]
-    assert AuditEvent.objects.filter(action="create", object_type="bookings.location",
-                                     object_id=str(location.pk), actor=personas.director).exists()
+    assert AuditEvent.objects.filter(
+        action="create", object_type="bookings.location", object_id=str(location.pk), actor=personas.director
+    ).exists()
 
 
 def test_it_refuses_a_closure_that_ends_before_it_starts(director, clinic):
-    data = _location_form(**{"closures-TOTAL_FORMS": "1", "closures-0-first": "2027-12-27",
-                             "closures-0-last": "2027-12-24"})
+    data = _location_form(
+        **{"closures-TOTAL_FORMS": "1", "closures-0-first": "2027-12-27", "closures-0-last": "2027-12-24"}
+    )
     response = director.post(reverse("admin:bookings_location_add"), data)
     assert response.status_code == 200
     assert not Location.objects.filter(name="Riverside clinic").exists()
@@ -83,9 +105,16 @@ def test_it_refuses_a_closure_that_ends_before_it_starts(director, clinic):
 
 def test_it_refuses_working_hours_it_cannot_read_for_a_practitioner(director, clinic):
     url = reverse("admin:bookings_practitionerprofile_change", args=[clinic.paula.pk])
-    response = director.post(url, {"user": clinic.paula.user_id, "location": clinic.location.pk,
-                                   "skills": ["microneedling"], "working_hours": "mon 25:00-26:00",
-                                   "active": "on"})
+    response = director.post(
+        url,
+        {
+            "user": clinic.paula.user_id,
+            "location": clinic.location.pk,
+            "skills": ["microneedling"],
+            "working_hours": "mon 25:00-26:00",
+            "active": "on",
+        },
+    )
     assert response.status_code == 200
     assert "write hours like" in response.context["adminform"].form.errors["working_hours"][0]
     clinic.paula.refresh_from_db()
@@ -94,9 +123,16 @@ def test_it_refuses_working_hours_it_cannot_read_for_a_practitioner(director, cl
 
 def test_it_saves_a_practitioners_skills_from_checkboxes(director, clinic):
     url = reverse("admin:bookings_practitionerprofile_change", args=[clinic.maria.pk])
-    response = director.post(url, {"user": clinic.maria.user_id, "location": clinic.location.pk,
-                                   "skills": ["microneedling", "prp_draw"],
-                                   "working_hours": "tue,thu 09:00-13:00", "active": "on"})
+    response = director.post(
+        url,
+        {
+            "user": clinic.maria.user_id,
+            "location": clinic.location.pk,
+            "skills": ["microneedling", "prp_draw"],
+            "working_hours": "tue,thu 09:00-13:00",
+            "active": "on",
+        },
+    )
     assert response.status_code == 302
     clinic.maria.refresh_from_db()
     assert clinic.maria.skills == ["microneedling", "prp_draw"]
@@ -104,9 +140,15 @@ def test_it_saves_a_practitioners_skills_from_checkboxes(director, clinic):
 
 def test_it_offers_only_clinical_staff_as_practitioners(director, personas, clinic):
     PractitionerProfile.objects.all().delete()
-    response = director.post(reverse("admin:bookings_practitionerprofile_add"),
-                             {"user": personas.front_desk.pk, "location": clinic.location.pk,
-                              "working_hours": "mon 09:00-17:00", "active": "on"})
+    response = director.post(
+        reverse("admin:bookings_practitionerprofile_add"),
+        {
+            "user": personas.front_desk.pk,
+            "location": clinic.location.pk,
+            "working_hours": "mon 09:00-17:00",
+            "active": "on",
+        },
+    )
     assert response.status_code == 200
     assert "user" in response.context["adminform"].form.errors
     assert not PractitionerProfile.objects.exists()
@@ -115,9 +157,15 @@ def test_it_offers_only_clinical_staff_as_practitioners(director, personas, clin
 def _book(clinic: Any, personas: Any) -> Appointment:
     start = dt.datetime(2027, 3, 29, 8, tzinfo=dt.UTC)
     return Appointment.objects.create(
-        patient=personas.record_a, appointment_type=clinic.consultation, location=clinic.location,
-        starts_at=start, ends_at=start + dt.timedelta(minutes=30), practitioner=personas.practitioner,
-        room=clinic.consult_room, created_by=personas.front_desk)
+        patient=personas.record_a,
+        appointment_type=clinic.consultation,
+        location=clinic.location,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        practitioner=personas.practitioner,
+        room=clinic.consult_room,
+        created_by=personas.front_desk,
+    )
 
 
 def test_it_refuses_to_delete_a_room_that_appointments_use_with_a_message(director, personas, clinic):
@@ -130,8 +178,9 @@ def test_it_refuses_to_delete_a_room_that_appointments_use_with_a_message(direct
 
 
 def test_it_refuses_to_delete_a_location_in_use_and_says_what_uses_it(director, clinic):
-    response = director.post(reverse("admin:bookings_location_delete", args=[clinic.location.pk]),
-                             {"post": "yes"}, follow=True)
+    response = director.post(
+        reverse("admin:bookings_location_delete", args=[clinic.location.pk]), {"post": "yes"}, follow=True
+    )
     page = response.content.decode()
     assert "cannot be deleted" in page and "5 rooms" in page and "add a closure instead" in page
     assert Location.objects.filter(pk=clinic.location.pk).exists()
@@ -139,8 +188,11 @@ def test_it_refuses_to_delete_a_location_in_use_and_says_what_uses_it(director, 
 
 def test_it_refuses_to_delete_a_practitioner_profile_with_appointments(director, personas, clinic):
     _book(clinic, personas)
-    response = director.post(reverse("admin:bookings_practitionerprofile_delete", args=[clinic.paula.pk]),
-                             {"post": "yes"}, follow=True)
+    response = director.post(
+        reverse("admin:bookings_practitionerprofile_delete", args=[clinic.paula.pk]),
+        {"post": "yes"},
+        follow=True,
+    )
     assert "1 appointment use it" in response.content.decode()
     assert PractitionerProfile.objects.filter(pk=clinic.paula.pk).exists()
 
@@ -165,10 +217,13 @@ def test_it_offers_no_bulk_delete(director, clinic):
 @pytest.mark.parametrize("who", ["practitioner", "front_desk", "patient_a"])
 def test_it_refuses_everyone_but_the_director(client_for, personas, clinic, who):
     c = client_for(getattr(personas, who))
-    for url in (reverse("admin:index"), reverse("admin:bookings_location_changelist"),
-                reverse("admin:bookings_location_add"),
-                reverse("admin:clinic_room_change", args=[clinic.consult_room.pk]),
-                reverse("admin:login")):
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:bookings_location_changelist"),
+        reverse("admin:bookings_location_add"),
+        reverse("admin:clinic_room_change", args=[clinic.consult_room.pk]),
+        reverse("admin:login"),
+    ):
         assert c.get(url).status_code == 404, url
     response = c.post(reverse("admin:bookings_location_add"), _location_form())
     assert response.status_code == 404
@@ -225,9 +280,20 @@ def test_it_sends_an_unverified_director_to_the_second_factor_first(director):
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("model", ["clinic_patient", "clinic_course", "clinic_treatmentsession",
-                                   "clinic_intake", "clinic_consent", "bookings_appointment",
-                                   "bookings_feedtoken", "accounts_user", "audit_auditevent"])
+@pytest.mark.parametrize(
+    "model",
+    [
+        "clinic_patient",
+        "clinic_course",
+        "clinic_treatmentsession",
+        "clinic_intake",
+        "clinic_consent",
+        "bookings_appointment",
+        "bookings_feedtoken",
+        "accounts_user",
+        "audit_auditevent",
+    ],
+)
 def test_it_keeps_patients_and_clinical_records_out_of_the_admin(director, model):
     with pytest.raises(NoReverseMatch):
         reverse(f"admin:{model}_changelist")
@@ -237,5 +303,10 @@ def test_it_keeps_patients_and_clinical_records_out_of_the_admin(director, model
 
 def test_it_registers_only_clinic_resources():
     names = sorted(m._meta.label_lower for m in clinic_admin._registry)
-    assert names == ["bookings.appointmenttype", "bookings.location", "bookings.practitionerprofile",
-                     "clinic.device", "clinic.room"]
+    assert names == [
+        "bookings.appointmenttype",
+        "bookings.location",
+        "bookings.practitionerprofile",
+        "clinic.device",
+        "clinic.room",
+    ]

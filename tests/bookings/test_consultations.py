@@ -33,8 +33,9 @@ def frozen() -> Any:
 
 @pytest.fixture
 def inquiry(db: Any, intake_a: dict[str, Any]) -> Inquiry:
-    return inquiry_create(first_name="Iris", last_name="Holm", email="iris@example.invalid",
-                          answers=intake_a, consented=True)
+    return inquiry_create(
+        first_name="Iris", last_name="Holm", email="iris@example.invalid", answers=intake_a, consented=True
+    )
 
 
 def first_free(actor: Any, **whom: Any) -> Any:
@@ -55,16 +56,21 @@ def test_it_books_a_consultation_from_an_inquiry_registering_the_visitor(inquiry
     assert visit.practitioner in (personas.practitioner, personas.director)
     assert visit.ends_at - visit.starts_at == dt.timedelta(minutes=30)
     assert {h.resource for h in Hold.objects.filter(appointment=visit)} == {
-        f"room:{clinic.consult_room.pk}", f"practitioner:{visit.practitioner_id}"}
-    assert AuditEvent.objects.filter(object_type="clinic.inquiry", object_id=str(inquiry.pk),
-                                     summary="status booked: consultation booked").exists()
+        f"room:{clinic.consult_room.pk}",
+        f"practitioner:{visit.practitioner_id}",
+    }
+    assert AuditEvent.objects.filter(
+        object_type="clinic.inquiry", object_id=str(inquiry.pk), summary="status booked: consultation booked"
+    ).exists()
 
 
 def test_it_books_a_registered_patient_and_keeps_to_the_same_rooms_and_people(personas, clinic):
-    first = consultation_book(actor=personas.front_desk,
-                              token=first_free(personas.front_desk, patient=personas.record_a).token)
-    second = consultation_book(actor=personas.front_desk,
-                               token=first_free(personas.front_desk, patient=personas.record_b).token)
+    first = consultation_book(
+        actor=personas.front_desk, token=first_free(personas.front_desk, patient=personas.record_a).token
+    )
+    second = consultation_book(
+        actor=personas.front_desk, token=first_free(personas.front_desk, patient=personas.record_b).token
+    )
     assert first.starts_at == local(2026, 11, 26, 9, 0)
     assert second.starts_at == local(2026, 11, 26, 9, 30)  # one consultation room: the next free time
 
@@ -84,8 +90,12 @@ def test_it_keeps_to_the_practitioner_and_time_of_day_asked_for(personas, clinic
     from needlepoint.scheduling import AFTERNOONS, EVENINGS
 
     def ask(who: Any, when: Any) -> Any:
-        return consultation_options(actor=personas.front_desk, day=THURSDAY, patient=personas.record_a,
-                                    preferences=Preferences(times=(when,), practitioner_id=who.pk))
+        return consultation_options(
+            actor=personas.front_desk,
+            day=THURSDAY,
+            patient=personas.record_a,
+            preferences=Preferences(times=(when,), practitioner_id=who.pk),
+        )
 
     paula = ask(personas.practitioner, AFTERNOONS).proposals[0].visit
     assert (paula.starts_at, paula.practitioner_id) == (local(2026, 11, 26, 12, 0), personas.practitioner.pk)
@@ -110,8 +120,9 @@ def test_it_refuses_a_patient_a_day_gone_by_and_a_closed_inquiry(personas, clini
 def test_it_puts_the_inquiry_back_in_the_queue_when_its_consultation_is_cancelled(personas, clinic, inquiry):
     token = first_free(personas.front_desk, inquiry=inquiry).token
     visit = consultation_book(actor=personas.front_desk, token=token)
-    appointment_cancel(appointment=visit, actor=personas.front_desk, reason="Rang to cancel",
-                       expected_version=1)
+    appointment_cancel(
+        appointment=visit, actor=personas.front_desk, reason="Rang to cancel", expected_version=1
+    )
     inquiry.refresh_from_db()
     assert inquiry.status == "contacted"  # "consultation booked" only with a visit behind it
 

@@ -34,14 +34,29 @@ def _london(y: int, m: int, d: int, h: int, mi: int = 0) -> dt.datetime:
     return dt.datetime(y, m, d, h, mi, tzinfo=zoneinfo.ZoneInfo("Europe/London"))
 
 
-def _visit(clinic: Any, personas: Any, course: Any, *, number: int | None, starts_at: dt.datetime,
-           practitioner: Any = None, room: int = 0) -> Appointment:
+def _visit(
+    clinic: Any,
+    personas: Any,
+    course: Any,
+    *,
+    number: int | None,
+    starts_at: dt.datetime,
+    practitioner: Any = None,
+    room: int = 0,
+) -> Appointment:
     session = course.sessions.get(number=number) if number else None
     return Appointment.objects.create(
-        patient=course.patient, course=course, session=session, appointment_type=clinic.treatment,
-        location=clinic.location, starts_at=starts_at, ends_at=starts_at + dt.timedelta(minutes=90),
-        practitioner=practitioner or personas.practitioner, room=clinic.treatment_rooms[room],
-        created_by=personas.front_desk)
+        patient=course.patient,
+        course=course,
+        session=session,
+        appointment_type=clinic.treatment,
+        location=clinic.location,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=90),
+        practitioner=practitioner or personas.practitioner,
+        room=clinic.treatment_rooms[room],
+        created_by=personas.front_desk,
+    )
 
 
 def _read(client: Any, raw: str) -> Calendar:
@@ -85,12 +100,14 @@ def test_it_publishes_a_named_calendar(client, clinic, personas, bookable_course
     assert str(cal["x-published-ttl"]) == "PT1H"
 
 
-def test_it_keeps_the_uid_and_raises_the_sequence_when_a_visit_moves(client, clinic, personas,
-                                                                     bookable_course, course_feed):
+def test_it_keeps_the_uid_and_raises_the_sequence_when_a_visit_moves(
+    client, clinic, personas, bookable_course, course_feed
+):
     visit = _visit(clinic, personas, bookable_course, number=2, starts_at=_london(2027, 4, 20, 10))
     before = _events(_read(client, course_feed))[_uid(visit)]
-    Appointment.objects.filter(pk=visit.pk).update(starts_at=_london(2027, 4, 22, 14),
-                                                   ends_at=_london(2027, 4, 22, 15, 30), sequence=1)
+    Appointment.objects.filter(pk=visit.pk).update(
+        starts_at=_london(2027, 4, 22, 14), ends_at=_london(2027, 4, 22, 15, 30), sequence=1
+    )
 
     events = _events(_read(client, course_feed))
     assert list(events) == [_uid(visit)]
@@ -99,8 +116,9 @@ def test_it_keeps_the_uid_and_raises_the_sequence_when_a_visit_moves(client, cli
     assert after["dtstart"].dt == dt.datetime(2027, 4, 22, 13, 0, tzinfo=dt.UTC)  # BST: UTC+1
 
 
-def test_it_sends_a_cancelled_visit_as_a_cancelled_event(client, clinic, personas, bookable_course,
-                                                         course_feed):
+def test_it_sends_a_cancelled_visit_as_a_cancelled_event(
+    client, clinic, personas, bookable_course, course_feed
+):
     kept = _visit(clinic, personas, bookable_course, number=1, starts_at=_london(2027, 3, 26, 9))
     cancelled = _visit(clinic, personas, bookable_course, number=2, starts_at=_london(2027, 4, 27, 9))
     Appointment.objects.filter(pk=cancelled.pk).update(status="cancelled", cancelled_at=NOW, sequence=2)
@@ -112,8 +130,9 @@ def test_it_sends_a_cancelled_visit_as_a_cancelled_event(client, clinic, persona
     assert str(events[_uid(kept)]["status"]) == "CONFIRMED"
 
 
-def test_it_gives_times_in_utc_right_across_the_spring_clock_change(client, clinic, personas,
-                                                                    bookable_course, course_feed):
+def test_it_gives_times_in_utc_right_across_the_spring_clock_change(
+    client, clinic, personas, bookable_course, course_feed
+):
     # Summer time began 28 March 2027, 01:00 UTC: 09:00 in London is 09:00Z before, 08:00Z after.
     friday = _visit(clinic, personas, bookable_course, number=1, starts_at=_london(2027, 3, 26, 9))
     monday = _visit(clinic, personas, bookable_course, number=2, starts_at=_london(2027, 3, 29, 9))
@@ -126,8 +145,9 @@ def test_it_gives_times_in_utc_right_across_the_spring_clock_change(client, clin
     assert events[_uid(monday)]["dtend"].dt == dt.datetime(2027, 3, 29, 9, 30, tzinfo=dt.UTC)
 
 
-def test_it_shows_the_patient_only_their_own_course_in_plain_words(client, clinic, personas, bookable_course,
-                                                                   unconsented_course, course_feed):
+def test_it_shows_the_patient_only_their_own_course_in_plain_words(
+    client, clinic, personas, bookable_course, unconsented_course, course_feed
+):
     own = _visit(clinic, personas, bookable_course, number=2, starts_at=_london(2027, 3, 29, 9))
     other = _visit(clinic, personas, unconsented_course, number=1, starts_at=_london(2027, 3, 29, 11))
     response = client.get(reverse("bookings:feed", args=[course_feed]))
@@ -144,11 +164,18 @@ def test_it_shows_the_patient_only_their_own_course_in_plain_words(client, clini
 
 
 def test_it_shows_the_practitioner_only_their_own_appointments_with_patient_names(
-        client, clinic, personas, bookable_course, unconsented_course, paula_feed):
+    client, clinic, personas, bookable_course, unconsented_course, paula_feed
+):
     anna = _visit(clinic, personas, bookable_course, number=2, starts_at=_london(2027, 3, 29, 9))
     ben = _visit(clinic, personas, unconsented_course, number=1, starts_at=_london(2027, 3, 29, 11), room=1)
-    marias = _visit(clinic, personas, bookable_course, number=3, starts_at=_london(2027, 4, 27, 9),
-                    practitioner=personas.director)
+    marias = _visit(
+        clinic,
+        personas,
+        bookable_course,
+        number=3,
+        starts_at=_london(2027, 4, 27, 9),
+        practitioner=personas.director,
+    )
 
     events = _events(_read(client, paula_feed))
     assert set(events) == {_uid(anna), _uid(ben)}
@@ -171,8 +198,9 @@ def test_it_serves_text_calendar_that_nobody_caches(client, clinic, personas, bo
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
 
 
-def test_it_reads_a_feed_in_a_fixed_number_of_queries(client, clinic, personas, bookable_course, course_feed,
-                                                      django_assert_num_queries):
+def test_it_reads_a_feed_in_a_fixed_number_of_queries(
+    client, clinic, personas, bookable_course, course_feed, django_assert_num_queries
+):
     for n in (1, 2, 3, 4):
         _visit(clinic, personas, bookable_course, number=n, starts_at=_monthly(n))
     # token lookup, appointments, last-used update, audit event (plus the savepoint pair)
@@ -276,8 +304,9 @@ def test_it_asks_whose_calendar_the_feed_is(personas, bookable_course):
     with pytest.raises(ServiceError, match="a practitioner or a course"):
         feeds.feed_token_create(actor=personas.director)
     with pytest.raises(ServiceError, match="a practitioner or a course"):
-        feeds.feed_token_create(actor=personas.director, practitioner=personas.director,
-                                course=bookable_course)
+        feeds.feed_token_create(
+            actor=personas.director, practitioner=personas.director, course=bookable_course
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -291,7 +320,8 @@ def test_it_audits_making_and_revoking_a_course_address(personas, bookable_cours
     events = AuditEvent.objects.filter(object_type="bookings.feedtoken", object_id=str(token.pk))
     assert {(e.action, e.actor, e.patient_id) for e in events} == {
         ("create", personas.patient_a, personas.record_a.pk),
-        ("change", personas.front_desk, personas.record_a.pk)}
+        ("change", personas.front_desk, personas.record_a.pk),
+    }
 
 
 def test_it_audits_a_course_feed_read_as_its_patient(client, clinic, personas, bookable_course, course_feed):
@@ -303,8 +333,9 @@ def test_it_audits_a_course_feed_read_as_its_patient(client, clinic, personas, b
     assert "calendar feed" in event.summary and "1 appointment)" in event.summary
 
 
-def test_it_audits_a_practitioner_feed_read_once_per_patient_shown(client, clinic, personas, bookable_course,
-                                                                   unconsented_course, paula_feed):
+def test_it_audits_a_practitioner_feed_read_once_per_patient_shown(
+    client, clinic, personas, bookable_course, unconsented_course, paula_feed
+):
     _visit(clinic, personas, bookable_course, number=1, starts_at=_london(2027, 3, 26, 9))
     _visit(clinic, personas, bookable_course, number=2, starts_at=_london(2027, 4, 26, 9))
     _visit(clinic, personas, unconsented_course, number=1, starts_at=_london(2027, 3, 26, 11), room=1)
@@ -312,7 +343,8 @@ def test_it_audits_a_practitioner_feed_read_once_per_patient_shown(client, clini
 
     reads = AuditEvent.objects.filter(action="view", object_type="bookings.feedtoken")
     assert sorted(reads.values_list("patient_id", flat=True)) == sorted(
-        [personas.record_a.pk, personas.record_b.pk])
+        [personas.record_a.pk, personas.record_b.pk]
+    )
     assert {e.actor for e in reads} == {personas.practitioner}
     assert "2 appointments of this patient" in reads.get(patient_id=personas.record_a.pk).summary
 
@@ -350,16 +382,18 @@ def test_it_refuses_the_portal_page_to_staff(client_for, personas, bookable_cour
     assert client_for(personas.front_desk).get(url).status_code == 404
 
 
-def test_it_refuses_revoking_another_patients_address_through_the_portal(client_for, personas,
-                                                                        bookable_course, course_feed):
+def test_it_refuses_revoking_another_patients_address_through_the_portal(
+    client_for, personas, bookable_course, course_feed
+):
     token = FeedToken.objects.get()
     url = reverse("bookings:portal_course_feed_revoke", args=[bookable_course.pk, token.pk])
     assert client_for(personas.patient_b).post(url).status_code == 404
     assert feeds.feed_for_token(course_feed) is not None
 
 
-def test_it_revokes_an_address_from_the_staff_course_page(client, client_for, personas, bookable_course,
-                                                          course_feed):
+def test_it_revokes_an_address_from_the_staff_course_page(
+    client, client_for, personas, bookable_course, course_feed
+):
     token = FeedToken.objects.get()
     c = client_for(personas.front_desk)
     page = c.get(reverse("bookings:course_feed", args=[bookable_course.pk]))
@@ -378,7 +412,8 @@ def test_it_refuses_the_staff_course_page_to_patients(client_for, personas, book
 
 
 def test_it_refuses_revoking_a_token_of_another_course_through_this_course(
-        client_for, personas, bookable_course, unconsented_course):
+    client_for, personas, bookable_course, unconsented_course
+):
     token, raw = feeds.feed_token_create(actor=personas.front_desk, course=unconsented_course)
     url = reverse("bookings:course_feed_revoke", args=[bookable_course.pk, token.pk])
     assert client_for(personas.front_desk).post(url).status_code == 404
@@ -388,7 +423,8 @@ def test_it_refuses_revoking_a_token_of_another_course_through_this_course(
 def test_it_lets_a_practitioner_make_their_own_feed_on_their_page(client_for, personas, clinic):
     c = client_for(personas.practitioner)
     assert c.get(reverse("bookings:practitioner_feeds")).url == reverse(
-        "bookings:practitioner_feed", args=[personas.practitioner.pk])
+        "bookings:practitioner_feed", args=[personas.practitioner.pk]
+    )
     made = c.post(reverse("bookings:practitioner_feed", args=[personas.practitioner.pk]))
     assert made.status_code == 200 and made.context["new_address"]
     assert "no-store" in made["Cache-Control"] or "no-cache" in made["Cache-Control"]

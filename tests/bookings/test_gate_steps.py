@@ -55,8 +55,9 @@ def test_it_refuses_approval_through_the_gate(personas, intake_a, clinic):
 
 
 def test_it_refuses_booking_in_the_front_desks_words(bookable_course, personas, intake_a):
-    token = services.course_options(course=bookable_course, actor=personas.front_desk,
-                                    preferences=services.Preferences()).best.token
+    token = services.course_options(
+        course=bookable_course, actor=personas.front_desk, preferences=services.Preferences()
+    ).best.token
     rescreen(personas, intake_a, **BLEEDING)
     with pytest.raises(Blocked) as refused:
         services.course_book(course=bookable_course, actor=personas.front_desk, token=token)
@@ -64,57 +65,62 @@ def test_it_refuses_booking_in_the_front_desks_words(bookable_course, personas, 
     assert refused.value.extra["codes"] == ["contraindicated"]
     assert BLEEDING_SAYS not in refused.value.message
     assert not Appointment.objects.filter(course=bookable_course).exists()
-    found = services.course_options(course=bookable_course, actor=personas.practitioner,
-                                    preferences=services.Preferences())
+    found = services.course_options(
+        course=bookable_course, actor=personas.practitioner, preferences=services.Preferences()
+    )
     assert BLEEDING_SAYS in found.blockers[0]
 
 
 def test_it_refuses_a_move_before_a_deferral_ends(bookable_course, personas, intake_a):
     first = booked(bookable_course, personas.front_desk)[0]
     new_start = first.starts_at + dt.timedelta(days=1)
-    preview = services.session_move_options(appointment=first, actor=personas.front_desk,
-                                            new_start=new_start)
+    preview = services.session_move_options(appointment=first, actor=personas.front_desk, new_start=new_start)
     assert preview.ok
     rescreen(personas, intake_a, **ISOTRETINOIN)  # stopped 1 Sep 2026: wait until 1 March 2027
-    refused = services.session_move_options(appointment=first, actor=personas.front_desk,
-                                            new_start=new_start)
+    refused = services.session_move_options(appointment=first, actor=personas.front_desk, new_start=new_start)
     assert not refused.ok and refused.why_not == ("Not before 1 March 2027.",)
     with pytest.raises(Blocked, match="Not before 1 March 2027") as blocked:
-        services.session_move(appointment=first, actor=personas.front_desk, token=preview.token,
-                              expected_version=first.version)
+        services.session_move(
+            appointment=first, actor=personas.front_desk, token=preview.token, expected_version=first.version
+        )
     assert blocked.value.extra["codes"] == ["deferred_until"]
     first.refresh_from_db()
     assert first.starts_at != new_start
-    clinical = services.session_move_options(appointment=first, actor=personas.practitioner,
-                                             new_start=new_start)
-    assert clinical.why_not[0].startswith(
-        "Treatment has to wait: session 1 cannot be before 1 March 2027.")
+    clinical = services.session_move_options(
+        appointment=first, actor=personas.practitioner, new_start=new_start
+    )
+    assert clinical.why_not[0].startswith("Treatment has to wait: session 1 cannot be before 1 March 2027.")
     assert "isotretinoin" in clinical.why_not[0].lower()
 
 
 def test_it_refuses_a_move_for_a_patient_now_ruled_out(bookable_course, personas, intake_a):
     first = booked(bookable_course, personas.front_desk)[0]
     rescreen(personas, intake_a, **BLEEDING)
-    refused = services.session_move_options(appointment=first, actor=personas.front_desk,
-                                            new_start=first.starts_at + dt.timedelta(days=1))
+    refused = services.session_move_options(
+        appointment=first, actor=personas.front_desk, new_start=first.starts_at + dt.timedelta(days=1)
+    )
     assert refused.why_not == (REVIEW,)
 
 
 def test_it_refuses_booking_again_through_the_gate(bookable_course, personas, intake_a):
     appointments = booked(bookable_course, personas.front_desk)
     last = appointments[-1]
-    services.appointment_cancel(appointment=last, actor=personas.front_desk, reason="Patient asked",
-                                expected_version=last.version)
+    services.appointment_cancel(
+        appointment=last, actor=personas.front_desk, reason="Patient asked", expected_version=last.version
+    )
     rescreen(personas, intake_a, **DIABETES)
-    refused = services.session_rebook_options(course=bookable_course, session=last.session,
-                                              actor=personas.front_desk, new_start=last.starts_at)
+    refused = services.session_rebook_options(
+        course=bookable_course, session=last.session, actor=personas.front_desk, new_start=last.starts_at
+    )
     assert refused.why_not == (
-        "Waiting for a doctor's clearance: needs clinical review — ask the practitioner.",)
+        "Waiting for a doctor's clearance: needs clinical review — ask the practitioner.",
+    )
     assert [b.code for b in services.session_rebook_blockers(bookable_course)] == [Code.CLEARANCE_PENDING]
 
 
-def test_it_lists_a_blocked_course_on_the_waiting_list_in_the_front_desks_words(bookable_course, personas,
-                                                                                intake_a):
+def test_it_lists_a_blocked_course_on_the_waiting_list_in_the_front_desks_words(
+    bookable_course, personas, intake_a
+):
     rescreen(personas, intake_a, **BLEEDING)
     plan = waiting_list_proposals(actor=personas.front_desk)
     (course,) = plan.courses
@@ -129,8 +135,12 @@ def test_it_refuses_to_chart_a_session_before_its_day(bookable_course, personas)
         session_rescreen(session=session, answers=DayOfAnswers(), actor=personas.practitioner)
     assert refused.value.extra["codes"] == ["not_yet_due"]
     with pytest.raises(Blocked, match=r"Session 1 is booked for .*: it cannot be charted before") as refused:
-        chart_save(session=session, actor=personas.practitioner, expected_version=session.version,
-                   data=ChartData(notes="started early"))
+        chart_save(
+            session=session,
+            actor=personas.practitioner,
+            expected_version=session.version,
+            data=ChartData(notes="started early"),
+        )
     assert refused.value.extra["codes"] == ["not_yet_due"]
     session.refresh_from_db()
     assert session.notes == "" and session.status == "planned"
@@ -140,12 +150,17 @@ def test_it_refuses_to_chart_a_session_the_day_of_screening_rules_out(bookable_c
     first = booked(bookable_course, personas.front_desk)[0]
     session = TreatmentSession.objects.get(pk=first.session_id)
     with time_machine.travel(first.starts_at - dt.timedelta(hours=1), tick=False):
-        session_rescreen(session=session, answers=DayOfAnswers(pregnancy="pregnant"),
-                         actor=personas.practitioner)
+        session_rescreen(
+            session=session, answers=DayOfAnswers(pregnancy="pregnant"), actor=personas.practitioner
+        )
         session.refresh_from_db()
         with pytest.raises(Blocked, match=r"Today's re-screen blocks this session\. Treatment has to wait"):
-            chart_save(session=session, actor=personas.practitioner, expected_version=session.version,
-                       data=ChartData(notes="treated"))
+            chart_save(
+                session=session,
+                actor=personas.practitioner,
+                expected_version=session.version,
+                data=ChartData(notes="treated"),
+            )
     session.refresh_from_db()
     assert session.status == "blocked" and session.notes == ""
 
@@ -154,17 +169,32 @@ def test_it_refuses_outcomes_for_a_visit_that_has_not_happened(bookable_course, 
     first = booked(bookable_course, personas.front_desk)[0]
     session = TreatmentSession.objects.get(pk=first.session_id)
     with pytest.raises(Blocked, match="cannot be given outcomes before that day") as refused:
-        outcome_record(course=bookable_course, session=session, kind="visit", goodman_baron_grade=2,
-                       scar_counts=None, mmasi=None, gais=None, actor=personas.practitioner)
+        outcome_record(
+            course=bookable_course,
+            session=session,
+            kind="visit",
+            goodman_baron_grade=2,
+            scar_counts=None,
+            mmasi=None,
+            gais=None,
+            actor=personas.practitioner,
+        )
     assert refused.value.extra["codes"] == ["not_yet_due"]
     # On the day the gate lets it through; the visit must still have taken place (its chart
     # signed), which tests/web/test_aftercare.py follows to the recorded outcome.
     with time_machine.travel(first.starts_at + dt.timedelta(hours=2), tick=False):
         assert session_blockers(session, Step.OUTCOME) == []
         with pytest.raises(ServiceError, match="has not taken place yet"):
-            outcome_record(course=bookable_course, session=session, kind="visit",
-                           goodman_baron_grade=2, scar_counts=None, mmasi=None, gais=None,
-                           actor=personas.practitioner)
+            outcome_record(
+                course=bookable_course,
+                session=session,
+                kind="visit",
+                goodman_baron_grade=2,
+                scar_counts=None,
+                mmasi=None,
+                gais=None,
+                actor=personas.practitioner,
+            )
 
 
 def test_it_books_when_the_gate_lets_it(bookable_course, personas):

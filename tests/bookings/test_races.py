@@ -23,8 +23,9 @@ from needlepoint.clinic.models import VISIT_STATUSES, Course, Patient, Treatment
 
 ON_POSTGRES = connection.vendor == "postgresql"
 postgres_only = pytest.mark.skipif(
-    not ON_POSTGRES, reason="concurrent transactions need PostgreSQL; run with "
-                            "DATABASE_URL=$(./scripts/ensure-postgres.sh)")
+    not ON_POSTGRES,
+    reason="concurrent transactions need PostgreSQL; run with DATABASE_URL=$(./scripts/ensure-postgres.sh)",
+)
 
 
 def race(attempts: list[Callable[[], object]]) -> list[str]:
@@ -54,15 +55,19 @@ def race(attempts: list[Callable[[], object]]) -> list[str]:
 
 
 def patients(n: int) -> list[Patient]:
-    return [Patient.objects.create(first_name=f"Pat{i}", last_name="Racer", birth_date=dt.date(1990, 1, 1))
-            for i in range(n)]
+    return [
+        Patient.objects.create(first_name=f"Pat{i}", last_name="Racer", birth_date=dt.date(1990, 1, 1))
+        for i in range(n)
+    ]
 
 
 def booked_rows(course: Course) -> tuple[int, int, int]:
     """(appointments, holds, scheduled sessions) of `course`."""
-    return (Appointment.objects.filter(course=course).count(),
-            Hold.objects.filter(appointment__course=course).count(),
-            TreatmentSession.objects.filter(course=course, appointment__status__in=VISIT_STATUSES).count())
+    return (
+        Appointment.objects.filter(course=course).count(),
+        Hold.objects.filter(appointment__course=course).count(),
+        TreatmentSession.objects.filter(course=course, appointment__status__in=VISIT_STATUSES).count(),
+    )
 
 
 def attempt(course: Course, actor: Any, token: str) -> Callable[[], object]:
@@ -96,8 +101,12 @@ def test_it_gives_shared_slots_to_one_whole_course_when_two_race(personas, clini
         mine, theirs = options(first, personas.front_desk).best, options(second, personas.front_desk).best
         assert [s.starts_at for s in mine.sessions] == [s.starts_at for s in theirs.sessions]
 
-        results = race([attempt(first, personas.front_desk, mine.token),
-                        attempt(second, personas.front_desk, theirs.token)])
+        results = race(
+            [
+                attempt(first, personas.front_desk, mine.token),
+                attempt(second, personas.front_desk, theirs.token),
+            ]
+        )
 
         assert sorted(results) == ["booked", "conflict"], results
         winner, loser = (first, second) if results[0] == "booked" else (second, first)
@@ -108,25 +117,58 @@ def test_it_gives_shared_slots_to_one_whole_course_when_two_race(personas, clini
 def test_it_refuses_an_overlapping_hold_inserted_directly(personas, clinic):
     start = dt.datetime(2026, 12, 9, 9, 0, tzinfo=dt.UTC)
     room = f"room:{clinic.consult_room.pk}"
-    first, second = (Appointment.objects.create(
-        patient=personas.record_a, appointment_type=clinic.consultation, location=clinic.location,
-        starts_at=start, ends_at=start + dt.timedelta(minutes=30), created_by=personas.front_desk)
-        for _ in range(2))
-    Hold.objects.create(appointment=first, resource=room, role="room", kind="consult", step="consultation",
-                        starts_at=start, ends_at=start + dt.timedelta(minutes=30))
+    first, second = (
+        Appointment.objects.create(
+            patient=personas.record_a,
+            appointment_type=clinic.consultation,
+            location=clinic.location,
+            starts_at=start,
+            ends_at=start + dt.timedelta(minutes=30),
+            created_by=personas.front_desk,
+        )
+        for _ in range(2)
+    )
+    Hold.objects.create(
+        appointment=first,
+        resource=room,
+        role="room",
+        kind="consult",
+        step="consultation",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+    )
     with pytest.raises(IntegrityError, match="hold_no_overlap"), transaction.atomic():
-        Hold.objects.create(appointment=second, resource=room, role="room", kind="consult",
-                            step="consultation", starts_at=start + dt.timedelta(minutes=15),
-                            ends_at=start + dt.timedelta(minutes=45))
-    cancelled = Hold.objects.create(appointment=second, resource=room, role="room", kind="consult",
-                                    step="consultation", starts_at=start,
-                                    ends_at=start + dt.timedelta(minutes=30),
-                                    active=False)  # an inactive hold does not count
+        Hold.objects.create(
+            appointment=second,
+            resource=room,
+            role="room",
+            kind="consult",
+            step="consultation",
+            starts_at=start + dt.timedelta(minutes=15),
+            ends_at=start + dt.timedelta(minutes=45),
+        )
+    cancelled = Hold.objects.create(
+        appointment=second,
+        resource=room,
+        role="room",
+        kind="consult",
+        step="consultation",
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=30),
+        active=False,
+    )  # an inactive hold does not count
     with pytest.raises(IntegrityError, match="hold_no_overlap"), transaction.atomic():
         Hold.objects.filter(pk=cancelled.pk).update(active=True)
     touching = start + dt.timedelta(minutes=30)  # [09:30, 10:00) only touches [09:00, 09:30)
-    Hold.objects.create(appointment=second, resource=room, role="room", kind="consult", step="consultation",
-                        starts_at=touching, ends_at=touching + dt.timedelta(minutes=30))
+    Hold.objects.create(
+        appointment=second,
+        resource=room,
+        role="room",
+        kind="consult",
+        step="consultation",
+        starts_at=touching,
+        ends_at=touching + dt.timedelta(minutes=30),
+    )
     assert Hold.objects.filter(resource=room, active=True).count() == 2
 
 
@@ -134,11 +176,22 @@ def test_it_turns_the_databases_refusal_into_a_booking_conflict(bookable_course,
     proposal = options(bookable_course, personas.front_desk).best
     first = proposal.sessions[0]
     room_holder = Appointment.objects.create(  # booked behind the search's back, straight into the table
-        patient=personas.record_b, appointment_type=clinic.consultation, location=clinic.location,
-        starts_at=first.starts_at, ends_at=first.ends_at, created_by=personas.front_desk)
-    Hold.objects.create(appointment=room_holder, resource=f"room:{first.room_id}", role="room",
-                        kind="treatment", step="consultation",
-                        starts_at=first.ends_at - dt.timedelta(minutes=5), ends_at=first.ends_at)
+        patient=personas.record_b,
+        appointment_type=clinic.consultation,
+        location=clinic.location,
+        starts_at=first.starts_at,
+        ends_at=first.ends_at,
+        created_by=personas.front_desk,
+    )
+    Hold.objects.create(
+        appointment=room_holder,
+        resource=f"room:{first.room_id}",
+        role="room",
+        kind="treatment",
+        step="consultation",
+        starts_at=first.ends_at - dt.timedelta(minutes=5),
+        ends_at=first.ends_at,
+    )
     with pytest.raises(BookingConflict, match="Someone else has just booked one of these times"):
         course_book(course=bookable_course, actor=personas.front_desk, token=proposal.token)
     assert booked_rows(bookable_course) == (0, 0, 0)

@@ -52,8 +52,9 @@ def changes(preview: services.MovePreview) -> list[tuple[int, str]]:
 @pytest.fixture
 def booked(bookable_course: Course, personas: Any) -> list[Appointment]:
     """Patient A's course booked whole: the earliest course, any day or time."""
-    found = services.course_options(course=bookable_course, actor=personas.front_desk,
-                                    preferences=services.Preferences())
+    found = services.course_options(
+        course=bookable_course, actor=personas.front_desk, preferences=services.Preferences()
+    )
     assert found.best is not None
     booked = services.course_book(course=bookable_course, actor=personas.front_desk, token=found.best.token)
     assert starts(booked) == ["2026-12-09 09:00", "2027-01-06 09:00", "2027-02-03 09:00", "2027-03-03 09:00"]
@@ -62,8 +63,9 @@ def booked(bookable_course: Course, personas: Any) -> list[Appointment]:
 
 def cancel(appointment: Appointment, actor: Any) -> TreatmentSession:
     """Cancel `appointment` and return its session, now without a time."""
-    appointment_cancel(appointment=appointment, actor=actor, reason="patient unwell",
-                       expected_version=appointment.version)
+    appointment_cancel(
+        appointment=appointment, actor=actor, reason="patient unwell", expected_version=appointment.version
+    )
     return TreatmentSession.objects.get(pk=appointment.session_id)
 
 
@@ -73,8 +75,9 @@ def second(booked: list[Appointment], personas: Any) -> TreatmentSession:
     return cancel(booked[1], personas.front_desk)
 
 
-def options(course: Course, session: TreatmentSession, when: dt.datetime,
-            actor: Any = None) -> services.MovePreview:
+def options(
+    course: Course, session: TreatmentSession, when: dt.datetime, actor: Any = None
+) -> services.MovePreview:
     return session_rebook_options(course=course, session=session, actor=actor, new_start=when)
 
 
@@ -98,24 +101,37 @@ def take(slot: services.ProposedSession, like: Appointment, patient: Any, actor:
     of `slot`, between a preview and its confirmation, as a concurrent booking would (the race
     itself is settled by the database constraint, tested in test_races)."""
     blocker = Appointment.objects.create(
-        patient=patient, appointment_type=like.appointment_type, location=like.location,
-        starts_at=slot.starts_at, ends_at=slot.ends_at, practitioner_id=slot.practitioner_id,
-        created_by=actor)
-    Hold.objects.create(appointment=blocker, resource=f"practitioner:{slot.practitioner_id}",
-                        role="practitioner", kind="practitioner", step="consultation",
-                        starts_at=slot.starts_at, ends_at=slot.ends_at)
+        patient=patient,
+        appointment_type=like.appointment_type,
+        location=like.location,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        practitioner_id=slot.practitioner_id,
+        created_by=actor,
+    )
+    Hold.objects.create(
+        appointment=blocker,
+        resource=f"practitioner:{slot.practitioner_id}",
+        role="practitioner",
+        kind="practitioner",
+        step="consultation",
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+    )
 
 
 def due(appointment: Appointment) -> set[dt.datetime]:
-    return set(Reminder.objects.filter(appointment=appointment, status="scheduled")
-               .values_list("due_at", flat=True))
+    return set(
+        Reminder.objects.filter(appointment=appointment, status="scheduled").values_list("due_at", flat=True)
+    )
 
 
 # ---- the service: booking the session again -----------------------------------------------------
 
 
-def test_it_books_a_cancelled_session_again_with_holds_and_reminders(bookable_course, personas, booked,
-                                                                     second, clinic):
+def test_it_books_a_cancelled_session_again_with_holds_and_reminders(
+    bookable_course, personas, booked, second, clinic
+):
     cancelled = Appointment.objects.get(pk=booked[1].pk)
     preview = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk)
     assert preview.ok and preview.why_not == () and preview.token
@@ -125,36 +141,61 @@ def test_it_books_a_cancelled_session_again_with_holds_and_reminders(bookable_co
     assert (new.window_earliest, new.window_latest) == (dt.date(2027, 1, 6), dt.date(2027, 2, 7))
     assert booked_for(second) is None  # a preview books nothing
 
-    result = session_rebook(course=bookable_course, session=second, actor=personas.front_desk,
-                            token=preview.token)
+    result = session_rebook(
+        course=bookable_course, session=second, actor=personas.front_desk, token=preview.token
+    )
     assert len(result) == 1
     appointment = Appointment.objects.get(pk=result[0].pk)
     assert (appointment.session_id, appointment.status, appointment.sequence, appointment.version) == (
-        second.pk, "booked", 0, 1)
+        second.pk,
+        "booked",
+        0,
+        1,
+    )
     assert appointment.uid != cancelled.uid
     assert appointment.starts_at == local(2027, 1, 6, 14, 0)
     assert (appointment.practitioner, appointment.room, appointment.created_by) == (
-        personas.practitioner, clinic.treatment_rooms[0], personas.front_desk)
+        personas.practitioner,
+        clinic.treatment_rooms[0],
+        personas.front_desk,
+    )
     assert (appointment.window_earliest, appointment.window_latest) == (
-        dt.date(2027, 1, 6), dt.date(2027, 2, 7))
-    holds = {(h.role, h.step, h.starts_at.astimezone(LONDON).strftime("%H:%M"))
-             for h in Hold.objects.filter(appointment=appointment, active=True)}
-    assert holds == {("room", "numbing", "14:00"), ("practitioner", "treatment", "14:30"),
-                     ("room", "treatment", "14:30"), ("device", "treatment", "14:30")}
+        dt.date(2027, 1, 6),
+        dt.date(2027, 2, 7),
+    )
+    holds = {
+        (h.role, h.step, h.starts_at.astimezone(LONDON).strftime("%H:%M"))
+        for h in Hold.objects.filter(appointment=appointment, active=True)
+    }
+    assert holds == {
+        ("room", "numbing", "14:00"),
+        ("practitioner", "treatment", "14:30"),
+        ("room", "treatment", "14:30"),
+        ("device", "treatment", "14:30"),
+    }
     session = TreatmentSession.objects.get(pk=second.pk)
     assert (session.visit_at, session.practitioner) == (local(2027, 1, 6, 14, 0), personas.practitioner)
     assert Appointment.objects.get(pk=cancelled.pk).session_id is None  # the link passed to the new one
     assert Reminder.objects.filter(appointment=appointment, status="scheduled").count() >= 3
     later = Appointment.objects.filter(pk__in=[booked[2].pk, booked[3].pk])
     assert {(a.sequence, a.version) for a in later} == {(0, 1)}
-    assert AuditEvent.objects.filter(action="create", object_type="bookings.appointment",
-                                     object_id=str(appointment.pk), actor=personas.front_desk).exists()
-    assert AuditEvent.objects.filter(action="view", object_type="clinic.treatmentsession",
-                                     object_id=str(second.pk), actor=personas.front_desk).exists()
+    assert AuditEvent.objects.filter(
+        action="create",
+        object_type="bookings.appointment",
+        object_id=str(appointment.pk),
+        actor=personas.front_desk,
+    ).exists()
+    assert AuditEvent.objects.filter(
+        action="view",
+        object_type="clinic.treatmentsession",
+        object_id=str(second.pk),
+        actor=personas.front_desk,
+    ).exists()
 
 
 def test_it_reflows_the_later_sessions_the_new_time_pushes_out_of_their_windows(
-        bookable_course, personas, booked, second):
+    bookable_course, personas, booked, second
+):
     old_holds = set(Hold.objects.filter(appointment__in=booked[2:], active=True).values_list("pk", flat=True))
     old_due = due(booked[2])
     preview = options(bookable_course, second, local(2027, 1, 7, 10, 0), personas.practitioner)
@@ -163,11 +204,14 @@ def test_it_reflows_the_later_sessions_the_new_time_pushes_out_of_their_windows(
     assert changes(preview) == [(2, "new"), (3, "moves"), (4, "moves")]
     assert starts(preview.sessions) == ["2027-01-07 10:00", "2027-02-04 09:00", "2027-03-04 09:00"]
     assert [(s.window_earliest, s.window_latest) for s in preview.sessions[1:]] == [
-        (dt.date(2027, 2, 4), dt.date(2027, 3, 8)), (dt.date(2027, 3, 4), dt.date(2027, 4, 5))]
+        (dt.date(2027, 2, 4), dt.date(2027, 3, 8)),
+        (dt.date(2027, 3, 4), dt.date(2027, 4, 5)),
+    ]
     assert all(s.inside_window for s in preview.sessions)
 
-    result = session_rebook(course=bookable_course, session=second, actor=personas.practitioner,
-                            token=preview.token)
+    result = session_rebook(
+        course=bookable_course, session=second, actor=personas.practitioner, token=preview.token
+    )
     assert [a.session.number for a in result] == [2, 3, 4]
     moved = Appointment.objects.filter(pk__in=[booked[2].pk, booked[3].pk]).order_by("starts_at")
     assert starts(moved) == ["2027-02-04 09:00", "2027-03-04 09:00"]
@@ -177,8 +221,9 @@ def test_it_reflows_the_later_sessions_the_new_time_pushes_out_of_their_windows(
     assert third.visit_at == local(2027, 2, 4, 9, 0)
     new_due = due(booked[2])
     assert new_due and new_due != old_due  # the reminders moved with the session
-    assert AuditEvent.objects.filter(action="change", object_type="bookings.appointment",
-                                     summary__startswith="moved session 4").exists()
+    assert AuditEvent.objects.filter(
+        action="change", object_type="bookings.appointment", summary__startswith="moved session 4"
+    ).exists()
 
 
 def test_it_prefers_the_practitioner_the_patient_has_been_seeing(bookable_course, personas, booked, second):
@@ -205,8 +250,10 @@ def test_it_keeps_the_session_inside_its_window_and_says_why_not(bookable_course
 def test_it_describes_the_window_in_words(bookable_course, personas, booked, second):
     window = session_rebook_window(course=bookable_course, session=second)
     assert (window.earliest, window.latest) == (dt.date(2027, 1, 6), dt.date(2027, 2, 7))
-    assert window.words == ("Session 2 can be booked from 6 January 2027 to 7 February 2027: 28-60 days "
-                            "after session 1 on 9 December 2026.")
+    assert window.words == (
+        "Session 2 can be booked from 6 January 2027 to 7 February 2027: 28-60 days "
+        "after session 1 on 9 December 2026."
+    )
     assert window.next_words.startswith("Session 3 is booked for Wed 3 February 2027 at 09:00. It stays")
     assert window.cancelled is not None and window.cancelled.pk == booked[1].pk
 
@@ -220,8 +267,9 @@ def test_it_books_session_one_again_from_the_courses_first_day(bookable_course, 
     assert early.why_not == ("session 1 cannot be before 9 Dec 2026, the first day the plan allows",)
     preview = options(bookable_course, first, local(2026, 12, 9, 14, 0), personas.front_desk)
     assert changes(preview) == [(1, "new"), (2, "stays"), (3, "stays"), (4, "stays")]
-    result = session_rebook(course=bookable_course, session=first, actor=personas.front_desk,
-                            token=preview.token)
+    result = session_rebook(
+        course=bookable_course, session=first, actor=personas.front_desk, token=preview.token
+    )
     assert starts(result) == ["2026-12-09 14:00"]
 
 
@@ -232,8 +280,9 @@ def test_it_books_the_first_session_without_a_time_first(bookable_course, person
         options(bookable_course, sessions[2], local(2027, 1, 6, 11, 0), personas.front_desk)
     preview = options(bookable_course, sessions[0], local(2026, 12, 14, 11, 0), personas.front_desk)
     assert changes(preview) == [(1, "new")]
-    result = session_rebook(course=bookable_course, session=sessions[0], actor=personas.front_desk,
-                            token=preview.token)
+    result = session_rebook(
+        course=bookable_course, session=sessions[0], actor=personas.front_desk, token=preview.token
+    )
     assert [a.session.number for a in result] == [1]
     assert Appointment.objects.filter(course=bookable_course, status=AppointmentStatus.BOOKED).count() == 1
     with pytest.raises(ServiceError, match="Book a time for session 2 first"):
@@ -243,8 +292,9 @@ def test_it_books_the_first_session_without_a_time_first(bookable_course, person
 # ---- the service: blockers ----------------------------------------------------------------------
 
 
-def test_it_never_books_again_for_a_patient_the_screening_now_rules_out(bookable_course, personas, booked,
-                                                                       second, intake_a):
+def test_it_never_books_again_for_a_patient_the_screening_now_rules_out(
+    bookable_course, personas, booked, second, intake_a
+):
     token = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk).token
     rescreen(personas, intake_a, **BLEEDING)
     refused = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk)
@@ -261,8 +311,9 @@ def test_it_never_books_again_for_a_patient_the_screening_now_rules_out(bookable
     assert Appointment.objects.get(pk=booked[1].pk).session_id == second.pk  # nothing was released
 
 
-def test_it_waits_for_a_dated_deferral_and_for_a_clearance(bookable_course, personas, booked, second,
-                                                           intake_a):
+def test_it_waits_for_a_dated_deferral_and_for_a_clearance(
+    bookable_course, personas, booked, second, intake_a
+):
     rescreen(personas, intake_a, **ISOTRETINOIN)  # isotretinoin stopped 1 Sep 2026: wait until 1 Mar 2027
     deferred = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk)
     assert deferred.why_not == ("Not before 1 March 2027.",)
@@ -283,8 +334,9 @@ def test_it_refuses_a_course_that_is_no_longer_approved(bookable_course, persona
 # ---- the service: sessions that cannot be booked again, tokens, races ---------------------------
 
 
-def test_it_refuses_a_session_that_is_booked_charted_or_someone_elses(bookable_course, personas, booked,
-                                                                      second, intake_a):
+def test_it_refuses_a_session_that_is_booked_charted_or_someone_elses(
+    bookable_course, personas, booked, second, intake_a
+):
     still_booked = TreatmentSession.objects.get(pk=booked[2].session_id)
     with pytest.raises(ServiceError, match=r"Session 3 is already booked: reschedule it instead\."):
         options(bookable_course, still_booked, local(2027, 1, 6, 14, 0), personas.front_desk)
@@ -330,8 +382,9 @@ def test_it_refuses_a_preview_once_a_later_appointment_changed(bookable_course, 
     assert Appointment.objects.get(pk=booked[2].pk).starts_at == booked[2].starts_at
 
 
-def test_it_refuses_a_preview_once_the_session_was_booked_by_someone_else(bookable_course, personas, booked,
-                                                                          second):
+def test_it_refuses_a_preview_once_the_session_was_booked_by_someone_else(
+    bookable_course, personas, booked, second
+):
     mine = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk)
     theirs = options(bookable_course, second, local(2027, 1, 6, 11, 0), personas.practitioner)
     session_rebook(course=bookable_course, session=second, actor=personas.practitioner, token=theirs.token)
@@ -340,8 +393,9 @@ def test_it_refuses_a_preview_once_the_session_was_booked_by_someone_else(bookab
     assert booked_for(second).starts_at == local(2027, 1, 6, 11, 0)
 
 
-def test_it_leaves_nothing_half_booked_when_the_slot_was_taken_meanwhile(bookable_course, personas, booked,
-                                                                         second, unconsented_course):
+def test_it_leaves_nothing_half_booked_when_the_slot_was_taken_meanwhile(
+    bookable_course, personas, booked, second, unconsented_course
+):
     preview = options(bookable_course, second, local(2027, 1, 7, 10, 0), personas.front_desk)
     take(preview.sessions[0], booked[0], unconsented_course.patient, personas.front_desk)
     holds, events = active_holds(bookable_course), AuditEvent.objects.count()
@@ -385,13 +439,20 @@ def test_it_opens_the_page_to_clinic_staff_with_the_window_in_words(client_for, 
     response = client_for(getattr(personas, who)).get(rebook_url(second))
     assert response.status_code == 200
     assert "Book a new time for session 2 of Anna Alvarez" in response.text
-    assert ("Session 2 can be booked from 6 January 2027 to 7 February 2027: 28-60 days after session 1 on "
-            "9 December 2026.") in response.text
-    assert "Its appointment of Wednesday 6 January 2027 at 09:00 was cancelled: patient unwell." in \
-        response.text
+    assert (
+        "Session 2 can be booked from 6 January 2027 to 7 February 2027: 28-60 days after session 1 on "
+        "9 December 2026."
+    ) in response.text
+    assert (
+        "Its appointment of Wednesday 6 January 2027 at 09:00 was cancelled: patient unwell." in response.text
+    )
     assert 'min="2027-01-06"' in response.text and 'max="2027-02-07"' in response.text
-    assert AuditEvent.objects.filter(actor=getattr(personas, who), action="view",
-                                     object_type="clinic.treatmentsession", object_id=str(second.pk)).exists()
+    assert AuditEvent.objects.filter(
+        actor=getattr(personas, who),
+        action="view",
+        object_type="clinic.treatmentsession",
+        object_id=str(second.pk),
+    ).exists()
 
 
 def test_it_answers_404_for_a_session_that_does_not_exist(client_for, personas, clinic):
@@ -399,13 +460,16 @@ def test_it_answers_404_for_a_session_that_does_not_exist(client_for, personas, 
     assert client_for(personas.front_desk).get(url).status_code == 404
 
 
-def test_it_offers_a_new_time_on_the_appointments_after_a_cancel(client_for, personas, bookable_course,
-                                                                 booked):
+def test_it_offers_a_new_time_on_the_appointments_after_a_cancel(
+    client_for, personas, bookable_course, booked
+):
     client = client_for(personas.front_desk)
     page = reverse("bookings:course_appointments", args=[bookable_course.pk])
     assert "Book a new time" not in client.get(page).text
-    response = client.post(reverse("bookings:appointment_cancel", args=[booked[1].pk]),
-                           {"reason": "Patient travelling", "version": booked[1].version})
+    response = client.post(
+        reverse("bookings:appointment_cancel", args=[booked[1].pk]),
+        {"reason": "Patient travelling", "version": booked[1].version},
+    )
     assert response.status_code == 302
     assert response["Location"] == page + "#rebook"
     text = client.get(page).text
@@ -414,8 +478,10 @@ def test_it_offers_a_new_time_on_the_appointments_after_a_cancel(client_for, per
     assert f'href="{rebook_url(TreatmentSession.objects.get(pk=booked[1].session_id))}"' in text
     assert "Book sessions</a>" not in text  # the course is booked: no second whole-course booking
     # With session 3 cancelled too, only session 2 is offered a time: session 3 waits for it.
-    client.post(reverse("bookings:appointment_cancel", args=[booked[2].pk]),
-                {"reason": "Patient travelling", "version": booked[2].version})
+    client.post(
+        reverse("bookings:appointment_cancel", args=[booked[2].pk]),
+        {"reason": "Patient travelling", "version": booked[2].version},
+    )
     text = client.get(page).text
     assert "2 sessions without a time" in text and "after session 2" in text
     assert f'href="{rebook_url(TreatmentSession.objects.get(pk=booked[1].session_id))}"' in text
@@ -423,8 +489,9 @@ def test_it_offers_a_new_time_on_the_appointments_after_a_cancel(client_for, per
 
 
 def test_it_previews_the_new_time_and_the_later_sessions(client_for, personas, second):
-    response = client_for(personas.front_desk).get(rebook_url(second), {"date": "2027-01-07",
-                                                                        "time": "10:00"})
+    response = client_for(personas.front_desk).get(
+        rebook_url(second), {"date": "2027-01-07", "time": "10:00"}
+    )
     assert response.status_code == 200
     preview = response.context["preview"]
     assert preview.ok and changes(preview) == [(2, "new"), (3, "moves"), (4, "moves")]
@@ -449,8 +516,9 @@ def test_it_books_the_new_time_on_confirm(client_for, personas, bookable_course,
 
 
 def test_it_says_why_a_time_cannot_be_booked(client_for, personas, second):
-    response = client_for(personas.front_desk).get(rebook_url(second), {"date": "2027-02-10",
-                                                                        "time": "10:00"})
+    response = client_for(personas.front_desk).get(
+        rebook_url(second), {"date": "2027-02-10", "time": "10:00"}
+    )
     assert response.status_code == 200
     assert "This time is not possible" in response.text
     assert "session 2 must be 6 Jan-7 Feb 2027 (28-60 days after session 1 on 9 Dec 2026)" in response.text
@@ -483,8 +551,9 @@ def test_it_shows_the_blockers_instead_of_the_picker(client_for, personas, secon
     assert "rules microneedling out" in clinical.text
 
 
-def test_it_answers_409_when_the_slot_was_taken_meanwhile(client_for, personas, booked, second,
-                                                          unconsented_course):
+def test_it_answers_409_when_the_slot_was_taken_meanwhile(
+    client_for, personas, booked, second, unconsented_course
+):
     client = client_for(personas.front_desk)
     asked = {"date": "2027-01-06", "time": "14:00"}
     preview = client.get(rebook_url(second), asked).context["preview"]
@@ -519,8 +588,9 @@ def test_it_refuses_a_confirmation_without_a_preview(client_for, personas, secon
     assert booked_for(second) is None
 
 
-def test_it_reads_the_page_in_a_bounded_number_of_queries(client_for, personas, second,
-                                                          django_assert_max_num_queries):
+def test_it_reads_the_page_in_a_bounded_number_of_queries(
+    client_for, personas, second, django_assert_max_num_queries
+):
     client = client_for(personas.front_desk)
     with django_assert_max_num_queries(17):
         assert client.get(rebook_url(second)).status_code == 200

@@ -24,9 +24,27 @@ from needlepoint.clinic.models import Flag
 
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
-JARGON = ("erythema", "oedema", "edema", "collagen induction", "percutaneous", "anaesthetic", "anesthetic",
-          "prophylaxis", "topical", "contraindicat", "fitzpatrick", "hyperpigmentation", "post-inflammatory",
-          "epidermis", "dermis", "transepidermal", "S40", "S66", "evidence")
+JARGON = (
+    "erythema",
+    "oedema",
+    "edema",
+    "collagen induction",
+    "percutaneous",
+    "anaesthetic",
+    "anesthetic",
+    "prophylaxis",
+    "topical",
+    "contraindicat",
+    "fitzpatrick",
+    "hyperpigmentation",
+    "post-inflammatory",
+    "epidermis",
+    "dermis",
+    "transepidermal",
+    "S40",
+    "S66",
+    "evidence",
+)
 
 
 def local(*args: int) -> dt.datetime:
@@ -37,10 +55,17 @@ def book(course: Any, clinic: Any, personas: Any, *, number: int, starts: dt.dat
     from needlepoint.bookings.models import Appointment
 
     return Appointment.objects.create(
-        patient=course.patient, course=course, session=course.sessions.get(number=number),
-        appointment_type=clinic.treatment, location=clinic.location, practitioner=personas.practitioner,
-        room=clinic.treatment_rooms[0], starts_at=starts, ends_at=starts + dt.timedelta(minutes=90),
-        created_by=personas.front_desk)
+        patient=course.patient,
+        course=course,
+        session=course.sessions.get(number=number),
+        appointment_type=clinic.treatment,
+        location=clinic.location,
+        practitioner=personas.practitioner,
+        room=clinic.treatment_rooms[0],
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=90),
+        created_by=personas.front_desk,
+    )
 
 
 @pytest.fixture
@@ -61,8 +86,16 @@ def run_due_tasks() -> list[str]:
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
-    worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default",
-                    startup_delay=False, max_tasks=None, worker_id="test-worker", excluded_queue_names=[])
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
     results = []
     while (queued := DBTaskResult.objects.ready().first()) is not None:
         queued.claim(worker.worker_id)
@@ -78,8 +111,11 @@ def run_worker_until(moment: dt.datetime) -> list[str]:
     from django_tasks_db.models import DBTaskResult
 
     results = []
-    while (queued := DBTaskResult.objects.filter(status="READY", run_after__lte=moment)
-           .order_by("run_after").first()) is not None:
+    while (
+        queued := DBTaskResult.objects.filter(status="READY", run_after__lte=moment)
+        .order_by("run_after")
+        .first()
+    ) is not None:
         with time_machine.travel(queued.run_after + dt.timedelta(seconds=1), tick=False):
             results += run_due_tasks()
     return results
@@ -98,15 +134,19 @@ def move(appointment: Any, starts: dt.datetime) -> Any:
 
 
 def care_text(course: Any, code: str, offset: int | None = None) -> str:
-    return next(c["text"] for c in course.plan["care"]
-                if c["code"] == code and (offset is None or c["offset_days"] == offset))
+    return next(
+        c["text"]
+        for c in course.plan["care"]
+        if c["code"] == code and (offset is None or c["offset_days"] == offset)
+    )
 
 
 # ---- scheduling --------------------------------------------------------------------------------
 
 
 def test_it_schedules_each_reminder_at_ten_local_time_after_the_spring_clock_change(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     # Session on Monday 29 March 2027, the day after summer time starts (28 March 2027).
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
@@ -122,14 +162,18 @@ def test_it_schedules_each_reminder_at_ten_local_time_after_the_spring_clock_cha
     assert due[("check_in", "day-1")] == dt.datetime(2027, 3, 30, 9, tzinfo=UTC)
     assert due[("check_in", "day-3")] == dt.datetime(2027, 4, 1, 9, tzinfo=UTC)
     assert due[("check_in", "day-7")] == dt.datetime(2027, 4, 5, 9, tzinfo=UTC)
-    assert all(r.due_at.astimezone(LONDON).time() == dt.time(10) for key, r in reminders.items()
-               if key[0] != "aftercare")
+    assert all(
+        r.due_at.astimezone(LONDON).time() == dt.time(10)
+        for key, r in reminders.items()
+        if key[0] != "aftercare"
+    )
     assert {r.status for r in reminders.values()} == {"scheduled"}
     assert len(reminders) == 7
 
 
 def test_it_schedules_at_ten_local_time_after_the_autumn_clock_change(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     # Session on Monday 26 October 2026, the day after summer time ends (25 October 2026).
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2026, 10, 26, 14, 0))
     with time_machine.travel(dt.datetime(2026, 9, 1, 9, tzinfo=UTC), tick=False):
@@ -160,7 +204,8 @@ def test_it_queues_one_task_per_reminder_to_run_at_its_due_time(bookable_course,
 
 
 def test_it_skips_reminders_already_due_when_the_session_is_booked_late(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
     with time_machine.travel(local(2027, 3, 20, 12, 0), tick=False):  # 9 days before: the 14-day items passed
         reminders = sync(appointment)
@@ -182,7 +227,8 @@ def test_it_changes_nothing_when_synced_again(bookable_course, clinic, personas,
         second = sync(appointment, actor=personas.front_desk)
 
     assert {k: (r.pk, r.due_at, r.body, r.task_id) for k, r in first.items()} == {
-        k: (r.pk, r.due_at, r.body, r.task_id) for k, r in second.items()}
+        k: (r.pk, r.due_at, r.body, r.task_id) for k, r in second.items()
+    }
     assert (AuditEvent.objects.count(), DBTaskResult.objects.count()) == (events, tasks)
 
 
@@ -200,7 +246,8 @@ def test_it_audits_the_scheduling_against_the_patient(bookable_course, clinic, p
 
 
 def test_it_sends_one_letter_per_day_before_the_session_listing_every_item_that_starts_then(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     plan = bookable_course.plan
     plan["care"].append({"code": "pack_sunhat", "offset_days": -1, "text": "Pack a wide-brimmed hat."})
     bookable_course.plan = plan
@@ -217,7 +264,8 @@ def test_it_sends_one_letter_per_day_before_the_session_listing_every_item_that_
 
 
 def test_it_is_refused_by_the_database_a_second_pending_letter_of_one_kind_at_one_moment(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     from django.db import IntegrityError, transaction
 
     from needlepoint.bookings.models import Reminder
@@ -225,8 +273,13 @@ def test_it_is_refused_by_the_database_a_second_pending_letter_of_one_kind_at_on
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
         letter = sync(appointment)[("preparation", "before-14")]
-    same = {"appointment": appointment, "kind": "preparation", "due_at": letter.due_at,
-            "subject": letter.subject, "body": letter.body}
+    same = {
+        "appointment": appointment,
+        "kind": "preparation",
+        "due_at": letter.due_at,
+        "subject": letter.subject,
+        "body": letter.body,
+    }
     with pytest.raises(IntegrityError), transaction.atomic():
         Reminder.objects.create(code="sun_avoidance", **same)  # the old way: one letter per item
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -237,7 +290,8 @@ def test_it_is_refused_by_the_database_a_second_pending_letter_of_one_kind_at_on
 
 @pytest.mark.parametrize("days", [2, -2, 4])
 def test_it_moves_a_session_by_days_without_two_letters_meeting_on_the_way(
-        bookable_course, clinic, personas, sync, days):
+    bookable_course, clinic, personas, sync, days
+):
     # Two days later takes the day-1 check-in to where the day-3 one was: moved in the right
     # order, no two pending letters of one kind ever share a moment.
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
@@ -256,8 +310,13 @@ def test_it_gives_a_consultation_no_reminders(clinic, personas, sync):
     from needlepoint.bookings.models import Appointment
 
     consultation = Appointment.objects.create(
-        patient=personas.record_b, appointment_type=clinic.consultation, location=clinic.location,
-        starts_at=local(2027, 3, 29, 10), ends_at=local(2027, 3, 29, 10, 30), created_by=personas.front_desk)
+        patient=personas.record_b,
+        appointment_type=clinic.consultation,
+        location=clinic.location,
+        starts_at=local(2027, 3, 29, 10),
+        ends_at=local(2027, 3, 29, 10, 30),
+        created_by=personas.front_desk,
+    )
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
         assert sync(consultation) == {}
 
@@ -313,15 +372,18 @@ def test_it_links_each_check_in_to_its_portal_page(bookable_course, clinic, pers
         url = f"https://clinic.example/portal/sessions/{appointment.session_id}/check-in/{day}/"
         assert url in body
         match = resolve(url.removeprefix("https://clinic.example"))
-        assert (match.view_name, match.kwargs) == ("portal:checkin_new",
-                                                  {"session_id": appointment.session_id, "day": day})
+        assert (match.view_name, match.kwargs) == (
+            "portal:checkin_new",
+            {"session_id": appointment.session_id, "day": day},
+        )
 
 
 # ---- sending once ------------------------------------------------------------------------------
 
 
 def test_it_sends_a_reminder_once_when_its_task_runs_twice_and_after_a_restart(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     from needlepoint.bookings.models import Delivery
     from needlepoint.bookings.reminders import enqueue
     from needlepoint.bookings.tasks import reminders_requeue, send_reminder
@@ -337,8 +399,11 @@ def test_it_sends_a_reminder_once_when_its_task_runs_twice_and_after_a_restart(
         assert reminders_requeue().requeued == 0  # the sweeper after a restart: nothing is lost
         assert run_due_tasks() == []
 
-    sent = [m for m in mail.outbox if m.subject == reminder.subject and care_text(
-        bookable_course, "sun_avoidance") in m.body]
+    sent = [
+        m
+        for m in mail.outbox
+        if m.subject == reminder.subject and care_text(bookable_course, "sun_avoidance") in m.body
+    ]
     assert len(sent) == 1
     assert sent[0].to == ["anna@example.org"]
     assert Delivery.objects.filter(reminder=reminder).count() == 1
@@ -363,8 +428,12 @@ def _mailer(kind: str, path: Any) -> dict[str, Any]:
     if kind == "outbox":
         return {"default": {"BACKEND": "needlepoint.mailing.OutboxBackend", "OPTIONS": {"file_path": path}}}
     if kind == "smtp":
-        return {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                            "OPTIONS": {"host": "127.0.0.1", "port": _closed_port(), "timeout": 5}}}
+        return {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": _closed_port(), "timeout": 5},
+            }
+        }
     return {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 
@@ -409,10 +478,12 @@ def _sweep_at(moment: dt.datetime) -> Any:
 
 
 @pytest.mark.parametrize("backend", ["memory", "outbox"])
-@pytest.mark.parametrize("step", ["after taking the task", "after the claim", "after the send",
-                                  "after recording"])
+@pytest.mark.parametrize(
+    "step", ["after taking the task", "after the claim", "after the send", "after recording"]
+)
 def test_it_sends_once_whatever_step_the_worker_is_killed_at(
-        bookable_course, clinic, personas, sync, monkeypatch, tmp_path, step, backend):
+    bookable_course, clinic, personas, sync, monkeypatch, tmp_path, step, backend
+):
     from needlepoint.bookings import tasks
     from needlepoint.bookings.models import Delivery
 
@@ -439,7 +510,8 @@ def test_it_sends_once_whatever_step_the_worker_is_killed_at(
         monkeypatch.setattr(tasks, "send_email", real_send)  # the next worker is healthy
         claimed = refreshed(reminder)
         assert claimed.status == {"after taking the task": "scheduled", "after recording": "sent"}.get(
-            step, "sending")
+            step, "sending"
+        )
 
         early = _sweep_at(reminder.due_at + dt.timedelta(minutes=9))  # the send may still be going
         assert (early.requeued, early.interrupted, early.abandoned_tasks) == (0, 0, 0)
@@ -453,14 +525,19 @@ def test_it_sends_once_whatever_step_the_worker_is_killed_at(
         reminder = refreshed(reminder)
         assert reminder.status == "sent" and reminder.sent_at is not None
         assert [d.ok for d in Delivery.objects.filter(reminder=reminder)] == [True]
-        expected = {"after taking the task": (1, 0, ["sent"]), "after the claim": (0, 1, ["sent"]),
-                    "after the send": (0, 1, []), "after recording": (0, 0, [])}[step]
+        expected = {
+            "after taking the task": (1, 0, ["sent"]),
+            "after the claim": (0, 1, ["sent"]),
+            "after the send": (0, 1, []),
+            "after recording": (0, 0, []),
+        }[step]
         assert (report.requeued, report.interrupted, results) == expected
         assert not Flag.objects.exists()
 
 
 def test_it_keeps_the_same_message_id_when_it_sends_again_after_an_interruption(
-        bookable_course, clinic, personas, sync, monkeypatch):
+    bookable_course, clinic, personas, sync, monkeypatch
+):
     from needlepoint.bookings import tasks
 
     reminder = _day_before(bookable_course, clinic, personas, sync)
@@ -481,7 +558,8 @@ def test_it_keeps_the_same_message_id_when_it_sends_again_after_an_interruption(
 
 
 def test_it_flags_an_interrupted_send_it_cannot_check_and_never_sends_it_twice(
-        bookable_course, clinic, personas, sync, monkeypatch):
+    bookable_course, clinic, personas, sync, monkeypatch
+):
     """SMTP cannot say whether the server took the message before the worker died: the
     reminder is failed and staff are told, rather than risk a second copy."""
     from needlepoint.bookings import tasks
@@ -522,7 +600,8 @@ def test_it_writes_each_message_to_the_outbox_once_and_whole(tmp_path):
 
 
 def test_it_requeues_a_reminder_whose_task_was_lost_and_sends_it_once(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     from django_tasks_db.models import DBTaskResult
 
     from needlepoint.bookings.tasks import reminders_requeue
@@ -571,7 +650,8 @@ def test_it_does_not_send_a_reminder_the_worker_reaches_too_late(bookable_course
 
 
 def test_it_moves_unsent_reminders_with_the_session_and_the_old_task_does_nothing(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
         before = sync(appointment)
@@ -603,12 +683,18 @@ def test_it_leaves_sent_reminders_untouched_when_the_session_moves(bookable_cour
 
     kept = after[("preparation", "before-14")]
     assert (kept.status, kept.due_at, kept.body, kept.sent_at, kept.updated_at) == (
-        "sent", sent.due_at, sent.body, sent.sent_at, sent.updated_at)
+        "sent",
+        sent.due_at,
+        sent.body,
+        sent.sent_at,
+        sent.updated_at,
+    )
     assert after[("preparation", "day_before")].due_at == local(2027, 4, 11, 10, 0)
 
 
 def test_it_cancels_unsent_reminders_with_the_session_and_sends_nothing(
-        bookable_course, clinic, personas, sync):
+    bookable_course, clinic, personas, sync
+):
     from django.utils import timezone
 
     from needlepoint.audit.models import AuditEvent
@@ -627,9 +713,14 @@ def test_it_cancels_unsent_reminders_with_the_session_and_sends_nothing(
 
     assert len(mail.outbox) == outbox == 1  # only the one sent before the cancellation
     assert {k[1]: r.status for k, r in after.items()} == {
-        "before-14": "sent", "appointment": "cancelled",
-        "day_before": "cancelled", "after_session": "cancelled", "day-1": "cancelled", "day-3": "cancelled",
-        "day-7": "cancelled"}
+        "before-14": "sent",
+        "appointment": "cancelled",
+        "day_before": "cancelled",
+        "after_session": "cancelled",
+        "day-1": "cancelled",
+        "day-3": "cancelled",
+        "day-7": "cancelled",
+    }
     assert AuditEvent.objects.filter(object_id=str(appointment.pk), summary="reminders: 6 cancelled").exists()
 
 
@@ -650,8 +741,12 @@ def test_it_records_a_failed_delivery_when_the_mail_server_refuses(bookable_cour
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
         reminder = sync(appointment)[("next_session", "appointment")]
-    smtp = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                        "OPTIONS": {"host": "127.0.0.1", "port": _closed_port(), "timeout": 5}}}
+    smtp = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": _closed_port(), "timeout": 5},
+        }
+    }
     with override_settings(MAILERS=smtp), time_machine.travel(reminder.due_at, tick=False):
         assert send_reminder.call(reminder.pk, reminder.due_at.isoformat()) == "failed"
         assert send_reminder.call(reminder.pk, reminder.due_at.isoformat()) == "skipped"  # no blind retry
@@ -660,13 +755,16 @@ def test_it_records_a_failed_delivery_when_the_mail_server_refuses(bookable_cour
     assert (delivery.ok, delivery.recipient) == (False, "anna@example.org")
     assert delivery.detail.startswith("ConnectionRefusedError")
     assert refreshed(reminder).status == "failed" and reminder.sent_at is None
-    assert AuditEvent.objects.filter(object_type="bookings.delivery", object_id=str(delivery.pk),
-                                     patient_id=personas.record_a.pk).exists()
+    assert AuditEvent.objects.filter(
+        object_type="bookings.delivery", object_id=str(delivery.pk), patient_id=personas.record_a.pk
+    ).exists()
     assert mail.outbox == []
     # Staff see it on the dashboard: a flag on the patient, open until someone resolves it.
     flag = Flag.objects.get(patient=personas.record_a, resolved_at__isnull=True)
-    assert flag.reason.startswith("Next-session reminder email about the visit of 29 Mar 2027 10:30 was "
-                                  "not delivered: ConnectionRefusedError")
+    assert flag.reason.startswith(
+        "Next-session reminder email about the visit of 29 Mar 2027 10:30 was "
+        "not delivered: ConnectionRefusedError"
+    )
     assert flag.reason.endswith(". Contact the patient.") and len(flag.reason) <= 300
 
 
@@ -685,7 +783,8 @@ def test_it_records_a_failure_when_the_patient_has_no_email(bookable_course, cli
     assert Delivery.objects.get(reminder=reminder).detail == "The patient has no email address on record."
     assert mail.outbox == []
     assert Flag.objects.get(patient=personas.record_a).reason.endswith(
-        "was not delivered: The patient has no email address on record. Contact the patient.")
+        "was not delivered: The patient has no email address on record. Contact the patient."
+    )
 
 
 def test_it_does_not_send_before_the_due_time(bookable_course, clinic, personas, sync):

@@ -65,8 +65,10 @@ def starts(sessions: Any) -> list[str]:
 
 
 def counts(course: Course) -> tuple[int, int]:
-    return (Appointment.objects.filter(course=course).count(),
-            Hold.objects.filter(appointment__course=course).count())
+    return (
+        Appointment.objects.filter(course=course).count(),
+        Hold.objects.filter(appointment__course=course).count(),
+    )
 
 
 def resign(token: str, **changes: Any) -> str:
@@ -78,7 +80,8 @@ def resign(token: str, **changes: Any) -> str:
 
 
 def test_it_leaves_the_plans_preparation_time_before_a_course_booked_weeks_after_approval(
-        bookable_course, personas, frozen):
+    bookable_course, personas, frozen
+):
     assert services.preparation_lead_days(bookable_course.plan) == 14  # sun, retinoids: 2 weeks before
     frozen.move_to(NOW + dt.timedelta(days=40))  # approved on 25 Nov, booked on 4 Jan
     found = options(bookable_course, personas.front_desk)
@@ -105,23 +108,33 @@ def test_it_proposes_the_earliest_whole_course_with_names_and_windows(bookable_c
     assert (best[0].window_earliest, best[0].window_latest) == (dt.date(2026, 12, 9), dt.date(2027, 1, 10))
     assert (best[1].window_earliest, best[1].window_latest) == (dt.date(2027, 1, 6), dt.date(2027, 2, 7))
     assert all(s.inside_window and not s.moves for s in best)
-    assert AuditEvent.objects.filter(action="view", object_type="clinic.course",
-                                     object_id=str(bookable_course.pk), actor=personas.front_desk).exists()
+    assert AuditEvent.objects.filter(
+        action="view",
+        object_type="clinic.course",
+        object_id=str(bookable_course.pk),
+        actor=personas.front_desk,
+    ).exists()
 
 
 def test_it_offers_alternatives_on_other_days_or_with_another_practitioner(bookable_course, personas):
     found = options(bookable_course, personas.practitioner)
     assert len(found.alternatives) == 3
-    firsts = [(p.sessions[0].starts_at, p.sessions[0].practitioner_name)
-              for p in (found.best, *found.alternatives)]
+    firsts = [
+        (p.sessions[0].starts_at, p.sessions[0].practitioner_name) for p in (found.best, *found.alternatives)
+    ]
     assert len(set(firsts)) == 4
     assert found.alternatives[0].sessions[0].practitioner_name == "Maria"  # Thursday 10 December
     assert len({p.token for p in (found.best, *found.alternatives)}) == 4
 
 
 def test_it_follows_the_patients_preferred_days_times_and_practitioner(bookable_course, personas, clinic):
-    found = options(bookable_course, personas.director, weekdays=frozenset({3}), times=(MORNINGS,),
-                    practitioner_id=personas.director.pk)
+    found = options(
+        bookable_course,
+        personas.director,
+        weekdays=frozenset({3}),
+        times=(MORNINGS,),
+        practitioner_id=personas.director.pk,
+    )
     assert found.best is not None
     sessions = found.best.sessions
     assert {s.starts_at.astimezone(LONDON).weekday() for s in sessions} == {3}
@@ -130,8 +143,9 @@ def test_it_follows_the_patients_preferred_days_times_and_practitioner(bookable_
 
 
 def test_it_says_why_no_course_fits(bookable_course, personas):
-    found = options(bookable_course, personas.front_desk, weekdays=frozenset({0}),
-                    practitioner_id=personas.director.pk)  # Maria never works on Mondays
+    found = options(
+        bookable_course, personas.front_desk, weekdays=frozenset({0}), practitioner_id=personas.director.pk
+    )  # Maria never works on Mondays
     assert found.best is None and found.alternatives == () and found.blockers == ()
     assert found.why_not and all(isinstance(w, str) and w for w in found.why_not)
 
@@ -174,7 +188,8 @@ def test_it_never_proposes_a_time_that_has_passed(bookable_course, personas, fro
 
 
 def test_it_starts_a_dated_deferral_course_on_its_date_and_refuses_an_earlier_confirmation(
-        bookable_course, personas, intake_a):
+    bookable_course, personas, intake_a
+):
     before = options(bookable_course, personas.front_desk).best
     rescreen(personas, intake_a, **ISOTRETINOIN)  # isotretinoin stopped 1 Sep 2026: wait until 1 Mar 2027
     found = options(bookable_course, personas.front_desk)
@@ -206,8 +221,11 @@ def test_it_blocks_a_contraindication_and_books_nothing(bookable_course, persona
     found = options(bookable_course, personas.front_desk)
     assert found.best is None and found.alternatives == ()
     assert found.blockers == ("Needs clinical review — ask the practitioner.",)
-    assert options(bookable_course, personas.practitioner).blockers[0].startswith(
-        "The latest screening rules microneedling out")
+    assert (
+        options(bookable_course, personas.practitioner)
+        .blockers[0]
+        .startswith("The latest screening rules microneedling out")
+    )
     with pytest.raises(Blocked, match="Needs clinical review") as refused:
         course_book(course=bookable_course, actor=personas.front_desk, token=token)
     assert refused.value.extra["reasons"] == list(found.blockers)
@@ -221,23 +239,27 @@ def test_it_waits_for_a_clearance_then_books_once_it_is_given(bookable_course, p
     blocked = options(bookable_course, personas.front_desk)
     assert blocked.best is None
     assert blocked.blockers == (
-        "Waiting for a doctor's clearance: needs clinical review — ask the practitioner.",)
+        "Waiting for a doctor's clearance: needs clinical review — ask the practitioner.",
+    )
     told = options(bookable_course, personas.practitioner)
     assert told.blockers[0].startswith("A doctor's clearance is still needed (diabetes)")
-    clearance_give(patient=personas.record_a, finding_code="diabetes", basis="GP letter",
-                   actor=personas.director)
+    clearance_give(
+        patient=personas.record_a, finding_code="diabetes", basis="GP letter", actor=personas.director
+    )
     assert course_booking_blockers(bookable_course) == []
     assert len(book(bookable_course, personas.front_desk)) == 4
 
 
 def test_it_blocks_a_course_whose_clearance_was_revoked_without_a_new_screening(
-        bookable_course, personas, intake_a):
+    bookable_course, personas, intake_a
+):
     from needlepoint.clinic.models import Clearance
     from needlepoint.clinic.services.consultation import clearance_give
 
     rescreen(personas, intake_a, **DIABETES)
-    clearance_give(patient=personas.record_a, finding_code="diabetes", basis="GP letter",
-                   actor=personas.director)
+    clearance_give(
+        patient=personas.record_a, finding_code="diabetes", basis="GP letter", actor=personas.director
+    )
     Clearance.objects.update(revoked_at=NOW)  # the screening still shows the finding as cleared
     (revoked,) = course_booking_blockers(bookable_course)
     assert revoked.code == "clearance_revoked"
@@ -247,10 +269,15 @@ def test_it_blocks_a_course_whose_clearance_was_revoked_without_a_new_screening(
 def test_it_blocks_a_course_without_consent(unconsented_course, bookable_course, personas):
     found = options(unconsented_course, personas.front_desk)
     assert found.best is None
-    assert found.blockers == ("The patient has not signed the consent for this course yet: they sign it in "
-                              "the portal or on the clinic's tablet before the course is booked.",)
-    token = resign(options(bookable_course, personas.front_desk).best.token,
-                   course=unconsented_course.pk, version=unconsented_course.version)
+    assert found.blockers == (
+        "The patient has not signed the consent for this course yet: they sign it in "
+        "the portal or on the clinic's tablet before the course is booked.",
+    )
+    token = resign(
+        options(bookable_course, personas.front_desk).best.token,
+        course=unconsented_course.pk,
+        version=unconsented_course.version,
+    )
     with pytest.raises(Blocked, match="not signed the consent"):
         course_book(course=unconsented_course, actor=personas.front_desk, token=token)
     assert counts(unconsented_course) == (0, 0)
@@ -273,15 +300,26 @@ def test_it_books_every_session_exactly_as_proposed(bookable_course, personas, c
     assert starts(booked) == starts(proposal.sessions)
     first = booked[0]
     assert (first.patient, first.course, first.location, first.appointment_type) == (
-        personas.record_a, bookable_course, clinic.location, clinic.treatment)
+        personas.record_a,
+        bookable_course,
+        clinic.location,
+        clinic.treatment,
+    )
     assert (first.practitioner, first.room, first.created_by) == (
-        personas.practitioner, clinic.treatment_rooms[0], personas.front_desk)
+        personas.practitioner,
+        clinic.treatment_rooms[0],
+        personas.front_desk,
+    )
     assert (first.window_earliest, first.window_latest) == (dt.date(2026, 12, 9), dt.date(2027, 1, 10))
-    holds = {(h.role, h.kind, h.step, h.starts_at.astimezone(LONDON).strftime("%H:%M"))
-             for h in first.holds.all()}
-    assert holds == {("room", "numbing", "numbing", "09:00"),
-                     ("practitioner", "practitioner", "treatment", "09:30"),
-                     ("room", "treatment", "treatment", "09:30"), ("device", "pen", "treatment", "09:30")}
+    holds = {
+        (h.role, h.kind, h.step, h.starts_at.astimezone(LONDON).strftime("%H:%M")) for h in first.holds.all()
+    }
+    assert holds == {
+        ("room", "numbing", "numbing", "09:00"),
+        ("practitioner", "practitioner", "treatment", "09:30"),
+        ("room", "treatment", "treatment", "09:30"),
+        ("device", "pen", "treatment", "09:30"),
+    }
     sessions = TreatmentSession.objects.filter(course=bookable_course).order_by("number")
     assert [s.visit_at for s in sessions] == [a.starts_at for a in booked]
     assert {s.practitioner_id for s in sessions} == {personas.practitioner.pk}
@@ -348,11 +386,13 @@ def test_it_leaves_nothing_half_booked_when_someone_else_took_a_slot(bookable_co
     events = AuditEvent.objects.count()
     with pytest.raises(BookingConflict) as refused:
         course_book(course=bookable_course, actor=personas.front_desk, token=mine.token)
-    assert refused.value.message == ("Someone else has just booked one of these times. Search again to see "
-                                     "what is free now.")
+    assert refused.value.message == (
+        "Someone else has just booked one of these times. Search again to see what is free now."
+    )
     assert counts(bookable_course) == (0, 0)
-    assert not TreatmentSession.objects.filter(course=bookable_course,
-                                               appointment__status__in=VISIT_STATUSES).exists()
+    assert not TreatmentSession.objects.filter(
+        course=bookable_course, appointment__status__in=VISIT_STATUSES
+    ).exists()
     assert not Reminder.objects.filter(appointment__course=bookable_course).exists()
     assert AuditEvent.objects.count() == events
     again = options(bookable_course, personas.front_desk).best  # the next search goes around it
@@ -362,8 +402,9 @@ def test_it_leaves_nothing_half_booked_when_someone_else_took_a_slot(bookable_co
 def test_it_books_again_after_every_session_was_cancelled(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
     for a in booked:
-        appointment_cancel(appointment=a, actor=personas.front_desk, reason="moving abroad",
-                           expected_version=a.version)
+        appointment_cancel(
+            appointment=a, actor=personas.front_desk, reason="moving abroad", expected_version=a.version
+        )
     again = book(bookable_course, personas.front_desk)
     assert [a.session.number for a in again] == [1, 2, 3, 4]
     assert not Appointment.objects.filter(pk__in=[a.pk for a in booked], session__isnull=False).exists()
@@ -375,15 +416,20 @@ def test_it_books_again_after_every_session_was_cancelled(bookable_course, perso
 def test_it_moves_a_session_and_reflows_the_later_ones_into_their_windows(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
     old_holds = {h.pk for h in Hold.objects.filter(appointment__in=booked[1:])}
-    preview = session_move_options(appointment=booked[1], actor=personas.front_desk,
-                                   new_start=local(2027, 2, 3, 10, 0))
+    preview = session_move_options(
+        appointment=booked[1], actor=personas.front_desk, new_start=local(2027, 2, 3, 10, 0)
+    )
     assert preview.ok and preview.why_not == ()
     # session 3 (3 Feb) must now be 28-60 days after 3 Feb; session 4 follows it over the clock change
     assert starts(preview.sessions) == ["2027-02-03 10:00", "2027-03-03 09:00", "2027-03-31 09:00"]
     assert [(s.number, s.moves) for s in preview.sessions] == [(2, True), (3, True), (4, True)]
     assert preview.sessions[2].starts_at.astimezone(dt.UTC).hour == 8
-    moved = session_move(appointment=booked[1], actor=personas.front_desk, token=preview.token,
-                         expected_version=booked[1].version)
+    moved = session_move(
+        appointment=booked[1],
+        actor=personas.front_desk,
+        token=preview.token,
+        expected_version=booked[1].version,
+    )
     assert [a.pk for a in moved] == [a.pk for a in booked[1:]]
     assert [(a.sequence, a.version) for a in moved] == [(1, 2)] * 3
     assert not Hold.objects.filter(pk__in=old_holds, active=True).exists()
@@ -391,93 +437,135 @@ def test_it_moves_a_session_and_reflows_the_later_ones_into_their_windows(bookab
     session = TreatmentSession.objects.get(course=bookable_course, number=2)
     assert session.visit_at == local(2027, 2, 3, 10, 0)
     assert Appointment.objects.get(pk=booked[0].pk).sequence == 0
-    assert AuditEvent.objects.filter(action="change", object_type="bookings.appointment",
-                                     summary__startswith="moved session 3").exists()
+    assert AuditEvent.objects.filter(
+        action="change", object_type="bookings.appointment", summary__startswith="moved session 3"
+    ).exists()
 
 
 def test_it_keeps_later_sessions_that_are_still_inside_their_windows(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
-    preview = session_move_options(appointment=booked[1], actor=personas.practitioner,
-                                   new_start=local(2027, 1, 6, 14, 0))
+    preview = session_move_options(
+        appointment=booked[1], actor=personas.practitioner, new_start=local(2027, 1, 6, 14, 0)
+    )
     assert [(s.number, s.moves) for s in preview.sessions] == [(2, True), (3, False), (4, False)]
-    moved = session_move(appointment=booked[1], actor=personas.practitioner, token=preview.token,
-                         expected_version=booked[1].version)
+    moved = session_move(
+        appointment=booked[1],
+        actor=personas.practitioner,
+        token=preview.token,
+        expected_version=booked[1].version,
+    )
     assert [a.pk for a in moved] == [booked[1].pk]
     assert Appointment.objects.get(pk=booked[2].pk).sequence == 0
 
 
 def test_it_gives_a_kept_session_its_new_window(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
-    fourth = session_move_options(appointment=booked[3], actor=personas.front_desk,
-                                  new_start=local(2027, 3, 10, 9, 0))
+    fourth = session_move_options(
+        appointment=booked[3], actor=personas.front_desk, new_start=local(2027, 3, 10, 9, 0)
+    )
     session_move(appointment=booked[3], actor=personas.front_desk, token=fourth.token, expected_version=1)
-    preview = session_move_options(appointment=booked[2], actor=personas.front_desk,
-                                   new_start=local(2027, 2, 4, 9, 0))
+    preview = session_move_options(
+        appointment=booked[2], actor=personas.front_desk, new_start=local(2027, 2, 4, 9, 0)
+    )
     assert [(s.number, s.moves) for s in preview.sessions] == [(3, True), (4, False)]
     assert (preview.sessions[1].window_earliest, preview.sessions[1].window_latest) == (
-        dt.date(2027, 3, 4), dt.date(2027, 4, 5))
+        dt.date(2027, 3, 4),
+        dt.date(2027, 4, 5),
+    )
     session_move(appointment=booked[2], actor=personas.front_desk, token=preview.token, expected_version=1)
     kept = Appointment.objects.get(pk=booked[3].pk)
     assert (kept.window_earliest, kept.window_latest, kept.sequence) == (
-        dt.date(2027, 3, 4), dt.date(2027, 4, 5), 1)
+        dt.date(2027, 3, 4),
+        dt.date(2027, 4, 5),
+        1,
+    )
     assert kept.starts_at == local(2027, 3, 10, 9, 0)
 
 
 def test_it_says_why_a_session_cannot_move_there(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
-    outside = session_move_options(appointment=booked[1], actor=personas.front_desk,
-                                   new_start=local(2027, 3, 1, 10, 0))
+    outside = session_move_options(
+        appointment=booked[1], actor=personas.front_desk, new_start=local(2027, 3, 1, 10, 0)
+    )
     assert not outside.ok and outside.token == "" and outside.sessions == ()
     assert outside.why_not == (
-        "session 2 must be 6 Jan-7 Feb 2027 (28-60 days after session 1 on 9 Dec 2026)",)
-    closed = session_move_options(appointment=booked[1], actor=personas.front_desk,
-                                  new_start=local(2027, 1, 6, 17, 30))
+        "session 2 must be 6 Jan-7 Feb 2027 (28-60 days after session 1 on 9 Dec 2026)",
+    )
+    closed = session_move_options(
+        appointment=booked[1], actor=personas.front_desk, new_start=local(2027, 1, 6, 17, 30)
+    )
     assert closed.why_not == ("the clinic is not open for the whole visit at 17:30 on 6 Jan 2027",)
-    past = session_move_options(appointment=booked[0], actor=personas.front_desk,
-                                new_start=local(2026, 11, 24, 10, 0))
+    past = session_move_options(
+        appointment=booked[0], actor=personas.front_desk, new_start=local(2026, 11, 24, 10, 0)
+    )
     assert past.why_not == ("Choose a time from now on: the new time has already passed.",)
 
 
 def test_it_refuses_a_stale_move(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
-    preview = session_move_options(appointment=booked[1], actor=personas.front_desk,
-                                   new_start=local(2027, 1, 7, 14, 0))
+    preview = session_move_options(
+        appointment=booked[1], actor=personas.front_desk, new_start=local(2027, 1, 7, 14, 0)
+    )
     with pytest.raises(StaleEdit, match="Someone else changed this appointment"):
-        session_move(appointment=booked[1], actor=personas.front_desk, token=preview.token,
-                     expected_version=booked[1].version + 1)
-    later = session_move_options(appointment=booked[1], actor=personas.front_desk,
-                                 new_start=local(2027, 2, 3, 10, 0))
+        session_move(
+            appointment=booked[1],
+            actor=personas.front_desk,
+            token=preview.token,
+            expected_version=booked[1].version + 1,
+        )
+    later = session_move_options(
+        appointment=booked[1], actor=personas.front_desk, new_start=local(2027, 2, 3, 10, 0)
+    )
     Appointment.objects.filter(pk=booked[3].pk).update(version=F("version") + 1)  # someone touched session 4
     with pytest.raises(StaleEdit, match="sessions have changed since this preview"):
-        session_move(appointment=booked[1], actor=personas.front_desk, token=later.token,
-                     expected_version=booked[1].version)
+        session_move(
+            appointment=booked[1],
+            actor=personas.front_desk,
+            token=later.token,
+            expected_version=booked[1].version,
+        )
     assert Appointment.objects.get(pk=booked[1].pk).starts_at == booked[1].starts_at
 
 
 def test_it_refuses_a_move_token_for_another_session_or_tampered(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
-    preview = session_move_options(appointment=booked[1], actor=personas.front_desk,
-                                   new_start=local(2027, 1, 7, 14, 0))
+    preview = session_move_options(
+        appointment=booked[1], actor=personas.front_desk, new_start=local(2027, 1, 7, 14, 0)
+    )
     with pytest.raises(ServiceError, match="preview is for another session"):
-        session_move(appointment=booked[2], actor=personas.front_desk, token=preview.token,
-                     expected_version=booked[2].version)
+        session_move(
+            appointment=booked[2],
+            actor=personas.front_desk,
+            token=preview.token,
+            expected_version=booked[2].version,
+        )
     with pytest.raises(ServiceError, match="could not be read"):
-        session_move(appointment=booked[1], actor=personas.front_desk, token=preview.token + "x",
-                     expected_version=booked[1].version)
+        session_move(
+            appointment=booked[1],
+            actor=personas.front_desk,
+            token=preview.token + "x",
+            expected_version=booked[1].version,
+        )
 
 
 def test_it_refuses_to_move_onto_a_slot_taken_meanwhile_and_changes_nothing(
-        bookable_course, personas, intake_a):
+    bookable_course, personas, intake_a
+):
     booked = book(bookable_course, personas.front_desk)
-    preview = session_move_options(appointment=booked[1], actor=personas.front_desk,
-                                   new_start=local(2027, 1, 8, 9, 0))
+    preview = session_move_options(
+        appointment=booked[1], actor=personas.front_desk, new_start=local(2027, 1, 8, 9, 0)
+    )
     other = approved_course(personas, intake_a, personas.record_b)
     taken = options(other, personas.front_desk, weekdays=frozenset({4}))  # Fridays: 11 Dec, 8 Jan ...
     assert starts(taken.best.sessions)[1] == "2027-01-08 09:00"
     course_book(course=other, actor=personas.front_desk, token=taken.best.token)
     with pytest.raises(BookingConflict, match="Someone else has just booked"):
-        session_move(appointment=booked[1], actor=personas.front_desk, token=preview.token,
-                     expected_version=booked[1].version)
+        session_move(
+            appointment=booked[1],
+            actor=personas.front_desk,
+            token=preview.token,
+            expected_version=booked[1].version,
+        )
     kept = Appointment.objects.get(pk=booked[1].pk)
     assert (kept.starts_at, kept.sequence, kept.version) == (booked[1].starts_at, 0, 1)
     assert Hold.objects.filter(appointment=kept, active=True).count() == 4
@@ -487,8 +575,9 @@ def test_it_never_moves_a_signed_or_charted_session(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
     TreatmentSession.objects.filter(pk=booked[0].session_id).update(status="in_progress")
     with pytest.raises(ServiceError, match="being charted or has been signed"):
-        session_move_options(appointment=booked[0], actor=personas.front_desk,
-                             new_start=local(2026, 12, 10, 9, 0))
+        session_move_options(
+            appointment=booked[0], actor=personas.front_desk, new_start=local(2026, 12, 10, 9, 0)
+        )
     TreatmentSession.objects.filter(pk=booked[0].session_id).update(status="signed", signed_at=NOW)
     with pytest.raises(ServiceError, match="signed: it cannot be cancelled"):
         appointment_cancel(appointment=booked[0], actor=personas.front_desk, reason="x", expected_version=1)
@@ -499,18 +588,28 @@ def test_it_never_moves_a_signed_or_charted_session(bookable_course, personas):
 
 def test_it_cancels_an_appointment_and_frees_its_resources(bookable_course, personas):
     booked = book(bookable_course, personas.front_desk)
-    cancelled = appointment_cancel(appointment=booked[2], actor=personas.practitioner,
-                                   reason="  patient  unwell ", expected_version=1)
+    cancelled = appointment_cancel(
+        appointment=booked[2], actor=personas.practitioner, reason="  patient  unwell ", expected_version=1
+    )
     row = Appointment.objects.get(pk=booked[2].pk)
     assert (row.status, row.cancelled_at, row.cancel_reason, row.sequence, row.version) == (
-        "cancelled", NOW, "patient unwell", 1, 2)
+        "cancelled",
+        NOW,
+        "patient unwell",
+        1,
+        2,
+    )
     assert cancelled.is_cancelled
     assert not Hold.objects.filter(appointment=row, active=True).exists()
     session = TreatmentSession.objects.get(pk=row.session_id)
     assert (session.visit_at, session.practitioner) == (None, None)
     assert set(Reminder.objects.filter(appointment=row).values_list("status", flat=True)) == {"cancelled"}
-    assert AuditEvent.objects.filter(action="change", object_type="bookings.appointment",
-                                     object_id=str(row.pk), summary__contains="patient unwell").exists()
+    assert AuditEvent.objects.filter(
+        action="change",
+        object_type="bookings.appointment",
+        object_id=str(row.pk),
+        summary__contains="patient unwell",
+    ).exists()
 
 
 def test_it_refuses_a_cancel_without_reason_twice_or_stale(bookable_course, personas):
@@ -529,8 +628,9 @@ def test_it_refuses_a_cancel_without_reason_twice_or_stale(bookable_course, pers
 def test_it_lets_another_course_take_a_cancelled_slot(bookable_course, personas, intake_a):
     booked = book(bookable_course, personas.front_desk)
     for a in booked:
-        appointment_cancel(appointment=a, actor=personas.front_desk, reason="changed plans",
-                           expected_version=1)
+        appointment_cancel(
+            appointment=a, actor=personas.front_desk, reason="changed plans", expected_version=1
+        )
     other = approved_course(personas, intake_a, personas.record_b)
     theirs = book(other, personas.front_desk)
     assert starts(theirs) == starts(booked)

@@ -43,8 +43,14 @@ def _consent(course: Any, personas: Any) -> Any:
     from needlepoint.clinic.demo import signature_png
     from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
 
-    consent_sign(course=course, consent_text=ensure_default_consent_text(), typed_name=str(course.patient),
-                 signature_png=signature_png(course.patient.pk), channel="tablet", actor=personas.front_desk)
+    consent_sign(
+        course=course,
+        consent_text=ensure_default_consent_text(),
+        typed_name=str(course.patient),
+        signature_png=signature_png(course.patient.pk),
+        channel="tablet",
+        actor=personas.front_desk,
+    )
     course.refresh_from_db()
     return course
 
@@ -65,11 +71,15 @@ def _local(t: dt.datetime) -> dt.datetime:
 
 
 def _pages(course: Any, appointment: Any) -> list[str]:
-    return [reverse("bookings:course_book", args=[course.pk]),
-            reverse("bookings:course_appointments", args=[course.pk]),
-            reverse("bookings:appointment_reschedule", args=[appointment.pk]),
-            reverse("bookings:appointment_cancel", args=[appointment.pk]),
-            reverse("bookings:to_book"), reverse("bookings:calendar"), reverse("bookings:calendar_week")]
+    return [
+        reverse("bookings:course_book", args=[course.pk]),
+        reverse("bookings:course_appointments", args=[course.pk]),
+        reverse("bookings:appointment_reschedule", args=[appointment.pk]),
+        reverse("bookings:appointment_cancel", args=[appointment.pk]),
+        reverse("bookings:to_book"),
+        reverse("bookings:calendar"),
+        reverse("bookings:calendar_week"),
+    ]
 
 
 def test_it_sends_anonymous_visitors_to_sign_in_on_every_booking_page(client, bookable_course, booked):
@@ -81,8 +91,9 @@ def test_it_sends_anonymous_visitors_to_sign_in_on_every_booking_page(client, bo
 
 
 @pytest.mark.parametrize("who", ["patient_a", "patient_b"])
-def test_it_answers_404_to_patients_even_for_their_own_course(client_for, personas, bookable_course, booked,
-                                                               who):
+def test_it_answers_404_to_patients_even_for_their_own_course(
+    client_for, personas, bookable_course, booked, who
+):
     client = client_for(getattr(personas, who))
     for url in _pages(bookable_course, booked[1]):
         assert client.get(url).status_code == 404, url
@@ -122,8 +133,9 @@ def test_it_links_booking_from_the_approved_course_page(client_for, personas, bo
 # ---------------------------------------------------------------------------------------------
 
 
-def test_it_previews_every_session_with_its_window_practitioner_and_room(client_for, personas,
-                                                                         bookable_course):
+def test_it_previews_every_session_with_its_window_practitioner_and_room(
+    client_for, personas, bookable_course
+):
     response = client_for(personas.front_desk).get(reverse("bookings:course_book", args=[bookable_course.pk]))
     assert response.status_code == 200
     best = response.context["options"].best
@@ -139,8 +151,12 @@ def test_it_previews_every_session_with_its_window_practitioner_and_room(client_
     assert text.count('class="badge inside"') >= 4
     assert text.count('name="token"') == 1 + len(response.context["options"].alternatives)
     assert "The first session is at least 14 days from today" in text  # the plan's preparation
-    assert AuditEvent.objects.filter(actor=personas.front_desk, action="view", object_type="clinic.course",
-                                     object_id=str(bookable_course.pk)).exists()
+    assert AuditEvent.objects.filter(
+        actor=personas.front_desk,
+        action="view",
+        object_type="clinic.course",
+        object_id=str(bookable_course.pk),
+    ).exists()
 
 
 def test_it_searches_with_the_patients_preferences(client_for, personas, bookable_course):
@@ -152,8 +168,11 @@ def test_it_searches_with_the_patients_preferences(client_for, personas, bookabl
     assert {_local(s.starts_at).weekday() for s in best.sessions} == {5}
     assert all(_local(s.starts_at).hour < 12 for s in best.sessions)
     assert {s.practitioner_id for s in best.sessions} == {personas.director.pk}  # only Maria works Saturdays
-    assert 'value="5" checked' in response.text or 'checked value="5"' in response.text or \
-        re.search(r'<input[^>]*value="5"[^>]*checked', response.text)
+    assert (
+        'value="5" checked' in response.text
+        or 'checked value="5"' in response.text
+        or re.search(r'<input[^>]*value="5"[^>]*checked', response.text)
+    )
 
 
 def test_it_says_in_words_why_no_course_fits(client_for, personas, bookable_course):
@@ -184,8 +203,9 @@ def test_it_refuses_bad_preferences_with_a_clear_message(client_for, personas, b
     assert 'name="token"' not in response.text
 
 
-def test_it_shows_what_stands_in_the_way_of_a_course_without_consent(client_for, personas,
-                                                                     unconsented_course):
+def test_it_shows_what_stands_in_the_way_of_a_course_without_consent(
+    client_for, personas, unconsented_course
+):
     url = reverse("bookings:course_book", args=[unconsented_course.pk])
     response = client_for(personas.front_desk).get(url)
     assert response.status_code == 200
@@ -210,13 +230,16 @@ def test_it_books_the_whole_course_and_shows_its_appointments(client_for, person
     assert all(a.created_by == personas.front_desk for a in booked)
     page = client.get(response["Location"])
     first = _local(booked[0].starts_at)
-    assert f"Booked 4 sessions for Anna Alvarez: the first on {first:%A} {first.day} {first:%B %Y} at " \
-           f"{first:%H:%M}." in page.text
+    assert (
+        f"Booked 4 sessions for Anna Alvarez: the first on {first:%A} {first.day} {first:%B %Y} at "
+        f"{first:%H:%M}." in page.text
+    )
     assert page.text.count("Reschedule</a>") == 4
 
 
 def test_it_answers_409_and_searches_again_when_another_course_took_a_slot(
-        client_for, personas, bookable_course, unconsented_course):
+    client_for, personas, bookable_course, unconsented_course
+):
     client = client_for(personas.front_desk)
     url = reverse("bookings:course_book", args=[bookable_course.pk])
     shown = client.get(url, {"weekdays": ["0", "1", "2", "3", "4"]}).context["options"].best
@@ -260,8 +283,9 @@ def test_it_refuses_a_damaged_or_missing_token(client_for, personas, bookable_co
 # ---------------------------------------------------------------------------------------------
 
 
-def test_it_lists_the_courses_appointments_in_a_fixed_number_of_queries(client_for, personas, bookable_course,
-                                                                        booked, django_assert_num_queries):
+def test_it_lists_the_courses_appointments_in_a_fixed_number_of_queries(
+    client_for, personas, bookable_course, booked, django_assert_num_queries
+):
     client = client_for(personas.front_desk)
     url = reverse("bookings:course_appointments", args=[bookable_course.pk])
     with django_assert_num_queries(8):
@@ -273,8 +297,9 @@ def test_it_lists_the_courses_appointments_in_a_fixed_number_of_queries(client_f
     assert "Book sessions</a>" not in response.text
 
 
-def test_it_shows_the_messages_the_patient_is_sent_and_what_became_of_them(client_for, personas,
-                                                                             bookable_course, booked):
+def test_it_shows_the_messages_the_patient_is_sent_and_what_became_of_them(
+    client_for, personas, bookable_course, booked
+):
     from needlepoint.bookings.models import Reminder
 
     url = reverse("bookings:course_appointments", args=[bookable_course.pk])
@@ -287,8 +312,10 @@ def test_it_shows_the_messages_the_patient_is_sent_and_what_became_of_them(clien
         assert r.subject.replace("'", "&#x27;") in table
     assert "Cancelled" not in table and "not delivered" not in page
     Reminder.objects.filter(pk=reminders[0].pk).update(status="failed")
-    client_for(personas.front_desk).post(reverse("bookings:appointment_cancel", args=[booked[-1].pk]),
-                                         {"reason": "Patient is travelling", "version": booked[-1].version})
+    client_for(personas.front_desk).post(
+        reverse("bookings:appointment_cancel", args=[booked[-1].pk]),
+        {"reason": "Patient is travelling", "version": booked[-1].version},
+    )
     page = client_for(personas.front_desk).get(url).text
     table = page.split('aria-label="Messages to the patient"', 1)[1].split("</table>", 1)[0]
     assert "1 not delivered" in page and "Not delivered" in table
@@ -296,8 +323,9 @@ def test_it_shows_the_messages_the_patient_is_sent_and_what_became_of_them(clien
     assert cancelled and table.count('class="cancelled"') == cancelled
 
 
-def test_it_lists_courses_waiting_to_be_booked_until_they_are(client_for, personas, bookable_course,
-                                                             unconsented_course, django_assert_num_queries):
+def test_it_lists_courses_waiting_to_be_booked_until_they_are(
+    client_for, personas, bookable_course, unconsented_course, django_assert_num_queries
+):
     client = client_for(personas.front_desk)
     with django_assert_num_queries(4):
         response = client.get(reverse("bookings:to_book"))
@@ -331,8 +359,9 @@ def test_it_shows_the_sessions_window_before_moving_it(client_for, personas, boo
     window = f"Window for this session: {e:%a} {e.day} {e:%b %Y} to {last:%a} {last.day} {last:%b %Y}."
     assert window in response.text
     assert f'min="{e.isoformat()}"' in response.text and f'max="{last.isoformat()}"' in response.text
-    assert AuditEvent.objects.filter(actor=personas.front_desk, action="view",
-                                     object_type="bookings.appointment", object_id=str(second.pk)).exists()
+    assert AuditEvent.objects.filter(
+        actor=personas.front_desk, action="view", object_type="bookings.appointment", object_id=str(second.pk)
+    ).exists()
 
 
 def test_it_previews_a_move_and_highlights_what_else_moves(client_for, personas, booked):
@@ -373,8 +402,10 @@ def test_it_refuses_a_move_made_from_a_stale_page(client_for, personas, booked):
     url = reverse("bookings:appointment_reschedule", args=[second.pk])
     asked = _three_weeks_later(second)
     first_preview = client.get(url, asked).context["preview"]
-    other = {"date": (dt.date.fromisoformat(asked["date"]) + dt.timedelta(days=1)).isoformat(),
-             "time": asked["time"]}
+    other = {
+        "date": (dt.date.fromisoformat(asked["date"]) + dt.timedelta(days=1)).isoformat(),
+        "time": asked["time"],
+    }
     second_preview = client.get(url, other).context["preview"]
     confirmed = client.post(url, {"token": second_preview.token, "version": second.version, **other})
     assert confirmed.status_code == 302
@@ -404,8 +435,9 @@ def test_it_asks_again_for_a_date_and_time_it_cannot_read(client_for, personas, 
     assert "New start time: pick a time." in response.text
 
 
-def test_it_answers_409_when_a_slot_of_the_move_was_taken_meanwhile(client_for, personas, booked,
-                                                                    unconsented_course):
+def test_it_answers_409_when_a_slot_of_the_move_was_taken_meanwhile(
+    client_for, personas, booked, unconsented_course
+):
     client = client_for(personas.front_desk)
     second = booked[1]
     url = reverse("bookings:appointment_reschedule", args=[second.pk])
@@ -415,12 +447,23 @@ def test_it_answers_409_when_a_slot_of_the_move_was_taken_meanwhile(client_for, 
     # Test data: another visit written straight to the calendar between preview and confirm, as a
     # concurrent booking would (the race itself is tested against the services on PostgreSQL).
     blocker = Appointment.objects.create(
-        patient=unconsented_course.patient, appointment_type=booked[0].appointment_type,
-        location=second.location, starts_at=taken.starts_at, ends_at=taken.ends_at,
-        practitioner_id=taken.practitioner_id, created_by=personas.front_desk)
-    Hold.objects.create(appointment=blocker, resource=f"practitioner:{taken.practitioner_id}",
-                        role="practitioner", kind="practitioner", step="consultation",
-                        starts_at=taken.starts_at, ends_at=taken.ends_at)
+        patient=unconsented_course.patient,
+        appointment_type=booked[0].appointment_type,
+        location=second.location,
+        starts_at=taken.starts_at,
+        ends_at=taken.ends_at,
+        practitioner_id=taken.practitioner_id,
+        created_by=personas.front_desk,
+    )
+    Hold.objects.create(
+        appointment=blocker,
+        resource=f"practitioner:{taken.practitioner_id}",
+        role="practitioner",
+        kind="practitioner",
+        step="consultation",
+        starts_at=taken.starts_at,
+        ends_at=taken.ends_at,
+    )
     response = client.post(url, {"token": preview.token, "version": second.version, **asked})
     assert response.status_code == 409
     assert "Someone else has just booked one of these times." in response.text
@@ -487,8 +530,9 @@ def test_it_shows_the_day_by_practitioner_with_names_times_and_types(client_for,
 def test_it_shows_the_day_by_room_with_the_numbing_chair(client_for, personas, clinic, booked):
     first = booked[0]
     day = _local(first.starts_at).date()
-    response = _calendar(client_for(personas.practitioner), "bookings:calendar", date=day.isoformat(),
-                         by="room")
+    response = _calendar(
+        client_for(personas.practitioner), "bookings:calendar", date=day.isoformat(), by="room"
+    )
     assert response.status_code == 200
     assert clinic.numbing_chairs[0].name in response.text and "(numbing)" in response.text
 
@@ -508,8 +552,12 @@ def test_it_navigates_day_by_day_and_week_by_week(client_for, personas, booked):
     response = _calendar(client, "bookings:calendar", date=day.isoformat())
     assert response.context["prev_url"].endswith(f"date={(day - dt.timedelta(days=1)).isoformat()}")
     assert response.context["next_url"].endswith(f"date={(day + dt.timedelta(days=1)).isoformat()}")
-    week = _calendar(client, "bookings:calendar_week", date=day.isoformat(),
-                     who=f"practitioner:{booked[0].practitioner_id}")
+    week = _calendar(
+        client,
+        "bookings:calendar_week",
+        date=day.isoformat(),
+        who=f"practitioner:{booked[0].practitioner_id}",
+    )
     assert week.status_code == 200
     monday = day - dt.timedelta(days=day.weekday())
     assert f"Week of {monday.day} {monday:%b %Y}" in week.text
@@ -521,8 +569,9 @@ def test_it_navigates_day_by_day_and_week_by_week(client_for, personas, booked):
 def test_it_hides_cancelled_visits_unless_asked_and_strikes_them_through(client_for, personas, booked):
     client = client_for(personas.front_desk)
     first = booked[0]
-    services.appointment_cancel(appointment=first, actor=personas.front_desk, reason="Flu",
-                                expected_version=first.version)
+    services.appointment_cancel(
+        appointment=first, actor=personas.front_desk, reason="Flu", expected_version=first.version
+    )
     day = _local(first.starts_at).date().isoformat()
     assert "Anna Alvarez" not in _calendar(client, "bookings:calendar", date=day).text
     shown = _calendar(client, "bookings:calendar", date=day, cancelled="on").text
@@ -543,9 +592,9 @@ def test_it_swaps_only_the_calendar_for_htmx(client_for, personas, clinic):
 
 @pytest.mark.parametrize("name", ["bookings:calendar", "bookings:calendar_week"])
 @pytest.mark.parametrize("by", ["practitioner", "room"])
-def test_it_reads_the_calendar_in_a_fixed_number_of_queries(client_for, personas, bookable_course,
-                                                            unconsented_course, django_assert_num_queries,
-                                                            name, by):
+def test_it_reads_the_calendar_in_a_fixed_number_of_queries(
+    client_for, personas, bookable_course, unconsented_course, django_assert_num_queries, name, by
+):
     client = client_for(personas.front_desk)
     first = _book(bookable_course, personas.front_desk)[0]
     day = _local(first.starts_at).date().isoformat()
@@ -570,12 +619,14 @@ def test_it_puts_the_errors_into_the_htmx_fragments(client_for, personas, bookab
     assert "New date: pick a date." in response.text
 
 
-def test_it_shows_the_kept_preferences_and_forgets_them_on_request(client_for, personas, bookable_course,
-                                                                 booked):
+def test_it_shows_the_kept_preferences_and_forgets_them_on_request(
+    client_for, personas, bookable_course, booked
+):
     from needlepoint.bookings.models import CoursePreferences
 
     CoursePreferences.objects.filter(course=bookable_course).update(
-        weekdays=[0, 2], times=[[720, 1020, "afternoons"]], practitioner=personas.practitioner)
+        weekdays=[0, 2], times=[[720, 1020, "afternoons"]], practitioner=personas.practitioner
+    )
     url = reverse("bookings:course_appointments", args=[bookable_course.pk])
     forget = reverse("bookings:course_preferences_forget", args=[bookable_course.pk])
     desk = client_for(personas.front_desk)
@@ -589,7 +640,11 @@ def test_it_shows_the_kept_preferences_and_forgets_them_on_request(client_for, p
     response = desk.post(forget)
     assert response.status_code == 302 and response["Location"] == url
     assert not CoursePreferences.objects.filter(course=bookable_course).exists()
-    assert AuditEvent.objects.filter(actor=personas.front_desk, action="change",
-                                     object_type="clinic.course", object_id=str(bookable_course.pk),
-                                     summary__contains="preferences").exists()
+    assert AuditEvent.objects.filter(
+        actor=personas.front_desk,
+        action="change",
+        object_type="clinic.course",
+        object_id=str(bookable_course.pk),
+        summary__contains="preferences",
+    ).exists()
     assert "prefers" not in desk.get(url).text

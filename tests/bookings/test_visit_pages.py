@@ -32,13 +32,14 @@ def calendar(client: Any, **params: Any) -> str:
 
 def test_it_shows_the_practitioner_the_arrival_time_beside_the_treatment(booked, client_for, personas):
     page = calendar(client_for(personas.practitioner))
-    assert "09:30\u201310:30</span> <span class=\"arrival\">arrives 09:00</span>" in page
+    assert '09:30\u201310:30</span> <span class="arrival">arrives 09:00</span>' in page
     rooms = calendar(client_for(personas.practitioner), by="room")
     assert rooms.count("arrives 09:00") == 1  # the treatment room; not the numbing chair
 
 
-def test_it_marks_arrival_from_the_dashboard_and_shows_it_on_the_calendars(booked, client_for, personas,
-                                                                           frozen):
+def test_it_marks_arrival_from_the_dashboard_and_shows_it_on_the_calendars(
+    booked, client_for, personas, frozen
+):
     frozen.move_to(local(2026, 12, 9, 8, 50))
     desk = client_for(personas.front_desk)
     board = desk.get(reverse("clinic:dashboard"))
@@ -50,15 +51,17 @@ def test_it_marks_arrival_from_the_dashboard_and_shows_it_on_the_calendars(booke
     assert Appointment.objects.get(pk=booked[0].pk).status == "arrived"
     assert 'visit-arrived">Arrived</span>' in desk.get(reverse("clinic:dashboard")).content.decode()
     assert 'visit-arrived">Arrived</span>' in calendar(desk)
-    week = desk.get(reverse("bookings:calendar_week"),
-                    {"date": DAY, "who": f"practitioner:{personas.practitioner.pk}"}).content.decode()
+    week = desk.get(
+        reverse("bookings:calendar_week"), {"date": DAY, "who": f"practitioner:{personas.practitioner.pk}"}
+    ).content.decode()
     assert 'visit-arrived">Arrived</span>' in week
 
 
 def test_it_says_why_a_mark_is_refused_and_changes_nothing(booked, client_for, personas):
     desk = client_for(personas.front_desk)
-    refused = desk.post(reverse("bookings:appointment_arrived", args=[booked[0].pk]), {"version": 1},
-                        follow=True)
+    refused = desk.post(
+        reverse("bookings:appointment_arrived", args=[booked[0].pk]), {"version": 1}, follow=True
+    )
     assert "a patient is marked arrived only on the day of the visit" in refused.content.decode()
     assert Appointment.objects.get(pk=booked[0].pk).status == "booked"
 
@@ -93,8 +96,9 @@ def test_it_shows_a_late_cancellation_only_with_the_cancelled_visits(booked, cli
     assert "— cancelled late" in calendar(desk, cancelled="on")
 
 
-def test_it_keeps_the_calendar_query_count_with_statuses(booked, client_for, personas, frozen,
-                                                          django_assert_max_num_queries):
+def test_it_keeps_the_calendar_query_count_with_statuses(
+    booked, client_for, personas, frozen, django_assert_max_num_queries
+):
     frozen.move_to(local(2026, 12, 9, 8, 50))
     desk = client_for(personas.front_desk)
     with django_assert_max_num_queries(12):

@@ -51,8 +51,9 @@ def test_it_marks_the_patient_arrived_on_the_day_and_audits_it(booked, personas,
     frozen.move_to(local(2026, 12, 9, 8, 50))
     first = appointment_arrive(appointment=booked[0], actor=personas.front_desk, expected_version=1)
     assert (first.status, first.arrived_at, first.version) == ("arrived", local(2026, 12, 9, 8, 50), 2)
-    assert AuditEvent.objects.filter(object_type="bookings.appointment", object_id=str(first.pk),
-                                     summary="patient arrived at 08:50").exists()
+    assert AuditEvent.objects.filter(
+        object_type="bookings.appointment", object_id=str(first.pk), summary="patient arrived at 08:50"
+    ).exists()
 
 
 def test_it_refuses_arrived_for_a_future_day_or_a_day_gone_by(booked, personas, frozen):
@@ -84,7 +85,8 @@ def test_it_takes_the_day_in_the_clinics_zone_across_the_change_to_summer_time(b
     late_night = booked[0]
     Appointment.objects.filter(pk=late_night.pk).update(
         starts_at=dt.datetime(2027, 3, 28, 23, 30, tzinfo=dt.UTC),
-        ends_at=dt.datetime(2027, 3, 29, 1, 0, tzinfo=dt.UTC))
+        ends_at=dt.datetime(2027, 3, 29, 1, 0, tzinfo=dt.UTC),
+    )
     frozen.move_to(dt.datetime(2027, 3, 28, 22, 50, tzinfo=dt.UTC))  # 23:50 BST on the 28th: the day before
     with pytest.raises(ServiceError, match="is on Monday 29 March 2027"):
         appointment_arrive(appointment=late_night, actor=personas.front_desk)
@@ -102,7 +104,8 @@ def test_it_refuses_a_no_show_before_the_visit_has_started(booked, personas, fro
 
 
 def test_it_records_a_no_show_keeps_its_holds_and_frees_the_session_for_a_new_time(
-        booked, bookable_course, personas, frozen):
+    booked, bookable_course, personas, frozen
+):
     frozen.move_to(local(2026, 12, 9, 9, 20))
     missed = appointment_no_show(appointment=booked[0], actor=personas.front_desk)
     assert (missed.status, missed.no_show_at) == ("no_show", local(2026, 12, 9, 9, 20))
@@ -159,11 +162,13 @@ def test_it_leaves_a_session_without_an_appointment_alone(bookable_course, perso
 
 def test_it_refuses_moving_or_cancelling_a_visit_that_has_been_attended(booked, personas, frozen):
     frozen.move_to(local(2026, 12, 9, 10, 5))
-    attended = appointment_attended(session=TreatmentSession.objects.get(pk=booked[0].session_id),
-                                    actor=personas.practitioner)
+    attended = appointment_attended(
+        session=TreatmentSession.objects.get(pk=booked[0].session_id), actor=personas.practitioner
+    )
     with pytest.raises(ServiceError, match="recorded as attended"):
-        appointment_cancel(appointment=attended, actor=personas.front_desk, reason="Asked",
-                           expected_version=attended.version)
+        appointment_cancel(
+            appointment=attended, actor=personas.front_desk, reason="Asked", expected_version=attended.version
+        )
 
 
 # ---- cancelled, late or not -------------------------------------------------------------------------
@@ -171,34 +176,40 @@ def test_it_refuses_moving_or_cancelling_a_visit_that_has_been_attended(booked, 
 
 def test_it_records_a_cancellation_inside_the_notice_period_as_late(booked, personas, frozen):
     frozen.move_to(FIRST - dt.timedelta(hours=23))
-    late = appointment_cancel(appointment=booked[0], actor=personas.front_desk, reason="Unwell",
-                              expected_version=1)
+    late = appointment_cancel(
+        appointment=booked[0], actor=personas.front_desk, reason="Unwell", expected_version=1
+    )
     assert late.status == "late_cancellation" and late.is_cancelled
     assert not Hold.objects.filter(appointment=late, active=True).exists()
-    on_time = appointment_cancel(appointment=booked[1], actor=personas.front_desk, reason="Away",
-                                 expected_version=1)
+    on_time = appointment_cancel(
+        appointment=booked[1], actor=personas.front_desk, reason="Away", expected_version=1
+    )
     assert on_time.status == "cancelled"
 
 
 def test_it_takes_the_notice_period_from_the_clinics_settings(booked, personas, frozen, settings):
     settings.NEEDLEPOINT_LATE_CANCEL_HOURS = 48
     frozen.move_to(FIRST - dt.timedelta(hours=47))
-    late = appointment_cancel(appointment=booked[0], actor=personas.front_desk, reason="Unwell",
-                              expected_version=1)
+    late = appointment_cancel(
+        appointment=booked[0], actor=personas.front_desk, reason="Unwell", expected_version=1
+    )
     assert late.status == "late_cancellation"
 
 
 # ---- what the database refuses, and double booking ----------------------------------------------------
 
 
-@pytest.mark.parametrize("changes", [
-    {"status": "attended"},  # attended without its time
-    {"status": "no_show"},
-    {"status": "arrived"},
-    {"status": "late_cancellation"},  # cancelled without its time
-    {"status": "gone"},
-    {"course": None},  # a course's session outside its course
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"status": "attended"},  # attended without its time
+        {"status": "no_show"},
+        {"status": "arrived"},
+        {"status": "late_cancellation"},  # cancelled without its time
+        {"status": "gone"},
+        {"course": None},  # a course's session outside its course
+    ],
+)
 def test_it_refuses_a_status_without_its_time_in_the_database(booked, changes):
     with pytest.raises(IntegrityError), transaction.atomic():
         Appointment.objects.filter(pk=booked[0].pk).update(**changes)
@@ -214,11 +225,23 @@ def test_it_frees_a_cancelled_visits_time_but_not_a_missed_ones(booked, personas
     busy = calendar_for(location=clinic.location, start=day, end=day + dt.timedelta(days=1))
     paula = next(p for p in busy.practitioners if p.id == f"practitioner:{personas.practitioner.pk}")
     assert paula.busy  # the missed visit still holds its time
-    Hold.objects.create(appointment=booked[2], resource=f"practitioner:{personas.practitioner.pk}",
-                        role="practitioner", kind="practitioner", step="treatment",
-                        starts_at=second.starts_at, ends_at=second.ends_at)  # the freed time takes a booking
+    Hold.objects.create(
+        appointment=booked[2],
+        resource=f"practitioner:{personas.practitioner.pk}",
+        role="practitioner",
+        kind="practitioner",
+        step="treatment",
+        starts_at=second.starts_at,
+        ends_at=second.ends_at,
+    )  # the freed time takes a booking
     with pytest.raises(IntegrityError), transaction.atomic():  # the missed one's does not
         hold = Hold.objects.filter(appointment=booked[0], role="practitioner").get()
-        Hold.objects.create(appointment=booked[2], resource=hold.resource, role="practitioner",
-                            kind="practitioner", step="treatment", starts_at=hold.starts_at,
-                            ends_at=hold.ends_at)
+        Hold.objects.create(
+            appointment=booked[2],
+            resource=hold.resource,
+            role="practitioner",
+            kind="practitioner",
+            step="treatment",
+            starts_at=hold.starts_at,
+            ends_at=hold.ends_at,
+        )

@@ -57,8 +57,10 @@ def frozen() -> Any:
 @pytest.fixture
 def waiting(personas: Any, intake_a: dict[str, Any], bookable_course: Course) -> list[Course]:
     """Five approved, consented courses waiting to be booked: patient A's and four others'."""
-    others = [Patient.objects.create(first_name=name, last_name="Waiting", birth_date=dt.date(1990, 1, 1))
-              for name in ("Cara", "Dev", "Eli", "Fay")]
+    others = [
+        Patient.objects.create(first_name=name, last_name="Waiting", birth_date=dt.date(1990, 1, 1))
+        for name in ("Cara", "Dev", "Eli", "Fay")
+    ]
     return [bookable_course, *(approved_course(personas, intake_a, p) for p in others)]
 
 
@@ -75,8 +77,10 @@ def holds(plan: WaitingListPlan) -> list[tuple[str, dt.datetime, dt.datetime]]:
     out = []
     for token in tokens(plan).values():
         for session in signing.loads(token, salt=services.PROPOSAL_SALT)["sessions"]:
-            out += [(h[0], dt.datetime.fromisoformat(h[4]), dt.datetime.fromisoformat(h[5]))
-                    for h in session["holds"]]
+            out += [
+                (h[0], dt.datetime.fromisoformat(h[4]), dt.datetime.fromisoformat(h[5]))
+                for h in session["holds"]
+            ]
     return out
 
 
@@ -85,26 +89,42 @@ def clashes(held: list[tuple[str, dt.datetime, dt.datetime]]) -> list[str]:
     by: dict[str, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
     for resource, start, end in held:
         by[resource].append((start, end))
-    return [r for r, spans in by.items()
-            if any(a[1] > b[0] for a, b in zip(sorted(spans), sorted(spans)[1:], strict=False))]
+    return [
+        r
+        for r, spans in by.items()
+        if any(a[1] > b[0] for a, b in zip(sorted(spans), sorted(spans)[1:], strict=False))
+    ]
 
 
 def counts(course: Course) -> tuple[int, int, int]:
     """(appointments, holds, scheduled sessions) of `course`."""
-    return (Appointment.objects.filter(course=course).count(),
-            Hold.objects.filter(appointment__course=course).count(),
-            TreatmentSession.objects.filter(course=course, appointment__status__in=VISIT_STATUSES).count())
+    return (
+        Appointment.objects.filter(course=course).count(),
+        Hold.objects.filter(appointment__course=course).count(),
+        TreatmentSession.objects.filter(course=course, appointment__status__in=VISIT_STATUSES).count(),
+    )
 
 
 def take_first_room(plan: WaitingListPlan, course: Course, personas: Any, clinic: Any) -> None:
     """Book the treatment room of `course`'s first proposed session behind the proposal's back."""
     first = next(c for c in plan.proposed if c.course == course).proposal.sessions[0]
     holder = Appointment.objects.create(
-        patient=personas.record_b, appointment_type=clinic.consultation, location=clinic.location,
-        starts_at=first.starts_at, ends_at=first.ends_at, created_by=personas.front_desk)
-    Hold.objects.create(appointment=holder, resource=f"room:{first.room_id}", role="room", kind="treatment",
-                        step="consultation", starts_at=first.ends_at - dt.timedelta(minutes=5),
-                        ends_at=first.ends_at)
+        patient=personas.record_b,
+        appointment_type=clinic.consultation,
+        location=clinic.location,
+        starts_at=first.starts_at,
+        ends_at=first.ends_at,
+        created_by=personas.front_desk,
+    )
+    Hold.objects.create(
+        appointment=holder,
+        resource=f"room:{first.room_id}",
+        role="room",
+        kind="treatment",
+        step="consultation",
+        starts_at=first.ends_at - dt.timedelta(minutes=5),
+        ends_at=first.ends_at,
+    )
 
 
 # ---- proposing ----------------------------------------------------------------------------------
@@ -140,10 +160,12 @@ def test_it_reports_the_optimiser_against_greedy(waiting, personas):
 def test_it_signs_proposals_that_book_exactly_what_was_shown(waiting, personas):
     plan = propose(personas.front_desk)
     course = plan.proposed[2]
-    appointments = services.course_book(course=course.course, actor=personas.front_desk,
-                                        token=course.proposal.token)
+    appointments = services.course_book(
+        course=course.course, actor=personas.front_desk, token=course.proposal.token
+    )
     assert [(a.starts_at, a.practitioner_id, a.room_id) for a in appointments] == [
-        (s.starts_at, s.practitioner_id, s.room_id) for s in course.proposal.sessions]
+        (s.starts_at, s.practitioner_id, s.room_id) for s in course.proposal.sessions
+    ]
 
 
 def test_it_lists_a_blocked_course_with_its_reason_and_never_books_it(waiting, unconsented_course, personas):
@@ -151,11 +173,16 @@ def test_it_lists_a_blocked_course_with_its_reason_and_never_books_it(waiting, u
 
     blocked = next(c for c in plan.courses if c.course == unconsented_course)
     assert blocked.state == BLOCKED and blocked.proposal is None
-    assert blocked.reasons == ("The patient has not signed the consent for this course yet: they sign it in "
-                               "the portal or on the clinic's tablet before the course is booked.",)
+    assert blocked.reasons == (
+        "The patient has not signed the consent for this course yet: they sign it in "
+        "the portal or on the clinic's tablet before the course is booked.",
+    )
     assert plan.blocked == [blocked] and len(plan.proposed) == 5
-    forged = resign(plan.proposed[0].proposal.token, course=unconsented_course.pk,  # signed, but blocked
-                    version=unconsented_course.version)
+    forged = resign(
+        plan.proposed[0].proposal.token,
+        course=unconsented_course.pk,  # signed, but blocked
+        version=unconsented_course.version,
+    )
     chosen = {**tokens(plan), unconsented_course.pk: forged}
     outcome = waiting_list_book(actor=personas.front_desk, tokens=chosen)
 
@@ -166,25 +193,35 @@ def test_it_lists_a_blocked_course_with_its_reason_and_never_books_it(waiting, u
 
 
 def test_it_leaves_a_partly_booked_course_to_its_own_page(waiting, personas):
-    first = services.course_options(course=waiting[0], actor=personas.front_desk,
-                                    preferences=services.Preferences()).best
+    first = services.course_options(
+        course=waiting[0], actor=personas.front_desk, preferences=services.Preferences()
+    ).best
     booked = services.course_book(course=waiting[0], actor=personas.front_desk, token=first.token)
     last = Appointment.objects.get(pk=booked[3].pk)
-    services.appointment_cancel(appointment=last, actor=personas.front_desk, reason="moving away",
-                                expected_version=last.version)
+    services.appointment_cancel(
+        appointment=last, actor=personas.front_desk, reason="moving away", expected_version=last.version
+    )
 
     plan = propose(personas.front_desk)
 
     skipped = plan.courses[0]
     assert (skipped.course, skipped.state, skipped.reasons) == (waiting[0], SKIPPED, (PARTLY_BOOKED,))
     assert [c.course for c in plan.proposed] == waiting[1:]
-    assert clashes(holds(plan) + [(h.resource, h.starts_at, h.ends_at)
-                                  for h in Hold.objects.filter(active=True)]) == []
+    assert (
+        clashes(
+            holds(plan) + [(h.resource, h.starts_at, h.ends_at) for h in Hold.objects.filter(active=True)]
+        )
+        == []
+    )
 
 
 def test_it_says_why_no_dates_fit_when_the_clinic_is_closed(waiting, personas, clinic):
-    Closure.objects.create(location=clinic.location, first=dt.date(2026, 11, 25), last=dt.date(2027, 12, 31),
-                           reason="refurbishment")
+    Closure.objects.create(
+        location=clinic.location,
+        first=dt.date(2026, 11, 25),
+        last=dt.date(2027, 12, 31),
+        reason="refurbishment",
+    )
     plan = propose(personas.front_desk)
 
     assert plan.proposed == [] and len(plan.unplaced) == 5
@@ -194,21 +231,34 @@ def test_it_says_why_no_dates_fit_when_the_clinic_is_closed(waiting, personas, c
 
 
 def test_it_proposes_only_the_courses_asked_for_and_says_why_one_is_not_waiting(waiting, personas):
-    services.course_book(course=waiting[1], actor=personas.front_desk, token=services.course_options(
-        course=waiting[1], actor=personas.front_desk, preferences=services.Preferences()).best.token)
+    services.course_book(
+        course=waiting[1],
+        actor=personas.front_desk,
+        token=services.course_options(
+            course=waiting[1], actor=personas.front_desk, preferences=services.Preferences()
+        ).best.token,
+    )
 
     plan = propose(personas.front_desk, course_ids=[waiting[4].pk, waiting[1].pk, waiting[2].pk])
 
     assert [(c.course, c.state) for c in plan.courses] == [
-        (waiting[2], PROPOSED), (waiting[4], PROPOSED), (waiting[1], BLOCKED)]
+        (waiting[2], PROPOSED),
+        (waiting[4], PROPOSED),
+        (waiting[1], BLOCKED),
+    ]
     assert "already booked" in plan.courses[2].reasons[0]
 
 
 def test_it_audits_every_course_it_looked_at(waiting, unconsented_course, personas):
     propose(personas.director)
     for course in (*waiting, unconsented_course):
-        assert AuditEvent.objects.filter(action="view", object_type="clinic.course", object_id=str(course.pk),
-                                         patient_id=course.patient_id, actor=personas.director).exists()
+        assert AuditEvent.objects.filter(
+            action="view",
+            object_type="clinic.course",
+            object_id=str(course.pk),
+            patient_id=course.patient_id,
+            actor=personas.director,
+        ).exists()
     event = AuditEvent.objects.get(object_type="bookings.waiting_list")
     assert event.summary == "proposed dates for the waiting list: 6 courses looked at, 5 proposed"
 
@@ -239,13 +289,15 @@ def test_it_books_every_chosen_course_whole(waiting, personas):
 
     outcome = waiting_list_book(actor=personas.front_desk, tokens=chosen)
 
-    assert [(r.course, r.status) for r in outcome.results] == [(c, BOOKED) for c in waiting
-                                                               if c != waiting[3]]
+    assert [(r.course, r.status) for r in outcome.results] == [
+        (c, BOOKED) for c in waiting if c != waiting[3]
+    ]
     for course in waiting:
         assert counts(course) == ((0, 0, 0) if course == waiting[3] else (4, 16, 4))
     first, shown = outcome.results[0], plan.proposed[0].proposal.sessions[0].starts_at.astimezone(LONDON)
-    assert first.message == (f"Booked 4 sessions: the first on {shown:%A} {shown.day} {shown:%B %Y} at "
-                             f"{shown:%H:%M}.")
+    assert first.message == (
+        f"Booked 4 sessions: the first on {shown:%A} {shown.day} {shown:%B %Y} at {shown:%H:%M}."
+    )
     assert len(first.appointments) == 4
 
 
@@ -278,7 +330,8 @@ def test_it_refuses_a_missing_token_an_unknown_course_and_an_empty_choice(waitin
     outcome = waiting_list_book(actor=personas.front_desk, tokens={waiting[0].pk: "", 999999: "x"})
     assert [(r.status, r.message) for r in outcome.results] == [
         (REFUSED, "The proposed dates for this course are missing from the form: propose dates again."),
-        (REFUSED, "This course no longer exists.")]
+        (REFUSED, "This course no longer exists."),
+    ]
     with pytest.raises(ServiceError, match="Tick at least one course to book"):
         waiting_list_book(actor=personas.front_desk, tokens={})
     assert not Appointment.objects.exists()
@@ -306,8 +359,9 @@ def test_it_answers_404_to_patients(client_for, personas, waiting, who):
 
 
 @pytest.mark.parametrize("who", ["front_desk", "practitioner", "director"])
-def test_it_shows_staff_the_button_in_fixed_queries(client_for, personas, waiting, unconsented_course,
-                                                   django_assert_num_queries, who):
+def test_it_shows_staff_the_button_in_fixed_queries(
+    client_for, personas, waiting, unconsented_course, django_assert_num_queries, who
+):
     client = client_for(getattr(personas, who))
     with django_assert_num_queries(4):
         response = client.get(reverse(PLAN))
@@ -393,8 +447,9 @@ def test_it_answers_409_when_every_ticked_course_lost_its_slots(client_for, pers
     plan = client.post(reverse(PLAN)).context["plan"]
     take_first_room(plan, waiting[3], personas, clinic)
 
-    response = client.post(reverse(BOOK), {"course": [waiting[3].pk],
-                                           f"token-{waiting[3].pk}": tokens(plan)[waiting[3].pk]})
+    response = client.post(
+        reverse(BOOK), {"course": [waiting[3].pk], f"token-{waiting[3].pk}": tokens(plan)[waiting[3].pk]}
+    )
 
     assert response.status_code == 409
     assert "Booked 0 of 1 course" in response.text and services.CONFLICT in response.text

@@ -52,7 +52,7 @@ class StallingOutbox(OutboxBackend):
         return count
 '''
 
-SEED = '''
+SEED = """
 import datetime as dt
 from django.utils import timezone
 from needlepoint.accounts.models import User
@@ -73,21 +73,34 @@ due = timezone.now().replace(microsecond=0) - dt.timedelta(minutes=1)
 reminder = Reminder.objects.create(appointment=appointment, kind="preparation", code="day_before", due_at=due,
                                    subject="Your session tomorrow", body="See you tomorrow.")
 enqueue(reminder_id=reminder.pk, due_at=due)
-'''
+"""
 
 
 # The workers run on the machine's own clock even when the suite runs with it moved ahead
 # (`make test-later`, libfaketime): libfaketime does not move the timed waits of the worker's
 # threads consistently, and nothing here depends on the date (every time is the worker's now).
-NOT_PASSED_ON = ("DATABASE_URL", "STALL", "LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC",
-                 "DONT_FAKE_MONOTONIC", "FAKETIME_NO_CACHE")
+NOT_PASSED_ON = (
+    "DATABASE_URL",
+    "STALL",
+    "LD_PRELOAD",
+    "FAKETIME",
+    "FAKETIME_DONT_FAKE_MONOTONIC",
+    "DONT_FAKE_MONOTONIC",
+    "FAKETIME_NO_CACHE",
+)
 
 
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in NOT_PASSED_ON}
-    env.update(PYTHONPATH=os.pathsep.join([str(tmp), SRC]), DJANGO_SETTINGS_MODULE="killsettings",
-               DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}", NEEDLEPOINT_VAR_DIR=str(tmp / "var"),
-               OUTBOX=str(tmp / "outbox"), MARK=str(tmp / "mark"), **extra)
+    env.update(
+        PYTHONPATH=os.pathsep.join([str(tmp), SRC]),
+        DJANGO_SETTINGS_MODULE="killsettings",
+        DATABASE_URL=f"sqlite:///{tmp / 'db.sqlite3'}",
+        NEEDLEPOINT_VAR_DIR=str(tmp / "var"),
+        OUTBOX=str(tmp / "outbox"),
+        MARK=str(tmp / "mark"),
+        **extra,
+    )
     return env
 
 
@@ -110,9 +123,25 @@ def clinic_files(tmp_path: Path, migrated: Path) -> Iterator[Path]:
 
 def _worker(tmp: Path, name: str, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [ADMIN, "clinic_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2",
-         "--sweep-every", "0.5", "--stale-after", str(STALE_AFTER), "--worker-id", name, "-v0"],
-        env=_env(tmp, **env), stdout=subprocess.DEVNULL, stderr=open(tmp / f"{name}.log", "wb"))
+        [
+            ADMIN,
+            "clinic_worker",
+            "--no-reload",
+            "--no-startup-delay",
+            "--interval",
+            "0.2",
+            "--sweep-every",
+            "0.5",
+            "--stale-after",
+            str(STALE_AFTER),
+            "--worker-id",
+            name,
+            "-v0",
+        ],
+        env=_env(tmp, **env),
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / f"{name}.log", "wb"),
+    )
 
 
 def _wait(what: str, check: Any, seconds: float) -> None:
@@ -143,8 +172,11 @@ def test_it_recovers_a_send_whose_worker_was_killed_with_sigkill(clinic_files: P
         assert status == "sending" and attempt
         killed_at = time.monotonic()
 
-        _wait("the sweep to settle the send",
-              lambda: _row(tmp, "select status from bookings_reminder")[0] == "sent", 60)
+        _wait(
+            "the sweep to settle the send",
+            lambda: _row(tmp, "select status from bookings_reminder")[0] == "sent",
+            60,
+        )
         assert time.monotonic() - killed_at < 60
     finally:
         for process in (doomed, survivor):
@@ -156,8 +188,10 @@ def test_it_recovers_a_send_whose_worker_was_killed_with_sigkill(clinic_files: P
     assert len(emails) == 1 and "Your session tomorrow" in emails[0].read_text()
     assert _row(tmp, "select count(*), sum(ok) from bookings_delivery") == (1, 1)
     assert _row(tmp, "select count(*) from clinic_flag") == (0,)
-    dead = _row(tmp, "select status, worker_ids from django_tasks_database_dbtaskresult "
-                     "where worker_ids like '%doomed%'")
+    dead = _row(
+        tmp,
+        "select status, worker_ids from django_tasks_database_dbtaskresult where worker_ids like '%doomed%'",
+    )
     assert dead[0] == "FAILED"  # the dead worker's task no longer shows "running"
     running = _row(tmp, "select count(*) from django_tasks_database_dbtaskresult where status = 'RUNNING'")
     assert running == (0,)

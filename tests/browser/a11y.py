@@ -29,11 +29,38 @@ BLOCKING = ("critical", "serious")
 PATIENT_WIDTH, STAFF_WIDTH = 390, 768
 
 # Where the test acts on a page: before any of these runs, the page as it is now is checked.
-LOCATOR_ACTIONS = ("click", "dblclick", "fill", "clear", "check", "uncheck", "set_checked",
-                   "select_option", "press", "press_sequentially", "type", "tap", "set_input_files",
-                   "drag_to")
-PAGE_ACTIONS = ("goto", "reload", "go_back", "go_forward", "click", "dblclick", "fill", "check",
-                "uncheck", "select_option", "press", "type", "tap", "set_input_files")
+LOCATOR_ACTIONS = (
+    "click",
+    "dblclick",
+    "fill",
+    "clear",
+    "check",
+    "uncheck",
+    "set_checked",
+    "select_option",
+    "press",
+    "press_sequentially",
+    "type",
+    "tap",
+    "set_input_files",
+    "drag_to",
+)
+PAGE_ACTIONS = (
+    "goto",
+    "reload",
+    "go_back",
+    "go_forward",
+    "click",
+    "dblclick",
+    "fill",
+    "check",
+    "uncheck",
+    "select_option",
+    "press",
+    "type",
+    "tap",
+    "set_input_files",
+)
 
 _checked: set[str] = set()  # pages (normalised markup and audience) that passed, this run
 _pages: list[Any] = []  # pages the current test acted on
@@ -42,8 +69,9 @@ _pages: list[Any] = []  # pages the current test acted on
 @functools.cache
 def axe_source() -> str:
     try:
-        out = subprocess.run([str(ROOT / "scripts" / "ensure-axe.sh")], check=True, text=True,
-                             capture_output=True).stdout
+        out = subprocess.run(
+            [str(ROOT / "scripts" / "ensure-axe.sh")], check=True, text=True, capture_output=True
+        ).stdout
     except subprocess.CalledProcessError as exc:
         raise RuntimeError(f"axe-core could not be installed: {exc.stderr.strip()}") from exc
     return Path(out.strip().splitlines()[-1]).read_text()
@@ -129,8 +157,10 @@ def problems_on(page: Any) -> tuple[str, list[str], dict[str, Any]] | None:
     """The page's blocking accessibility problems and sideways scrolling, as readable lines
     (with the raw findings); None when this page state was checked already."""
     with contextlib.suppress(Exception):  # a page that never settles is checked as it is
-        page.wait_for_function("() => document.readyState === 'complete' "
-                               "&& !document.querySelector('.htmx-request')", timeout=5_000)
+        page.wait_for_function(
+            "() => document.readyState === 'complete' && !document.querySelector('.htmx-request')",
+            timeout=5_000,
+        )
     state = page.evaluate(STATE_JS)
     if state["checked"]:
         return None
@@ -152,8 +182,10 @@ def problems_on(page: Any) -> tuple[str, list[str], dict[str, Any]] | None:
         if len(v["nodes"]) > 6:
             lines.append(f"    … and {len(v['nodes']) - 6} more")
     if fit["scrollWidth"] > fit["clientWidth"]:
-        lines.append(f"page-width: the {who} scrolls sideways at {width} px "
-                     f"(content {fit['scrollWidth']} px wide, window {fit['clientWidth']} px)")
+        lines.append(
+            f"page-width: the {who} scrolls sideways at {width} px "
+            f"(content {fit['scrollWidth']} px wide, window {fit['clientWidth']} px)"
+        )
         lines.extend(f"    {c}" for c in fit["culprits"])
     page.evaluate(MARK_CHECKED_JS)
     if not lines:
@@ -184,8 +216,7 @@ def check_page(page: Any) -> None:
         with open(survey, "a") as fh:
             fh.write(json.dumps({"url": heading, **raw}) + "\n")
         return
-    raise AssertionError("Accessibility and width problems on " + heading + ":\n  "
-                         + "\n  ".join(lines))
+    raise AssertionError("Accessibility and width problems on " + heading + ":\n  " + "\n  ".join(lines))
 
 
 def _before(method: Any, page_of: Any) -> Any:
@@ -205,8 +236,10 @@ def install() -> None:
     """Check the page before each action the tests take on it."""
     from playwright.sync_api import Locator, Page
 
-    for cls, names, page_of in ((Locator, LOCATOR_ACTIONS, lambda loc: loc.page),
-                                (Page, PAGE_ACTIONS, lambda page: page)):
+    for cls, names, page_of in (
+        (Locator, LOCATOR_ACTIONS, lambda loc: loc.page),
+        (Page, PAGE_ACTIONS, lambda page: page),
+    ):
         for name in names:
             method = getattr(cls, name, None)
             if method is not None and not hasattr(method, "__a11y_original__"):

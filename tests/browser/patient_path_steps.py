@@ -49,6 +49,7 @@ def open_patient(page: Page, search: str, link: str) -> None:
 
 # ---- 3. consultation ------------------------------------------------------------------------------
 
+
 def approved_course_via_ui(page: Page, personas: Any, *, earlier_intakes: int = 0, shot: Shot = None) -> int:
     """A practitioner takes patient A from her intakes so far (none by default; one when her
     inquiry's answers were added to her record) to an approved course; returns its id."""
@@ -79,8 +80,11 @@ def approved_course_via_ui(page: Page, personas: Any, *, earlier_intakes: int = 
     page.get_by_role("button", name="Save as a new version and screen").click()
 
     # The screening, with its finding, sources and protocol version.
-    expect(page.get_by_text(f"Intake version {earlier_intakes + 1} saved and screened: Suitable, "
-                            "with precautions.")).to_be_visible()
+    expect(
+        page.get_by_text(
+            f"Intake version {earlier_intakes + 1} saved and screened: Suitable, with precautions."
+        )
+    ).to_be_visible()
     screening = page.get_by_role("region", name="Screening")
     expect(screening.locator("[data-decision]").first).to_have_text("Suitable, with precautions")
     expect(screening).to_contain_text("Protocol")
@@ -91,20 +95,19 @@ def approved_course_via_ui(page: Page, personas: Any, *, earlier_intakes: int = 
 
     # The assessment: the scores follow the typing (htmx), without reloading the page.
     page.get_by_role("link", name="New assessment").click()
-    expect(page.get_by_role("heading", name="Skin and scar assessment: Anna Alvarez")
-           ).to_be_visible()
+    expect(page.get_by_role("heading", name="Skin and scar assessment: Anna Alvarez")).to_be_visible()
     scores = page.locator("#scores")
     expect(scores).to_contain_text("Scores appear here as you type")
     page.evaluate("window.__stillTheSamePage = true")
     page.get_by_label("Phototype (direct)").select_option("3")
     # The count inputs have no label of their own: find them by their row and column.
-    counts = page.locator(".card").filter(
-        has=page.get_by_role("heading", name="Scar counts per area"))
+    counts = page.locator(".card").filter(has=page.get_by_role("heading", name="Scar counts per area"))
     cheeks = counts.get_by_role("row", name="cheeks").get_by_role("spinbutton")
     forehead = counts.get_by_role("row", name="forehead").get_by_role("spinbutton")
     scar_total = scores.locator('[data-score="scar_total"]')
-    with page.expect_response(lambda r: "/assessment/preview/" in r.url
-                              and r.request.headers.get("hx-request") == "true") as preview:
+    with page.expect_response(
+        lambda r: "/assessment/preview/" in r.url and r.request.headers.get("hx-request") == "true"
+    ) as preview:
         cheeks.nth(1).fill("8")  # boxcar
     assert preview.value.ok
     expect(scar_total).to_contain_text("cheeks: 8")
@@ -144,13 +147,13 @@ def approved_course_via_ui(page: Page, personas: Any, *, earlier_intakes: int = 
     expect(page.get_by_text("Plan saved (version 2).")).to_be_visible()
     plan = page.get_by_role("region", name="Plan", exact=True)
     expect(plan.get_by_role("row", name=re.compile(r"^cheeks"))).to_contain_text(
-        re.compile(r"0\.5\W1\.25 mm"))
+        re.compile(r"0\.5\W1\.25 mm")
+    )
     expect(page.get_by_text("Nothing stands in the way of approval.")).to_be_visible()
 
     page.get_by_role("button", name="Approve the course").click()
     expect(page.get_by_text(re.compile(r"Course approved: \d+ sessions planned\."))).to_be_visible()
-    expect(page.get_by_role("region", name="Sessions")).to_contain_text(
-        "Session 1: Planned, not yet booked")
+    expect(page.get_by_role("region", name="Sessions")).to_contain_text("Session 1: Planned, not yet booked")
     expect(page.get_by_role("button", name="Save the plan")).to_have_count(0)
     _shoot(shot, page, "35-course-approved")
     course_id = id_from_url(page, r"/courses/(\d+)/")
@@ -160,6 +163,7 @@ def approved_course_via_ui(page: Page, personas: Any, *, earlier_intakes: int = 
 
 # ---- 4. consent -----------------------------------------------------------------------------------
 
+
 def draw_signature(page: Page) -> None:
     canvas = page.locator("canvas.signature-pad")
     canvas.scroll_into_view_if_needed()
@@ -168,8 +172,9 @@ def draw_signature(page: Page) -> None:
     x, y, w, h = box["x"], box["y"], box["width"], box["height"]
     page.mouse.move(x + w * 0.1, y + h * 0.6)
     page.mouse.down()
-    for i, (fx, fy) in enumerate([(0.2, 0.3), (0.3, 0.7), (0.4, 0.3), (0.5, 0.7), (0.6, 0.35),
-                                  (0.7, 0.65), (0.85, 0.4)]):
+    for i, (fx, fy) in enumerate(
+        [(0.2, 0.3), (0.3, 0.7), (0.4, 0.3), (0.5, 0.7), (0.6, 0.35), (0.7, 0.65), (0.85, 0.4)]
+    ):
         page.mouse.move(x + w * fx, y + h * fy, steps=6 + i % 2)
     page.mouse.up()
 
@@ -187,8 +192,7 @@ def consent_via_ui(page: Page, course_id: int, *, shot: Shot = None) -> None:
     _shoot(shot, page, "40-portal-consent-needed")
     course.get_by_role("link", name="Read and sign").click()
     expect(page.get_by_role("heading", name="Consent to your treatment")).to_be_visible()
-    expect(page.get_by_role("heading", name=re.compile(r"^Consent to microneedling"))
-           ).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^Consent to microneedling"))).to_be_visible()
 
     # A typed name alone is refused, and says why.
     page.get_by_label("Type your full name").fill("Anna Alvarez")
@@ -210,6 +214,7 @@ def consent_via_ui(page: Page, course_id: int, *, shot: Shot = None) -> None:
 
 
 # ---- 5. charting ----------------------------------------------------------------------------------
+
 
 def book_first_session_yesterday(personas: Any) -> dt.date:
     """Put session 1's appointment at 09:00 yesterday, so that its day-1 check-in is due today
@@ -234,9 +239,15 @@ def chart_and_sign_via_ui(page: Page, personas: Any, *, shot: Shot = None) -> No
     chart_session_via_ui(page, day, shot=shot)
 
 
-def chart_session_via_ui(page: Page, day: dt.date, *, number: int = 1,
-                         pen: str = "SkinPen Precision (SP-0042)",
-                         numbing: tuple[str, str] = ("09:15", "09:50"), shot: Shot = None) -> None:
+def chart_session_via_ui(
+    page: Page,
+    day: dt.date,
+    *,
+    number: int = 1,
+    pen: str = "SkinPen Precision (SP-0042)",
+    numbing: tuple[str, str] = ("09:15", "09:50"),
+    shot: Shot = None,
+) -> None:
     """A practitioner re-screens patient A, charts her session `number` of `day` (with `pen` and
     the numbing cream on and off at those times of that day) and signs the chart; signs out."""
     sign_in(page, "paula")
@@ -244,20 +255,24 @@ def chart_session_via_ui(page: Page, day: dt.date, *, number: int = 1,
     schedule = page.get_by_role("region", name="Schedule")
     schedule.get_by_role("link", name=f"Session {number}", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile(rf"^Session {number}\b"))).to_be_visible()
-    expect(page.get_by_text("Do today's re-screen with the patient before charting.")
-           ).to_be_visible()
+    expect(page.get_by_text("Do today's re-screen with the patient before charting.")).to_be_visible()
     _shoot(shot, page, "50-chart-needs-rescreen")
     page.get_by_role("link", name="Re-screen now").click()
 
     expect(page.get_by_role("heading", name="Day-of re-screen")).to_be_visible()
-    for question in ("Any new medicine since the last visit?", "Sunburn now or in the last 2 weeks?",
-                     "A cold sore now?", "A breakout (active acne)"):
+    for question in (
+        "Any new medicine since the last visit?",
+        "Sunburn now or in the last 2 weeks?",
+        "A cold sore now?",
+        "A breakout (active acne)",
+    ):
         page.get_by_role("group", name=question).get_by_label("No", exact=True).check()
     page.get_by_label("Pregnant, possibly pregnant, or breastfeeding?").select_option("no")
     _shoot(shot, page, "51-day-of-rescreen")
     page.get_by_role("button", name="Screen again").click()
-    expect(page.get_by_text("Re-screen done: suitable, with precautions. You can chart the session."
-                            )).to_be_visible()
+    expect(
+        page.get_by_text("Re-screen done: suitable, with precautions. You can chart the session.")
+    ).to_be_visible()
 
     editor = page.locator("#chart-editor")
     editor.get_by_label("Pen", exact=True).select_option(label=pen)
@@ -290,7 +305,8 @@ def chart_session_via_ui(page: Page, day: dt.date, *, number: int = 1,
     expect(page.get_by_role("button", name="Sign chart")).to_have_count(0)
     expect(page.get_by_label("Cartridge lot")).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile(r"Re-screen"))).to_have_count(0)
-    expect(page.get_by_role("region", name="Addenda").get_by_role("button", name="Add addendum")
-           ).to_be_visible()
+    expect(
+        page.get_by_role("region", name="Addenda").get_by_role("button", name="Add addendum")
+    ).to_be_visible()
     _shoot(shot, page, "53-chart-signed-read-only")
     sign_out(page)

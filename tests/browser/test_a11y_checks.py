@@ -28,8 +28,7 @@ def test_it_fails_a_page_with_a_serious_violation_naming_the_rule_and_the_elemen
 
 
 def test_it_fails_a_staff_page_wider_than_768_px_but_not_a_table_in_its_own_scrolling_box(page: Page):
-    serve(page, "/probe/wide/", nav=STAFF_NAV,
-          body='<p id="wide" style="width: 800px">A long line</p>')
+    serve(page, "/probe/wide/", nav=STAFF_NAV, body='<p id="wide" style="width: 800px">A long line</p>')
     with pytest.raises(AssertionError) as failed:
         a11y.check_page(page)
     message = str(failed.value)
@@ -37,8 +36,12 @@ def test_it_fails_a_staff_page_wider_than_768_px_but_not_a_table_in_its_own_scro
     assert 'p#wide "A long line" reaches' in message
     assert page.viewport_size == {"width": 1280, "height": 900}  # put back for the test
 
-    serve(page, "/probe/scrolling-box/", nav=STAFF_NAV,
-          body='<div style="overflow-x: auto"><p style="width: 800px">A long line</p></div>')
+    serve(
+        page,
+        "/probe/scrolling-box/",
+        nav=STAFF_NAV,
+        body='<div style="overflow-x: auto"><p style="width: 800px">A long line</p></div>',
+    )
     a11y.check_page(page)
 
 
@@ -46,8 +49,11 @@ def test_it_measures_portal_pages_at_390_px_and_staff_pages_at_768_px(page: Page
     body = '<p style="width: 500px">Five hundred pixels</p>'
     serve(page, "/probe/staff-500/", nav=STAFF_NAV, body=body)
     a11y.check_page(page)
-    for path, nav in (("/portal/probe/", STAFF_NAV), ("/probe/patient-500/", PATIENT_NAV),
-                      ("/probe/public-500/", "")):
+    for path, nav in (
+        ("/portal/probe/", STAFF_NAV),
+        ("/probe/patient-500/", PATIENT_NAV),
+        ("/probe/public-500/", ""),
+    ):
         serve(page, path, nav=nav, body=body)
         with pytest.raises(AssertionError, match="the patient or public page scrolls sideways at 390 px"):
             a11y.check_page(page)

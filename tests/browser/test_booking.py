@@ -27,30 +27,46 @@ def clinic_resources(personas: Any) -> Any:
     from needlepoint.bookings.models import AppointmentKind, AppointmentType, Location, PractitionerProfile
     from needlepoint.clinic.models import Device, Room
 
-    loc = Location.objects.create(name="Main clinic", time_zone="Europe/London",
-                                  opening_hours="mon-fri 09:00-18:00; sat 09:00-13:00")
-    for name, kind in [("Treatment room 1", "treatment"), ("Treatment room 2", "treatment"),
-                       ("Numbing chair 1", "numbing"), ("Numbing chair 2", "numbing")]:
+    loc = Location.objects.create(
+        name="Main clinic", time_zone="Europe/London", opening_hours="mon-fri 09:00-18:00; sat 09:00-13:00"
+    )
+    for name, kind in [
+        ("Treatment room 1", "treatment"),
+        ("Treatment room 2", "treatment"),
+        ("Numbing chair 1", "numbing"),
+        ("Numbing chair 2", "numbing"),
+    ]:
         Room.objects.create(name=name, kind=kind, location=loc)
     for n in (1, 2):
         Device.objects.create(name=f"Pen {n}", kind="pen", serial=f"PEN-{n}", location=loc)
     personas.practitioner.last_name = "Petrov"
     personas.practitioner.save()
     hours = "mon-fri 09:00-17:00"
-    PractitionerProfile.objects.create(user=personas.practitioner, location=loc, working_hours=hours,
-                                       skills=["microneedling", "prp_draw"])
-    PractitionerProfile.objects.create(user=personas.director, location=loc, skills=["microneedling"],
-                                       working_hours="tue,thu,sat 09:00-13:00")
-    AppointmentType.objects.create(code="microneedling", name="Microneedling session",
-                                   kind=AppointmentKind.TREATMENT, numbing_minutes=30, minutes=60)
+    PractitionerProfile.objects.create(
+        user=personas.practitioner, location=loc, working_hours=hours, skills=["microneedling", "prp_draw"]
+    )
+    PractitionerProfile.objects.create(
+        user=personas.director,
+        location=loc,
+        skills=["microneedling"],
+        working_hours="tue,thu,sat 09:00-13:00",
+    )
+    AppointmentType.objects.create(
+        code="microneedling",
+        name="Microneedling session",
+        kind=AppointmentKind.TREATMENT,
+        numbing_minutes=30,
+        minutes=60,
+    )
     return loc
 
 
 def _session(course_id: int, number: int) -> Any:
     from needlepoint.bookings.models import Appointment
 
-    return Appointment.objects.select_related("session").get(course_id=course_id, session__number=number,
-                                                             status="booked")
+    return Appointment.objects.select_related("session").get(
+        course_id=course_id, session__number=number, status="booked"
+    )
 
 
 def book_the_course(page: Page, course_id: int, shot: Any) -> None:
@@ -88,8 +104,9 @@ def book_the_course(page: Page, course_id: int, shot: Any) -> None:
     shot(page, "80-booking-preview")
 
     best.get_by_role("button", name="Book the earliest course").click()
-    expect(page.get_by_text(re.compile(rf"^Booked {count} sessions for Anna Alvarez: the first on"))
-           ).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(rf"^Booked {count} sessions for Anna Alvarez: the first on"))
+    ).to_be_visible()
     expect(page.get_by_role("heading", name="Appointments: Anna Alvarez")).to_be_visible()
     expect(page.get_by_role("table", name="Appointments").get_by_role("row")).to_have_count(1 + count)
     shot(page, "81-course-booked")
@@ -102,7 +119,8 @@ def reschedule_the_second_session(page: Page, course_id: int, shot: Any) -> None
     expect(page.get_by_role("heading", name="Reschedule session 2 of Anna Alvarez")).to_be_visible()
     e, last = second.window_earliest, second.window_latest
     expect(page.locator("#window")).to_contain_text(
-        f"Window for this session: {e:%a} {e.day} {e:%b %Y} to {last:%a} {last.day} {last:%b %Y}.")
+        f"Window for this session: {e:%a} {e.day} {e:%b %Y} to {last:%a} {last.day} {last:%b %Y}."
+    )
     new = second.starts_at.astimezone(LONDON) + dt.timedelta(days=21)
     page.get_by_label("New date").fill(new.date().isoformat())
     page.get_by_label("New start time").fill(f"{new:%H:%M}")

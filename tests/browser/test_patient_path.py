@@ -37,18 +37,18 @@ def answer_the_questions(page: Page, *, pregnancy: str) -> None:
     page.get_by_label("Your date of birth").fill("1990-05-14")
     page.get_by_role("group", name="Are you pregnant").get_by_label(pregnancy).check()
     page.get_by_role("group", name="What would you like to improve?").get_by_label(
-        "Acne scars", exact=True).check()
+        "Acne scars", exact=True
+    ).check()
     areas = page.get_by_role("group", name="Which areas would you like treated?")
     areas.get_by_label("Cheeks", exact=True).check()
     areas.get_by_label("Forehead", exact=True).check()
-    page.get_by_role("group", name="Which describes your skin best?").get_by_label(
-        "Type III:").check()
+    page.get_by_role("group", name="Which describes your skin best?").get_by_label("Type III:").check()
 
 
 # ---- 1. the public inquiry -----------------------------------------------------------------------
 
-def test_it_answers_visitors_and_queues_a_consultation_request(page, browser, live_server, shot,
-                                                               personas):
+
+def test_it_answers_visitors_and_queues_a_consultation_request(page, browser, live_server, shot, personas):
     page.goto("/inquiry/")
     expect(page.get_by_role("heading", name="Is microneedling for me?", level=1)).to_be_visible()
     answer_the_questions(page, pregnancy="No (or this does not apply to me)")
@@ -110,6 +110,7 @@ def test_it_answers_visitors_and_queues_a_consultation_request(page, browser, li
 
 # ---- 2. the front desk registers a patient -------------------------------------------------------
 
+
 def test_it_lets_the_front_desk_register_a_patient_with_a_portal_login(page, shot, personas):
     sign_in(page, "frank")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Patients").click()
@@ -169,11 +170,13 @@ def test_it_lets_the_front_desk_register_a_patient_with_a_portal_login(page, sho
 
 # ---- 3. consultation to an approved plan ---------------------------------------------------------
 
+
 def test_it_runs_a_consultation_to_an_approved_plan(page, shot, personas):
     approved_course_via_ui(page, personas, shot=shot)
 
 
 # ---- 4. consent in the portal --------------------------------------------------------------------
+
 
 def test_it_has_the_patient_sign_the_consent_in_the_portal(page, shot, personas):
     course_id = approved_course_via_ui(page, personas)
@@ -182,6 +185,7 @@ def test_it_has_the_patient_sign_the_consent_in_the_portal(page, shot, personas)
 
 # ---- 5. charting -----------------------------------------------------------------------------------
 
+
 def test_it_charts_and_signs_a_session_which_is_then_read_only(page, shot, personas):
     course_id = approved_course_via_ui(page, personas)
     consent_via_ui(page, course_id)
@@ -189,6 +193,7 @@ def test_it_charts_and_signs_a_session_which_is_then_read_only(page, shot, perso
 
 
 # ---- 6. day-1 check-in with a warning sign --------------------------------------------------------
+
 
 def test_it_puts_a_day_one_warning_sign_on_the_dashboard(page, shot, personas):
     course_id = approved_course_via_ui(page, personas)
@@ -235,6 +240,7 @@ def test_it_puts_a_day_one_warning_sign_on_the_dashboard(page, shot, personas):
 
 # ---- 7. who may see what ---------------------------------------------------------------------------
 
+
 def expect_not_found(page: Page, path: str) -> None:
     response = page.goto(path)
     assert response is not None and response.status == 404, path
@@ -242,8 +248,7 @@ def expect_not_found(page: Page, path: str) -> None:
     expect(page.locator("body")).not_to_contain_text("Alvarez")
 
 
-def test_it_keeps_patient_b_out_of_patient_a_and_the_front_desk_out_of_clinical_notes(
-        page, shot, personas):
+def test_it_keeps_patient_b_out_of_patient_a_and_the_front_desk_out_of_clinical_notes(page, shot, personas):
     from needlepoint.clinic.models import Consent
 
     course_id = approved_course_via_ui(page, personas)
@@ -254,9 +259,13 @@ def test_it_keeps_patient_b_out_of_patient_a_and_the_front_desk_out_of_clinical_
     sign_in(page, "ben")
     expect(page.get_by_role("heading", name="Ben Brown")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("Alvarez")
-    for path in (f"/patients/{a}/", f"/patients/{a}/consultation/",
-                 f"/patients/{a}/consultation/courses/{course_id}/",
-                 f"/portal/courses/{course_id}/consent/", f"/consents/{consent_id}/"):
+    for path in (
+        f"/patients/{a}/",
+        f"/patients/{a}/consultation/",
+        f"/patients/{a}/consultation/courses/{course_id}/",
+        f"/portal/courses/{course_id}/consent/",
+        f"/consents/{consent_id}/",
+    ):
         expect_not_found(page, path)
     shot(page, "70-patient-b-gets-404")
     page.goto("/")  # Django's bare 404 page has no menu, so no way to sign out from it
@@ -279,7 +288,10 @@ def test_it_keeps_patient_b_out_of_patient_a_and_the_front_desk_out_of_clinical_
     for clinical in ("cold sores", "Screening", "Intake", "Open the consultation", "acne"):
         expect(body).not_to_contain_text(clinical)
     shot(page, "71-front-desk-sees-contact-details-only")
-    for path in (f"/patients/{a}/consultation/", f"/patients/{a}/consultation/courses/{course_id}/",
-                 f"/consents/{consent_id}/"):
+    for path in (
+        f"/patients/{a}/consultation/",
+        f"/patients/{a}/consultation/courses/{course_id}/",
+        f"/consents/{consent_id}/",
+    ):
         response = page.goto(path)
         assert response is not None and response.status == 404, path

@@ -44,8 +44,9 @@ def consulting_clinic(clinic_resources: Any) -> Any:  # noqa: F811 (the fixture 
     from needlepoint.clinic.models import Room
 
     Room.objects.create(name="Consultation room", kind="consult", location=clinic_resources)
-    AppointmentType.objects.create(code="consultation", name="Consultation",
-                                   kind=AppointmentKind.CONSULTATION, minutes=30)
+    AppointmentType.objects.create(
+        code="consultation", name="Consultation", kind=AppointmentKind.CONSULTATION, minutes=30
+    )
     return clinic_resources
 
 
@@ -98,8 +99,9 @@ def book_the_consultation_from_the_inquiry(page: Page, day: dt.date, shot: Any) 
     expect(free.get_by_role("row").nth(1)).to_contain_text("Consultation room")
     shot(page, "90-consultation-from-inquiry")
     free.get_by_role("button", name=re.compile(r"^Book the consultation of")).first.click()
-    booked = page.get_by_text(re.compile(
-        rf"^Consultation booked for Anna Alvarez on {long_day(day)} at (\d\d:\d\d)\."))
+    booked = page.get_by_text(
+        re.compile(rf"^Consultation booked for Anna Alvarez on {long_day(day)} at (\d\d:\d\d)\.")
+    )
     expect(booked).to_be_visible()
     at = re.search(r"at (\d\d):(\d\d)\.", booked.inner_text())
     assert at
@@ -119,16 +121,18 @@ def mark_arrived_on_the_dashboard(page: Page, at: dt.datetime, shot: Any, name: 
     expect(row).to_contain_text("Booked")
     row.get_by_role("button", name=f"Mark arrived: the visit at {at:%H:%M}").click()
     expect(page.get_by_text("Anna Alvarez has arrived.")).to_be_visible()
-    row = page.get_by_role("region", name=re.compile(r"^Today's patients")).get_by_role("row").filter(
-        has_text="Anna Alvarez")
+    row = (
+        page.get_by_role("region", name=re.compile(r"^Today's patients"))
+        .get_by_role("row")
+        .filter(has_text="Anna Alvarez")
+    )
     expect(row).to_contain_text("Arrived")
     expect(row.get_by_role("button", name=re.compile(r"^Mark arrived"))).to_have_count(0)
     shot(page, name)
     sign_out(page)
 
 
-def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, personas, consulting_clinic,
-                                                                     shot):
+def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, personas, consulting_clinic, shot):
     ask_for_a_consultation_as_anna(page)
     tomorrow = FROZEN_TODAY + dt.timedelta(days=1)
     consultation = book_the_consultation_from_the_inquiry(page, tomorrow, shot)
@@ -151,7 +155,8 @@ def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, perso
         open_patient(page, "Alvarez", "Alvarez, Anna")
         page.get_by_role("region", name="Schedule").get_by_role("link", name="Session 1").click()
         expect(page.locator("#not-due")).to_have_text(
-            f"Session 1 is booked for {day.day} {day:%B %Y}: it cannot be charted before that day.")
+            f"Session 1 is booked for {day.day} {day:%B %Y}: it cannot be charted before that day."
+        )
         expect(page.get_by_role("link", name=re.compile(r"Re-screen"))).to_have_count(0)
         expect(page.locator("#chart-editor")).to_have_count(0)
         shot(page, "92-chart-refused-before-the-day")
@@ -170,7 +175,8 @@ def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, perso
         expect(today.get_by_role("row").filter(has_text="Anna Alvarez")).to_contain_text("Attended")
         open_patient(page, "Alvarez", "Alvarez, Anna")
         page.get_by_role("region", name="Schedule").get_by_role(
-            "link", name="Book or change appointments").click()
+            "link", name="Book or change appointments"
+        ).click()
         visits = page.get_by_role("table", name="Appointments")
         expect(visits.get_by_role("row").filter(has_text="Session 1")).to_contain_text("Attended")
         expect(visits.get_by_role("row").filter(has_text="Session 2")).to_contain_text("Booked")
@@ -190,8 +196,9 @@ def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, perso
         sign_out(page)
 
         on, off = visit + dt.timedelta(minutes=5), visit + dt.timedelta(minutes=35)
-        chart_session_via_ui(page, visit.date(), number=2, pen="Pen 1 (PEN-1)",
-                             numbing=(f"{on:%H:%M}", f"{off:%H:%M}"))
+        chart_session_via_ui(
+            page, visit.date(), number=2, pen="Pen 1 (PEN-1)", numbing=(f"{on:%H:%M}", f"{off:%H:%M}")
+        )
         sign_in(page, "paula")
         open_outcome_form(page)
         page.get_by_label("When").select_option(label="At a visit")
@@ -218,4 +225,3 @@ def open_outcome_form(page: Page) -> None:
     clinical.get_by_role("link", name="Open", exact=True).last.click()
     page.get_by_role("link", name="Record outcome scores").click()
     expect(page.get_by_role("heading", name="Record an outcome")).to_be_visible()
-

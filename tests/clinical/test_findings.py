@@ -1021,7 +1021,8 @@ def test_it_asks_for_clearance_for_diabetes_reported_as_history(
 def test_it_treats_an_empty_procedure_area_list_as_the_whole_patient(
     make_intake: MakeIntake, screen: Screen
 ) -> None:
-    s = screen(make_intake(procedures=[{"code": "laser", "kind": "non_ablative",
-                                        "date": "2026-11-10", "areas": []}]))
+    s = screen(
+        make_intake(procedures=[{"code": "laser", "kind": "non_ablative", "date": "2026-11-10", "areas": []}])
+    )
     f = _only(s, "recent_laser")
     assert f.areas is None and s.decision == "defer"

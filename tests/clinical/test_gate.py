@@ -19,39 +19,68 @@ NECK = "You have an active infection on the neck: the neck cannot be treated."
 MESSAGES = (BLEEDING, PREGNANT, ISOTRETINOIN, DIABETES, NECK)
 
 
-def finding(code: str, decision: str, message: str, *, areas: tuple[str, ...] | None = None,
-            until: dt.date | None = None, cleared: bool = False) -> Finding:
+def finding(
+    code: str,
+    decision: str,
+    message: str,
+    *,
+    areas: tuple[str, ...] | None = None,
+    until: dt.date | None = None,
+    cleared: bool = False,
+) -> Finding:
     return Finding(code, decision, until, areas, message, f"rule_{code}", ("S1",), cleared)
 
 
 def facts(**changes: object) -> Facts:
-    base: dict[str, object] = {"decision": "eligible", "earliest_date": D, "plan_areas": ("cheeks",),
-                               "treatable_areas": ("cheeks",), "due": D, "session": 2}
+    base: dict[str, object] = {
+        "decision": "eligible",
+        "earliest_date": D,
+        "plan_areas": ("cheeks",),
+        "treatable_areas": ("cheeks",),
+        "due": D,
+        "session": 2,
+    }
     return Facts(**{**base, **changes})  # type: ignore[arg-type]
 
 
 CASES = {
     "all fine": facts(),
-    "contraindicated": facts(decision="contraindicated", treatable_areas=(),
-                             findings=(finding("bleeding_disorder", "contraindicated", BLEEDING),)),
-    "deferred without a date": facts(decision="defer", earliest_date=None,
-                                     findings=(finding("pregnancy", "defer", PREGNANT),)),
-    "deferred until after D": facts(decision="defer", earliest_date=LATER,
-                                    findings=(finding("isotretinoin", "defer", ISOTRETINOIN, until=LATER),)),
-    "deferred until before D": facts(decision="defer", earliest_date=D - dt.timedelta(days=1),
-                                     findings=(finding("isotretinoin", "defer", ISOTRETINOIN,
-                                                       until=D - dt.timedelta(days=1)),)),
-    "clearance pending": facts(decision="needs_clearance",
-                               findings=(finding("diabetes", "needs_clearance", DIABETES),)),
-    "clearance given": facts(decision="proceed_with_precautions", cleared=frozenset({"diabetes"}),
-                             findings=(finding("diabetes", "proceed_with_precautions", DIABETES,
-                                               cleared=True),)),
-    "clearance revoked": facts(decision="proceed_with_precautions", revoked=frozenset({"diabetes"}),
-                               findings=(finding("diabetes", "proceed_with_precautions", DIABETES,
-                                                 cleared=True),)),
-    "area no longer allowed": facts(plan_areas=("cheeks", "neck"), treatable_areas=("cheeks",),
-                                    findings=(finding("infection", "contraindicated", NECK,
-                                                      areas=("neck",)),)),
+    "contraindicated": facts(
+        decision="contraindicated",
+        treatable_areas=(),
+        findings=(finding("bleeding_disorder", "contraindicated", BLEEDING),),
+    ),
+    "deferred without a date": facts(
+        decision="defer", earliest_date=None, findings=(finding("pregnancy", "defer", PREGNANT),)
+    ),
+    "deferred until after D": facts(
+        decision="defer",
+        earliest_date=LATER,
+        findings=(finding("isotretinoin", "defer", ISOTRETINOIN, until=LATER),),
+    ),
+    "deferred until before D": facts(
+        decision="defer",
+        earliest_date=D - dt.timedelta(days=1),
+        findings=(finding("isotretinoin", "defer", ISOTRETINOIN, until=D - dt.timedelta(days=1)),),
+    ),
+    "clearance pending": facts(
+        decision="needs_clearance", findings=(finding("diabetes", "needs_clearance", DIABETES),)
+    ),
+    "clearance given": facts(
+        decision="proceed_with_precautions",
+        cleared=frozenset({"diabetes"}),
+        findings=(finding("diabetes", "proceed_with_precautions", DIABETES, cleared=True),),
+    ),
+    "clearance revoked": facts(
+        decision="proceed_with_precautions",
+        revoked=frozenset({"diabetes"}),
+        findings=(finding("diabetes", "proceed_with_precautions", DIABETES, cleared=True),),
+    ),
+    "area no longer allowed": facts(
+        plan_areas=("cheeks", "neck"),
+        treatable_areas=("cheeks",),
+        findings=(finding("infection", "contraindicated", NECK, areas=("neck",)),),
+    ),
     "consent missing": facts(consent_signed=False),
     "session not yet due": facts(due=D + dt.timedelta(days=14)),
     "course not approved": facts(status="draft", status_words="draft plan"),
@@ -78,8 +107,9 @@ EXPECTED: dict[str, dict[Step, set[Code]]] = {
     "area no longer allowed": only((Step.APPROVE, Step.BOOK, Step.MOVE, Step.REBOOK), Code.AREA_NOT_ALLOWED),
     "consent missing": only((Step.BOOK, Step.MOVE, Step.REBOOK, Step.TREAT), Code.CONSENT_MISSING),
     "session not yet due": only((Step.TREAT, Step.OUTCOME), Code.NOT_YET_DUE),
-    "course not approved": only((Step.BOOK, Step.MOVE, Step.REBOOK, Step.TREAT, Step.OUTCOME),
-                                Code.NOT_APPROVED),
+    "course not approved": only(
+        (Step.BOOK, Step.MOVE, Step.REBOOK, Step.TREAT, Step.OUTCOME), Code.NOT_APPROVED
+    ),
 }
 
 TABLE = [(step, case) for case in CASES for step in Step]
@@ -96,8 +126,17 @@ def test_it_answers_each_step_for_each_kind_of_finding(step, case):
             assert message not in b.patient
 
 
-@pytest.mark.parametrize("case", ["contraindicated", "deferred without a date", "deferred until after D",
-                                  "clearance pending", "clearance revoked", "area no longer allowed"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "contraindicated",
+        "deferred without a date",
+        "deferred until after D",
+        "clearance pending",
+        "clearance revoked",
+        "area no longer allowed",
+    ],
+)
 def test_it_quotes_the_findings_to_clinical_staff_only(case):
     (b,) = blockers(Step.BOOK, D, CASES[case])
     said = [m for m in MESSAGES if m in b.clinical]
@@ -120,8 +159,9 @@ def test_it_tells_the_front_desk_to_ask_the_practitioner():
 
 def test_it_lets_a_course_be_booked_from_a_dated_deferral_before_its_first_day_is_known():
     assert blockers(Step.BOOK, None, CASES["deferred until after D"]) == []
-    assert [b.code for b in blockers(Step.BOOK, LATER - dt.timedelta(days=1),
-                                     CASES["deferred until after D"])] == [Code.DEFERRED_UNTIL]
+    assert [
+        b.code for b in blockers(Step.BOOK, LATER - dt.timedelta(days=1), CASES["deferred until after D"])
+    ] == [Code.DEFERRED_UNTIL]
     assert blockers(Step.BOOK, LATER, CASES["deferred until after D"]) == []
 
 
@@ -136,20 +176,33 @@ def test_it_counts_a_clearance_given_after_the_screening():
 
 
 def test_it_ignores_a_clearance_for_an_area_the_plan_does_not_treat():
-    neck_only = facts(decision="needs_clearance",
-                      findings=(finding("keloid", "needs_clearance", NECK, areas=("neck",)),))
+    neck_only = facts(
+        decision="needs_clearance", findings=(finding("keloid", "needs_clearance", NECK, areas=("neck",)),)
+    )
     assert blockers(Step.BOOK, D, neck_only) == []
-    whole = facts(decision="needs_clearance", plan_areas=("neck",), treatable_areas=("neck",),
-                  findings=neck_only.findings)
+    whole = facts(
+        decision="needs_clearance",
+        plan_areas=("neck",),
+        treatable_areas=("neck",),
+        findings=neck_only.findings,
+    )
     assert [b.code for b in blockers(Step.BOOK, D, whole)] == [Code.CLEARANCE_PENDING]
 
 
 def test_it_says_every_reason_most_basic_first():
-    worst = facts(status="draft", decision="needs_clearance", consent_signed=False,
-                  due=D + dt.timedelta(days=1),
-                  findings=(finding("diabetes", "needs_clearance", DIABETES),))
+    worst = facts(
+        status="draft",
+        decision="needs_clearance",
+        consent_signed=False,
+        due=D + dt.timedelta(days=1),
+        findings=(finding("diabetes", "needs_clearance", DIABETES),),
+    )
     assert [b.code for b in blockers(Step.TREAT, D, worst)] == [
-        Code.NOT_APPROVED, Code.CLEARANCE_PENDING, Code.CONSENT_MISSING, Code.NOT_YET_DUE]
+        Code.NOT_APPROVED,
+        Code.CLEARANCE_PENDING,
+        Code.CONSENT_MISSING,
+        Code.NOT_YET_DUE,
+    ]
 
 
 def test_it_judges_no_screening_when_none_is_given():

@@ -26,8 +26,6 @@ ASSESSED = dt.date(2026, 11, 22)
 LEAD = 14  # the longest preparation lead of the default protocol (sun avoidance, retinoids)
 
 
-
-
 def _plan(raw: dict[str, Any], start: str = START, protocol: Protocol | None = None) -> dict[str, Any]:
     p = protocol or PROTOCOL
     intake = intake_from_mapping(raw, p.vocabulary_for_intake())
@@ -53,8 +51,9 @@ def _care_codes(plan: dict[str, Any]) -> list[str]:
 
 
 def test_it_gives_the_contract_shape_for_a_healthy_patient() -> None:
-    plan = _plan(_intake(scars={"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": 0,
-                                "goodman_baron_grade": 3}))
+    plan = _plan(
+        _intake(scars={"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": 0, "goodman_baron_grade": 3})
+    )
     assert plan["schema"] == "needlepoint.plan/1"
     assert plan["bookable"] is True
     assert plan["blocked_by"] == []
@@ -96,8 +95,12 @@ def test_it_keeps_only_treatable_areas_dropping_an_excluded_site() -> None:
 
 
 def test_it_drops_an_area_with_skin_cancer_and_keeps_the_rest() -> None:
-    plan = _plan(_intake(areas=["cheeks", "nose"], conditions=[
-        {"code": "skin_cancer", "status": "active", "areas": ["nose"]}]))
+    plan = _plan(
+        _intake(
+            areas=["cheeks", "nose"],
+            conditions=[{"code": "skin_cancer", "status": "active", "areas": ["nose"]}],
+        )
+    )
     assert [a["area"] for a in plan["areas"]] == ["cheeks"]
     assert plan["bookable"] is True
     assert plan["blocked_by"] == []
@@ -105,8 +108,12 @@ def test_it_drops_an_area_with_skin_cancer_and_keeps_the_rest() -> None:
 
 
 def test_it_keeps_a_deferred_area_in_the_plan() -> None:
-    plan = _plan(_intake(areas=["cheeks", "forehead"], conditions=[
-        {"code": "warts", "status": "active", "areas": ["forehead"]}]))
+    plan = _plan(
+        _intake(
+            areas=["cheeks", "forehead"],
+            conditions=[{"code": "warts", "status": "active", "areas": ["forehead"]}],
+        )
+    )
     assert [a["area"] for a in plan["areas"]] == ["cheeks", "forehead"]
     assert plan["bookable"] is False
     assert plan["blocked_by"] == ["warts_in_area"]
@@ -167,11 +174,20 @@ def test_it_counts_acne_scar_sessions_by_goodman_baron_grade(grade: int | None, 
     assert len(plan["schedule"]) == count
 
 
-@pytest.mark.parametrize(("goal", "count"), [
-    ("acne_scars", 3), ("surgical_scars", 3), ("stretch_marks", 3), ("melasma", 3),
-    ("hyperpigmentation", 3), ("fine_lines", 4), ("enlarged_pores", 4), ("texture", 4),
-    ("laxity", 4),
-])
+@pytest.mark.parametrize(
+    ("goal", "count"),
+    [
+        ("acne_scars", 3),
+        ("surgical_scars", 3),
+        ("stretch_marks", 3),
+        ("melasma", 3),
+        ("hyperpigmentation", 3),
+        ("fine_lines", 4),
+        ("enlarged_pores", 4),
+        ("texture", 4),
+        ("laxity", 4),
+    ],
+)
 def test_it_counts_sessions_by_goal(goal: str, count: int) -> None:
     plan = _plan(_intake(goals=[goal]))
     assert plan["sessions"]["count"] == count
@@ -202,8 +218,12 @@ def _check_windows(plan: dict[str, Any], first: dt.date) -> None:
 def test_it_starts_after_the_preparation_lead_for_an_eligible_patient() -> None:
     plan = _plan(_intake(scars={"goodman_baron_grade": 3}))
     _check_windows(plan, _day(START) + dt.timedelta(days=LEAD))
-    assert plan["schedule"][0] == {"session": 1, "earliest": "2026-12-07", "latest": "2027-01-08",
-                                   "provisional": False}
+    assert plan["schedule"][0] == {
+        "session": 1,
+        "earliest": "2026-12-07",
+        "latest": "2027-01-08",
+        "provisional": False,
+    }
     assert plan["schedule"][1]["earliest"] == "2027-01-04"
     assert plan["schedule"][1]["latest"] == "2027-02-05"
     assert plan["schedule"][3]["earliest"] == "2027-03-01"
@@ -221,8 +241,9 @@ def test_it_uses_a_later_start_as_given() -> None:
 
 
 def test_it_starts_a_deferred_patient_at_the_earliest_date() -> None:
-    plan = _plan(_intake(medications=[{"name": "isotretinoin", "status": "stopped",
-                                       "last_taken": "2026-09-01"}]))
+    plan = _plan(
+        _intake(medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"}])
+    )
     assert plan["screening"]["decision"] == "defer"
     assert plan["screening"]["earliest_date"] == "2027-03-01"
     _check_windows(plan, dt.date(2027, 3, 1))
@@ -232,8 +253,10 @@ def test_it_starts_a_deferred_patient_at_the_earliest_date() -> None:
 
 
 def test_it_keeps_the_preparation_lead_when_the_start_is_after_the_deferral() -> None:
-    plan = _plan(_intake(medications=[{"name": "isotretinoin", "status": "stopped",
-                                       "last_taken": "2026-09-01"}]), start="2027-03-01")
+    plan = _plan(
+        _intake(medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"}]),
+        start="2027-03-01",
+    )
     _check_windows(plan, dt.date(2027, 3, 15))
 
 
@@ -263,8 +286,14 @@ def test_it_plans_the_sample_intake_from_the_examples() -> None:
     assert screening["earliest_date"] == "2027-03-01"
     assert screening["areas"]["eyelids"] == "contraindicated"
     codes = {f["code"] for f in screening["findings"]}
-    assert {"isotretinoin_recent", "recent_chemical_peel", "herpes_simplex_history",
-            "topical_retinoid", "excluded_site", "pigmentation_risk"} <= codes
+    assert {
+        "isotretinoin_recent",
+        "recent_chemical_peel",
+        "herpes_simplex_history",
+        "topical_retinoid",
+        "excluded_site",
+        "pigmentation_risk",
+    } <= codes
     assert "active_acne" not in codes  # acne on the chin, which was not asked for
     assert [a["area"] for a in plan["areas"]] == ["cheeks", "forehead"]
     assert plan["sessions"]["count"] == 4
@@ -281,8 +310,16 @@ def test_it_gives_the_care_timeline_without_antiviral_for_a_healthy_patient() ->
     care = plan["care"]
     codes = _care_codes(plan)
     assert "antiviral_prophylaxis" not in codes
-    for code in ("sun_avoidance", "pause_retinoids", "topical_anaesthetic", "gentle_cleanser",
-                 "no_makeup", "sunscreen", "resume_retinoids", "check_in"):
+    for code in (
+        "sun_avoidance",
+        "pause_retinoids",
+        "topical_anaesthetic",
+        "gentle_cleanser",
+        "no_makeup",
+        "sunscreen",
+        "resume_retinoids",
+        "check_in",
+    ):
         assert code in codes, code
     offsets = {c["code"]: c["offset_days"] for c in care}
     assert offsets["sun_avoidance"] < 0
@@ -339,21 +376,31 @@ def test_it_never_offers_an_unapproved_product_during_needling(goal: str) -> Non
 # ---- bookability ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("overrides", "decision", "blocked_by"), [
-    ({"conditions": [{"code": "bleeding_disorder", "status": "active"}]}, "contraindicated",
-     ["bleeding_disorder"]),
-    ({"pregnancy": "pregnant"}, "defer", ["pregnancy"]),
-    ({"pregnancy": "breastfeeding"}, "defer", ["breastfeeding"]),
-    ({"medications": [{"name": "isotretinoin", "status": "current"}]}, "defer",
-     ["isotretinoin_current"]),
-    ({"medications": [{"name": "rivaroxaban", "status": "current"}]}, "needs_clearance",
-     ["antithrombotic_medication"]),
-    ({"conditions": [{"code": "diabetes", "status": "controlled"}]}, "needs_clearance",
-     ["diabetes"]),
-    ({"medications": [{"name": "mystery-pill", "status": "current"}]}, "needs_clearance",
-     ["unknown_medication"]),
-    ({"patient": {"birth_date": "2010-06-01"}}, "defer", ["minor", "outside_device_age"]),
-])
+@pytest.mark.parametrize(
+    ("overrides", "decision", "blocked_by"),
+    [
+        (
+            {"conditions": [{"code": "bleeding_disorder", "status": "active"}]},
+            "contraindicated",
+            ["bleeding_disorder"],
+        ),
+        ({"pregnancy": "pregnant"}, "defer", ["pregnancy"]),
+        ({"pregnancy": "breastfeeding"}, "defer", ["breastfeeding"]),
+        ({"medications": [{"name": "isotretinoin", "status": "current"}]}, "defer", ["isotretinoin_current"]),
+        (
+            {"medications": [{"name": "rivaroxaban", "status": "current"}]},
+            "needs_clearance",
+            ["antithrombotic_medication"],
+        ),
+        ({"conditions": [{"code": "diabetes", "status": "controlled"}]}, "needs_clearance", ["diabetes"]),
+        (
+            {"medications": [{"name": "mystery-pill", "status": "current"}]},
+            "needs_clearance",
+            ["unknown_medication"],
+        ),
+        ({"patient": {"birth_date": "2010-06-01"}}, "defer", ["minor", "outside_device_age"]),
+    ],
+)
 def test_it_makes_a_blocked_patient_unbookable(
     overrides: dict[str, Any], decision: str, blocked_by: list[str]
 ) -> None:
@@ -364,12 +411,15 @@ def test_it_makes_a_blocked_patient_unbookable(
     assert plan["schedule"]  # a plan document is still printed
 
 
-@pytest.mark.parametrize(("overrides", "decision"), [
-    ({}, "eligible"),
-    ({"conditions": [{"code": "herpes_simplex", "status": "history"}]}, "proceed_with_precautions"),
-    ({"skin": {"fitzpatrick": 5}, "goals": ["melasma"]}, "proceed_with_precautions"),
-    ({"medications": [{"name": "Adapalene", "status": "current"}]}, "proceed_with_precautions"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "decision"),
+    [
+        ({}, "eligible"),
+        ({"conditions": [{"code": "herpes_simplex", "status": "history"}]}, "proceed_with_precautions"),
+        ({"skin": {"fitzpatrick": 5}, "goals": ["melasma"]}, "proceed_with_precautions"),
+        ({"medications": [{"name": "Adapalene", "status": "current"}]}, "proceed_with_precautions"),
+    ],
+)
 def test_it_makes_an_unblocked_patient_bookable(overrides: dict[str, Any], decision: str) -> None:
     plan = _plan(_intake(**overrides))
     assert plan["screening"]["decision"] == decision
@@ -378,10 +428,15 @@ def test_it_makes_an_unblocked_patient_bookable(overrides: dict[str, Any], decis
 
 
 def test_it_lists_every_blocking_finding_but_no_precaution() -> None:
-    plan = _plan(_intake(
-        conditions=[{"code": "diabetes", "status": "active"},
-                    {"code": "herpes_simplex", "status": "history"}],
-        medications=[{"name": "warfarin", "status": "current"}]))
+    plan = _plan(
+        _intake(
+            conditions=[
+                {"code": "diabetes", "status": "active"},
+                {"code": "herpes_simplex", "status": "history"},
+            ],
+            medications=[{"name": "warfarin", "status": "current"}],
+        )
+    )
     assert plan["screening"]["decision"] == "needs_clearance"
     assert sorted(plan["blocked_by"]) == ["antithrombotic_medication", "diabetes"]
     assert "herpes_simplex_history" not in plan["blocked_by"]
@@ -398,8 +453,9 @@ def test_it_names_the_blocking_finding_when_every_area_is_excluded() -> None:
 # ---- expectations and protocol -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("goal", "days"), [("acne_scars", 90), ("surgical_scars", 90),
-                                            ("melasma", 90), ("fine_lines", 60)])
+@pytest.mark.parametrize(
+    ("goal", "days"), [("acne_scars", 90), ("surgical_scars", 90), ("melasma", 90), ("fine_lines", 60)]
+)
 def test_it_sets_the_review_after_the_course_by_goal(goal: str, days: int) -> None:
     plan = _plan(_intake(goals=[goal]))
     assert plan["expectations"]["review_after_days"] == days

@@ -21,10 +21,22 @@ PLANNER = Planner(PROTOCOL)
 RANK = vocab.SEVERITY_RANK
 
 MEDICATION_NAMES = sorted(PROTOCOL.medications)
-ATC_CODES = sorted(set(PROTOCOL.medications.values()) | {
-    "B01A", "B01AC06", "D10BA", "D10AD", "L04AX03", "L01XE01", "H02AB06", "A10BA02", "N02BE01",
-    "M01CB03", "D05AX05",
-})
+ATC_CODES = sorted(
+    set(PROTOCOL.medications.values())
+    | {
+        "B01A",
+        "B01AC06",
+        "D10BA",
+        "D10AD",
+        "L04AX03",
+        "L01XE01",
+        "H02AB06",
+        "A10BA02",
+        "N02BE01",
+        "M01CB03",
+        "D05AX05",
+    }
+)
 UNKNOWN_NAMES = ["metformin", "paracetamol", "mystery tonic", "Vitamin D"]
 ALLERGIES = [*vocab.RECOGNISED_ALLERGIES, "penicillin", "latex", "peanuts"]
 SETTINGS = settings(max_examples=150, deadline=None)
@@ -41,8 +53,10 @@ def _past(draw: st.DrawFn, born: dt.date, today: dt.date, horizon: int = 800) ->
 
 @st.composite
 def conditions(draw: st.DrawFn, born: dt.date, today: dt.date) -> dict[str, Any]:
-    c: dict[str, Any] = {"code": draw(st.sampled_from(vocab.CONDITIONS)),
-                         "status": draw(st.sampled_from(vocab.CONDITION_STATUSES))}
+    c: dict[str, Any] = {
+        "code": draw(st.sampled_from(vocab.CONDITIONS)),
+        "status": draw(st.sampled_from(vocab.CONDITION_STATUSES)),
+    }
     if draw(st.booleans()):
         c["severity"] = draw(st.sampled_from(vocab.SEVERITIES))
     if draw(st.booleans()):
@@ -187,14 +201,18 @@ def test_it_never_relaxes_the_screening_when_something_is_added(
 
 def test_it_lets_a_contraindicated_area_drop_out_as_the_contract_says() -> None:
     base: dict[str, Any] = {
-        "schema": "needlepoint.intake/1", "assessed_on": "2026-11-22",
-        "patient": {"birth_date": "1994-03-02"}, "goals": ["acne_scars"],
+        "schema": "needlepoint.intake/1",
+        "assessed_on": "2026-11-22",
+        "patient": {"birth_date": "1994-03-02"},
+        "goals": ["acne_scars"],
         "areas": ["cheeks", "forehead"],
         "conditions": [{"code": "acne", "status": "active", "areas": ["cheeks"]}],
     }
     assert _screen(base).decision == "defer"
-    more = {**base, "conditions": [*base["conditions"],
-                                   {"code": "skin_cancer", "status": "active", "areas": ["cheeks"]}]}
+    more = {
+        **base,
+        "conditions": [*base["conditions"], {"code": "skin_cancer", "status": "active", "areas": ["cheeks"]}],
+    }
     after = _screen(more)
     assert after.areas == {"cheeks": "contraindicated", "forehead": "eligible"}
     assert after.decision == "eligible"
@@ -248,8 +266,9 @@ def test_it_schedules_inside_the_windows(case: tuple[dict[str, Any], dt.date]) -
     today = dt.date.fromisoformat(raw["assessed_on"])
     lo = doc["sessions"]["interval_days"]["min"]
     hi = doc["sessions"]["interval_days"]["max"]
-    sched = [(dt.date.fromisoformat(s["earliest"]), dt.date.fromisoformat(s["latest"]))
-             for s in doc["schedule"]]
+    sched = [
+        (dt.date.fromisoformat(s["earliest"]), dt.date.fromisoformat(s["latest"])) for s in doc["schedule"]
+    ]
     assert len(sched) == doc["sessions"]["count"] >= 1
     assert [s["session"] for s in doc["schedule"]] == list(range(1, len(sched) + 1))
     first = sched[0][0]
@@ -285,8 +304,11 @@ def test_it_is_bookable_exactly_when_nothing_blocks(case: tuple[dict[str, Any], 
     if doc["bookable"]:
         assert doc["blocked_by"] == []
     else:
-        blocking = {f["code"] for f in doc["screening"]["findings"]
-                    if f["decision"] in {"contraindicated", "defer", "needs_clearance"}}
+        blocking = {
+            f["code"]
+            for f in doc["screening"]["findings"]
+            if f["decision"] in {"contraindicated", "defer", "needs_clearance"}
+        }
         assert set(doc["blocked_by"]) <= blocking
         if decision != "contraindicated":
             assert doc["blocked_by"], "a blocked plan names what blocks it"

@@ -66,8 +66,6 @@ def _refused(data: Any) -> ProtocolError:
     return info.value
 
 
-
-
 # ---- the default protocol ------------------------------------------------------------------
 
 
@@ -127,18 +125,21 @@ def _set(path: list[Any], value: Any) -> Callable[[dict[str, Any]], None]:
         for step in path[:-1]:
             node = node[step]
         node[path[-1]] = value
+
     return mutate
 
 
 def _set_rule(rule_id: str, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(d: dict[str, Any]) -> None:
         _rule(d, rule_id)[key] = value
+
     return mutate
 
 
 def _update_rule(rule_id: str, **changes: Any) -> Callable[[dict[str, Any]], None]:
     def mutate(d: dict[str, Any]) -> None:
         _rule(d, rule_id).update(changes)
+
     return mutate
 
 
@@ -147,6 +148,7 @@ def _pop_rule(rule_id: str, key: str, message: str | None = None) -> Callable[[d
         del _rule(d, rule_id)[key]
         if message is not None:
             _rule(d, rule_id)["message"] = message
+
     return mutate
 
 
@@ -155,6 +157,7 @@ def _copy_rule(rule_id: str, **changes: Any) -> Callable[[dict[str, Any]], None]
         clone = copy.deepcopy(_rule(d, rule_id))
         clone.update(changes)
         d["rules"].append(clone)
+
     return mutate
 
 
@@ -164,136 +167,302 @@ def _pop(path: list[Any]) -> Callable[[dict[str, Any]], None]:
         for step in path[:-1]:
             node = node[step]
         del node[path[-1]]
+
     return mutate
 
 
 def _care_when(code: str, when: str) -> Callable[[dict[str, Any]], None]:
     def mutate(d: dict[str, Any]) -> None:
         next(c for c in d["care"] if c["code"] == code)["when"] = when
+
     return mutate
 
 
 _LAST = f"rules[{len(_DATA['rules'])}]"
 
 CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
-    ("unknown top-level key", _set(["favourite_colour"], "red"),
-     "favourite_colour", "unknown key 'favourite_colour'"),
-    ("unknown key inside a rule", _set_rule("skin-infection-in-area", "colour", "red"),
-     _entry("skin-infection-in-area"), "unknown key 'colour'"),
-    ("rule kind that does not exist", _set_rule("skin-infection-in-area", "kind", "horoscope"),
-     _entry("skin-infection-in-area"), "unknown rule kind 'horoscope'"),
-    ("rule citing a source that is not listed", _set_rule("diabetes", "sources", ["S66", "S999"]),
-     _entry("diabetes"), "cites source 'S999', which is not in the sources list"),
-    ("rule with empty sources", _set_rule("diabetes", "sources", []),
-     _entry("diabetes"), "at least 1 item"),
-    ("window with both days and months", _set_rule("sunburn", "window", {"days": 14, "months": 1}),
-     _entry("sunburn"), "exactly one of 'days' or 'months'"),
-    ("window with neither days nor months", _set_rule("isotretinoin-washout", "window", {}),
-     _entry("isotretinoin-washout"), "exactly one of 'days' or 'months'"),
-    ("window of zero days", _set_rule("sunburn", "window", {"days": 0}),
-     _entry("sunburn"), "zero length"),
-    ("window of zero months", _set_rule("isotretinoin-washout", "window", {"months": 0}),
-     _entry("isotretinoin-washout"), "zero length"),
-    ("negative window in days", _set_rule("sunburn", "window", {"days": -3}),
-     _entry("sunburn"), "greater than or equal to 0"),
-    ("negative window in months", _set_rule("isotretinoin-washout", "window", {"months": -6}),
-     _entry("isotretinoin-washout"), "greater than or equal to 0"),
-    ("procedure window key that is no depth or kind",
-     _set(["rules", _index(_DATA, "recent-chemical-peel"), "windows", "ablative"], {"days": 30}),
-     _entry("recent-chemical-peel"), "windows.ablative: not a depth or kind of chemical_peel"),
-    ("procedure window key of another procedure's kinds",
-     _set(["rules", _index(_DATA, "recent-laser"), "windows", "superficial"], {"days": 30}),
-     _entry("recent-laser"), "windows.superficial: not a depth or kind of laser"),
-    ("procedure windows without default",
-     _pop(["rules", _index(_DATA, "recent-chemical-peel"), "windows", "default"]),
-     _entry("recent-chemical-peel"), "windows need a 'default'"),
-    ("procedure window of zero length",
-     _set(["rules", _index(_DATA, "recent-laser"), "windows", "non_ablative"], {"days": 0}),
-     _entry("recent-laser"), "windows.non_ablative: a window of zero length"),
-    ("stopped-medication rule without a window",
-     _pop_rule("isotretinoin-washout", "window", "You stopped {name} on {date}."),
-     _entry("isotretinoin-washout"), "a rule on stopped medication needs a 'window'"),
-    ("current-medication rule with a window",
-     _set_rule("antithrombotic-medication", "window", {"days": 7}),
-     _entry("antithrombotic-medication"), "a rule on current medication takes no window"),
-    ("window on a rule that does not defer", _set_rule("diabetes", "window", {"days": 7}),
-     _entry("diabetes"), "a window only makes sense for a 'defer' decision"),
-    ("procedure rule that does not defer",
-     _update_rule("recent-tanning", decision="needs_clearance", message="You tanned on {date}."),
-     _entry("recent-tanning"), "a procedure rule defers"),
-    ("site rule that does not contraindicate", _set_rule("excluded-site", "decision", "needs_clearance"),
-     _entry("excluded-site"), "its decision is 'contraindicated'"),
-    ("condition rule naming an unknown condition", _set_rule("diabetes", "conditions", ["gout"]),
-     _entry("diabetes"), "unknown condition code 'gout'"),
-    ("contradiction: same trigger, different decision",
-     _copy_rule("diabetes", id="diabetes-strict", decision="contraindicated"),
-     f"{_LAST} (id: diabetes-strict)", "contradicts rule 'diabetes' on condition diabetes active"),
-    ("contradiction on an overlapping ATC prefix",
-     _copy_rule("antithrombotic-medication", id="warfarin-strict", decision="contraindicated",
-                atc=["B01AA03"]),
-     f"{_LAST} (id: warfarin-strict)", "contradicts rule 'antithrombotic-medication'"),
-    ("repeat: same trigger, same decision", _copy_rule("diabetes", id="diabetes-again"),
-     f"{_LAST} (id: diabetes-again)", "repeats rule 'diabetes' on condition diabetes active"),
-    ("duplicate rule id",
-     _copy_rule("diabetes", conditions=["psoriasis"], statuses=["history"]),
-     f"{_LAST} (id: diabetes)", "rule id 'diabetes' is used twice"),
-    ("message with an unknown placeholder", _set_rule("diabetes", "message", "Hello {colour}."),
-     _entry("diabetes"), "unknown placeholder(s) ['colour']"),
-    ("message with attribute access", _set_rule("diabetes", "message", "Hi {name.__class__}"),
-     _entry("diabetes"), "placeholder {name.__class__} must be a plain name"),
-    ("message with item access", _set_rule("diabetes", "message", "Hi {name[0]}"),
-     _entry("diabetes"), "must be a plain name"),
-    ("message with a conversion", _set_rule("diabetes", "message", "Hi {name!r}"),
-     _entry("diabetes"), "must be a plain name"),
-    ("message with a format spec", _set_rule("diabetes", "message", "Hi {name:>30}"),
-     _entry("diabetes"), "must be a plain name"),
-    ("positional placeholder", _set_rule("diabetes", "message", "Hi {}"),
-     _entry("diabetes"), "must be a plain name"),
-    ("message using {until} on a rule that gives no date",
-     _set_rule("diabetes", "message", "Wait until {until}."),
-     _entry("diabetes"), "this rule gives no date, so it cannot use {until}"),
-    ("message_undated using {until}",
-     _set_rule("sunburn", "message_undated", "Wait until {until}."),
-     _entry("sunburn"), "message_undated: this rule gives no date"),
-    ("area depth max above its ceiling", _set(["areas", "forehead", "depth_mm", "max"], 0.8),
-     "areas.forehead", "depth max 0.8 mm is above the ceiling 0.5 mm"),
-    ("area depth min above max", _set(["areas", "cheeks", "depth_mm"], {"min": 1.2, "max": 1.0}),
-     "areas.cheeks", "depth min 1.2 is above max 1.0"),
-    ("goal depth above the area ceiling",
-     _set(["goals", "acne_scars", "depths", "areas", "forehead"], {"min": 0.5, "max": 1.0}),
-     "goals.acne_scars.depths.areas.forehead", "above the area's ceiling 0.5 mm"),
-    ("goal depth for an excluded site",
-     _set(["goals", "acne_scars", "depths", "areas", "eyelids"], {"min": 0.1, "max": 0.2}),
-     "goals.acne_scars.depths.areas.eyelids", "an area a site rule excludes"),
-    ("area entry for an excluded site",
-     _set(["areas", "eyelids"], {"ceiling_mm": 0.3, "depth_mm": {"min": 0.1, "max": 0.2},
-                                 "sources": ["S66"], "evidence": "PRAC"}),
-     "areas.eyelids", "an area a site rule excludes"),
-    ("missing area", _pop(["areas", "neck"]),
-     "areas.neck", "missing: every area needs a depth and ceiling or a site exclusion"),
-    ("missing goal", _pop(["goals", "laxity"]),
-     "goals.laxity", "missing: every goal needs sessions, interval and expectations"),
-    ("interval min above max", _set(["goals", "acne_scars", "interval_days"], {"min": 60, "max": 28}),
-     "goals.acne_scars.interval_days", "min is above max"),
-    ("goal naming an unknown adjunct", _set(["goals", "melasma", "adjuncts"], ["vitamin_c"]),
-     "goals.melasma.adjuncts", "unknown adjunct 'vitamin_c'"),
-    ("adjunct used during needling that is not made for it",
-     _set(["adjuncts", "depigmenting_cream", "timing"], "during"),
-     "adjuncts.depigmenting_cream", "only products meant for use during needling"),
-    ("care item whose `when` names no finding", _care_when("antiviral_prophylaxis", "cold_feet"),
-     _care_entry("antiviral_prophylaxis"), "'when: cold_feet' names no finding of any rule"),
-    ("medication name not in lower case", _set(["medications", "Warfarin"], "B01AA03"),
-     "medications.Warfarin", "lower case"),
-    ("medication mapped to a malformed ATC code", _set(["medications", "warfarin"], "b01aa03"),
-     "medications.warfarin", "pattern"),
+    (
+        "unknown top-level key",
+        _set(["favourite_colour"], "red"),
+        "favourite_colour",
+        "unknown key 'favourite_colour'",
+    ),
+    (
+        "unknown key inside a rule",
+        _set_rule("skin-infection-in-area", "colour", "red"),
+        _entry("skin-infection-in-area"),
+        "unknown key 'colour'",
+    ),
+    (
+        "rule kind that does not exist",
+        _set_rule("skin-infection-in-area", "kind", "horoscope"),
+        _entry("skin-infection-in-area"),
+        "unknown rule kind 'horoscope'",
+    ),
+    (
+        "rule citing a source that is not listed",
+        _set_rule("diabetes", "sources", ["S66", "S999"]),
+        _entry("diabetes"),
+        "cites source 'S999', which is not in the sources list",
+    ),
+    ("rule with empty sources", _set_rule("diabetes", "sources", []), _entry("diabetes"), "at least 1 item"),
+    (
+        "window with both days and months",
+        _set_rule("sunburn", "window", {"days": 14, "months": 1}),
+        _entry("sunburn"),
+        "exactly one of 'days' or 'months'",
+    ),
+    (
+        "window with neither days nor months",
+        _set_rule("isotretinoin-washout", "window", {}),
+        _entry("isotretinoin-washout"),
+        "exactly one of 'days' or 'months'",
+    ),
+    ("window of zero days", _set_rule("sunburn", "window", {"days": 0}), _entry("sunburn"), "zero length"),
+    (
+        "window of zero months",
+        _set_rule("isotretinoin-washout", "window", {"months": 0}),
+        _entry("isotretinoin-washout"),
+        "zero length",
+    ),
+    (
+        "negative window in days",
+        _set_rule("sunburn", "window", {"days": -3}),
+        _entry("sunburn"),
+        "greater than or equal to 0",
+    ),
+    (
+        "negative window in months",
+        _set_rule("isotretinoin-washout", "window", {"months": -6}),
+        _entry("isotretinoin-washout"),
+        "greater than or equal to 0",
+    ),
+    (
+        "procedure window key that is no depth or kind",
+        _set(["rules", _index(_DATA, "recent-chemical-peel"), "windows", "ablative"], {"days": 30}),
+        _entry("recent-chemical-peel"),
+        "windows.ablative: not a depth or kind of chemical_peel",
+    ),
+    (
+        "procedure window key of another procedure's kinds",
+        _set(["rules", _index(_DATA, "recent-laser"), "windows", "superficial"], {"days": 30}),
+        _entry("recent-laser"),
+        "windows.superficial: not a depth or kind of laser",
+    ),
+    (
+        "procedure windows without default",
+        _pop(["rules", _index(_DATA, "recent-chemical-peel"), "windows", "default"]),
+        _entry("recent-chemical-peel"),
+        "windows need a 'default'",
+    ),
+    (
+        "procedure window of zero length",
+        _set(["rules", _index(_DATA, "recent-laser"), "windows", "non_ablative"], {"days": 0}),
+        _entry("recent-laser"),
+        "windows.non_ablative: a window of zero length",
+    ),
+    (
+        "stopped-medication rule without a window",
+        _pop_rule("isotretinoin-washout", "window", "You stopped {name} on {date}."),
+        _entry("isotretinoin-washout"),
+        "a rule on stopped medication needs a 'window'",
+    ),
+    (
+        "current-medication rule with a window",
+        _set_rule("antithrombotic-medication", "window", {"days": 7}),
+        _entry("antithrombotic-medication"),
+        "a rule on current medication takes no window",
+    ),
+    (
+        "window on a rule that does not defer",
+        _set_rule("diabetes", "window", {"days": 7}),
+        _entry("diabetes"),
+        "a window only makes sense for a 'defer' decision",
+    ),
+    (
+        "procedure rule that does not defer",
+        _update_rule("recent-tanning", decision="needs_clearance", message="You tanned on {date}."),
+        _entry("recent-tanning"),
+        "a procedure rule defers",
+    ),
+    (
+        "site rule that does not contraindicate",
+        _set_rule("excluded-site", "decision", "needs_clearance"),
+        _entry("excluded-site"),
+        "its decision is 'contraindicated'",
+    ),
+    (
+        "condition rule naming an unknown condition",
+        _set_rule("diabetes", "conditions", ["gout"]),
+        _entry("diabetes"),
+        "unknown condition code 'gout'",
+    ),
+    (
+        "contradiction: same trigger, different decision",
+        _copy_rule("diabetes", id="diabetes-strict", decision="contraindicated"),
+        f"{_LAST} (id: diabetes-strict)",
+        "contradicts rule 'diabetes' on condition diabetes active",
+    ),
+    (
+        "contradiction on an overlapping ATC prefix",
+        _copy_rule(
+            "antithrombotic-medication", id="warfarin-strict", decision="contraindicated", atc=["B01AA03"]
+        ),
+        f"{_LAST} (id: warfarin-strict)",
+        "contradicts rule 'antithrombotic-medication'",
+    ),
+    (
+        "repeat: same trigger, same decision",
+        _copy_rule("diabetes", id="diabetes-again"),
+        f"{_LAST} (id: diabetes-again)",
+        "repeats rule 'diabetes' on condition diabetes active",
+    ),
+    (
+        "duplicate rule id",
+        _copy_rule("diabetes", conditions=["psoriasis"], statuses=["history"]),
+        f"{_LAST} (id: diabetes)",
+        "rule id 'diabetes' is used twice",
+    ),
+    (
+        "message with an unknown placeholder",
+        _set_rule("diabetes", "message", "Hello {colour}."),
+        _entry("diabetes"),
+        "unknown placeholder(s) ['colour']",
+    ),
+    (
+        "message with attribute access",
+        _set_rule("diabetes", "message", "Hi {name.__class__}"),
+        _entry("diabetes"),
+        "placeholder {name.__class__} must be a plain name",
+    ),
+    (
+        "message with item access",
+        _set_rule("diabetes", "message", "Hi {name[0]}"),
+        _entry("diabetes"),
+        "must be a plain name",
+    ),
+    (
+        "message with a conversion",
+        _set_rule("diabetes", "message", "Hi {name!r}"),
+        _entry("diabetes"),
+        "must be a plain name",
+    ),
+    (
+        "message with a format spec",
+        _set_rule("diabetes", "message", "Hi {name:>30}"),
+        _entry("diabetes"),
+        "must be a plain name",
+    ),
+    (
+        "positional placeholder",
+        _set_rule("diabetes", "message", "Hi {}"),
+        _entry("diabetes"),
+        "must be a plain name",
+    ),
+    (
+        "message using {until} on a rule that gives no date",
+        _set_rule("diabetes", "message", "Wait until {until}."),
+        _entry("diabetes"),
+        "this rule gives no date, so it cannot use {until}",
+    ),
+    (
+        "message_undated using {until}",
+        _set_rule("sunburn", "message_undated", "Wait until {until}."),
+        _entry("sunburn"),
+        "message_undated: this rule gives no date",
+    ),
+    (
+        "area depth max above its ceiling",
+        _set(["areas", "forehead", "depth_mm", "max"], 0.8),
+        "areas.forehead",
+        "depth max 0.8 mm is above the ceiling 0.5 mm",
+    ),
+    (
+        "area depth min above max",
+        _set(["areas", "cheeks", "depth_mm"], {"min": 1.2, "max": 1.0}),
+        "areas.cheeks",
+        "depth min 1.2 is above max 1.0",
+    ),
+    (
+        "goal depth above the area ceiling",
+        _set(["goals", "acne_scars", "depths", "areas", "forehead"], {"min": 0.5, "max": 1.0}),
+        "goals.acne_scars.depths.areas.forehead",
+        "above the area's ceiling 0.5 mm",
+    ),
+    (
+        "goal depth for an excluded site",
+        _set(["goals", "acne_scars", "depths", "areas", "eyelids"], {"min": 0.1, "max": 0.2}),
+        "goals.acne_scars.depths.areas.eyelids",
+        "an area a site rule excludes",
+    ),
+    (
+        "area entry for an excluded site",
+        _set(
+            ["areas", "eyelids"],
+            {"ceiling_mm": 0.3, "depth_mm": {"min": 0.1, "max": 0.2}, "sources": ["S66"], "evidence": "PRAC"},
+        ),
+        "areas.eyelids",
+        "an area a site rule excludes",
+    ),
+    (
+        "missing area",
+        _pop(["areas", "neck"]),
+        "areas.neck",
+        "missing: every area needs a depth and ceiling or a site exclusion",
+    ),
+    (
+        "missing goal",
+        _pop(["goals", "laxity"]),
+        "goals.laxity",
+        "missing: every goal needs sessions, interval and expectations",
+    ),
+    (
+        "interval min above max",
+        _set(["goals", "acne_scars", "interval_days"], {"min": 60, "max": 28}),
+        "goals.acne_scars.interval_days",
+        "min is above max",
+    ),
+    (
+        "goal naming an unknown adjunct",
+        _set(["goals", "melasma", "adjuncts"], ["vitamin_c"]),
+        "goals.melasma.adjuncts",
+        "unknown adjunct 'vitamin_c'",
+    ),
+    (
+        "adjunct used during needling that is not made for it",
+        _set(["adjuncts", "depigmenting_cream", "timing"], "during"),
+        "adjuncts.depigmenting_cream",
+        "only products meant for use during needling",
+    ),
+    (
+        "care item whose `when` names no finding",
+        _care_when("antiviral_prophylaxis", "cold_feet"),
+        _care_entry("antiviral_prophylaxis"),
+        "'when: cold_feet' names no finding of any rule",
+    ),
+    (
+        "medication name not in lower case",
+        _set(["medications", "Warfarin"], "B01AA03"),
+        "medications.Warfarin",
+        "lower case",
+    ),
+    (
+        "medication mapped to a malformed ATC code",
+        _set(["medications", "warfarin"], "b01aa03"),
+        "medications.warfarin",
+        "pattern",
+    ),
     ("missing protocol header", _pop(["protocol"]), "protocol", "missing key 'protocol'"),
-    ("source with an unknown evidence level", _set(["sources", "S5", "level"], "rumour"),
-     "sources.S5.level", "Input should be"),
+    (
+        "source with an unknown evidence level",
+        _set(["sources", "S5", "level"], "rumour"),
+        "sources.S5.level",
+        "Input should be",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("mutate", "entry", "problem"), [c[1:] for c in CASES],
-                         ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(("mutate", "entry", "problem"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_it_refuses_a_broken_protocol_naming_file_entry_and_problem(
     mutate: Callable[[dict[str, Any]], None], entry: str, problem: str
 ) -> None:
@@ -356,11 +525,14 @@ def test_it_refuses_python_object_tags_as_invalid_yaml(tmp_path: Path) -> None:
     assert str(path) in str(info.value)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("- a\n- b\n", "the file must hold a mapping at the top level"),
-    ("", "the file must hold a mapping at the top level"),
-    ("just words\n", "the file must hold a mapping at the top level"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("- a\n- b\n", "the file must hold a mapping at the top level"),
+        ("", "the file must hold a mapping at the top level"),
+        ("just words\n", "the file must hold a mapping at the top level"),
+    ],
+)
 def test_it_refuses_a_yaml_file_without_a_mapping(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "p.yaml"
     path.write_text(text, encoding="utf-8")
@@ -407,8 +579,11 @@ def _clinic_protocol(tmp_path: Path) -> Path:
     data = _fresh()
     data["protocol"]["id"] = "clinic-north"
     data["protocol"]["version"] = "2027.1"
-    data["protocol"]["approved"] = {"name": "Dr A. Medical Director", "role": "medical director",
-                                    "date": dt.date(2027, 1, 5)}
+    data["protocol"]["approved"] = {
+        "name": "Dr A. Medical Director",
+        "role": "medical director",
+        "date": dt.date(2027, 1, 5),
+    }
     _rule(data, "isotretinoin-washout")["window"] = {"months": 3}
     path = tmp_path / "clinic-north.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
@@ -427,8 +602,7 @@ def test_it_loads_a_clinic_copy_with_its_own_id_version_and_window(tmp_path: Pat
 def test_it_records_the_clinic_protocol_in_screenings_and_uses_its_window(tmp_path: Path) -> None:
     clinic = load_protocol(_clinic_protocol(tmp_path))
     default = load_protocol()
-    raw = _intake(medications=[{"name": "isotretinoin", "status": "stopped",
-                                "last_taken": "2026-09-01"}])
+    raw = _intake(medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"}])
     mine = Screener(clinic).screen(intake_from_mapping(raw, clinic.vocabulary_for_intake()))
     theirs = Screener(default).screen(intake_from_mapping(raw, default.vocabulary_for_intake()))
     assert mine.as_dict()["protocol"] == {"id": "clinic-north", "version": "2027.1"}
@@ -443,8 +617,12 @@ def test_it_records_the_clinic_protocol_in_screenings_and_uses_its_window(tmp_pa
 def test_it_accepts_a_protocol_adding_vocabulary_with_entries_for_it(tmp_path: Path) -> None:
     data = _fresh()
     data["vocabulary"] = {"areas": ["scalp"]}
-    data["areas"]["scalp"] = {"ceiling_mm": 1.0, "depth_mm": {"min": 0.5, "max": 1.0},
-                              "sources": ["S66"], "evidence": "PRAC"}
+    data["areas"]["scalp"] = {
+        "ceiling_mm": 1.0,
+        "depth_mm": {"min": 0.5, "max": 1.0},
+        "sources": ["S66"],
+        "evidence": "PRAC",
+    }
     p = protocol_from_data(data, file="x.yaml")
     assert "scalp" in p.vocabulary_for_intake().areas
     data["areas"].pop("scalp")

@@ -68,9 +68,16 @@ def face(**regions: MasiRegion) -> dict[str, MasiRegion]:
 
 def test_it_lists_the_ten_questionnaire_items_in_three_sections() -> None:
     assert ITEM_KEYS == [
-        "eye_colour", "hair_colour", "skin_colour", "freckles",
-        "sun_reaction", "tanning_degree", "turns_brown_within_hours", "face_sensitivity",
-        "last_exposure", "area_sun_exposure",
+        "eye_colour",
+        "hair_colour",
+        "skin_colour",
+        "freckles",
+        "sun_reaction",
+        "tanning_degree",
+        "turns_brown_within_hours",
+        "face_sensitivity",
+        "last_exposure",
+        "area_sun_exposure",
     ]
     sections = scales.FITZPATRICK_SECTIONS
     assert list(sections) == ["genetic disposition", "reaction to sun exposure", "tanning habits"]
@@ -205,17 +212,14 @@ def test_it_gives_goodman_baron_levels_for_grades_1_to_4() -> None:
 
 def test_it_gives_the_reproduced_goodman_baron_definitions() -> None:
     assert goodman_baron_grade(1).definition == (
-        "Erythematous, hyperpigmented or hypopigmented flat marks; a problem of colour,"
-        " not contour"
+        "Erythematous, hyperpigmented or hypopigmented flat marks; a problem of colour, not contour"
     )
     assert "50 cm or greater" in goodman_baron_grade(2).definition
     assert "may be covered adequately by makeup" in goodman_baron_grade(2).definition
     assert goodman_baron_grade(3).definition.endswith(
         "still able to be flattened by manual stretching of the skin (if atrophic)"
     )
-    assert goodman_baron_grade(4).definition.endswith(
-        "not able to be flattened by manual stretching"
-    )
+    assert goodman_baron_grade(4).definition.endswith("not able to be flattened by manual stretching")
     assert "greater than 50 cm" in goodman_baron_grade(4).definition
 
 
@@ -318,11 +322,13 @@ def test_it_validates_scar_counts_built_directly() -> None:
 
 
 def test_it_summarises_scar_counts_by_area_and_combines_them() -> None:
-    summary = summarise_by_area({
-        "cheeks": {"icepick": 4, "boxcar": 9, "rolling": 12},
-        "forehead": {"boxcar": 2, "hypertrophic": 1},
-        "chin": {},
-    })
+    summary = summarise_by_area(
+        {
+            "cheeks": {"icepick": 4, "boxcar": 9, "rolling": 12},
+            "forehead": {"boxcar": 2, "hypertrophic": 1},
+            "chin": {},
+        }
+    )
     assert list(summary) == ["cheeks", "forehead", "chin"]
     assert summary["forehead"] == ScarCounts(boxcar=2, hypertrophic=1)
     assert summary["chin"].dominant is None
@@ -355,16 +361,34 @@ def test_it_refuses_blank_area_names(area: str) -> None:
 
 def test_it_weights_the_four_masi_regions() -> None:
     assert dict(MASI_REGION_WEIGHTS) == {
-        "forehead": 0.3, "right_malar": 0.3, "left_malar": 0.3, "chin": 0.1,
+        "forehead": 0.3,
+        "right_malar": 0.3,
+        "left_malar": 0.3,
+        "chin": 0.1,
     }
 
 
 @pytest.mark.parametrize(
     ("percent", "score"),
     [
-        (0, 0), (0.0, 0), (0.5, 1), (1, 1), (9, 1), (9.9, 1),
-        (10, 2), (29, 2), (29.9, 2), (30, 3), (49.9, 3), (50, 4), (69.9, 4),
-        (70, 5), (89.9, 5), (90, 6), (100, 6), (100.0, 6),
+        (0, 0),
+        (0.0, 0),
+        (0.5, 1),
+        (1, 1),
+        (9, 1),
+        (9.9, 1),
+        (10, 2),
+        (29, 2),
+        (29.9, 2),
+        (30, 3),
+        (49.9, 3),
+        (50, 4),
+        (69.9, 4),
+        (70, 5),
+        (89.9, 5),
+        (90, 6),
+        (100, 6),
+        (100.0, 6),
     ],
 )
 def test_it_converts_area_percent_to_area_score_at_every_edge(percent: float, score: int) -> None:
@@ -519,9 +543,7 @@ def test_it_keeps_mmasi_at_most_masi_and_both_in_range(regions: dict[str, MasiRe
 
 
 @given(regions_strategy, st.sampled_from(REGIONS))
-def test_it_never_lowers_the_score_when_darkness_rises(
-    regions: dict[str, MasiRegion], region: str
-) -> None:
+def test_it_never_lowers_the_score_when_darkness_rises(regions: dict[str, MasiRegion], region: str) -> None:
     before = regions[region]
     if before.darkness == 4:
         return

@@ -40,27 +40,48 @@ def busy(day: dt.date | str, start: str, end: str) -> Interval:
     return Interval(at(day, start), at(day, end))
 
 
-def clinic(*, hours: str = "mon-fri 09:00-18:00; sat 09:00-13:00",
-           practitioners: Sequence[Practitioner] | None = None,
-           rooms: Sequence[Room] | None = None,
-           devices: Sequence[Device] | None = None,
-           closures: Sequence[Closure] = (), zone: ZoneInfo = LONDON, slot: int = 15) -> Calendar:
+def clinic(
+    *,
+    hours: str = "mon-fri 09:00-18:00; sat 09:00-13:00",
+    practitioners: Sequence[Practitioner] | None = None,
+    rooms: Sequence[Room] | None = None,
+    devices: Sequence[Device] | None = None,
+    closures: Sequence[Closure] = (),
+    zone: ZoneInfo = LONDON,
+    slot: int = 15,
+) -> Calendar:
     """Return a small clinic: by default Anna (microneedling, PRP, Mon-Fri 09-18), Ben
     (microneedling, Mon-Sat 09-18), one treatment room, one consultation room, one numbing
     chair, one pen and one centrifuge."""
     if practitioners is None:
-        practitioners = (Practitioner("anna", "Anna", PRP, WeeklyHours.parse("mon-fri 09:00-18:00")),
-                         Practitioner("ben", "Ben", MN, WeeklyHours.parse("mon-sat 09:00-18:00")))
+        practitioners = (
+            Practitioner("anna", "Anna", PRP, WeeklyHours.parse("mon-fri 09:00-18:00")),
+            Practitioner("ben", "Ben", MN, WeeklyHours.parse("mon-sat 09:00-18:00")),
+        )
     if rooms is None:
         rooms = (Room("t1", "treatment"), Room("c1", "consult"), Room("n1", "numbing"))
     if devices is None:
         devices = (Device("pen-1", "pen"), Device("centrifuge-1", "centrifuge"))
-    return Calendar(zone, WeeklyHours.parse(hours), tuple(practitioners), tuple(rooms), tuple(devices),
-                    tuple(closures), slot)
+    return Calendar(
+        zone,
+        WeeklyHours.parse(hours),
+        tuple(practitioners),
+        tuple(rooms),
+        tuple(devices),
+        tuple(closures),
+        slot,
+    )
 
 
-def course_request(earliest: dt.date | str = "2026-06-01", *, sessions: int = 3, lo: int = 28, hi: int = 42,
-                   appointment: AppointmentType | None = None, **more: object) -> CourseRequest:
+def course_request(
+    earliest: dt.date | str = "2026-06-01",
+    *,
+    sessions: int = 3,
+    lo: int = 28,
+    hi: int = 42,
+    appointment: AppointmentType | None = None,
+    **more: object,
+) -> CourseRequest:
     date = dt.date.fromisoformat(earliest) if isinstance(earliest, str) else earliest
     return CourseRequest(appointment or treatment_session(), sessions, lo, hi, date, **more)  # type: ignore[arg-type]
 
@@ -88,8 +109,15 @@ def _inside(spans: Iterable[tuple[int, int]], start: int, end: int) -> bool:
     return all(m in covered for m in range(start, end))
 
 
-def violations(course: CourseBooking, calendar: Calendar, others: Sequence[CourseBooking] = (), *,
-               windows: bool = True, first_window: bool = True, preferences: bool = True) -> list[str]:
+def violations(
+    course: CourseBooking,
+    calendar: Calendar,
+    others: Sequence[CourseBooking] = (),
+    *,
+    windows: bool = True,
+    first_window: bool = True,
+    preferences: bool = True,
+) -> list[str]:
     """Return every rule `course` breaks on `calendar` (and against `others`, booked beside it).
 
     `windows=False` skips the gaps between sessions (batch courses may place a session late);
@@ -116,8 +144,9 @@ def _window_violations(course: CourseBooking, zone: ZoneInfo, first_window: bool
     return out
 
 
-def _visit_violations(course: CourseBooking, number: int, holds: Sequence[Hold], calendar: Calendar,
-                      preferences: bool) -> list[str]:
+def _visit_violations(
+    course: CourseBooking, number: int, holds: Sequence[Hold], calendar: Calendar, preferences: bool
+) -> list[str]:
     r, zone, out = course.request, calendar.zone, []
     session = course.sessions[number - 1]
     day = local_day(session.start, zone)
@@ -138,8 +167,9 @@ def _visit_violations(course: CourseBooking, number: int, holds: Sequence[Hold],
     return out
 
 
-def _step_violations(appointment: AppointmentType, number: int, begin: dt.datetime, holds: Sequence[Hold],
-                     calendar: Calendar) -> list[str]:
+def _step_violations(
+    appointment: AppointmentType, number: int, begin: dt.datetime, holds: Sequence[Hold], calendar: Calendar
+) -> list[str]:
     out, zone = [], calendar.zone
     wanted = sum((s.skills is not None) + (s.room is not None) + len(s.devices) for s in appointment.steps)
     if len(holds) != wanted:
@@ -148,15 +178,23 @@ def _step_violations(appointment: AppointmentType, number: int, begin: dt.dateti
     for h in holds:
         step = steps[h.step]
         if (_utc(h.start) - _utc(begin), _utc(h.end) - _utc(h.start)) != (
-                dt.timedelta(minutes=step.offset), dt.timedelta(minutes=step.minutes)):
+            dt.timedelta(minutes=step.offset),
+            dt.timedelta(minutes=step.minutes),
+        ):
             out.append(f"session {number} {h.step} held at the wrong time")
         out += _resource_violations(number, step.skills, step.room, step.devices, h, calendar, zone)
     return out
 
 
-def _resource_violations(number: int, skills: frozenset[str] | None, room: str | None,
-                         devices: tuple[str, ...],
-                         h: Hold, calendar: Calendar, zone: ZoneInfo) -> list[str]:
+def _resource_violations(
+    number: int,
+    skills: frozenset[str] | None,
+    room: str | None,
+    devices: tuple[str, ...],
+    h: Hold,
+    calendar: Calendar,
+    zone: ZoneInfo,
+) -> list[str]:
     out = []
     if h.role == "practitioner":
         p = calendar.practitioner(h.resource)
@@ -183,7 +221,7 @@ def _double_bookings(holds: list[Hold], calendar: Calendar) -> list[str]:
         for iv in busy[h.resource]:
             if _utc(h.start) < _utc(iv.end) and _utc(iv.start) < _utc(h.end):
                 out.append(f"{h.resource} double-booked at {h.start.isoformat()} with an existing booking")
-        for g in holds[i + 1:]:
+        for g in holds[i + 1 :]:
             if g.resource == h.resource and _utc(h.start) < _utc(g.end) and _utc(g.start) < _utc(h.end):
                 out.append(f"{h.resource} double-booked at {h.start.isoformat()} within the batch")
     return out

@@ -34,7 +34,7 @@ def _courses(res: BatchResult) -> list[CourseBooking]:
 def _no_double_booking(res: BatchResult, cal: Calendar) -> None:
     courses = _courses(res)
     for i, c in enumerate(courses):
-        assert violations(c, cal, courses[i + 1:], windows=False) == []
+        assert violations(c, cal, courses[i + 1 :], windows=False) == []
 
 
 def test_it_places_a_flexible_patient_where_a_fussy_one_cannot_go() -> None:
@@ -69,20 +69,34 @@ def test_it_places_late_what_no_window_can_take() -> None:
         a, b = _courses(res)
         assert [s.day.isoformat() for s in a.sessions] == ["2026-06-03", "2026-06-10"]
         # B's first session cannot be on 3 June: it goes late, and its second counts from there
-        assert [(s.day.isoformat(), s.inside_window) for s in b.sessions] == [("2026-06-04", False),
-                                                                              ("2026-06-11", True)]
+        assert [(s.day.isoformat(), s.inside_window) for s in b.sessions] == [
+            ("2026-06-04", False),
+            ("2026-06-11", True),
+        ]
         assert (res.sessions_inside, res.sessions_placed) == (3, 4)
 
 
 def test_it_never_double_books_a_busy_clinic() -> None:
-    rooms = (Room("t1", "treatment"), Room("t2", "treatment"), Room("n1", "numbing"),
-             Room("n2", "numbing", busy=(busy(WED, "09:00", "18:00"),)))
+    rooms = (
+        Room("t1", "treatment"),
+        Room("t2", "treatment"),
+        Room("n1", "numbing"),
+        Room("n2", "numbing", busy=(busy(WED, "09:00", "18:00"),)),
+    )
     cal = clinic(rooms=rooms)
-    batch = [course_request(WED + dt.timedelta(days=i % 5), sessions=2 + i % 3, lo=7, hi=10,
-                            first_within_days=3,
-                            times=((MORNINGS,), (AFTERNOONS,), ())[i % 3],
-                            appointment=prp_session() if i % 4 == 0 else None, patient=str(i))
-             for i in range(14)]
+    batch = [
+        course_request(
+            WED + dt.timedelta(days=i % 5),
+            sessions=2 + i % 3,
+            lo=7,
+            hi=10,
+            first_within_days=3,
+            times=((MORNINGS,), (AFTERNOONS,), ())[i % 3],
+            appointment=prp_session() if i % 4 == 0 else None,
+            patient=str(i),
+        )
+        for i in range(14)
+    ]
     first_fit = greedy(batch, cal)
     best = optimise(batch, cal, time_limit_s=10)
     for res in (first_fit, best):

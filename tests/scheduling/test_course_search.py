@@ -50,10 +50,16 @@ def test_it_books_the_earliest_whole_course() -> None:
     assert first.practitioner == "ben"  # the least specialised, keeping Anna's PRP skill free
     assert (first.room, first.devices) == ("t1", ("pen-1",))
     assert first.numbing is not None
-    assert (first.numbing.resource, first.numbing.start, first.numbing.end) == ("n1", at(MON, "09:00"),
-                                                                                 at(MON, "09:30"))
+    assert (first.numbing.resource, first.numbing.start, first.numbing.end) == (
+        "n1",
+        at(MON, "09:00"),
+        at(MON, "09:30"),
+    )
     assert [(s.earliest.isoformat(), s.latest.isoformat()) for s in course.sessions] == [
-        ("2026-06-01", "2026-06-29"), ("2026-06-29", "2026-07-13"), ("2026-07-27", "2026-08-10")]
+        ("2026-06-01", "2026-06-29"),
+        ("2026-06-29", "2026-07-13"),
+        ("2026-07-27", "2026-08-10"),
+    ]
     assert violations(course, cal) == []
 
 
@@ -113,7 +119,8 @@ def test_it_books_inside_the_practitioners_hours_and_numbs_before_they_start() -
     # numbing needs a chair, not the practitioner: the patient arrives at 12:30
     assert session.start == at(MON, "12:30")
     assert [(h.step, h.resource, h.start) for h in session.holds if h.role == "practitioner"] == [
-        ("treatment", "ben", at(MON, "13:00"))]
+        ("treatment", "ben", at(MON, "13:00"))
+    ]
 
 
 def test_it_lets_the_next_patient_numb_while_the_room_is_in_use() -> None:
@@ -126,7 +133,8 @@ def test_it_lets_the_next_patient_numb_while_the_room_is_in_use() -> None:
     assert s.start == at(MON, "10:00")  # in the chair 10:00-10:30 while t1 treats until 10:30
     assert s.numbing is not None and (s.numbing.start, s.numbing.end) == (at(MON, "10:00"), at(MON, "10:30"))
     assert [(h.resource, h.start) for h in s.holds if h.role == "room" and h.kind == "treatment"] == [
-        ("t1", at(MON, "10:30"))]
+        ("t1", at(MON, "10:30"))
+    ]
     assert violations(second, cal, others=(first,)) == []
 
 
@@ -142,11 +150,16 @@ def test_it_gives_prp_only_to_a_prp_trained_practitioner() -> None:
 
 
 def _prp_clinic(centrifuges: int) -> object:
-    practitioners = (Practitioner("anna", "Anna", PRP, WeeklyHours.parse("mon-fri 09:00-18:00")),
-                     Practitioner("carl", "Carl", PRP, WeeklyHours.parse("mon-fri 09:00-18:00")))
+    practitioners = (
+        Practitioner("anna", "Anna", PRP, WeeklyHours.parse("mon-fri 09:00-18:00")),
+        Practitioner("carl", "Carl", PRP, WeeklyHours.parse("mon-fri 09:00-18:00")),
+    )
     rooms = (Room("t1", "treatment"), Room("t2", "treatment"), Room("n1", "numbing"), Room("n2", "numbing"))
-    return clinic(practitioners=practitioners, rooms=rooms,
-                  devices=(*device_pool("pen", 2), *device_pool("centrifuge", centrifuges)))
+    return clinic(
+        practitioners=practitioners,
+        rooms=rooms,
+        devices=(*device_pool("pen", 2), *device_pool("centrifuge", centrifuges)),
+    )
 
 
 @pytest.mark.parametrize(("centrifuges", "second_start"), [(1, "09:15"), (2, "09:00")])
@@ -190,21 +203,30 @@ def test_it_counts_the_preparation_lead_from_the_request_day() -> None:
 
 
 def test_it_keeps_the_first_sessions_practitioner_when_the_time_allows() -> None:
-    ben = Practitioner("ben", "Ben", MN, WeeklyHours.parse("mon-sat 09:00-18:00"),
-                       busy=(busy(MON, "09:00", "12:00"),))
+    ben = Practitioner(
+        "ben", "Ben", MN, WeeklyHours.parse("mon-sat 09:00-18:00"), busy=(busy(MON, "09:00", "12:00"),)
+    )
     anna = Practitioner("anna", "Anna", PRP, WeeklyHours.parse("mon-fri 09:00-18:00"))
     cal = clinic(practitioners=(ben, anna))
     course = search(course_request(MON), cal).course
     assert course is not None
     # Ben comes first for a treatment, but Anna treated session 1 and is free for the others
     assert [s.practitioner for s in course.sessions] == ["anna", "anna", "anna"]
-    assert [s.start for s in course.sessions] == [at(MON, "09:00"), at("2026-06-29", "09:00"),
-                                                  at("2026-07-27", "09:00")]
+    assert [s.start for s in course.sessions] == [
+        at(MON, "09:00"),
+        at("2026-06-29", "09:00"),
+        at("2026-07-27", "09:00"),
+    ]
 
 
 def test_it_prefers_an_earlier_time_to_the_same_practitioner() -> None:
-    ben = Practitioner("ben", "Ben", MN, WeeklyHours.parse("mon-sat 09:00-18:00"),
-                       busy=(busy("2026-06-29", "09:00", "12:00"),))
+    ben = Practitioner(
+        "ben",
+        "Ben",
+        MN,
+        WeeklyHours.parse("mon-sat 09:00-18:00"),
+        busy=(busy("2026-06-29", "09:00", "12:00"),),
+    )
     anna = Practitioner("anna", "Anna", PRP, WeeklyHours.parse("mon-fri 09:00-18:00"))
     course = search(course_request(MON), clinic(practitioners=(ben, anna))).course
     assert course is not None
@@ -224,8 +246,12 @@ def test_it_offers_alternatives_on_other_days_and_with_other_practitioners() -> 
     res = search(course_request(MON), cal, alternatives=3)
     assert res.course is not None
     firsts = [(c.first_day.isoformat(), c.sessions[0].practitioner) for c in (res.course, *res.alternatives)]
-    assert firsts == [("2026-06-01", "ben"), ("2026-06-02", "ben"), ("2026-06-01", "anna"),
-                      ("2026-06-03", "ben")]
+    assert firsts == [
+        ("2026-06-01", "ben"),
+        ("2026-06-02", "ben"),
+        ("2026-06-01", "anna"),
+        ("2026-06-03", "ben"),
+    ]
     assert all(violations(c, cal) == [] for c in res.alternatives)
     assert search(course_request(MON), cal, alternatives=0).alternatives == ()
 
@@ -237,13 +263,16 @@ def test_it_finds_nothing_rather_than_a_broken_course() -> None:
     assert res.why_not == ("the clinic has no treatment room",)  # nothing else matters then
 
 
-@pytest.mark.parametrize(("field", "kwargs"), [
-    ("sessions", {"sessions": 0}),
-    ("interval", {"lo": 10, "hi": 5}),
-    ("interval", {"lo": 0, "hi": 5}),
-    ("weekdays", {"weekdays": frozenset({7})}),
-    ("lead_days", {"lead_days": -1}),
-])
+@pytest.mark.parametrize(
+    ("field", "kwargs"),
+    [
+        ("sessions", {"sessions": 0}),
+        ("interval", {"lo": 10, "hi": 5}),
+        ("interval", {"lo": 0, "hi": 5}),
+        ("weekdays", {"weekdays": frozenset({7})}),
+        ("lead_days", {"lead_days": -1}),
+    ],
+)
 def test_it_refuses_a_malformed_request(field: str, kwargs: dict[str, object]) -> None:
     with pytest.raises(SchedulingError) as err:
         course_request(MON, **kwargs)  # type: ignore[arg-type]
@@ -278,5 +307,7 @@ def test_it_accepts_a_course_request_built_directly() -> None:
     course = search(req, clinic()).course
     assert course is not None
     assert [(s.start, s.end) for s in course.sessions] == [
-        (at(MON, "09:00"), at(MON, "09:45")), (at("2026-06-15", "09:00"), at("2026-06-15", "09:45"))]
+        (at(MON, "09:00"), at(MON, "09:45")),
+        (at("2026-06-15", "09:00"), at("2026-06-15", "09:45")),
+    ]
     assert course.sessions[0].numbing is None

@@ -44,7 +44,9 @@ def test_it_moves_a_later_session_its_window_no_longer_holds() -> None:
     assert (res.kept, res.moved) == ((), (3,))
     assert res.course is not None
     assert [(s.earliest.isoformat(), s.latest.isoformat()) for s in res.course.sessions[1:]] == [
-        ("2026-06-29", "2026-07-13"), ("2026-08-03", "2026-08-17")]
+        ("2026-06-29", "2026-07-13"),
+        ("2026-08-03", "2026-08-17"),
+    ]
     assert violations(res.course, clinic()) == []
 
 
@@ -88,8 +90,10 @@ def test_it_says_why_the_later_sessions_cannot_follow() -> None:
     course, cal = _booked(clinic(rooms=(room, Room("n1", "numbing"))))
     res = reflow(course, 2, at("2026-07-06", "11:00"), cal)
     assert not res.ok
-    assert res.why_not == ("the clinic is not open on Sundays",
-                           "no treatment room free within the window of session 3 (3-17 Aug 2026)")
+    assert res.why_not == (
+        "the clinic is not open on Sundays",
+        "no treatment room free within the window of session 3 (3-17 Aug 2026)",
+    )
 
 
 def test_it_closes_up_the_course_when_a_session_is_cancelled() -> None:
@@ -129,7 +133,8 @@ def test_it_lets_the_first_session_move_past_its_search_window() -> None:
     assert res.moved == (2, 3)
     assert res.course is not None and res.course.sessions[0].latest == dt.date(2026, 7, 15)
     assert reflow(course, 1, at("2026-05-29", "09:00"), cal).why_not == (
-        "session 1 cannot be before 1 Jun 2026, the first day the plan allows",)
+        "session 1 cannot be before 1 Jun 2026, the first day the plan allows",
+    )
 
 
 def test_it_keeps_the_treating_practitioner_when_it_re_flows() -> None:

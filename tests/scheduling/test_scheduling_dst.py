@@ -27,18 +27,25 @@ def _weekly(earliest: str, sessions: int = 3) -> list[tuple[str, str]]:
     cal = clinic()
     course = search(course_request(earliest, sessions=sessions, lo=7, hi=7), cal).course
     assert course is not None and violations(course, cal) == []
-    return [(s.start.strftime("%Y-%m-%d %H:%M %Z"), s.start.astimezone(UTC).strftime("%H:%M"))
-            for s in course.sessions]
+    return [
+        (s.start.strftime("%Y-%m-%d %H:%M %Z"), s.start.astimezone(UTC).strftime("%H:%M"))
+        for s in course.sessions
+    ]
 
 
 def test_it_keeps_nine_oclock_across_the_spring_change() -> None:
-    assert _weekly("2026-03-23") == [("2026-03-23 09:00 GMT", "09:00"), ("2026-03-30 09:00 BST", "08:00"),
-                                     ("2026-04-06 09:00 BST", "08:00")]
+    assert _weekly("2026-03-23") == [
+        ("2026-03-23 09:00 GMT", "09:00"),
+        ("2026-03-30 09:00 BST", "08:00"),
+        ("2026-04-06 09:00 BST", "08:00"),
+    ]
 
 
 def test_it_keeps_nine_oclock_across_the_autumn_change() -> None:
-    assert _weekly("2026-10-19", sessions=2) == [("2026-10-19 09:00 BST", "08:00"),
-                                                  ("2026-10-26 09:00 GMT", "09:00")]
+    assert _weekly("2026-10-19", sessions=2) == [
+        ("2026-10-19 09:00 BST", "08:00"),
+        ("2026-10-26 09:00 GMT", "09:00"),
+    ]
 
 
 def test_it_reads_busy_times_given_in_utc_on_the_local_clock() -> None:
@@ -88,5 +95,8 @@ def test_it_reflows_across_the_change_on_the_wall_clock() -> None:
     moved = reflow(course, 2, dt.datetime(2026, 3, 27, 9, 0, tzinfo=LONDON), cal.with_busy(course.busy()))
     assert moved.course is not None
     assert [s.start.strftime("%d %b %H:%M %Z") for s in moved.course.sessions] == [
-        "16 Mar 09:00 GMT", "27 Mar 09:00 GMT", "03 Apr 09:00 BST"]
+        "16 Mar 09:00 GMT",
+        "27 Mar 09:00 GMT",
+        "03 Apr 09:00 BST",
+    ]
     assert moved.moved == (3,)

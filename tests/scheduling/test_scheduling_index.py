@@ -59,8 +59,10 @@ def test_it_makes_wall_clock_datetimes() -> None:
 
 
 def test_it_sorts_busy_times_by_local_day_rounding_outwards() -> None:
-    late = Interval(dt.datetime(2026, 6, 1, 22, 10, 30, tzinfo=dt.UTC),  # 23:10:30 BST
-                    dt.datetime(2026, 6, 2, 0, 20, 1, tzinfo=dt.UTC))  # 01:20:01 BST next day
+    late = Interval(
+        dt.datetime(2026, 6, 1, 22, 10, 30, tzinfo=dt.UTC),  # 23:10:30 BST
+        dt.datetime(2026, 6, 2, 0, 20, 1, tzinfo=dt.UTC),
+    )  # 01:20:01 BST next day
     index = BusyIndex(LONDON, {"t1": (late,)})
     assert [(s, e) for s, e, _ in index.on(DAY)["t1"]] == [(23 * 60 + 10, 1440)]
     assert [(s, e) for s, e, _ in index.on(DAY + 1)["t1"]] == [(0, 81)]
@@ -68,10 +70,18 @@ def test_it_sorts_busy_times_by_local_day_rounding_outwards() -> None:
 
 
 def test_it_knows_each_resources_free_minutes() -> None:
-    ben = Practitioner("ben", "Ben", MN, WeeklyHours.parse("mon 10:00-12:00 13:00-20:00"),
-                       busy=(busy(MON, "14:00", "15:00"),))
-    cal = clinic(hours="mon 09:00-18:00", practitioners=(ben,),
-                 rooms=(Room("t1", "treatment", busy=(busy(MON, "09:00", "09:30"),)),))
+    ben = Practitioner(
+        "ben",
+        "Ben",
+        MN,
+        WeeklyHours.parse("mon 10:00-12:00 13:00-20:00"),
+        busy=(busy(MON, "14:00", "15:00"),),
+    )
+    cal = clinic(
+        hours="mon 09:00-18:00",
+        practitioners=(ben,),
+        rooms=(Room("t1", "treatment", busy=(busy(MON, "09:00", "09:30"),)),),
+    )
     index = DayIndex(cal)
     assert _runs(index.open(DAY)) == [(540, 1080)]
     assert _runs(index.working(DAY)["ben"]) == [(600, 720), (780, 1080)]  # his hours inside the clinic's

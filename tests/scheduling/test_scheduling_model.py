@@ -63,10 +63,13 @@ def test_it_gives_each_session_its_resources() -> None:
     s = course.sessions[0]
     assert (s.practitioner, s.room, s.devices) == ("ben", "t1", ("centrifuge-1", "pen-1"))
     assert [(h.step, h.role, h.kind, h.resource) for h in s.holds] == [
-        ("numbing", "room", "numbing", "n1"), ("blood draw", "practitioner", "practitioner", "anna"),
+        ("numbing", "room", "numbing", "n1"),
+        ("blood draw", "practitioner", "practitioner", "anna"),
         ("spin", "device", "centrifuge", "centrifuge-1"),
         ("treatment", "practitioner", "practitioner", "ben"),
-        ("treatment", "room", "treatment", "t1"), ("treatment", "device", "pen", "pen-1")]
+        ("treatment", "room", "treatment", "t1"),
+        ("treatment", "device", "pen", "pen-1"),
+    ]
     assert s.inside_window and s.day == MON
 
 
@@ -77,7 +80,9 @@ def test_it_hands_a_booked_course_back_as_busy_times() -> None:
     held = course.busy()
     assert sorted(held) == ["ben", "n1", "pen-1", "t1"]
     assert [(iv.start, iv.end) for iv in held["n1"]] == [
-        (at(MON, "09:00"), at(MON, "09:30")), (at("2026-06-29", "09:00"), at("2026-06-29", "09:30"))]
+        (at(MON, "09:00"), at(MON, "09:30")),
+        (at("2026-06-29", "09:00"), at("2026-06-29", "09:30")),
+    ]
     again = search(course_request(MON, sessions=2), cal.with_busy(held)).course
     assert again is not None and again.sessions[0].start == at(MON, "10:00")
     with pytest.raises(SchedulingError, match="unknown resources"):
@@ -95,8 +100,10 @@ def test_it_books_a_consultation_in_a_consultation_room() -> None:
 
 def test_it_gives_errors_in_the_contract_shape() -> None:
     err = SchedulingError("the interval needs 1 <= min <= max days", field="interval")
-    assert err.as_dict() == {"message": "the interval needs 1 <= min <= max days",
-                             "extra": {"field": "interval"}}
+    assert err.as_dict() == {
+        "message": "the interval needs 1 <= min <= max days",
+        "extra": {"field": "interval"},
+    }
 
 
 def test_it_writes_dates_and_weekdays_for_people() -> None:

@@ -66,8 +66,9 @@ def busy_times(draw: st.DrawFn, zone: ZoneInfo, around: dt.date) -> tuple[Interv
         start = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=zone).astimezone(dt.UTC)
         end = start + dt.timedelta(minutes=draw(st.integers(5, 300)))  # in UTC: wall-clock sums skip DST
         in_zone = draw(st.booleans())
-        out.append(Interval(start.astimezone(zone), end.astimezone(zone)) if in_zone
-                   else Interval(start, end))
+        out.append(
+            Interval(start.astimezone(zone), end.astimezone(zone)) if in_zone else Interval(start, end)
+        )
     return tuple(out)
 
 
@@ -75,26 +76,39 @@ def busy_times(draw: st.DrawFn, zone: ZoneInfo, around: dt.date) -> tuple[Interv
 def clinics(draw: st.DrawFn) -> tuple[Calendar, dt.date]:
     zone, around = draw(st.sampled_from(ZONES)), draw(st.sampled_from(STARTS))
     practitioners = tuple(
-        Practitioner(f"p{n}", f"P{n}", draw(st.sampled_from([MN, MN, PRP, frozenset({"prp_draw"})])),
-                     draw(weeks()), draw(busy_times(zone, around)))
-        for n in range(draw(st.integers(1, 3))))
+        Practitioner(
+            f"p{n}",
+            f"P{n}",
+            draw(st.sampled_from([MN, MN, PRP, frozenset({"prp_draw"})])),
+            draw(weeks()),
+            draw(busy_times(zone, around)),
+        )
+        for n in range(draw(st.integers(1, 3)))
+    )
     kinds = ["treatment"] * draw(st.integers(1, 2)) + ["numbing"] * draw(st.integers(0, 2))
     rooms = tuple(Room(f"r{n}", kind, busy=draw(busy_times(zone, around))) for n, kind in enumerate(kinds))
     device_kinds = ["pen"] * draw(st.integers(0, 2)) + ["centrifuge"] * draw(st.integers(0, 1))
-    devices = tuple(Device(f"d{n}", kind, draw(busy_times(zone, around)))
-                    for n, kind in enumerate(device_kinds))
-    closures = tuple(Closure(a, a + dt.timedelta(days=draw(st.integers(0, 5))))
-                     for a in draw(st.lists(st.dates(around, around + dt.timedelta(days=50)), max_size=2)))
+    devices = tuple(
+        Device(f"d{n}", kind, draw(busy_times(zone, around))) for n, kind in enumerate(device_kinds)
+    )
+    closures = tuple(
+        Closure(a, a + dt.timedelta(days=draw(st.integers(0, 5))))
+        for a in draw(st.lists(st.dates(around, around + dt.timedelta(days=50)), max_size=2))
+    )
     return Calendar(zone, draw(weeks()), practitioners, rooms, devices, closures), around
 
 
 @st.composite
 def requests(draw: st.DrawFn, around: dt.date) -> CourseRequest:
     lo = draw(st.integers(1, 10))
-    appointment = draw(st.sampled_from([treatment_session(), treatment_session(numbing=0, treatment=45),
-                                        prp_session()]))
+    appointment = draw(
+        st.sampled_from([treatment_session(), treatment_session(numbing=0, treatment=45), prp_session()])
+    )
     return CourseRequest(
-        appointment, draw(st.integers(1, 4)), lo, lo + draw(st.integers(0, 10)),
+        appointment,
+        draw(st.integers(1, 4)),
+        lo,
+        lo + draw(st.integers(0, 10)),
         around + dt.timedelta(days=draw(st.integers(0, 20))),
         first_within_days=draw(st.integers(0, 14)),
         weekdays=frozenset(draw(st.sets(st.integers(0, 6), min_size=1))),
@@ -130,8 +144,12 @@ def test_it_never_reflows_into_a_broken_course(data: st.DataObject) -> None:
         return
     number = data.draw(st.integers(1, len(course.sessions)))
     old = course.sessions[number - 1].start
-    new_start = None if data.draw(st.integers(0, 4)) == 0 else old + dt.timedelta(
-        days=data.draw(st.integers(-3, 12)), minutes=15 * data.draw(st.integers(-8, 8)))
+    new_start = (
+        None
+        if data.draw(st.integers(0, 4)) == 0
+        else old
+        + dt.timedelta(days=data.draw(st.integers(-3, 12)), minutes=15 * data.draw(st.integers(-8, 8)))
+    )
     res = reflow(course, number, new_start, calendar.with_busy(course.busy()))
     if res.course is None:
         assert res.why_not
@@ -152,7 +170,7 @@ def test_it_never_double_books_in_a_batch(data: st.DataObject) -> None:
     for res in (first_fit, best):
         courses = [c for c in res.courses if c is not None]
         for i, course in enumerate(courses):
-            assert violations(course, calendar, courses[i + 1:], windows=False) == []
+            assert violations(course, calendar, courses[i + 1 :], windows=False) == []
         assert res.sessions_inside == sum(s.inside_window for c in courses for s in c.sessions)
         assert res.sessions_requested == sum(r.sessions for r in batch)
     assert best.sessions_inside >= first_fit.sessions_inside

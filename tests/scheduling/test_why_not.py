@@ -32,8 +32,9 @@ def test_it_names_the_closure() -> None:
 
 
 def test_it_says_no_prp_trained_practitioner_works_on_saturdays() -> None:
-    req = course_request(MON, sessions=2, appointment=prp_session(), weekdays=frozenset({5}),
-                         first_within_days=14)
+    req = course_request(
+        MON, sessions=2, appointment=prp_session(), weekdays=frozenset({5}), first_within_days=14
+    )
     res = search(req, clinic())
     assert res.why_not == (
         "no PRP-trained practitioner works on Saturdays within the window of session 1 (1-15 Jun 2026)",
@@ -66,8 +67,10 @@ def test_it_says_no_treatment_room_is_free_in_a_later_window() -> None:
     cal = clinic(rooms=(room, Room("n1", "numbing")))
     res = search(course_request(MON, lo=28, hi=35, times=(MORNINGS,)), cal)
     assert res.course is None
-    assert "no treatment room free on the patient's preferred mornings within the window of session 3"\
-           " (27 Jul-3 Aug 2026)" in res.why_not
+    assert (
+        "no treatment room free on the patient's preferred mornings within the window of session 3"
+        " (27 Jul-3 Aug 2026)" in res.why_not
+    )
     assert "the clinic is not open on Sundays" in res.why_not
 
 
@@ -78,14 +81,20 @@ def test_it_says_no_pen_is_free() -> None:
 
 
 def test_it_says_when_nothing_is_free_at_the_same_time() -> None:
-    ben = Practitioner("ben", "Ben", MN, WeeklyHours.parse("mon-fri 09:00-18:00"),
-                       busy=_every_day("2026-06-01", "2026-06-05", "10:30", "18:00"))
+    ben = Practitioner(
+        "ben",
+        "Ben",
+        MN,
+        WeeklyHours.parse("mon-fri 09:00-18:00"),
+        busy=_every_day("2026-06-01", "2026-06-05", "10:30", "18:00"),
+    )
     room = Room("t1", "treatment", busy=_every_day("2026-06-01", "2026-06-05", "09:00", "10:30"))
     cal = clinic(practitioners=(ben,), rooms=(room, Room("n1", "numbing")))
     res = search(course_request(MON, first_within_days=4), cal)
     assert res.why_not == (
         "no time when all of these are free together: numbing chair, microneedling-trained practitioner,"
-        " treatment room, pen within the window of session 1 (1-5 Jun 2026)",)
+        " treatment room, pen within the window of session 1 (1-5 Jun 2026)",
+    )
 
 
 def test_it_says_the_clinic_has_no_centrifuge() -> None:
@@ -102,16 +111,24 @@ def test_it_says_the_named_practitioner_is_not_trained() -> None:
 def test_it_says_the_named_practitioner_does_not_work_that_day() -> None:
     req = course_request(MON, practitioner="anna", weekdays=frozenset({5}), first_within_days=7)
     res = search(req, clinic())
-    assert res.why_not == ("Anna does not work on Saturdays within the window of session 1 (1-8 Jun 2026)",
-                           "the patient comes only on Saturdays")
+    assert res.why_not == (
+        "Anna does not work on Saturdays within the window of session 1 (1-8 Jun 2026)",
+        "the patient comes only on Saturdays",
+    )
 
 
 def test_it_says_the_prp_practitioner_is_booked() -> None:
-    anna = Practitioner("anna", "Anna", PRP, WeeklyHours.parse("mon-fri 09:00-18:00"),
-                        busy=_every_day("2026-06-01", "2026-06-05", "09:00", "18:00"))
+    anna = Practitioner(
+        "anna",
+        "Anna",
+        PRP,
+        WeeklyHours.parse("mon-fri 09:00-18:00"),
+        busy=_every_day("2026-06-01", "2026-06-05", "09:00", "18:00"),
+    )
     ben = Practitioner("ben", "Ben", MN, WeeklyHours.parse("mon-fri 09:00-18:00"))
     req = course_request(MON, appointment=prp_session(), first_within_days=4, times=(MORNINGS,))
     res = search(req, clinic(practitioners=(anna, ben)))
     assert res.why_not == (
         "no PRP-trained practitioner free on the patient's preferred mornings within the window of session 1"
-        " (1-5 Jun 2026)",)
+        " (1-5 Jun 2026)",
+    )

@@ -16,12 +16,18 @@ SRC = Path(needlepoint.__file__).parent
 
 def test_it_labels_every_input_of_the_plan_editor(personas, client_for, intake_a):
     services.intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
-    course = services.course_propose(patient=personas.record_a, actor=personas.practitioner,
-                                     start_date=timezone.localdate() + dt.timedelta(days=7))
-    page = client_for(personas.practitioner).get(reverse(
-        "clinic:consultation_course", args=[personas.record_a.pk, course.pk])).content.decode()
-    editor = page[page.index('id="edit-h"'):]
-    editor = editor[:editor.index("</form>")]
+    course = services.course_propose(
+        patient=personas.record_a,
+        actor=personas.practitioner,
+        start_date=timezone.localdate() + dt.timedelta(days=7),
+    )
+    page = (
+        client_for(personas.practitioner)
+        .get(reverse("clinic:consultation_course", args=[personas.record_a.pk, course.pk]))
+        .content.decode()
+    )
+    editor = page[page.index('id="edit-h"') :]
+    editor = editor[: editor.index("</form>")]
     labelled = set(re.findall(r'<label[^>]* for="([^"]+)"', editor))
     inputs = re.findall(r'<input (?![^>]*type="hidden")[^>]*>', editor)
     ids = [re.search(r'id="([^"]+)"', i).group(1) for i in inputs]
@@ -33,7 +39,10 @@ def test_it_labels_every_input_of_the_plan_editor(personas, client_for, intake_a
 def test_it_never_gives_a_list_item_a_role_of_its_own():
     """An item with role="alert" or "status" is no longer an item of its list: the role goes on an
     element around the list."""
-    offending = [f"{path.relative_to(SRC)}: {line.strip()[:100]}"
-                 for path in SRC.rglob("*.html")
-                 for line in path.read_text().splitlines() if re.search(r"<li\b[^>]*\srole=", line)]
+    offending = [
+        f"{path.relative_to(SRC)}: {line.strip()[:100]}"
+        for path in SRC.rglob("*.html")
+        for line in path.read_text().splitlines()
+        if re.search(r"<li\b[^>]*\srole=", line)
+    ]
     assert offending == []

@@ -89,8 +89,7 @@ def test_it_refuses_an_offsite_next_after_two_factor(client, personas):
     client.get(reverse("accounts:two_factor"))
     device = TOTPDevice.objects.get(user=personas.practitioner)
     code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
-    response = client.post(reverse("accounts:two_factor") + "?next=https://evil.example/",
-                           {"token": code})
+    response = client.post(reverse("accounts:two_factor") + "?next=https://evil.example/", {"token": code})
     assert response["Location"] == "/"
 
 
@@ -114,8 +113,9 @@ def test_it_lets_a_new_portal_user_choose_a_password_once(client, personas):
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     link = reverse("accounts:password_reset_confirm", args=[uid, default_token_generator.make_token(user)])
     form_url = client.get(link, follow=True).redirect_chain[-1][0]
-    response = client.post(form_url, {"new_password1": "a long new secret 42",
-                                       "new_password2": "a long new secret 42"})
+    response = client.post(
+        form_url, {"new_password1": "a long new secret 42", "new_password2": "a long new secret 42"}
+    )
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("a long new secret 42")

@@ -39,16 +39,36 @@ def trail(personas, frozen, rf):
     views Ben on 25 Oct, Paula changes Anna's record on 26 Oct, and an anonymous failed login."""
     request = rf.get("/", REMOTE_ADDR="203.0.113.7")
     with bind_request(request):
-        a = record_at(dt.datetime(2026, 10, 24, 23, 30, tzinfo=dt.UTC), frozen,
-                      actor=personas.practitioner, action="view", obj=personas.record_a)
-    b = record_at(dt.datetime(2026, 10, 25, 9, 0, tzinfo=dt.UTC), frozen,
-                  actor=personas.front_desk, action="view", obj=personas.record_b)
-    c = record_at(dt.datetime(2026, 10, 26, 8, 0, tzinfo=dt.UTC), frozen,
-                  actor=personas.practitioner, action="change", obj=personas.record_a,
-                  summary="phone number")
-    d = record_at(dt.datetime(2026, 10, 26, 9, 0, tzinfo=dt.UTC), frozen,
-                  actor=None, action="login_failed", object_type="accounts.user",
-                  summary="username maria")
+        a = record_at(
+            dt.datetime(2026, 10, 24, 23, 30, tzinfo=dt.UTC),
+            frozen,
+            actor=personas.practitioner,
+            action="view",
+            obj=personas.record_a,
+        )
+    b = record_at(
+        dt.datetime(2026, 10, 25, 9, 0, tzinfo=dt.UTC),
+        frozen,
+        actor=personas.front_desk,
+        action="view",
+        obj=personas.record_b,
+    )
+    c = record_at(
+        dt.datetime(2026, 10, 26, 8, 0, tzinfo=dt.UTC),
+        frozen,
+        actor=personas.practitioner,
+        action="change",
+        obj=personas.record_a,
+        summary="phone number",
+    )
+    d = record_at(
+        dt.datetime(2026, 10, 26, 9, 0, tzinfo=dt.UTC),
+        frozen,
+        actor=None,
+        action="login_failed",
+        object_type="accounts.user",
+        summary="username maria",
+    )
     return {"a": a, "b": b, "c": c, "d": d}
 
 
@@ -83,24 +103,28 @@ def test_it_lists_who_what_when_and_from_where_newest_first(personas, trail, cli
 
 
 def test_it_audits_the_search_itself(personas, trail, client_for):
-    client_for(personas.director).get(URL, {"patient_id": personas.record_a.pk, "actor": "paula",
-                                            "page": "1"})
+    client_for(personas.director).get(
+        URL, {"patient_id": personas.record_a.pk, "actor": "paula", "page": "1"}
+    )
     event = AuditEvent.objects.get(object_type="audit.search")
     assert event.actor == personas.director and event.action == "view"
     assert event.patient_id == personas.record_a.pk
     assert event.summary == f"search patient={personas.record_a.pk} actor=paula page 1"
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ({"actor": "PAULA"}, ["c", "a"]),
-    ({"actor": "anonymous"}, ["d"]),
-    ({"action": "view"}, ["b", "a"]),
-    ({"object_type": "accounts.user"}, ["d"]),
-    ({"date_from": "2026-10-25", "date_to": "2026-10-25"}, ["b", "a"]),  # days in London
-    ({"date_from": "2026-10-26"}, ["d", "c"]),
-    ({"date_to": "2026-10-24"}, []),
-    ({"actor": "paula", "action": "change"}, ["c"]),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"actor": "PAULA"}, ["c", "a"]),
+        ({"actor": "anonymous"}, ["d"]),
+        ({"action": "view"}, ["b", "a"]),
+        ({"object_type": "accounts.user"}, ["d"]),
+        ({"date_from": "2026-10-25", "date_to": "2026-10-25"}, ["b", "a"]),  # days in London
+        ({"date_from": "2026-10-26"}, ["d", "c"]),
+        ({"date_to": "2026-10-24"}, []),
+        ({"actor": "paula", "action": "change"}, ["c"]),
+    ],
+)
 def test_it_filters_the_trail(personas, trail, client_for, query, expected):
     response = client_for(personas.director).get(URL, query)
     assert listed(response) == [trail[k].pk for k in expected]
@@ -111,11 +135,17 @@ def test_it_filters_by_patient(personas, trail, client_for):
     assert listed(response) == [trail["b"].pk]
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ({"date_from": "2026-10-26", "date_to": "2026-10-25"}, "The end day must be on or after the start day."),
-    ({"patient_id": "abc"}, "Enter a whole number."),
-    ({"action": "delete"}, "Select a valid choice."),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            {"date_from": "2026-10-26", "date_to": "2026-10-25"},
+            "The end day must be on or after the start day.",
+        ),
+        ({"patient_id": "abc"}, "Enter a whole number."),
+        ({"action": "delete"}, "Select a valid choice."),
+    ],
+)
 def test_it_explains_bad_filters_and_lists_nothing(personas, trail, client_for, query, message):
     response = client_for(personas.director).get(URL, query)
     assert response.status_code == 200 and response.context["page"] is None
@@ -125,8 +155,14 @@ def test_it_explains_bad_filters_and_lists_nothing(personas, trail, client_for, 
 
 def test_it_pages_the_trail_and_keeps_the_filters(personas, frozen, client_for):
     for i in range(120):
-        record_at(NOW - dt.timedelta(minutes=i), frozen, actor=personas.practitioner,
-                  action="view", obj=personas.record_a, summary=f"event {i}")
+        record_at(
+            NOW - dt.timedelta(minutes=i),
+            frozen,
+            actor=personas.practitioner,
+            action="view",
+            obj=personas.record_a,
+            summary=f"event {i}",
+        )
     client = client_for(personas.director)
     response = client.get(URL, {"actor": "paula", "page": "2"})
     page = response.context["page"]
@@ -150,11 +186,17 @@ def test_it_is_read_only(personas, trail, client_for):
 
 
 @pytest.mark.parametrize("events", [5, 80])
-def test_it_lists_a_page_in_a_fixed_number_of_queries(personas, frozen, client_for,
-                                                       django_assert_num_queries, events):
+def test_it_lists_a_page_in_a_fixed_number_of_queries(
+    personas, frozen, client_for, django_assert_num_queries, events
+):
     for i in range(events):
-        record_at(NOW - dt.timedelta(minutes=i), frozen, actor=personas.practitioner,
-                  action="view", obj=personas.record_a)
+        record_at(
+            NOW - dt.timedelta(minutes=i),
+            frozen,
+            actor=personas.practitioner,
+            action="view",
+            obj=personas.record_a,
+        )
     client = client_for(personas.director)
     # session + user, the search's own audit event, the count, the page, the page's patients
     with django_assert_num_queries(6):

@@ -32,19 +32,35 @@ REFUSED = (IntegrityError, InternalError, OperationalError)
 
 # -- helpers: courses and drawn signatures ---------------------------------------------------------
 
+
 def make_course(personas, patient=None, status="approved"):
     """A course row made directly (the consultation services are another feature's)."""
     patient = patient or personas.record_a
-    intake = Intake.objects.create(patient=patient, number=1, data={"schema": "needlepoint.intake/1"},
-                                   source="consultation")
-    screening = Screening.objects.create(patient=patient, intake=intake, decision="eligible",
-                                         result={}, protocol_id="default", protocol_version="1")
+    intake = Intake.objects.create(
+        patient=patient, number=1, data={"schema": "needlepoint.intake/1"}, source="consultation"
+    )
+    screening = Screening.objects.create(
+        patient=patient,
+        intake=intake,
+        decision="eligible",
+        result={},
+        protocol_id="default",
+        protocol_version="1",
+    )
     approved = status != "draft"
     return Course.objects.create(
-        patient=patient, screening=screening, status=status, goal="acne_scars", plan={},
-        start_date=dt.date(2026, 12, 1), protocol_id="default", protocol_version="1",
-        created_by=personas.practitioner, approved_at=timezone.now() if approved else None,
-        approved_by=personas.director if approved else None)
+        patient=patient,
+        screening=screening,
+        status=status,
+        goal="acne_scars",
+        plan={},
+        start_date=dt.date(2026, 12, 1),
+        protocol_id="default",
+        protocol_version="1",
+        created_by=personas.practitioner,
+        approved_at=timezone.now() if approved else None,
+        approved_by=personas.director if approved else None,
+    )
 
 
 def _filter(kind, row, prev, bpp):
@@ -84,7 +100,7 @@ def png(width=600, height=200, strokes=((60, 100, 400),), *, filters=(0,), colou
         row = bytearray(bytes(blank) * width)
         for sy, x0, x1 in strokes:
             if sy <= y < sy + 3:
-                row[x0 * bpp:x1 * bpp] = bytes(ink) * (x1 - x0)
+                row[x0 * bpp : x1 * bpp] = bytes(ink) * (x1 - x0)
         rows.append(_filter(filters[y % len(filters)], bytes(row), prev, bpp))
         prev = bytes(row)
     data = zlib.compress(b"".join(rows))
@@ -114,13 +130,20 @@ def course(personas):
 
 
 def sign(course, text, personas, **changes):
-    args = {"course": course, "consent_text": text, "typed_name": "Anna Alvarez",
-            "signature_png": SIGNATURE, "channel": "portal", "actor": personas.patient_a,
-            "ip": "203.0.113.7"} | changes
+    args = {
+        "course": course,
+        "consent_text": text,
+        "typed_name": "Anna Alvarez",
+        "signature_png": SIGNATURE,
+        "channel": "portal",
+        "actor": personas.patient_a,
+        "ip": "203.0.113.7",
+    } | changes
     return consent_sign(**args)
 
 
 # -- consent texts ---------------------------------------------------------------------------------
+
 
 def test_it_publishes_the_default_text_once(db):
     first = ensure_default_consent_text()
@@ -132,15 +155,29 @@ def test_it_publishes_the_default_text_once(db):
 
 def test_it_says_in_plain_words_what_the_default_text_covers():
     body = DEFAULT_CONSENT["body"].lower()
-    for words in ("redness", "swelling", "infection", "hyperpigmentation", "tram-track",
-                  "cold sore", "granulomatous", "at least 3 months", "alternatives",
-                  "stop the course at any time"):
+    for words in (
+        "redness",
+        "swelling",
+        "infection",
+        "hyperpigmentation",
+        "tram-track",
+        "cold sore",
+        "granulomatous",
+        "at least 3 months",
+        "alternatives",
+        "stop the course at any time",
+    ):
         assert words in body, words
 
 
 def test_it_makes_the_latest_published_version_current_and_keeps_the_old_one(personas, text):
-    newer = consent_text_publish(treatment="microneedling", version="2", title="Consent v2",
-                                 body="New wording.", actor=personas.director)
+    newer = consent_text_publish(
+        treatment="microneedling",
+        version="2",
+        title="Consent v2",
+        body="New wording.",
+        actor=personas.director,
+    )
     assert current_consent_text().pk == newer.pk
     old = ConsentText.objects.get(pk=text.pk)
     assert (old.version, old.body) == ("1", DEFAULT_CONSENT["body"])
@@ -149,30 +186,40 @@ def test_it_makes_the_latest_published_version_current_and_keeps_the_old_one(per
 
 def test_it_refuses_to_publish_a_version_twice(personas, text):
     with pytest.raises(ServiceError) as exc:
-        consent_text_publish(treatment="microneedling", version="1", title="Changed", body="Other.",
-                             actor=personas.director)
+        consent_text_publish(
+            treatment="microneedling", version="1", title="Changed", body="Other.", actor=personas.director
+        )
     assert exc.value.field == "version" and "never changed" in exc.value.message
     assert ConsentText.objects.get(pk=text.pk).title == DEFAULT_CONSENT["title"]
 
 
 def test_it_refuses_an_empty_text(personas):
     with pytest.raises(ServiceError) as exc:
-        consent_text_publish(treatment="microneedling", version="9", title="T", body="  ",
-                             actor=personas.director)
+        consent_text_publish(
+            treatment="microneedling", version="9", title="T", body="  ", actor=personas.director
+        )
     assert exc.value.field == "body"
     assert not ConsentText.objects.exists()
 
 
 # -- signing (service) -----------------------------------------------------------------------------
 
+
 def test_it_signs_an_approved_course_and_audits_it(personas, course, text):
     consent = sign(course, text, personas)
     assert (consent.patient, consent.consent_text, consent.channel, consent.ip) == (
-        personas.record_a, text, "portal", "203.0.113.7")
+        personas.record_a,
+        text,
+        "portal",
+        "203.0.113.7",
+    )
     assert consent.witnessed_by is None and consent.signature_png == SIGNATURE
     event = AuditEvent.objects.get(action="sign")
     assert (event.actor, event.object_id, event.patient_id) == (
-        personas.patient_a, str(consent.pk), personas.record_a.pk)
+        personas.patient_a,
+        str(consent.pk),
+        personas.record_a.pk,
+    )
 
 
 def test_it_signs_an_active_course_too(personas, text):
@@ -200,18 +247,21 @@ def test_it_refuses_a_typed_name_that_is_not_the_patients(personas, course, text
     assert not Consent.objects.exists() and not AuditEvent.objects.filter(action="sign").exists()
 
 
-@pytest.mark.parametrize(("signature", "words"), [
-    ("", "drawn signature is needed"),
-    ("   ", "drawn signature is needed"),
-    ("hello", "could not be read"),
-    ("data:image/jpeg;base64,/9j/4AAQ", "could not be read"),
-    ("data:image/png;base64,!!!notbase64", "could not be read"),
-    (data_url(b"GIF89a" + bytes(100)), "could not be read"),
-    (data_url(png()[:-20]), "could not be read"),
-    (data_url(png(strokes=())), "blank or too small"),
-    (data_url(png(strokes=((50, 10, 14),))), "blank or too small"),
-    ("data:image/png;base64," + "A" * 300_000, "too large"),
-])
+@pytest.mark.parametrize(
+    ("signature", "words"),
+    [
+        ("", "drawn signature is needed"),
+        ("   ", "drawn signature is needed"),
+        ("hello", "could not be read"),
+        ("data:image/jpeg;base64,/9j/4AAQ", "could not be read"),
+        ("data:image/png;base64,!!!notbase64", "could not be read"),
+        (data_url(b"GIF89a" + bytes(100)), "could not be read"),
+        (data_url(png()[:-20]), "could not be read"),
+        (data_url(png(strokes=())), "blank or too small"),
+        (data_url(png(strokes=((50, 10, 14),))), "blank or too small"),
+        ("data:image/png;base64," + "A" * 300_000, "too large"),
+    ],
+)
 def test_it_refuses_a_missing_or_garbage_signature(personas, course, text, signature, words):
     with pytest.raises(ServiceError) as exc:
         sign(course, text, personas, signature_png=signature)
@@ -253,13 +303,20 @@ def test_it_refuses_a_second_signing_cleanly(personas, course, text):
 def test_it_has_the_database_refuse_a_second_consent_for_the_same_version(personas, course, text):
     first = sign(course, text, personas)
     with pytest.raises(IntegrityError), transaction.atomic():
-        Consent.objects.create(patient=first.patient, course=course, consent_text=text,
-                               typed_name="Anna Alvarez", signature_png=SIGNATURE, channel="tablet")
+        Consent.objects.create(
+            patient=first.patient,
+            course=course,
+            consent_text=text,
+            typed_name="Anna Alvarez",
+            signature_png=SIGNATURE,
+            channel="tablet",
+        )
 
 
 def test_it_refuses_a_superseded_text(personas, course, text):
-    consent_text_publish(treatment="microneedling", version="2", title="v2", body="Newer.",
-                         actor=personas.director)
+    consent_text_publish(
+        treatment="microneedling", version="2", title="v2", body="Newer.", actor=personas.director
+    )
     with pytest.raises(ServiceError) as exc:
         sign(course, text, personas)
     assert exc.value.field == "consent_text" and "newer version" in exc.value.message
@@ -267,8 +324,9 @@ def test_it_refuses_a_superseded_text(personas, course, text):
 
 def test_it_keeps_an_earlier_signature_valid_after_a_new_version(personas, course, text):
     first = sign(course, text, personas)
-    newer = consent_text_publish(treatment="microneedling", version="2", title="v2", body="Newer.",
-                                 actor=personas.director)
+    newer = consent_text_publish(
+        treatment="microneedling", version="2", title="v2", body="Newer.", actor=personas.director
+    )
     assert consent_for_course(course) == first and course_can_start(course)
     second = sign(course, newer, personas)
     assert consent_for_course(course) == second
@@ -314,34 +372,41 @@ def test_it_does_not_let_a_cancelled_course_start_even_with_consent(personas, co
 
 # -- tablet signing in the clinic ------------------------------------------------------------------
 
+
 def tablet_url(course):
     return reverse("clinic:consent_tablet", args=[course.pk])
 
 
-def test_it_shows_the_front_desk_the_consent_text_but_no_clinical_notes(client_for, personas, course,
-                                                                        text):
+def test_it_shows_the_front_desk_the_consent_text_but_no_clinical_notes(client_for, personas, course, text):
     Course.objects.filter(pk=course.pk).update(plan={"notes": "SECRET-CLINICAL-NOTE"})
-    TreatmentSession.objects.create(course=course, patient=course.patient, number=1,
-                                    notes="SECRET-SESSION-NOTE")
+    TreatmentSession.objects.create(
+        course=course, patient=course.patient, number=1, notes="SECRET-SESSION-NOTE"
+    )
     response = client_for(personas.front_desk).get(tablet_url(course))
     page = response.content.decode()
     assert response.status_code == 200
     assert text.title in page and "version 1" in page and "Anna Alvarez" in page
     assert "SECRET" not in page
     assert 'class="signature-pad"' in page and "needlepoint/signature.js" in page
-    assert AuditEvent.objects.filter(action="view", object_type="clinic.course",
-                                     actor=personas.front_desk).exists()
+    assert AuditEvent.objects.filter(
+        action="view", object_type="clinic.course", actor=personas.front_desk
+    ).exists()
 
 
 def test_it_signs_on_the_tablet_handed_over_by_the_front_desk(client_for, personas, course, text):
     client = client_for(personas.front_desk)
-    response = client.post(tablet_url(course), {"consent_text": text.pk, "typed_name": "Anna Alvarez",
-                                                "signature_png": SIGNATURE},
-                           REMOTE_ADDR="198.51.100.4")
+    response = client.post(
+        tablet_url(course),
+        {"consent_text": text.pk, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE},
+        REMOTE_ADDR="198.51.100.4",
+    )
     assert response.status_code == 302 and response["Location"] == tablet_url(course)
     consent = Consent.objects.get()
     assert (consent.channel, consent.witnessed_by, consent.ip) == (
-        "tablet", personas.front_desk, "198.51.100.4")
+        "tablet",
+        personas.front_desk,
+        "198.51.100.4",
+    )
     assert AuditEvent.objects.filter(action="sign", actor=personas.front_desk).exists()
     page = client.get(tablet_url(course)).content.decode()
     assert "hand the tablet back" in page and "Signed on" in page
@@ -349,17 +414,16 @@ def test_it_signs_on_the_tablet_handed_over_by_the_front_desk(client_for, person
     assert reverse("clinic:consent_detail", args=[consent.pk]) not in page  # front desk: no link
 
 
-def test_it_links_clinical_staff_from_the_tablet_to_the_signed_record(client_for, personas, course,
-                                                                      text):
+def test_it_links_clinical_staff_from_the_tablet_to_the_signed_record(client_for, personas, course, text):
     consent = sign(course, text, personas)
     page = client_for(personas.practitioner).get(tablet_url(course)).content.decode()
     assert reverse("clinic:consent_detail", args=[consent.pk]) in page
 
 
-def test_it_shows_a_wrong_name_on_the_tablet_and_keeps_the_drawing(client_for, personas, course,
-                                                                    text):
+def test_it_shows_a_wrong_name_on_the_tablet_and_keeps_the_drawing(client_for, personas, course, text):
     response = client_for(personas.front_desk).post(
-        tablet_url(course), {"consent_text": text.pk, "typed_name": "Frank", "signature_png": SIGNATURE})
+        tablet_url(course), {"consent_text": text.pk, "typed_name": "Frank", "signature_png": SIGNATURE}
+    )
     page = response.content.decode()
     assert response.status_code == 400
     assert "does not match the name on the patient" in page
@@ -371,29 +435,41 @@ def test_it_refuses_tablet_signing_for_a_draft_course(client_for, personas, text
     course = make_course(personas, status="draft")
     client = client_for(personas.practitioner)
     assert 'name="typed_name"' not in client.get(tablet_url(course)).content.decode()
-    response = client.post(tablet_url(course), {"consent_text": text.pk, "typed_name": "Anna Alvarez",
-                                                "signature_png": SIGNATURE})
-    assert response.status_code == 400 and "only be signed for an approved course" in \
-        response.content.decode()
+    response = client.post(
+        tablet_url(course),
+        {"consent_text": text.pk, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE},
+    )
+    assert (
+        response.status_code == 400 and "only be signed for an approved course" in response.content.decode()
+    )
     assert not Consent.objects.exists()
 
 
 def test_it_refuses_a_stale_or_unknown_text_id_on_the_tablet(client_for, personas, course, text):
     response = client_for(personas.front_desk).post(
-        tablet_url(course), {"consent_text": 99999, "typed_name": "Anna Alvarez",
-                             "signature_png": SIGNATURE})
+        tablet_url(course), {"consent_text": 99999, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE}
+    )
     assert response.status_code == 400 and "Reload the page" in response.content.decode()
     assert not Consent.objects.exists()
 
 
-def test_it_hides_the_tablet_page_from_patients_and_unknown_courses(client_for, personas, course,
-                                                                    text):
+def test_it_hides_the_tablet_page_from_patients_and_unknown_courses(client_for, personas, course, text):
     assert client_for(personas.patient_a).get(tablet_url(course)).status_code == 404
-    assert client_for(personas.patient_a).post(
-        tablet_url(course), {"consent_text": text.pk, "typed_name": "Anna Alvarez",
-                             "signature_png": SIGNATURE}).status_code == 404
-    assert client_for(personas.front_desk).get(
-        reverse("clinic:consent_tablet", args=[course.pk + 100])).status_code == 404
+    assert (
+        client_for(personas.patient_a)
+        .post(
+            tablet_url(course),
+            {"consent_text": text.pk, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE},
+        )
+        .status_code
+        == 404
+    )
+    assert (
+        client_for(personas.front_desk)
+        .get(reverse("clinic:consent_tablet", args=[course.pk + 100]))
+        .status_code
+        == 404
+    )
     assert not Consent.objects.exists()
 
 
@@ -405,6 +481,7 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, course, text):
 
 # -- the signed record -----------------------------------------------------------------------------
 
+
 def test_it_shows_clinical_staff_the_signed_record(client_for, personas, course, text):
     consent = sign(course, text, personas)
     for user in (personas.practitioner, personas.director):
@@ -413,18 +490,22 @@ def test_it_shows_clinical_staff_the_signed_record(client_for, personas, course,
         assert response.status_code == 200
         assert f'src="{SIGNATURE}"' in page and "Anna Alvarez" in page
         assert "version 1" in page and "Patient portal" in page and "203.0.113.7" in page
-        assert AuditEvent.objects.filter(action="view", object_type="clinic.consent",
-                                         object_id=str(consent.pk), actor=user).exists()
+        assert AuditEvent.objects.filter(
+            action="view", object_type="clinic.consent", object_id=str(consent.pk), actor=user
+        ).exists()
     csp = response.headers.get("Content-Security-Policy", "")
     assert "img-src 'self' data:" in csp
 
 
-def test_it_hides_the_signed_record_from_the_front_desk_and_patients(client_for, personas, course,
-                                                                     text):
+def test_it_hides_the_signed_record_from_the_front_desk_and_patients(client_for, personas, course, text):
     consent = sign(course, text, personas)
     url = reverse("clinic:consent_detail", args=[consent.pk])
     for user in (personas.front_desk, personas.patient_a, personas.patient_b):
         assert client_for(user).get(url).status_code == 404
-    assert client_for(personas.practitioner).get(
-        reverse("clinic:consent_detail", args=[consent.pk + 1])).status_code == 404
+    assert (
+        client_for(personas.practitioner)
+        .get(reverse("clinic:consent_detail", args=[consent.pk + 1]))
+        .status_code
+        == 404
+    )
     assert not AuditEvent.objects.filter(action="view", object_type="clinic.consent").exists()

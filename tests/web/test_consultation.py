@@ -48,29 +48,34 @@ TATTOO_FOREHEAD = {"conditions": [{"code": "tattoo", "status": "active", "areas"
 
 
 def record(personas: Any, data: dict[str, Any], actor: Any = None) -> Screening:
-    return services.intake_record(patient=personas.record_a, data=data,
-                                  actor=actor or personas.practitioner)
+    return services.intake_record(patient=personas.record_a, data=data, actor=actor or personas.practitioner)
 
 
 def propose(personas: Any, start: dt.date = TODAY) -> Course:
-    return services.course_propose(patient=personas.record_a, actor=personas.practitioner,
-                                   start_date=start)
+    return services.course_propose(patient=personas.record_a, actor=personas.practitioner, start_date=start)
 
 
 def intake_post(data: dict[str, Any]) -> dict[str, Any]:
     """Return the intake editor's POST for an intake in the contract's shape."""
     scars = data.get("scars") or {}
     post: dict[str, Any] = {
-        "assessed_on": data["assessed_on"], "goal": data["goals"][0],
-        "other_goals": data["goals"][1:], "areas": data["areas"],
+        "assessed_on": data["assessed_on"],
+        "goal": data["goals"][0],
+        "other_goals": data["goals"][1:],
+        "areas": data["areas"],
         "fitzpatrick": (data.get("skin") or {}).get("fitzpatrick") or "",
-        "pregnancy": data.get("pregnancy", ""), "allergies": ", ".join(data.get("allergies", [])),
-        **{k: scars.get(k, "") for k in ("icepick", "boxcar", "rolling", "hypertrophic",
-                                         "goodman_baron_grade")},
+        "pregnancy": data.get("pregnancy", ""),
+        "allergies": ", ".join(data.get("allergies", [])),
+        **{
+            k: scars.get(k, "")
+            for k in ("icepick", "boxcar", "rolling", "hypertrophic", "goodman_baron_grade")
+        },
     }
-    fields = {"conditions": ("code", "status", "severity", "areas", "date"),
-              "medications": ("name", "atc", "atc_name", "status", "last_taken"),
-              "procedures": ("code", "date", "depth", "kind", "areas")}
+    fields = {
+        "conditions": ("code", "status", "severity", "areas", "date"),
+        "medications": ("name", "atc", "atc_name", "status", "last_taken"),
+        "procedures": ("code", "date", "depth", "kind", "areas"),
+    }
     for key, names in fields.items():
         rows = data.get(key, [])
         post[f"{key}-TOTAL_FORMS"], post[f"{key}-INITIAL_FORMS"] = str(len(rows)), "0"
@@ -87,19 +92,32 @@ FP_ANSWERS = dict(zip(scales.FITZPATRICK_ITEMS, (2, 2, 3, 2, 3, 2, 2, 3, 2, 2), 
 # A 3, D 3: 2.7; left malar A 3 given, D 2: 1.8; chin 0% -> 0. Total 5.7.
 # MASI adds homogeneity: 0.3*2*(2+1) + 0.3*3*(3+2) + 0.3*3*(2+2) + 0 = 1.8 + 4.5 + 3.6 = 9.9.
 MASI_POST = {
-    "masi_forehead_percent": "20", "masi_forehead_darkness": "2", "masi_forehead_homogeneity": "1",
-    "masi_right_malar_percent": "35", "masi_right_malar_darkness": "3",
+    "masi_forehead_percent": "20",
+    "masi_forehead_darkness": "2",
+    "masi_forehead_homogeneity": "1",
+    "masi_right_malar_percent": "35",
+    "masi_right_malar_darkness": "3",
     "masi_right_malar_homogeneity": "2",
-    "masi_left_malar_score": "3", "masi_left_malar_darkness": "2", "masi_left_malar_homogeneity": "2",
-    "masi_chin_percent": "0", "masi_chin_darkness": "0", "masi_chin_homogeneity": "0",
+    "masi_left_malar_score": "3",
+    "masi_left_malar_darkness": "2",
+    "masi_left_malar_homogeneity": "2",
+    "masi_chin_percent": "0",
+    "masi_chin_darkness": "0",
+    "masi_chin_homogeneity": "0",
 }
 
 
 def assessment_post(**changes: Any) -> dict[str, Any]:
     post = {f"fp_{k}": str(v) for k, v in FP_ANSWERS.items()}
-    post |= {"goodman_baron_grade": "3", "scar_cheeks_icepick": "3", "scar_cheeks_boxcar": "8",
-             "scar_cheeks_rolling": "10", "scar_forehead_boxcar": "2", **MASI_POST,
-             "notes": "Rolling scars on both cheeks."}
+    post |= {
+        "goodman_baron_grade": "3",
+        "scar_cheeks_icepick": "3",
+        "scar_cheeks_boxcar": "8",
+        "scar_cheeks_rolling": "10",
+        "scar_forehead_boxcar": "2",
+        **MASI_POST,
+        "notes": "Rolling scars on both cheeks.",
+    }
     return post | changes
 
 
@@ -107,13 +125,18 @@ def course_post(course: Course, **changes: Any) -> dict[str, Any]:
     """Return the plan editor's POST with the course's current plan, then `changes`."""
     plan = course.plan
     post: dict[str, Any] = {
-        "version": course.version, "sessions_count": plan["sessions"]["count"],
+        "version": course.version,
+        "sessions_count": plan["sessions"]["count"],
         "interval_min": plan["sessions"]["interval_days"]["min"],
         "interval_max": plan["sessions"]["interval_days"]["max"],
-        "adjuncts": [a["code"] for a in plan["adjuncts"] if a.get("selected")]}
+        "adjuncts": [a["code"] for a in plan["adjuncts"] if a.get("selected")],
+    }
     for a in plan["areas"]:
-        post |= {f"area_{a['area']}_include": "on", f"area_{a['area']}_min": a["depth_mm"]["min"],
-                 f"area_{a['area']}_max": a["depth_mm"]["max"]}
+        post |= {
+            f"area_{a['area']}_include": "on",
+            f"area_{a['area']}_min": a["depth_mm"]["min"],
+            f"area_{a['area']}_max": a["depth_mm"]["max"],
+        }
     return post | changes
 
 
@@ -183,16 +206,20 @@ def test_it_shows_the_screening_findings_and_intake_versions(personas, client_fo
     assert text.index("Version 2 ·") < text.index("Version 1 ·")  # newest first
     assert "Consultation" in text and "Paula" in text  # source and who
     assert url("clearance", personas.record_a.pk, "diabetes") in text
-    assert AuditEvent.objects.filter(action="view", patient_id=personas.record_a.pk,
-                                     actor=personas.practitioner).exists()
+    assert AuditEvent.objects.filter(
+        action="view", patient_id=personas.record_a.pk, actor=personas.practitioner
+    ).exists()
 
 
-def test_it_pins_the_overview_query_count(personas, client_for, intake_a,
-                                          django_assert_num_queries):
+def test_it_pins_the_overview_query_count(personas, client_for, intake_a, django_assert_num_queries):
     c = client_for(personas.director)
     record(personas, with_(intake_a, **DIABETES))
-    services.clearance_give(patient=personas.record_a, finding_code="diabetes",
-                            basis="Endocrinologist's letter", actor=personas.director)
+    services.clearance_give(
+        patient=personas.record_a,
+        finding_code="diabetes",
+        basis="Endocrinologist's letter",
+        actor=personas.director,
+    )
     propose(personas)
     target = url("overview", personas.record_a.pk)
     c.get(target)  # warm the session and the protocol cache
@@ -201,8 +228,7 @@ def test_it_pins_the_overview_query_count(personas, client_for, intake_a,
     for _ in range(3):
         record(personas, intake_a)
         propose(personas)
-    services.assessment_record(patient=personas.record_a, actor=personas.practitioner,
-                               goodman_baron_grade=2)
+    services.assessment_record(patient=personas.record_a, actor=personas.practitioner, goodman_baron_grade=2)
     with django_assert_num_queries(9):
         assert c.get(target).status_code == 200
 
@@ -217,9 +243,12 @@ def test_it_saves_the_intake_form_as_a_new_version_and_screens_it(personas, clie
     c = client_for(personas.practitioner)
     page = c.get(url("intake", personas.record_a.pk))
     assert page.status_code == 200 and "version 2" in page.content.decode()
-    changed = with_(intake_a, areas=["cheeks", "chin"], goals=["acne_scars", "texture"],
-                    medications=[{"name": "isotretinoin", "status": "stopped",
-                                  "last_taken": "2026-09-01"}])
+    changed = with_(
+        intake_a,
+        areas=["cheeks", "chin"],
+        goals=["acne_scars", "texture"],
+        medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"}],
+    )
     response = c.post(url("intake", personas.record_a.pk), intake_post(changed))
     assert response.status_code == 302
     newest = Intake.objects.filter(patient=personas.record_a).order_by("-number").first()
@@ -230,16 +259,21 @@ def test_it_saves_the_intake_form_as_a_new_version_and_screens_it(personas, clie
     assert Intake.objects.get(pk=first.pk).data == first.data  # the old version is untouched
     screening = latest_screening(personas.record_a)
     assert screening.intake == newest and screening.decision == "defer"
-    assert AuditEvent.objects.filter(action="create", object_type="clinic.intake",
-                                     object_id=str(newest.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="create", object_type="clinic.intake", object_id=str(newest.pk)
+    ).exists()
 
 
 def test_it_adds_a_row_keeping_what_was_typed_and_saves_nothing(personas, client_for, intake_a):
     c = client_for(personas.practitioner)
     assert 'name="add_row" value="medications"' in c.get(url("intake", personas.record_a.pk)).content.decode()
-    typed = with_(intake_a, medications=[{"name": "warfarin", "status": "current"},
-                                         {"name": "isotretinoin", "status": "stopped",
-                                          "last_taken": "2026-09-01"}])
+    typed = with_(
+        intake_a,
+        medications=[
+            {"name": "warfarin", "status": "current"},
+            {"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"},
+        ],
+    )
     post = {**intake_post(typed), "add_row": "medications"}
     response = c.post(url("intake", personas.record_a.pk), post)
     assert response.status_code == 200
@@ -258,11 +292,9 @@ def test_it_adds_a_row_keeping_what_was_typed_and_saves_nothing(personas, client
     assert [m["name"] for m in Intake.objects.get().data["medications"]] == ["warfarin", "isotretinoin"]
 
 
-def test_it_refuses_a_bad_intake_naming_the_field_and_saves_nothing(personas, client_for,
-                                                                    intake_a):
+def test_it_refuses_a_bad_intake_naming_the_field_and_saves_nothing(personas, client_for, intake_a):
     c = client_for(personas.practitioner)
-    bad = with_(intake_a, medications=[{"name": "warfarin", "status": "stopped",
-                                        "last_taken": "2027-01-01"}])
+    bad = with_(intake_a, medications=[{"name": "warfarin", "status": "stopped", "last_taken": "2027-01-01"}])
     response = c.post(url("intake", personas.record_a.pk), intake_post(bad))
     assert response.status_code == 400
     assert "medications.0.last_taken" in response.content.decode()
@@ -273,9 +305,15 @@ def test_it_refuses_a_bad_intake_naming_the_field_and_saves_nothing(personas, cl
 
 
 def test_it_shows_the_cores_message_on_the_form_row_it_concerns(personas, client_for, intake_a):
-    post = intake_post(with_(intake_a, conditions=[
-        {"code": "", "status": "active"},  # an empty row, left out of the intake
-        {"code": "tattoo", "status": "active", "areas": ["elbow"]}]))
+    post = intake_post(
+        with_(
+            intake_a,
+            conditions=[
+                {"code": "", "status": "active"},  # an empty row, left out of the intake
+                {"code": "tattoo", "status": "active", "areas": ["elbow"]},
+            ],
+        )
+    )
     response = client_for(personas.practitioner).post(url("intake", personas.record_a.pk), post)
     assert response.status_code == 400
     rows = response.context["rows"]["conditions"].forms
@@ -296,8 +334,7 @@ def test_it_refuses_an_intake_form_with_a_missing_area(personas, client_for, int
     assert not Intake.objects.exists()
 
 
-def test_it_stores_neither_intake_nor_screening_when_screening_fails(personas, intake_a,
-                                                                     monkeypatch):
+def test_it_stores_neither_intake_nor_screening_when_screening_fails(personas, intake_a, monkeypatch):
     def broken(**kwargs: Any) -> None:
         raise ServiceError("the screener is down", field="")
 
@@ -333,8 +370,9 @@ def test_it_records_a_clearance_and_the_finding_shows_cleared(personas, client_f
 
 def test_it_revokes_a_clearance_and_screens_again(personas, client_for, intake_a):
     record(personas, with_(intake_a, **DIABETES))
-    clearance = services.clearance_give(patient=personas.record_a, finding_code="diabetes",
-                                        basis="GP letter", actor=personas.director)
+    clearance = services.clearance_give(
+        patient=personas.record_a, finding_code="diabetes", basis="GP letter", actor=personas.director
+    )
     c = client_for(personas.practitioner)
     target = url("clearance_revoke", personas.record_a.pk, clearance.pk)
     assert c.post(target).status_code == 302
@@ -354,25 +392,30 @@ def test_it_never_clears_a_contraindication(personas, client_for, intake_a):
     assert response.status_code == 400
     assert "only a finding that needs a doctor" in response.content.decode()
     with pytest.raises(Blocked):
-        services.clearance_give(patient=personas.record_a, finding_code="bleeding_disorder",
-                                basis="x", actor=personas.director)
+        services.clearance_give(
+            patient=personas.record_a, finding_code="bleeding_disorder", basis="x", actor=personas.director
+        )
     with pytest.raises(ServiceError, match="no finding"):
-        services.clearance_give(patient=personas.record_a, finding_code="diabetes", basis="x",
-                                actor=personas.director)
+        services.clearance_give(
+            patient=personas.record_a, finding_code="diabetes", basis="x", actor=personas.director
+        )
     assert not Clearance.objects.exists()
     assert latest_screening(personas.record_a).decision == "contraindicated"
 
 
 def test_it_refuses_a_second_clearance_of_the_same_finding(personas, intake_a):
     record(personas, with_(intake_a, **DIABETES))
-    services.clearance_give(patient=personas.record_a, finding_code="diabetes", basis="GP letter",
-                            actor=personas.director)
+    services.clearance_give(
+        patient=personas.record_a, finding_code="diabetes", basis="GP letter", actor=personas.director
+    )
     with pytest.raises(ServiceError, match="already cleared"):
-        services.clearance_give(patient=personas.record_a, finding_code="diabetes", basis="again",
-                                actor=personas.practitioner)
+        services.clearance_give(
+            patient=personas.record_a, finding_code="diabetes", basis="again", actor=personas.practitioner
+        )
     with pytest.raises(ServiceError, match="Only the medical director or a practitioner"):
-        services.clearance_give(patient=personas.record_a, finding_code="diabetes", basis="x",
-                                actor=personas.front_desk)
+        services.clearance_give(
+            patient=personas.record_a, finding_code="diabetes", basis="x", actor=personas.front_desk
+        )
     assert Clearance.objects.count() == 1
 
 
@@ -381,8 +424,7 @@ def test_it_refuses_a_second_clearance_of_the_same_finding(personas, intake_a):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_it_previews_scores_as_a_partial_for_htmx_and_as_the_page_otherwise(personas, client_for,
-                                                                         intake_a):
+def test_it_previews_scores_as_a_partial_for_htmx_and_as_the_page_otherwise(personas, client_for, intake_a):
     record(personas, intake_a)
     c = client_for(personas.practitioner)
     target = url("assessment_preview", personas.record_a.pk)
@@ -403,21 +445,23 @@ def test_it_previews_scores_as_a_partial_for_htmx_and_as_the_page_otherwise(pers
 def test_it_shows_scale_errors_in_the_preview(personas, client_for, intake_a):
     record(personas, intake_a)
     c = client_for(personas.practitioner)
-    response = c.post(url("assessment_preview", personas.record_a.pk),
-                      assessment_post(masi_forehead_darkness="7", phototype="6"),
-                      headers={"HX-Request": "true"})
+    response = c.post(
+        url("assessment_preview", personas.record_a.pk),
+        assessment_post(masi_forehead_darkness="7", phototype="6"),
+        headers={"HX-Request": "true"},
+    )
     text = response.content.decode()
     assert "mMASI darkness for forehead must be 0-4, got 7" in text
     assert "The questionnaire gives phototype IV" in text
 
 
-def test_it_records_an_assessment_with_scores_computed_on_the_server(personas, client_for,
-                                                                     intake_a):
+def test_it_records_an_assessment_with_scores_computed_on_the_server(personas, client_for, intake_a):
     record(personas, intake_a)
     c = client_for(personas.practitioner)
     assert c.get(url("assessment", personas.record_a.pk)).status_code == 200
-    response = c.post(url("assessment", personas.record_a.pk),
-                      assessment_post(mmasi="24", masi="48"))  # a client's own scores are ignored
+    response = c.post(
+        url("assessment", personas.record_a.pk), assessment_post(mmasi="24", masi="48")
+    )  # a client's own scores are ignored
     assert response.status_code == 302
     a = Assessment.objects.get()
     assert (a.phototype, a.goodman_baron_grade, a.mmasi, a.masi) == (4, 3, 5.7, 9.9)
@@ -425,11 +469,11 @@ def test_it_records_an_assessment_with_scores_computed_on_the_server(personas, c
     # a count left blank is "not counted" (None), never 0
     assert a.scar_counts == {
         "cheeks": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": None},
-        "forehead": {"icepick": None, "boxcar": 2, "rolling": None, "hypertrophic": None}}
+        "forehead": {"icepick": None, "boxcar": 2, "rolling": None, "hypertrophic": None},
+    }
     overview = c.get(url("overview", personas.record_a.pk)).content.decode()
     assert "forehead: icepick not counted, boxcar 2, rolling not counted" in overview
-    assert a.masi_regions["forehead"] == {"area_percent": 20.0, "darkness": 2, "homogeneity": 1,
-                                          "area": 2}
+    assert a.masi_regions["forehead"] == {"area_percent": 20.0, "darkness": 2, "homogeneity": 1, "area": 2}
     assert AuditEvent.objects.filter(action="create", object_type="clinic.assessment").exists()
 
 
@@ -437,8 +481,9 @@ def test_it_refuses_a_bad_assessment_and_saves_nothing(personas, client_for, int
     record(personas, intake_a)
     c = client_for(personas.practitioner)
     target = url("assessment", personas.record_a.pk)
-    response = c.post(target, assessment_post(masi_chin_percent="", masi_chin_darkness="",
-                                              masi_chin_homogeneity=""))
+    response = c.post(
+        target, assessment_post(masi_chin_percent="", masi_chin_darkness="", masi_chin_homogeneity="")
+    )
     assert response.status_code == 400 and "missing region(s): chin" in response.content.decode()
     response = c.post(target, assessment_post(scar_cheeks_rolling="-2"))
     assert response.status_code == 400 and "scar count for rolling in cheeks" in response.content.decode()
@@ -449,8 +494,10 @@ def test_it_refuses_a_bad_assessment_and_saves_nothing(personas, client_for, int
 
 
 def test_it_computes_mmasi_without_homogeneity_and_masi_only_with_it():
-    regions = {r: {"area_score": 2, "darkness": 1, "homogeneity": None, "area_percent": None}
-               for r in scales.MASI_REGION_WEIGHTS}
+    regions = {
+        r: {"area_score": 2, "darkness": 1, "homogeneity": None, "area_percent": None}
+        for r in scales.MASI_REGION_WEIGHTS
+    }
     scores = services.assessment_scores(masi_regions=regions)
     assert scores.mmasi == 2.0 and scores.masi is None and not scores.errors  # Σ w*2*1, Σw = 1
     regions["chin"]["homogeneity"] = 1
@@ -479,20 +526,31 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
     assert paula.get(url("course", pk, course.pk)).status_code == 200
 
     # Within the limits: saved, version bumped, the session windows follow the new interval.
-    edit = course_post(course, area_cheeks_min="0.75", area_cheeks_max="1.25", sessions_count="5",
-                       interval_min="30", interval_max="45", adjuncts=["prp"])
+    edit = course_post(
+        course,
+        area_cheeks_min="0.75",
+        area_cheeks_max="1.25",
+        sessions_count="5",
+        interval_min="30",
+        interval_max="45",
+        adjuncts=["prp"],
+    )
     assert paula.post(url("course", pk, course.pk), edit).status_code == 302
     course.refresh_from_db()
     assert course.version == 2
     assert course.plan["areas"][0]["depth_mm"] == {"min": 0.75, "max": 1.25}
     assert course.plan["sessions"] == {"count": 5, "interval_days": {"min": 30, "max": 45}}
     assert [w["earliest"] for w in course.plan["schedule"]] == [
-        "2026-12-15", "2027-01-14", "2027-02-13", "2027-03-15", "2027-04-14"]  # 1 Dec + 14 days' preparation
+        "2026-12-15",
+        "2027-01-14",
+        "2027-02-13",
+        "2027-03-15",
+        "2027-04-14",
+    ]  # 1 Dec + 14 days' preparation
     assert [a["code"] for a in course.plan["adjuncts"] if a["selected"]] == ["prp"]
 
     # A stale edit (opened at version 1) is refused, not merged.
-    stale = paula.post(url("course", pk, course.pk), {**edit, "version": "1",
-                                                      "area_cheeks_max": "1.0"})
+    stale = paula.post(url("course", pk, course.pk), {**edit, "version": "1", "area_cheeks_max": "1.0"})
     assert stale.status_code == 409 and "Someone else changed" in stale.content.decode()
     # ... and the page offers no approval of a plan nobody on it has read: reload first.
     assert url("course_approve", pk, course.pk) not in stale.content.decode()
@@ -513,13 +571,14 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
     refused = paula.post(url("depth_override", pk, course.pk), override)
     assert refused.status_code == 400 and "Only the medical director" in refused.content.decode()
     assert not DepthOverride.objects.exists()
-    assert maria.post(url("depth_override", pk, course.pk), {**override, "reason": " "}
-                      ).status_code == 400
+    assert maria.post(url("depth_override", pk, course.pk), {**override, "reason": " "}).status_code == 400
     assert maria.post(url("depth_override", pk, course.pk), override).status_code == 302
     granted = DepthOverride.objects.get()
     assert granted.given_by == personas.director and granted.depth_max_mm == Decimal("0.80")
-    assert paula.post(url("course", pk, course.pk), course_post(course, area_forehead_max="0.9")
-                      ).status_code == 400  # beyond the override too
+    assert (
+        paula.post(url("course", pk, course.pk), course_post(course, area_forehead_max="0.9")).status_code
+        == 400
+    )  # beyond the override too
     assert paula.post(url("course", pk, course.pk), deep).status_code == 302
     course.refresh_from_db()
     assert course.version == 3 and course.plan["areas"][1]["depth_mm"]["max"] == 0.8
@@ -542,8 +601,9 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
     assert changes.filter(action="create").count() == 1
     assert changes.filter(action="change").count() == 3  # two edits and the approval
     assert changes.filter(action="view").exists()
-    assert AuditEvent.objects.filter(object_type="clinic.depthoverride", action="create",
-                                     patient_id=pk).exists()
+    assert AuditEvent.objects.filter(
+        object_type="clinic.depthoverride", action="create", patient_id=pk
+    ).exists()
     assert AuditEvent.objects.filter(object_type="clinic.treatmentsession").count() == 5
 
 
@@ -552,8 +612,7 @@ def test_it_refuses_to_approve_while_the_patient_is_pregnant(personas, client_fo
     course = propose(personas)
     assert not course.plan["bookable"] and course.plan["blocked_by"] == ["pregnancy"]
     c = client_for(personas.practitioner)
-    assert "Cannot be approved yet" in c.get(url("course", personas.record_a.pk, course.pk)
-                                              ).content.decode()
+    assert "Cannot be approved yet" in c.get(url("course", personas.record_a.pk, course.pk)).content.decode()
     response = c.post(url("course_approve", personas.record_a.pk, course.pk), {"version": "1"})
     assert response.status_code == 400 and "Treatment has to wait" in response.content.decode()
     course.refresh_from_db()
@@ -567,8 +626,12 @@ def test_it_approves_only_once_the_needed_clearance_is_given(personas, intake_a)
     with pytest.raises(Blocked, match="clearance is still needed"):
         services.course_approve(course=course, actor=personas.practitioner, expected_version=1)
     assert not TreatmentSession.objects.exists()
-    services.clearance_give(patient=personas.record_a, finding_code="diabetes",
-                            basis="Endocrinologist: well controlled", actor=personas.practitioner)
+    services.clearance_give(
+        patient=personas.record_a,
+        finding_code="diabetes",
+        basis="Endocrinologist: well controlled",
+        actor=personas.practitioner,
+    )
     services.course_approve(course=course, actor=personas.practitioner, expected_version=1)
     course.refresh_from_db()
     assert course.status == "approved" and course.screening == latest_screening(personas.record_a)
@@ -585,8 +648,7 @@ def test_it_refuses_to_approve_a_contraindicated_patient(personas, intake_a):
     assert "contraindicated" in refused.value.extra["codes"]
 
 
-def test_it_leaves_nothing_half_approved_when_a_session_cannot_be_created(personas, course_a,
-                                                                           monkeypatch):
+def test_it_leaves_nothing_half_approved_when_a_session_cannot_be_created(personas, course_a, monkeypatch):
     real_save = TreatmentSession.save
 
     def failing_save(self: TreatmentSession, *args: Any, **kwargs: Any) -> None:
@@ -618,34 +680,38 @@ def test_it_never_plans_an_area_the_screening_excluded(personas, client_for, int
     page = client_for(personas.practitioner).get(url("course", personas.record_a.pk, course.pk))
     assert "area_forehead_max" not in page.content.decode()
     assert "Excluded by the screening" in page.content.decode()
-    add = {"areas": [{"area": "cheeks", "min": 0.5, "max": 1.0},
-                     {"area": "forehead", "min": 0.25, "max": 0.5}]}
+    add = {
+        "areas": [{"area": "cheeks", "min": 0.5, "max": 1.0}, {"area": "forehead", "min": 0.25, "max": 0.5}]
+    }
     with pytest.raises(ServiceError) as caught:
-        services.course_edit(course=course, actor=personas.practitioner, expected_version=1,
-                             changes=add)
+        services.course_edit(course=course, actor=personas.practitioner, expected_version=1, changes=add)
     assert caught.value.field == "areas.forehead"
     course.refresh_from_db()
     assert course.version == 1
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"areas": [{"area": "cheeks", "min": 1.2, "max": 1.0}]}, "areas.cheeks.min"),
-    ({"areas": [{"area": "cheeks", "min": 0, "max": 1.0}]}, "areas.cheeks.min"),
-    ({"areas": [{"area": "cheeks", "min": 0.5, "max": None}]}, "areas.cheeks.max"),
-    ({"areas": [{"area": "cheeks", "min": 0.5, "max": 6}]}, "areas.cheeks.max"),
-    ({"areas": []}, "areas"),
-    ({"sessions": {"count": 0, "interval_min": 28, "interval_max": 60}}, "sessions.count"),
-    ({"sessions": {"count": 4, "interval_min": 7, "interval_max": 60}}, "sessions.interval_min"),
-    ({"sessions": {"count": 4, "interval_min": 50, "interval_max": 40}}, "sessions.interval_min"),
-    ({"sessions": {"count": 4, "interval_min": 28, "interval_max": 900}}, "sessions.interval_max"),
-    ({"adjuncts": ["botox"]}, "adjuncts"),
-    ({"goal": "melasma"}, "changes"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"areas": [{"area": "cheeks", "min": 1.2, "max": 1.0}]}, "areas.cheeks.min"),
+        ({"areas": [{"area": "cheeks", "min": 0, "max": 1.0}]}, "areas.cheeks.min"),
+        ({"areas": [{"area": "cheeks", "min": 0.5, "max": None}]}, "areas.cheeks.max"),
+        ({"areas": [{"area": "cheeks", "min": 0.5, "max": 6}]}, "areas.cheeks.max"),
+        ({"areas": []}, "areas"),
+        ({"sessions": {"count": 0, "interval_min": 28, "interval_max": 60}}, "sessions.count"),
+        ({"sessions": {"count": 4, "interval_min": 7, "interval_max": 60}}, "sessions.interval_min"),
+        ({"sessions": {"count": 4, "interval_min": 50, "interval_max": 40}}, "sessions.interval_min"),
+        ({"sessions": {"count": 4, "interval_min": 28, "interval_max": 900}}, "sessions.interval_max"),
+        ({"adjuncts": ["botox"]}, "adjuncts"),
+        ({"goal": "melasma"}, "changes"),
+    ],
+)
 def test_it_refuses_edits_outside_the_protocols_limits(personas, course_a, changes, field):
     before = course_a.plan
     with pytest.raises(ServiceError) as caught:
-        services.course_edit(course=course_a, actor=personas.practitioner, expected_version=1,
-                             changes=changes)
+        services.course_edit(
+            course=course_a, actor=personas.practitioner, expected_version=1, changes=changes
+        )
     assert caught.value.field == field and caught.value.message
     course_a.refresh_from_db()
     assert course_a.version == 1 and course_a.plan == before
@@ -653,11 +719,13 @@ def test_it_refuses_edits_outside_the_protocols_limits(personas, course_a, chang
 
 def test_it_refuses_a_stale_edit_in_the_service(personas, course_a):
     other = Course.objects.get(pk=course_a.pk)
-    services.course_edit(course=other, actor=personas.director, expected_version=1,
-                         changes={"adjuncts": ["prf"]})
+    services.course_edit(
+        course=other, actor=personas.director, expected_version=1, changes={"adjuncts": ["prf"]}
+    )
     with pytest.raises(StaleEdit):
-        services.course_edit(course=course_a, actor=personas.practitioner, expected_version=1,
-                             changes={"adjuncts": ["prp"]})
+        services.course_edit(
+            course=course_a, actor=personas.practitioner, expected_version=1, changes={"adjuncts": ["prp"]}
+        )
     course_a.refresh_from_db()
     assert [a["code"] for a in course_a.plan["adjuncts"] if a["selected"]] == ["prf"]
 
@@ -686,9 +754,13 @@ def test_it_proposes_only_from_a_current_screening(personas, intake_a):
         propose(personas)
     record(personas, with_(intake_a, **DIABETES))
     # A clearance written behind the services' back: the stored screening is now out of date.
-    Clearance.objects.create(patient=personas.record_a, finding_code="diabetes", basis="x",
-                             screening=latest_screening(personas.record_a),
-                             given_by=personas.director)
+    Clearance.objects.create(
+        patient=personas.record_a,
+        finding_code="diabetes",
+        basis="x",
+        screening=latest_screening(personas.record_a),
+        given_by=personas.director,
+    )
     with pytest.raises(ServiceError, match="screen the intake again"):
         propose(personas)
     services.screening_refresh(patient=personas.record_a, actor=personas.practitioner)
@@ -698,7 +770,8 @@ def test_it_proposes_only_from_a_current_screening(personas, intake_a):
 def test_it_refuses_a_start_date_in_the_past_on_the_form(personas, client_for, intake_a):
     record(personas, intake_a)
     response = client_for(personas.practitioner).post(
-        url("course_propose", personas.record_a.pk), {"start_date": "2020-01-01"})
+        url("course_propose", personas.record_a.pk), {"start_date": "2020-01-01"}
+    )
     assert response.status_code == 400 and "cannot start in the past" in response.content.decode()
     assert not Course.objects.exists()
 
@@ -708,35 +781,41 @@ def test_the_edited_schedule_follows_the_planners_rule(personas, intake_a):
     plan = planner().plan(core_intake, screener().screen(core_intake), TODAY).as_dict()
     first = dt.date.fromisoformat(plan["schedule"][0]["earliest"])
     window = plan["sessions"]["interval_days"]
-    assert services.plan_schedule(first, plan["sessions"]["count"], window["min"], window["max"],
-                                  False) == plan["schedule"]
-
+    assert (
+        services.plan_schedule(first, plan["sessions"]["count"], window["min"], window["max"], False)
+        == plan["schedule"]
+    )
 
 
 def test_it_names_every_assessment_input_for_screen_readers(client_for, personas):
-    page = client_for(personas.practitioner).get(
-        reverse("clinic:consultation_assessment", args=[personas.record_a.pk])).content.decode()
+    page = (
+        client_for(personas.practitioner)
+        .get(reverse("clinic:consultation_assessment", args=[personas.record_a.pk]))
+        .content.decode()
+    )
     labelled = set(re.findall(r'<label for="([^"]+)"', page))
     inputs = re.findall(r'<input type="number"[^>]*>', page)
-    unnamed = [i for i in inputs if "aria-label=" not in i
-               and re.search(r'id="([^"]+)"', i).group(1) not in labelled]
+    unnamed = [
+        i for i in inputs if "aria-label=" not in i and re.search(r'id="([^"]+)"', i).group(1) not in labelled
+    ]
     assert inputs and unnamed == []
     assert re.search(r'aria-label="\w+ icepick"', page) and 'aria-label="forehead: darkness"' in page
 
 
 def test_it_offers_chart_this_session_only_for_a_booked_session_whose_day_has_come(
-        personas, intake_a, client_for):
+    personas, intake_a, client_for
+):
     from clock import FROZEN_NOW
     from visit_helpers import book_visit
 
     record(personas, intake_a)
-    course = services.course_approve(course=propose(personas), actor=personas.director,
-                                     expected_version=1)
+    course = services.course_approve(course=propose(personas), actor=personas.director, expected_version=1)
     first, second, third = course.sessions.order_by("number")[:3]
     book_visit(first, FROZEN_NOW)  # today
     book_visit(second, FROZEN_NOW + dt.timedelta(days=35))  # Monday 28 December 2026
-    page = client_for(personas.practitioner).get(
-        url("course", personas.record_a.pk, course.pk)).content.decode()
+    page = (
+        client_for(personas.practitioner).get(url("course", personas.record_a.pk, course.pk)).content.decode()
+    )
     chart = reverse("clinic:charting_chart", args=[first.pk])
     assert f'<a href="{chart}">chart this session</a>' in page
     assert "charted on its day, 28 Dec 2026" in page

@@ -26,10 +26,26 @@ from visit_helpers import book_visit
 
 NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 6, 10)
-CLEARANCE = {"findings": [{"code": "anticoagulant", "decision": "needs_clearance", "cleared": False,
-                           "message": "Takes a blood thinner: a doctor must clear treatment."}]}
-DEFER = {"findings": [{"code": "recent_sunburn", "decision": "defer", "cleared": False,
-                       "message": "Sunburn: wait until the skin has healed."}]}
+CLEARANCE = {
+    "findings": [
+        {
+            "code": "anticoagulant",
+            "decision": "needs_clearance",
+            "cleared": False,
+            "message": "Takes a blood thinner: a doctor must clear treatment.",
+        }
+    ]
+}
+DEFER = {
+    "findings": [
+        {
+            "code": "recent_sunburn",
+            "decision": "defer",
+            "cleared": False,
+            "message": "Sunburn: wait until the skin has healed.",
+        }
+    ]
+}
 
 
 @pytest.fixture
@@ -41,18 +57,33 @@ def frozen(monkeypatch):
 
 def screen(patient, decision, *, earliest=None, result=None):
     number = Intake.objects.filter(patient=patient).count() + 1
-    intake = Intake.objects.create(patient=patient, number=number, source="consultation",
-                                   data={"schema": "needlepoint.intake/1"})
-    return Screening.objects.create(patient=patient, intake=intake, decision=decision,
-                                    earliest_date=earliest, result=result or {},
-                                    protocol_id="default", protocol_version="1")
+    intake = Intake.objects.create(
+        patient=patient, number=number, source="consultation", data={"schema": "needlepoint.intake/1"}
+    )
+    return Screening.objects.create(
+        patient=patient,
+        intake=intake,
+        decision=decision,
+        earliest_date=earliest,
+        result=result or {},
+        protocol_id="default",
+        protocol_version="1",
+    )
 
 
 def course_for(patient, by, *, status="approved"):
     return Course.objects.create(
-        patient=patient, screening=screen(patient, "eligible"), status=status, goal="acne_scars",
-        plan={}, start_date=TODAY, protocol_id="default", protocol_version="1", created_by=by,
-        approved_at=None if status == "draft" else NOW)
+        patient=patient,
+        screening=screen(patient, "eligible"),
+        status=status,
+        goal="acne_scars",
+        plan={},
+        start_date=TODAY,
+        protocol_id="default",
+        protocol_version="1",
+        created_by=by,
+        approved_at=None if status == "draft" else NOW,
+    )
 
 
 def local(hour, minute=0, day=TODAY):
@@ -61,18 +92,26 @@ def local(hour, minute=0, day=TODAY):
 
 def timed(course, patient, number, when, *, practitioner=None):
     """A session of `course` with its appointment at `when`."""
-    session = TreatmentSession.objects.create(course=course, patient=patient, number=number,
-                                              practitioner=practitioner)
+    session = TreatmentSession.objects.create(
+        course=course, patient=patient, number=number, practitioner=practitioner
+    )
     book_visit(session, when, by=course.created_by)
     return session
 
 
 def flagged(patient, course, by, reason="Day 1 check-in after session 1: warning sign reported: fever"):
     session = timed(course, patient, 99, NOW - dt.timedelta(days=1))
-    TreatmentSession.objects.filter(pk=session.pk).update(status="signed", signed_at=NOW,
-                                                          signed_by=by)
-    check_in = CheckIn.objects.create(session=session, patient=patient, day=1, redness=2,
-                                      swelling=2, pain=2, warning_signs=["fever"], expected=False)
+    TreatmentSession.objects.filter(pk=session.pk).update(status="signed", signed_at=NOW, signed_by=by)
+    check_in = CheckIn.objects.create(
+        session=session,
+        patient=patient,
+        day=1,
+        redness=2,
+        swelling=2,
+        pain=2,
+        warning_signs=["fever"],
+        expected=False,
+    )
     return Flag.objects.create(patient=patient, check_in=check_in, reason=reason)
 
 
@@ -82,9 +121,14 @@ def clinic(personas, frozen):
     clearance. Cara: deferred until 20 June. Dan: an approved course without consent."""
     a, b = personas.record_a, personas.record_b
     course_a = course_for(a, personas.practitioner)
-    Consent.objects.create(patient=a, course=course_a, channel="portal", typed_name="Anna",
-                           signature_png="data:,", consent_text=ConsentText.objects.create(
-                               version="1", title="Consent", body="..."))
+    Consent.objects.create(
+        patient=a,
+        course=course_a,
+        channel="portal",
+        typed_name="Anna",
+        signature_png="data:,",
+        consent_text=ConsentText.objects.create(version="1", title="Consent", body="..."),
+    )
     timed(course_a, a, 1, local(9, 30), practitioner=personas.practitioner)
     timed(course_a, a, 2, local(9, 30, TODAY + dt.timedelta(days=1)))
     flagged(a, course_a, personas.practitioner)
@@ -108,16 +152,23 @@ def test_it_shows_the_practitioner_everything_with_reasons(clinic, client_for):
     assert [s.patient.first_name for s in board.deferrals.rows] == ["Cara"]
     assert "Sat 20 Jun 2026" in page and "Sunburn: wait" in page
     assert [c.patient.first_name for c in board.consents_missing.rows] == ["Dan"]
-    assert AuditEvent.objects.filter(action="view", object_type="clinic.dashboard",
-                                     actor=clinic.practitioner).exists()
+    assert AuditEvent.objects.filter(
+        action="view", object_type="clinic.dashboard", actor=clinic.practitioner
+    ).exists()
 
 
 def test_it_shows_the_front_desk_names_times_and_counts_only(clinic, client_for):
     response = client_for(clinic.front_desk).get(reverse("clinic:dashboard"))
     assert response.status_code == 200
     page = response.content.decode()
-    for shown in ("Anna Alvarez", "09:30", "Ben Brown", "Cara Cole", "Dan Dorn",
-                  "1 open flag for the clinical team"):
+    for shown in (
+        "Anna Alvarez",
+        "09:30",
+        "Ben Brown",
+        "Cara Cole",
+        "Dan Dorn",
+        "1 open flag for the clinical team",
+    ):
         assert shown in page, shown
     for hidden in ("fever", "warning sign", "blood thinner", "Sunburn", "/flags/", "/summary/"):
         assert hidden not in page, hidden
@@ -163,8 +214,7 @@ def test_it_counts_today_in_the_clinics_zone(clinic, frozen):
 
 def test_it_leaves_out_consents_given_and_draft_plans(clinic):
     course_for(clinic.record_b, clinic.practitioner, status="draft")
-    assert [c.patient.first_name for c in dashboard_for(clinic.director).consents_missing.rows] == \
-        ["Dan"]
+    assert [c.patient.first_name for c in dashboard_for(clinic.director).consents_missing.rows] == ["Dan"]
 
 
 def test_it_shows_a_total_beyond_the_rows_it_lists(clinic):
@@ -183,15 +233,19 @@ def _populate(personas, n):
         course = course_for(p, personas.practitioner)
         timed(course, p, 1, local(8 + i % 10), practitioner=personas.practitioner)
         flagged(p, course, personas.practitioner)
-        screen(p, "needs_clearance" if i % 2 else "defer", earliest=TODAY + dt.timedelta(days=3),
-               result=CLEARANCE if i % 2 else DEFER)
+        screen(
+            p,
+            "needs_clearance" if i % 2 else "defer",
+            earliest=TODAY + dt.timedelta(days=3),
+            result=CLEARANCE if i % 2 else DEFER,
+        )
 
 
 @pytest.mark.parametrize("who", ["practitioner", "front_desk"])
 @pytest.mark.parametrize("patients", [3, 30])
-def test_it_builds_the_dashboard_in_a_fixed_number_of_queries(personas, frozen, client_for,
-                                                               django_assert_num_queries, who,
-                                                               patients):
+def test_it_builds_the_dashboard_in_a_fixed_number_of_queries(
+    personas, frozen, client_for, django_assert_num_queries, who, patients
+):
     _populate(personas, patients)
     client = client_for(getattr(personas, who))
     # session + user; today, flags (or their count), clearances, deferrals, consents; the audit event
@@ -223,9 +277,11 @@ def test_it_links_rows_to_the_same_addresses_as_reverse(clinic, client_for):
     page = client_for(clinic.practitioner).get(reverse("clinic:dashboard")).content.decode()
     dan = Patient.objects.get(first_name="Dan")
     flag = Flag.objects.get()
-    for url in (reverse("clinic:patient_detail", args=[dan.pk]),
-                reverse("clinic:patient_detail", args=[clinic.record_a.pk]),
-                reverse("clinic:flag_resolve", args=[flag.pk])):
+    for url in (
+        reverse("clinic:patient_detail", args=[dan.pk]),
+        reverse("clinic:patient_detail", args=[clinic.record_a.pk]),
+        reverse("clinic:flag_resolve", args=[flag.pk]),
+    ):
         assert f'href="{url}"' in page, url
 
 
@@ -234,9 +290,11 @@ def test_it_renders_no_address_for_a_page_that_does_not_exist():
 
     template = engines["django"].from_string(
         "{% load clinic_urls %}[{% id_url 'clinic:no_such_page' 7 %}]"
-        "[{% id_url 'clinic:patient_detail' 12345 %}][{% id_url 'clinic:patient_detail' 6 %}]")
-    assert template.render({}) == (f"[][{reverse('clinic:patient_detail', args=[12345])}]"
-                                   f"[{reverse('clinic:patient_detail', args=[6])}]")
+        "[{% id_url 'clinic:patient_detail' 12345 %}][{% id_url 'clinic:patient_detail' 6 %}]"
+    )
+    assert template.render({}) == (
+        f"[][{reverse('clinic:patient_detail', args=[12345])}][{reverse('clinic:patient_detail', args=[6])}]"
+    )
 
 
 @pytest.mark.django_db

@@ -23,13 +23,22 @@ REFUSED = (IntegrityError, InternalError, OperationalError)
 
 def _course(personas):
     p = personas.record_a
-    intake = Intake.objects.create(patient=p, number=1, data={"schema": "needlepoint.intake/1"},
-                                   source="consultation")
-    screening = Screening.objects.create(patient=p, intake=intake, decision="eligible",
-                                         result={}, protocol_id="default", protocol_version="x")
-    return Course.objects.create(patient=p, screening=screening, goal="acne_scars", plan={},
-                                 start_date=dt.date(2026, 12, 1), protocol_id="default",
-                                 protocol_version="x", created_by=personas.practitioner)
+    intake = Intake.objects.create(
+        patient=p, number=1, data={"schema": "needlepoint.intake/1"}, source="consultation"
+    )
+    screening = Screening.objects.create(
+        patient=p, intake=intake, decision="eligible", result={}, protocol_id="default", protocol_version="x"
+    )
+    return Course.objects.create(
+        patient=p,
+        screening=screening,
+        goal="acne_scars",
+        plan={},
+        start_date=dt.date(2026, 12, 1),
+        protocol_id="default",
+        protocol_version="x",
+        created_by=personas.practitioner,
+    )
 
 
 def test_it_refuses_to_update_an_audit_event_in_the_database(personas):
@@ -47,7 +56,8 @@ def test_it_refuses_to_change_a_signed_chart_in_the_database(personas):
     session = TreatmentSession.objects.create(course=course, patient=course.patient, number=1)
     AreaTreatment.objects.create(session=session, area="cheeks", depth_mm="1.00", passes=4)
     TreatmentSession.objects.filter(pk=session.pk).update(
-        status="signed", signed_at=timezone.now(), signed_by=personas.practitioner)
+        status="signed", signed_at=timezone.now(), signed_by=personas.practitioner
+    )
     with pytest.raises(REFUSED), transaction.atomic():
         TreatmentSession.objects.filter(pk=session.pk).update(notes="changed later")
     with pytest.raises(REFUSED), transaction.atomic():
@@ -67,9 +77,14 @@ def test_it_allows_changes_to_an_unsigned_chart(personas):
 def test_it_refuses_to_change_a_signed_consent_in_the_database(personas):
     course = _course(personas)
     text = ConsentText.objects.create(version="1", title="Consent", body="...")
-    consent = Consent.objects.create(patient=course.patient, course=course, consent_text=text,
-                                     typed_name="Anna Alvarez", signature_png="data:image/png;base64,AA",
-                                     channel="portal")
+    consent = Consent.objects.create(
+        patient=course.patient,
+        course=course,
+        consent_text=text,
+        typed_name="Anna Alvarez",
+        signature_png="data:image/png;base64,AA",
+        channel="portal",
+    )
     with pytest.raises(REFUSED), transaction.atomic():
         Consent.objects.filter(pk=consent.pk).update(typed_name="Someone Else")
 
@@ -77,5 +92,4 @@ def test_it_refuses_to_change_a_signed_consent_in_the_database(personas):
 def test_it_refuses_a_signed_status_without_a_signing_time(personas):
     course = _course(personas)
     with pytest.raises(IntegrityError), transaction.atomic():
-        TreatmentSession.objects.create(course=course, patient=course.patient, number=1,
-                                        status="signed")
+        TreatmentSession.objects.create(course=course, patient=course.patient, number=1, status="signed")

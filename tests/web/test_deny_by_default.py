@@ -14,7 +14,7 @@ PUBLIC = {
     "accounts:password_set_done": "says the password was saved",
     "health": "liveness check for a load balancer; says only 'ok'",
     "bookings:feed": "calendar feed for calendar applications, which cannot sign in: the unguessable, "
-                     "revocable token in the address is the credential; unknown or revoked tokens get 404",
+    "revocable token in the address is the credential; unknown or revoked tokens get 404",
 }
 # Paths served outside Django's URL patterns.
 IGNORED_PREFIXES = ("static/",)
@@ -39,8 +39,13 @@ def _concrete(route: str) -> str:
 
 
 def all_routes():
-    return sorted({(name, _concrete(route)) for name, route in _walk(get_resolver())
-                   if not route.startswith(IGNORED_PREFIXES)})
+    return sorted(
+        {
+            (name, _concrete(route))
+            for name, route in _walk(get_resolver())
+            if not route.startswith(IGNORED_PREFIXES)
+        }
+    )
 
 
 def test_it_finds_the_projects_pages():
@@ -57,16 +62,20 @@ def test_it_refuses_anonymous_visitors_everywhere_but_the_allow_list(client, nam
             assert response.status_code < 500, f"{name} {path} fails for anonymous visitors"
             continue
         refused = response.status_code in (302, 404, 405) and (
-            response.status_code != 302 or "/accounts/login/" in response["Location"])
+            response.status_code != 302 or "/accounts/login/" in response["Location"]
+        )
         assert refused, f"{name} ({path}) answered {response.status_code} to an anonymous visitor"
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("name", "path"), [r for r in all_routes() if not r[1].startswith("/portal/")
-                                             and r[0] not in PUBLIC and r[0] != "home"])
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [r for r in all_routes() if not r[1].startswith("/portal/") and r[0] not in PUBLIC and r[0] != "home"],
+)
 def test_it_refuses_patients_on_staff_pages(client_for, personas, name, path):
     client = client_for(personas.patient_a)
     response = client.get(path)
     ok = response.status_code in (404, 405) or (
-        response.status_code == 302 and not response["Location"].startswith("/patients"))
+        response.status_code == 302 and not response["Location"].startswith("/patients")
+    )
     assert ok or name.startswith("accounts:"), f"{name} ({path}) answered {response.status_code} to a patient"

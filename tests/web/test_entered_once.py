@@ -51,28 +51,39 @@ def without_scars(intake: dict[str, Any], **changes: Any) -> dict[str, Any]:
 def editor_post(data: dict[str, Any], medications: list[dict[str, str]] = ()) -> dict[str, Any]:
     """The intake editor's POST: goals, areas, skin; `medications` as the editor's rows."""
     post: dict[str, Any] = {
-        "assessed_on": data["assessed_on"], "goal": data["goals"][0], "areas": data["areas"],
-        "fitzpatrick": "3", "pregnancy": "no", "allergies": "",
-        "conditions-TOTAL_FORMS": "0", "conditions-INITIAL_FORMS": "0",
-        "procedures-TOTAL_FORMS": "0", "procedures-INITIAL_FORMS": "0",
-        "medications-TOTAL_FORMS": str(len(medications)), "medications-INITIAL_FORMS": "0"}
+        "assessed_on": data["assessed_on"],
+        "goal": data["goals"][0],
+        "areas": data["areas"],
+        "fitzpatrick": "3",
+        "pregnancy": "no",
+        "allergies": "",
+        "conditions-TOTAL_FORMS": "0",
+        "conditions-INITIAL_FORMS": "0",
+        "procedures-TOTAL_FORMS": "0",
+        "procedures-INITIAL_FORMS": "0",
+        "medications-TOTAL_FORMS": str(len(medications)),
+        "medications-INITIAL_FORMS": "0",
+    }
     for i, row in enumerate(medications):
         post |= {f"medications-{i}-{k}": v for k, v in row.items()}
     return post
 
 
 def propose(personas: Any) -> Course:
-    return services.course_propose(patient=personas.record_a, actor=personas.practitioner,
-                                   start_date=START)
+    return services.course_propose(patient=personas.record_a, actor=personas.practitioner, start_date=START)
 
 
 def assess(personas: Any, grade: int) -> None:
-    services.assessment_record(patient=personas.record_a, actor=personas.practitioner,
-                               goodman_baron_grade=grade,
-                               scar_counts={"cheeks": {"rolling": 12, "boxcar": 4}})
+    services.assessment_record(
+        patient=personas.record_a,
+        actor=personas.practitioner,
+        goodman_baron_grade=grade,
+        scar_counts={"cheeks": {"rolling": 12, "boxcar": 4}},
+    )
 
 
 # ---- the grade and the scar counts: asked once, in the assessment -------------------------------
+
 
 def test_it_asks_no_grade_or_scar_counts_in_the_intake_editor(client_for, personas):
     page = client_for(personas.practitioner).get(url("intake", personas.record_a.pk)).content.decode()
@@ -85,17 +96,20 @@ def test_it_asks_no_grade_or_scar_counts_in_the_intake_editor(client_for, person
 
 def test_it_stores_no_scars_typed_into_the_intake_editor(client_for, personas, intake_a):
     post = editor_post(intake_a) | {"goodman_baron_grade": "4", "icepick": "9"}
-    assert client_for(personas.practitioner).post(url("intake", personas.record_a.pk),
-                                                  post).status_code == 302
+    assert (
+        client_for(personas.practitioner).post(url("intake", personas.record_a.pk), post).status_code == 302
+    )
     assert "scars" not in Intake.objects.get().data
 
 
 def test_it_plans_the_sessions_by_the_assessed_grade(personas, intake_a):
-    services.intake_record(patient=personas.record_a, data=without_scars(intake_a),
-                           actor=personas.practitioner)
+    services.intake_record(
+        patient=personas.record_a, data=without_scars(intake_a), actor=personas.practitioner
+    )
     by_grade = clinic_protocol().goals["acne_scars"].sessions.by_goodman_baron_grade
-    assert propose(personas).plan["sessions"]["count"] == clinic_protocol().goals[
-        "acne_scars"].sessions.count  # no grade anywhere: the goal's usual count
+    assert (
+        propose(personas).plan["sessions"]["count"] == clinic_protocol().goals["acne_scars"].sessions.count
+    )  # no grade anywhere: the goal's usual count
     assess(personas, 4)
     course = propose(personas)
     assert course.plan["sessions"]["count"] == by_grade[4]
@@ -124,6 +138,7 @@ def test_it_leaves_the_core_planner_reading_the_intake(intake_a):
 
 # ---- "Propose a plan" only from a screened intake -----------------------------------------------
 
+
 def test_it_offers_no_proposal_without_an_intake(client_for, personas):
     page = client_for(personas.practitioner).get(url("overview", personas.record_a.pk)).content.decode()
     assert "A plan cannot be proposed yet" in page and "There is no intake yet" in page
@@ -131,8 +146,9 @@ def test_it_offers_no_proposal_without_an_intake(client_for, personas):
 
 
 def test_it_offers_no_proposal_for_an_intake_not_yet_screened(client_for, personas, intake_a):
-    intake_create(patient=personas.record_a, data=intake_a, source=IntakeSource.PORTAL,
-                  actor=personas.patient_a)
+    intake_create(
+        patient=personas.record_a, data=intake_a, source=IntakeSource.PORTAL, actor=personas.patient_a
+    )
     c = client_for(personas.practitioner)
     page = c.get(url("overview", personas.record_a.pk)).content.decode()
     assert "Intake version 1 has not been screened yet: screen it first." in page
@@ -153,6 +169,7 @@ def test_it_refuses_the_overview_to_the_front_desk(client_for, personas):
 
 # ---- "Complete the course" only when every session is done --------------------------------------
 
+
 @pytest.fixture
 def approved(personas, intake_a):
     services.intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
@@ -163,8 +180,9 @@ def approved(personas, intake_a):
 
 
 def _sign(session: TreatmentSession, by: Any) -> None:
-    TreatmentSession.objects.filter(pk=session.pk).update(status="signed", signed_by=by,
-                                                          signed_at=dt.datetime.now(dt.UTC))
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status="signed", signed_by=by, signed_at=dt.datetime.now(dt.UTC)
+    )
 
 
 def test_it_does_not_offer_to_complete_a_course_with_sessions_left(client_for, personas, approved):
@@ -185,21 +203,33 @@ def test_it_does_not_offer_to_complete_a_course_with_sessions_left(client_for, p
 
 
 def test_it_refuses_the_course_summary_to_the_front_desk(client_for, personas, approved):
-    assert client_for(personas.front_desk).get(
-        reverse("clinic:course_summary", args=[approved.pk])).status_code == 404
+    assert (
+        client_for(personas.front_desk).get(reverse("clinic:course_summary", args=[approved.pk])).status_code
+        == 404
+    )
 
 
 # ---- "chart this session" only once it is booked ------------------------------------------------
 
+
 def _book(session: TreatmentSession, by: Any) -> Appointment:
-    location = Location.objects.create(name="Main clinic", time_zone="Europe/London",
-                                       opening_hours="mon-fri 09:00-18:00")
-    kind = AppointmentType.objects.create(code="microneedling", name="Microneedling session",
-                                          kind=AppointmentKind.TREATMENT, minutes=60)
+    location = Location.objects.create(
+        name="Main clinic", time_zone="Europe/London", opening_hours="mon-fri 09:00-18:00"
+    )
+    kind = AppointmentType.objects.create(
+        code="microneedling", name="Microneedling session", kind=AppointmentKind.TREATMENT, minutes=60
+    )
     start = dt.datetime(2026, 12, 7, 10, tzinfo=dt.UTC)
-    return Appointment.objects.create(patient=session.patient, course=session.course, session=session,
-                                      appointment_type=kind, location=location, starts_at=start,
-                                      ends_at=start + dt.timedelta(hours=1), created_by=by)
+    return Appointment.objects.create(
+        patient=session.patient,
+        course=session.course,
+        session=session,
+        appointment_type=kind,
+        location=location,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        created_by=by,
+    )
 
 
 def test_it_offers_charting_only_for_a_booked_session(client_for, personas, approved):
@@ -217,20 +247,25 @@ def test_it_offers_charting_only_for_a_booked_session(client_for, personas, appr
     assert chart in c.get(record_page).content.decode()  # the chart page says when it opens
     with time_machine.travel(appointment.starts_at, tick=False):  # a new sign-in on the day
         assert chart in client_for(personas.practitioner).get(course_page).content.decode()
-    Appointment.objects.filter(pk=appointment.pk).update(status="cancelled",
-                                                         cancelled_at=dt.datetime.now(dt.UTC))
+    Appointment.objects.filter(pk=appointment.pk).update(
+        status="cancelled", cancelled_at=dt.datetime.now(dt.UTC)
+    )
     assert chart not in c.get(course_page).content.decode()
 
 
 def test_it_never_offers_the_front_desk_a_chart(client_for, personas, approved):
     first = approved.sessions.get(number=1)
     _book(first, personas.front_desk)
-    page = client_for(personas.front_desk).get(
-        reverse("clinic:patient_detail", args=[personas.record_a.pk])).content.decode()
+    page = (
+        client_for(personas.front_desk)
+        .get(reverse("clinic:patient_detail", args=[personas.record_a.pk]))
+        .content.decode()
+    )
     assert reverse("clinic:charting_chart", args=[first.pk]) not in page
 
 
 # ---- medicines by name, codes behind the scenes -------------------------------------------------
+
 
 def test_it_asks_for_a_medicine_by_name_never_its_code(client_for, personas):
     page = client_for(personas.practitioner).get(url("intake", personas.record_a.pk)).content.decode()
@@ -242,8 +277,9 @@ def test_it_asks_for_a_medicine_by_name_never_its_code(client_for, personas):
 
 def test_it_looks_up_the_code_of_a_named_medicine_when_screening(client_for, personas, intake_a):
     post = editor_post(intake_a, [{"name": "Xarelto", "status": "current"}])
-    assert client_for(personas.practitioner).post(url("intake", personas.record_a.pk),
-                                                  post).status_code == 302
+    assert (
+        client_for(personas.practitioner).post(url("intake", personas.record_a.pk), post).status_code == 302
+    )
     assert Intake.objects.get().data["medications"] == [{"name": "Xarelto", "status": "current"}]
     codes = {f["code"] for f in Screening.objects.get().result["findings"]}
     assert "antithrombotic_medication" in codes and "unknown_medication" not in codes
@@ -258,21 +294,26 @@ def test_it_flags_a_name_the_protocol_does_not_know(client_for, personas, intake
 
 def test_it_keeps_a_code_recorded_elsewhere_while_the_name_stays(client_for, personas, intake_a):
     carried = without_scars(intake_a, medications=[{"atc": "B01AF01", "status": "current"}])
-    intake_create(patient=personas.record_a, data=carried, source=IntakeSource.PORTAL,
-                  actor=personas.patient_a)
+    intake_create(
+        patient=personas.record_a, data=carried, source=IntakeSource.PORTAL, actor=personas.patient_a
+    )
     c = client_for(personas.practitioner)
     page = c.get(url("intake", personas.record_a.pk)).content.decode()
     assert 'value="rivaroxaban"' in page and 'value="B01AF01"' in page  # the name, code hidden
-    kept = editor_post(intake_a, [{"name": "rivaroxaban", "status": "current", "atc": "B01AF01",
-                                   "atc_name": "rivaroxaban"}])
+    kept = editor_post(
+        intake_a, [{"name": "rivaroxaban", "status": "current", "atc": "B01AF01", "atc_name": "rivaroxaban"}]
+    )
     assert c.post(url("intake", personas.record_a.pk), kept).status_code == 302
     assert Intake.objects.get(number=2).data["medications"] == [
-        {"name": "rivaroxaban", "status": "current", "atc": "B01AF01"}]
-    renamed = editor_post(intake_a, [{"name": "warfarin", "status": "current", "atc": "B01AF01",
-                                      "atc_name": "rivaroxaban"}])
+        {"name": "rivaroxaban", "status": "current", "atc": "B01AF01"}
+    ]
+    renamed = editor_post(
+        intake_a, [{"name": "warfarin", "status": "current", "atc": "B01AF01", "atc_name": "rivaroxaban"}]
+    )
     assert c.post(url("intake", personas.record_a.pk), renamed).status_code == 302
     assert Intake.objects.get(number=3).data["medications"] == [
-        {"name": "warfarin", "status": "current"}]  # the old code no longer applies
+        {"name": "warfarin", "status": "current"}
+    ]  # the old code no longer applies
 
 
 def test_it_asks_for_the_name_of_a_medicine_with_only_a_date(client_for, personas, intake_a):
@@ -283,8 +324,9 @@ def test_it_asks_for_the_name_of_a_medicine_with_only_a_date(client_for, persona
 
 
 def test_it_refuses_the_intake_editor_to_the_front_desk(client_for, personas, intake_a):
-    response = client_for(personas.front_desk).post(url("intake", personas.record_a.pk),
-                                                    editor_post(intake_a))
+    response = client_for(personas.front_desk).post(
+        url("intake", personas.record_a.pk), editor_post(intake_a)
+    )
     assert response.status_code == 404 and not Intake.objects.exists()
 
 
@@ -299,44 +341,60 @@ def test_vocab_names_and_codes_medicines():
 
 # ---- the patient's own words, apart ---------------------------------------------------------------
 
+
 def test_it_shows_what_the_visitor_wrote_apart_as_their_own_words(client_for, personas, intake_a):
-    answers = without_scars(intake_a, medications=[{"name": "Xarelto", "status": "current"},
-                                                   {"name": "my blood pills", "status": "current"}],
-                            allergies=["penicillin"])
-    inquiry = inquiry_create(first_name="Vera", last_name="Visitor", email="vera@example.org",
-                             answers=answers, consented=True)
+    answers = without_scars(
+        intake_a,
+        medications=[
+            {"name": "Xarelto", "status": "current"},
+            {"name": "my blood pills", "status": "current"},
+        ],
+        allergies=["penicillin"],
+    )
+    inquiry = inquiry_create(
+        first_name="Vera", last_name="Visitor", email="vera@example.org", answers=answers, consented=True
+    )
     patient = inquiry_convert(inquiry=inquiry, actor=personas.front_desk)
     page = client_for(personas.practitioner).get(url("overview", patient.pk)).content.decode()
-    words = page[page.index("In the patient's own words"):]
+    words = page[page.index("In the patient's own words") :]
     assert "<q>Xarelto</q>" in words and "<q>my blood pills</q>" in words and "<q>penicillin</q>" in words
-    staff = page[page.index('id="intakes-h"'):page.index("In the patient's own words")]
+    staff = page[page.index('id="intakes-h"') : page.index("In the patient's own words")]
     # staff wording: the protocol's name for the medicine, and plain words for one it lacks
     assert "rivaroxaban (current)" in staff and "a medicine the protocol does not recognise" in staff
     assert "my blood pills" not in staff
 
 
 def test_it_shows_no_patient_words_for_an_intake_staff_recorded(client_for, personas, intake_a):
-    services.intake_record(patient=personas.record_a,
-                           data=without_scars(intake_a, medications=[{"name": "warfarin"}]),
-                           actor=personas.practitioner)
+    services.intake_record(
+        patient=personas.record_a,
+        data=without_scars(intake_a, medications=[{"name": "warfarin"}]),
+        actor=personas.practitioner,
+    )
     page = client_for(personas.practitioner).get(url("overview", personas.record_a.pk)).content.decode()
     assert "In the patient's own words" not in page and "warfarin (current)" in page
 
 
-def test_it_shows_a_check_in_note_apart_as_the_patients_words(client_for, personas, approved,
-                                                              frozen_clock):
+def test_it_shows_a_check_in_note_apart_as_the_patients_words(client_for, personas, approved, frozen_clock):
     session = approved.sessions.get(number=1)
     _sign(session, personas.practitioner)
     session.refresh_from_db()
     frozen_clock.shift(dt.timedelta(days=1))  # the day-1 check-in
-    check_in_submit(session=session, day=1, redness=3, swelling=3, pain=3, warning_signs=["fever"],
-                    note="Feels hot and <b>itchy</b>", actor=personas.patient_a)
+    check_in_submit(
+        session=session,
+        day=1,
+        redness=3,
+        swelling=3,
+        pain=3,
+        warning_signs=["fever"],
+        note="Feels hot and <b>itchy</b>",
+        actor=personas.patient_a,
+    )
     flag = Flag.objects.get()
     c = client_for(personas.practitioner)
     page = c.get(reverse("clinic:flag_resolve", args=[flag.pk])).content.decode()
-    facts = page[page.index("The check-in"):page.index("</dl>", page.index("The check-in"))]
+    facts = page[page.index("The check-in") : page.index("</dl>", page.index("The check-in"))]
     assert "Feels hot" not in facts
-    words = page[page.index("In the patient's own words"):]
+    words = page[page.index("In the patient's own words") :]
     assert "Feels hot and &lt;b&gt;itchy&lt;/b&gt;" in words
     summary = c.get(reverse("clinic:course_summary", args=[approved.pk])).content.decode()
     assert "In the patient's own words" in summary and "Session 1, day 1" in summary

@@ -42,31 +42,52 @@ SKIP = ("/accounts/logout/", ".ics", "/static/", "/admin/logout/")
 
 # ---- the clinic ---------------------------------------------------------------------------------
 
+
 def _resources(personas: Any) -> None:
     from needlepoint.bookings.models import AppointmentKind, AppointmentType, Location, PractitionerProfile
     from needlepoint.clinic.models import Device, Room
 
-    loc = Location.objects.create(name="Main clinic", time_zone="Europe/London",
-                                  opening_hours="mon-fri 09:00-18:00; sat 09:00-13:00")
+    loc = Location.objects.create(
+        name="Main clinic", time_zone="Europe/London", opening_hours="mon-fri 09:00-18:00; sat 09:00-13:00"
+    )
     for n in (1, 2):
         Room.objects.create(name=f"Treatment room {n}", kind="treatment", location=loc)
         Room.objects.create(name=f"Numbing chair {n}", kind="numbing", location=loc)
         Device.objects.create(name=f"Pen {n}", kind="pen", serial=f"PEN-{n}", location=loc)
     Device.objects.create(name="Centrifuge", kind="centrifuge", serial="CEN-1", location=loc)
-    PractitionerProfile.objects.create(user=personas.practitioner, location=loc,
-                                       skills=["microneedling", "prp_draw"],
-                                       working_hours="mon-fri 09:00-17:00")
-    PractitionerProfile.objects.create(user=personas.director, location=loc, skills=["microneedling"],
-                                       working_hours="tue,thu,sat 09:00-13:00")
-    AppointmentType.objects.create(code="microneedling", name="Microneedling session",
-                                   kind=AppointmentKind.TREATMENT, numbing_minutes=30, minutes=60)
-    AppointmentType.objects.create(code="microneedling-prp", name="Microneedling session with PRP",
-                                   kind=AppointmentKind.TREATMENT_PRP, numbing_minutes=30, draw_minutes=10,
-                                   spin_minutes=15, minutes=60)
+    PractitionerProfile.objects.create(
+        user=personas.practitioner,
+        location=loc,
+        skills=["microneedling", "prp_draw"],
+        working_hours="mon-fri 09:00-17:00",
+    )
+    PractitionerProfile.objects.create(
+        user=personas.director,
+        location=loc,
+        skills=["microneedling"],
+        working_hours="tue,thu,sat 09:00-13:00",
+    )
+    AppointmentType.objects.create(
+        code="microneedling",
+        name="Microneedling session",
+        kind=AppointmentKind.TREATMENT,
+        numbing_minutes=30,
+        minutes=60,
+    )
+    AppointmentType.objects.create(
+        code="microneedling-prp",
+        name="Microneedling session with PRP",
+        kind=AppointmentKind.TREATMENT_PRP,
+        numbing_minutes=30,
+        draw_minutes=10,
+        spin_minutes=15,
+        minutes=60,
+    )
 
 
-def _course(personas: Any, intake: dict[str, Any], patient: Patient, *, consent: bool = True,
-            book: bool = True) -> Course:
+def _course(
+    personas: Any, intake: dict[str, Any], patient: Patient, *, consent: bool = True, book: bool = True
+) -> Course:
     from needlepoint.clinic.demo import signature_png
     from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
     from needlepoint.clinic.services.consultation import course_approve, course_propose, intake_record
@@ -75,12 +96,18 @@ def _course(personas: Any, intake: dict[str, Any], patient: Patient, *, consent:
     course = course_propose(patient=patient, actor=personas.practitioner, start_date=timezone.localdate())
     course = course_approve(course=course, actor=personas.director, expected_version=course.version)
     if consent:
-        consent_sign(course=course, consent_text=ensure_default_consent_text(), channel="tablet",
-                     typed_name=f"{patient.first_name} {patient.last_name}",
-                     signature_png=signature_png(patient.pk), actor=personas.front_desk)
+        consent_sign(
+            course=course,
+            consent_text=ensure_default_consent_text(),
+            channel="tablet",
+            typed_name=f"{patient.first_name} {patient.last_name}",
+            signature_png=signature_png(patient.pk),
+            actor=personas.front_desk,
+        )
     if book:
-        found = booking.course_options(course=course, actor=personas.front_desk,
-                                       preferences=booking.Preferences())
+        found = booking.course_options(
+            course=course, actor=personas.front_desk, preferences=booking.Preferences()
+        )
         assert found.best is not None, found.why_not or found.blockers
         booking.course_book(course=course, actor=personas.front_desk, token=found.best.token)
     course.refresh_from_db()
@@ -94,8 +121,12 @@ def _rescreen(personas: Any, intake: dict[str, Any], patient: Patient, changes: 
 
 
 def _patient(first: str, last: str) -> Patient:
-    return Patient.objects.create(first_name=first, last_name=last, birth_date=dt.date(1990, 5, 17),
-                                  email=f"{first.lower()}@example.com")
+    return Patient.objects.create(
+        first_name=first,
+        last_name=last,
+        birth_date=dt.date(1990, 5, 17),
+        email=f"{first.lower()}@example.com",
+    )
 
 
 @pytest.fixture
@@ -109,24 +140,48 @@ def clinic(personas: Any, intake_a: dict[str, Any]) -> dict[str, Course]:
     from needlepoint.clinic.services.inquiries import inquiry_create
 
     _resources(personas)
-    people = {"anna": personas.record_a, "ben": personas.record_b, "cara": _patient("Cara", "Cole"),
-              "dan": _patient("Dan", "Dorn"), "eve": _patient("Eve", "Ellis"),
-              "finn": _patient("Finn", "Fox"), "gus": _patient("Gus", "Gray"),
-              "hana": _patient("Hana", "Hill")}
-    courses = {name: _course(personas, intake_a, p, book=name in ("anna", "ben", "cara", "dan", "eve"),
-                             consent=name != "finn") for name, p in people.items()}
+    people = {
+        "anna": personas.record_a,
+        "ben": personas.record_b,
+        "cara": _patient("Cara", "Cole"),
+        "dan": _patient("Dan", "Dorn"),
+        "eve": _patient("Eve", "Ellis"),
+        "finn": _patient("Finn", "Fox"),
+        "gus": _patient("Gus", "Gray"),
+        "hana": _patient("Hana", "Hill"),
+    }
+    courses = {
+        name: _course(
+            personas, intake_a, p, book=name in ("anna", "ben", "cara", "dan", "eve"), consent=name != "finn"
+        )
+        for name, p in people.items()
+    }
     last = Appointment.objects.filter(course=courses["anna"]).order_by("-starts_at").first()
-    booking.appointment_cancel(appointment=last, actor=personas.front_desk, reason="Patient asked",
-                               expected_version=last.version)
+    booking.appointment_cancel(
+        appointment=last, actor=personas.front_desk, reason="Patient asked", expected_version=last.version
+    )
     TreatmentSession.objects.filter(course=courses["anna"], number=1).update(notes=NOTE)
-    for name, changes in (("anna", BLEEDING), ("ben", PREGNANT), ("cara", ISOTRETINOIN), ("dan", DIABETES),
-                          ("eve", FOREHEAD_CANCER), ("gus", DIABETES), ("hana", BLEEDING)):
+    for name, changes in (
+        ("anna", BLEEDING),
+        ("ben", PREGNANT),
+        ("cara", ISOTRETINOIN),
+        ("dan", DIABETES),
+        ("eve", FOREHEAD_CANCER),
+        ("gus", DIABETES),
+        ("hana", BLEEDING),
+    ):
         _rescreen(personas, intake_a, people[name], changes)
-    clearance = clearance_give(patient=people["gus"], finding_code="diabetes", basis=BASIS,
-                               actor=personas.director)
+    clearance = clearance_give(
+        patient=people["gus"], finding_code="diabetes", basis=BASIS, actor=personas.director
+    )
     clearance_revoke(clearance=clearance, actor=personas.director)
-    inquiry_create(first_name="Ida", last_name="Irwin", email="ida@example.com", consented=True,
-                   answers={**intake_a, **DIABETES})
+    inquiry_create(
+        first_name="Ida",
+        last_name="Irwin",
+        email="ida@example.com",
+        consented=True,
+        answers={**intake_a, **DIABETES},
+    )
     return courses
 
 
@@ -141,6 +196,7 @@ def forbidden() -> list[str]:
 
 # ---- the walk -----------------------------------------------------------------------------------
 
+
 def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPattern]]:
     out = []
     for p in resolver.url_patterns:
@@ -153,15 +209,22 @@ def _patterns(resolver: URLResolver, prefix: str = "") -> list[tuple[str, URLPat
 
 
 def _ids() -> dict[str, list[Any]]:
-    return {"patient_id": list(Patient.objects.values_list("pk", flat=True)),
-            "course_id": list(Course.objects.values_list("pk", flat=True)),
-            "session_id": list(TreatmentSession.objects.values_list("pk", flat=True)),
-            "appointment_id": list(Appointment.objects.values_list("pk", flat=True)),
-            "inquiry_id": list(Inquiry.objects.values_list("pk", flat=True)),
-            "consent_id": list(Consent.objects.values_list("pk", flat=True)),
-            "clearance_id": list(Clearance.objects.values_list("pk", flat=True)),
-            "finding_code": ["diabetes", "bleeding_disorder"], "day": [1, 3], "token_id": [1],
-            "flag_id": [1], "user_id": [1, 2, 3], "object_id": [1], "content_type_id": [1]}
+    return {
+        "patient_id": list(Patient.objects.values_list("pk", flat=True)),
+        "course_id": list(Course.objects.values_list("pk", flat=True)),
+        "session_id": list(TreatmentSession.objects.values_list("pk", flat=True)),
+        "appointment_id": list(Appointment.objects.values_list("pk", flat=True)),
+        "inquiry_id": list(Inquiry.objects.values_list("pk", flat=True)),
+        "consent_id": list(Consent.objects.values_list("pk", flat=True)),
+        "clearance_id": list(Clearance.objects.values_list("pk", flat=True)),
+        "finding_code": ["diabetes", "bleeding_disorder"],
+        "day": [1, 3],
+        "token_id": [1],
+        "flag_id": [1],
+        "user_id": [1, 2, 3],
+        "object_id": [1],
+        "content_type_id": [1],
+    }
 
 
 def every_url() -> list[str]:
@@ -233,15 +296,27 @@ def _post_pages(client: Any) -> dict[str, str]:
     from needlepoint.bookings.models import AppointmentType, Location
 
     start = timezone.now() + dt.timedelta(days=1)
-    session = {"number": 1, "start": start.isoformat(), "end": (start + dt.timedelta(hours=1)).isoformat(),
-               "window": [start.date().isoformat()] * 2, "holds": []}
+    session = {
+        "number": 1,
+        "start": start.isoformat(),
+        "end": (start + dt.timedelta(hours=1)).isoformat(),
+        "window": [start.date().isoformat()] * 2,
+        "holds": [],
+    }
     plan_url = reverse("bookings:waiting_list_plan")
     pages = {f"POST {plan_url}": _visible(client.post(plan_url, {}))}
     for course in Course.objects.all():
-        token = signing.dumps({"course": course.pk, "version": course.version, "sessions": [session],
-                               "location": Location.objects.get().pk,
-                               "type": AppointmentType.objects.first().pk},
-                              salt=booking.PROPOSAL_SALT, compress=True)
+        token = signing.dumps(
+            {
+                "course": course.pk,
+                "version": course.version,
+                "sessions": [session],
+                "location": Location.objects.get().pk,
+                "type": AppointmentType.objects.first().pk,
+            },
+            salt=booking.PROPOSAL_SALT,
+            compress=True,
+        )
         url = reverse("bookings:course_book", args=[course.pk])
         pages[f"POST {url}"] = _visible(client.post(url, {"token": token}))
     return pages
@@ -256,9 +331,13 @@ def test_it_walks_every_front_desk_page_without_a_finding_or_a_clinical_note(cli
     assert len([p for p in pages.values() if not p.startswith("HTTP")]) > 40
     assert leaks(pages, secrets) == []
     shown = " ".join(pages.values())
-    for words in ("Needs clinical review — ask the practitioner.", "Not before 1 March 2027.",
-                  "Waiting for a doctor's clearance", "The treatment plan needs clinical review",
-                  "has not signed the consent"):
+    for words in (
+        "Needs clinical review — ask the practitioner.",
+        "Not before 1 March 2027.",
+        "Waiting for a doctor's clearance",
+        "The treatment plan needs clinical review",
+        "has not signed the consent",
+    ):
         assert words in shown, words
 
 
@@ -267,9 +346,16 @@ def test_it_still_tells_clinical_staff_the_reasons(clinic, personas, client_for)
     page = _visible(client.get(reverse("bookings:course_book", args=[clinic["hana"].pk])))
     assert "The latest screening rules microneedling out for this patient." in page
     assert "bleeding disorder" in page
-    moved = (Appointment.objects.filter(course=clinic["cara"], status=AppointmentStatus.BOOKED)
-             .order_by("starts_at").first())
+    moved = (
+        Appointment.objects.filter(course=clinic["cara"], status=AppointmentStatus.BOOKED)
+        .order_by("starts_at")
+        .first()
+    )
     local = timezone.localtime(moved.starts_at)
-    page = _visible(client.get(reverse("bookings:appointment_reschedule", args=[moved.pk])
-                               + f"?date={local:%Y-%m-%d}&time={local:%H:%M}"))
+    page = _visible(
+        client.get(
+            reverse("bookings:appointment_reschedule", args=[moved.pk])
+            + f"?date={local:%Y-%m-%d}&time={local:%H:%M}"
+        )
+    )
     assert "cannot be before 1 March 2027" in page and "isotretinoin" in page.lower()

@@ -28,13 +28,20 @@ QUEUE = "/inquiries/"
 TODAY = dt.datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/London"))
 
 HEALTHY = {
-    "birth_date": "1990-05-14", "pregnancy": "no", "goals": ["acne_scars"],
-    "areas": ["cheeks", "forehead"], "fitzpatrick": "3", "sunburn": "no",
+    "birth_date": "1990-05-14",
+    "pregnancy": "no",
+    "goals": ["acne_scars"],
+    "areas": ["cheeks", "forehead"],
+    "fitzpatrick": "3",
+    "sunburn": "no",
     "isotretinoin": "never",
 }
 CONTACT = {
-    "step": "request", "contact-first_name": "Vera", "contact-last_name": "Visitor",
-    "contact-email": "vera@example.org", "contact-phone": "+44 20 7946 0000",
+    "step": "request",
+    "contact-first_name": "Vera",
+    "contact-last_name": "Visitor",
+    "contact-email": "vera@example.org",
+    "contact-phone": "+44 20 7946 0000",
     "contact-consent": "on",
 }
 
@@ -58,15 +65,30 @@ def fresh_rate_limit():
 
 def _intake(**changes):
     """A stored inquiry's answers (contract shape), as the public page builds them."""
-    return {"schema": "needlepoint.intake/1", "assessed_on": "2026-11-22",
-            "patient": {"birth_date": "1990-05-14"}, "goals": ["acne_scars"], "areas": ["cheeks"],
-            "pregnancy": "no", "conditions": [], "medications": [], "procedures": [],
-            "allergies": [], **changes}
+    return {
+        "schema": "needlepoint.intake/1",
+        "assessed_on": "2026-11-22",
+        "patient": {"birth_date": "1990-05-14"},
+        "goals": ["acne_scars"],
+        "areas": ["cheeks"],
+        "pregnancy": "no",
+        "conditions": [],
+        "medications": [],
+        "procedures": [],
+        "allergies": [],
+        **changes,
+    }
 
 
 def _inquiry(**changes):
-    fields = {"first_name": "Vera", "last_name": "Visitor", "email": "vera@example.org",
-              "phone": "0207 946 0000", "answers": _intake(), "consented": True} | changes
+    fields = {
+        "first_name": "Vera",
+        "last_name": "Visitor",
+        "email": "vera@example.org",
+        "phone": "0207 946 0000",
+        "answers": _intake(),
+        "consented": True,
+    } | changes
     return inquiry_create(**fields)
 
 
@@ -99,6 +121,7 @@ def _form_data(pairs):
 
 # ---- the public page ----------------------------------------------------------------------------
 
+
 def test_it_shows_the_questions_to_anonymous_visitors(client, db):
     response = client.get(URL)
     page = response.content.decode()
@@ -109,7 +132,8 @@ def test_it_shows_the_questions_to_anonymous_visitors(client, db):
 
 
 def test_it_tells_a_healthy_visitor_microneedling_is_likely_suitable_storing_nothing(
-        client, db, django_assert_num_queries):
+    client, db, django_assert_num_queries
+):
     with django_assert_num_queries(0):
         response = client.post(URL, answers())
     page = response.content.decode()
@@ -135,8 +159,9 @@ def test_it_asks_for_a_doctors_clearance_for_a_visitor_on_warfarin(client, db):
 
 
 def test_it_gives_the_first_possible_date_after_recent_isotretinoin(client, db):
-    page = client.post(URL, answers(isotretinoin="stopped",
-                                    isotretinoin_last_dose="2026-09-01")).content.decode()
+    page = client.post(
+        URL, answers(isotretinoin="stopped", isotretinoin_last_dose="2026-09-01")
+    ).content.decode()
     assert 'data-decision="defer"' in page
     assert "Not before 1 March 2027" in page  # six months after the last dose
     assert "You stopped isotretinoin on 1 September 2026" in page
@@ -149,8 +174,12 @@ def test_it_says_why_microneedling_is_not_suitable(client, db):
 
 
 def test_it_lists_every_finding_and_the_areas_that_cannot_be_treated(client, db):
-    page = client.post(URL, answers(areas=["cheeks", "eyelids"], conditions=["cold_sores_before"],
-                                    medicines="tretinoin, mystery pill")).content.decode()
+    page = client.post(
+        URL,
+        answers(
+            areas=["cheeks", "eyelids"], conditions=["cold_sores_before"], medicines="tretinoin, mystery pill"
+        ),
+    ).content.decode()
     assert "These areas cannot be treated: <strong>eyelids</strong>" in page
     assert "Not for this area" in page and 'data-decision="needs_clearance"' in page
     assert "You have had cold sores before" in page
@@ -159,23 +188,30 @@ def test_it_lists_every_finding_and_the_areas_that_cannot_be_treated(client, db)
 
 
 def test_it_reads_recent_treatments_and_sunburn_with_their_dates(client, db):
-    page = client.post(URL, answers(peel_date="2026-11-12", peel_depth="superficial",
-                                    sunburn="recent", sunburn_date="2026-11-18")).content.decode()
+    page = client.post(
+        URL,
+        answers(
+            peel_date="2026-11-12", peel_depth="superficial", sunburn="recent", sunburn_date="2026-11-18"
+        ),
+    ).content.decode()
     assert "You had a superficial chemical peel on 12 November 2026" in page
     assert "Sunburnt skin must recover first" in page and "18 November 2026" in page
     assert "Not before 12 December 2026" in page  # the later of the two: 30 days after the peel
 
 
-@pytest.mark.parametrize(("changes", "question", "message"), [
-    ({"birth_date": "2027-01-01"}, "Your date of birth", "cannot be in the future"),
-    ({"birth_date": "1 Jan"}, "Your date of birth", "Enter a real date."),
-    ({"goals": []}, "What would you like to improve?", "Choose at least one thing"),
-    ({"areas": ["elbows"]}, "Which areas would you like treated?", "Select a valid choice"),
-    ({"isotretinoin": "stopped"}, "Date of your last isotretinoin dose", "Give the date of your last"),
-    ({"laser_date": "2026-12-01"}, "Laser treatment: date of the last one", "cannot be in the future"),
-    ({"medicines": "x" * 1001}, "Which medicines do you take at the moment?", "at most 1000"),
-    ({"skin_diseases": ["eczema"]}, "If so, is it flaring at the moment?", "Say whether"),
-])
+@pytest.mark.parametrize(
+    ("changes", "question", "message"),
+    [
+        ({"birth_date": "2027-01-01"}, "Your date of birth", "cannot be in the future"),
+        ({"birth_date": "1 Jan"}, "Your date of birth", "Enter a real date."),
+        ({"goals": []}, "What would you like to improve?", "Choose at least one thing"),
+        ({"areas": ["elbows"]}, "Which areas would you like treated?", "Select a valid choice"),
+        ({"isotretinoin": "stopped"}, "Date of your last isotretinoin dose", "Give the date of your last"),
+        ({"laser_date": "2026-12-01"}, "Laser treatment: date of the last one", "cannot be in the future"),
+        ({"medicines": "x" * 1001}, "Which medicines do you take at the moment?", "at most 1000"),
+        ({"skin_diseases": ["eczema"]}, "If so, is it flaring at the moment?", "Say whether"),
+    ],
+)
 def test_it_names_the_question_when_an_answer_is_invalid(client, db, changes, question, message):
     response = client.post(URL, answers(**changes))
     page = response.content.decode()
@@ -200,7 +236,11 @@ def test_it_stores_the_request_with_consent_and_thanks_the_visitor(client, db):
     assert response.status_code == 302 and response["Location"] == URL + "?sent=1"
     inquiry = Inquiry.objects.get()
     assert (inquiry.first_name, inquiry.last_name, inquiry.email, inquiry.phone) == (
-        "Vera", "Visitor", "vera@example.org", "+44 20 7946 0000")
+        "Vera",
+        "Visitor",
+        "vera@example.org",
+        "+44 20 7946 0000",
+    )
     assert inquiry.status == InquiryStatus.NEW and inquiry.consented_at == TODAY
     assert inquiry.answers["assessed_on"] == "2026-11-22"
     assert inquiry.answers["patient"] == {"birth_date": "1990-05-14"}
@@ -209,22 +249,30 @@ def test_it_stores_the_request_with_consent_and_thanks_the_visitor(client, db):
     assert inquiry.screening["decision"] == "needs_clearance"
     assert inquiry.screening["protocol"]["id"] == "default"
     event = AuditEvent.objects.get()
-    assert (event.action, event.object_type, event.actor_label) == (
-        "create", "clinic.inquiry", "anonymous")
+    assert (event.action, event.object_type, event.actor_label) == ("create", "clinic.inquiry", "anonymous")
     assert "Thank you" in client.get(response["Location"]).content.decode()
 
 
 def test_it_carries_the_answers_through_the_request_form(client, db):
-    shown = client.post(URL, answers(medicines="warfarin, aspirin", conditions=["diabetes"],
-                                     allergies=["nickel"], other_allergies="Latex gloves",
-                                     botulinum_date="2026-10-01"))
+    shown = client.post(
+        URL,
+        answers(
+            medicines="warfarin, aspirin",
+            conditions=["diabetes"],
+            allergies=["nickel"],
+            other_allergies="Latex gloves",
+            botulinum_date="2026-10-01",
+        ),
+    )
     parser = _RequestFormInputs()
     parser.feed(shown.content.decode())
     data = _form_data(parser.pairs) | {k: v for k, v in CONTACT.items() if k != "step"}
     assert client.post(URL, data).status_code == 302
     stored = Inquiry.objects.get().answers
-    assert stored["medications"] == [{"name": "warfarin", "status": "current"},
-                                     {"name": "aspirin", "status": "current"}]
+    assert stored["medications"] == [
+        {"name": "warfarin", "status": "current"},
+        {"name": "aspirin", "status": "current"},
+    ]
     assert stored["conditions"] == [{"code": "diabetes", "status": "active"}]
     assert stored["allergies"] == ["nickel", "latex_gloves"]
     assert stored["procedures"] == [{"code": "botulinum_toxin", "date": "2026-10-01"}]
@@ -268,17 +316,21 @@ def test_it_refuses_answers_the_core_cannot_use_in_the_service(db):
 
 # ---- the front desk's queue ---------------------------------------------------------------------
 
-def test_it_shows_the_front_desk_the_queue_with_contact_details_and_the_answer_shown(
-        client_for, personas):
-    _inquiry(answers=_intake(medications=[{"name": "isotretinoin", "status": "stopped",
-                                           "last_taken": "2026-09-01"}]))
+
+def test_it_shows_the_front_desk_the_queue_with_contact_details_and_the_answer_shown(client_for, personas):
+    _inquiry(
+        answers=_intake(
+            medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"}]
+        )
+    )
     response = client_for(personas.front_desk).get(QUEUE)
     page = response.content.decode()
     assert response.status_code == 200
     assert "Vera Visitor" in page and "vera@example.org" in page and "0207 946 0000" in page
     assert 'data-decision="defer"' in page and "not before 1 March 2027" in page
-    assert AuditEvent.objects.filter(action="view", object_type="clinic.inquiry",
-                                     actor=personas.front_desk).exists()
+    assert AuditEvent.objects.filter(
+        action="view", object_type="clinic.inquiry", actor=personas.front_desk
+    ).exists()
 
 
 def test_it_leaves_closed_inquiries_out_of_the_queue(client_for, personas):
@@ -316,19 +368,20 @@ def test_it_points_out_a_patient_who_already_uses_the_email(client_for, personas
 
 def test_it_marks_an_inquiry_contacted(client_for, personas):
     inquiry = _inquiry()
-    response = client_for(personas.front_desk).post(
-        reverse("clinic:inquiry_contacted", args=[inquiry.pk]))
+    response = client_for(personas.front_desk).post(reverse("clinic:inquiry_contacted", args=[inquiry.pk]))
     assert response.status_code == 302
     inquiry.refresh_from_db()
     assert inquiry.status == InquiryStatus.CONTACTED
-    assert AuditEvent.objects.filter(action="change", object_type="clinic.inquiry",
-                                     object_id=str(inquiry.pk), summary="status contacted").exists()
+    assert AuditEvent.objects.filter(
+        action="change", object_type="clinic.inquiry", object_id=str(inquiry.pk), summary="status contacted"
+    ).exists()
 
 
 def test_it_swaps_only_the_row_with_htmx(client_for, personas):
     inquiry = _inquiry()
     response = client_for(personas.front_desk).post(
-        reverse("clinic:inquiry_contacted", args=[inquiry.pk]), headers={"HX-Request": "true"})
+        reverse("clinic:inquiry_contacted", args=[inquiry.pk]), headers={"HX-Request": "true"}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert page.strip().startswith(f'<tr id="inquiry-{inquiry.pk}"') and "<html" not in page
@@ -359,13 +412,16 @@ def test_it_refuses_queue_actions_to_patients(client_for, personas):
 
 def test_it_registers_the_visitor_as_a_patient_with_a_first_intake(client_for, personas):
     inquiry = _inquiry()
-    response = client_for(personas.front_desk).post(
-        reverse("clinic:inquiry_convert", args=[inquiry.pk]))
+    response = client_for(personas.front_desk).post(reverse("clinic:inquiry_convert", args=[inquiry.pk]))
     patient = Patient.objects.get(email="vera@example.org")
     assert response.status_code == 302
     assert response["Location"] == reverse("clinic:patient_detail", args=[patient.pk])
     assert (patient.first_name, patient.last_name, patient.birth_date, patient.phone) == (
-        "Vera", "Visitor", dt.date(1990, 5, 14), "0207 946 0000")
+        "Vera",
+        "Visitor",
+        dt.date(1990, 5, 14),
+        "0207 946 0000",
+    )
     assert patient.created_by == personas.front_desk
     intake = Intake.objects.get(patient=patient)
     assert (intake.number, intake.source) == (1, IntakeSource.INQUIRY)
@@ -374,8 +430,11 @@ def test_it_registers_the_visitor_as_a_patient_with_a_first_intake(client_for, p
     assert inquiry.patient == patient
     events = AuditEvent.objects.filter(actor=personas.front_desk, patient_id=patient.pk)
     assert {(e.action, e.object_type) for e in events} == {
-        ("create", "clinic.patient"), ("create", "clinic.intake"), ("create", "clinic.screening"),
-        ("change", "clinic.inquiry")}
+        ("create", "clinic.patient"),
+        ("create", "clinic.intake"),
+        ("create", "clinic.screening"),
+        ("change", "clinic.inquiry"),
+    }
 
 
 def test_it_registers_an_inquiry_only_once(personas):
@@ -394,15 +453,19 @@ def test_it_refuses_to_register_a_closed_inquiry(client_for, personas):
     inquiry = _inquiry()
     inquiry_close(inquiry=inquiry, actor=personas.front_desk)
     response = client_for(personas.front_desk).post(
-        reverse("clinic:inquiry_convert", args=[inquiry.pk]), follow=True)
+        reverse("clinic:inquiry_convert", args=[inquiry.pk]), follow=True
+    )
     assert "This inquiry is closed." in response.content.decode()
     assert not Patient.objects.filter(email="vera@example.org").exists()
 
 
 def test_it_shows_the_registered_visitors_answers_as_intake_one_to_clinicians(client_for, personas):
     patient = inquiry_convert(inquiry=_inquiry(), actor=personas.front_desk)
-    page = client_for(personas.practitioner).get(
-        reverse("clinic:patient_detail", args=[patient.pk])).content.decode()
+    page = (
+        client_for(personas.practitioner)
+        .get(reverse("clinic:patient_detail", args=[patient.pk]))
+        .content.decode()
+    )
     assert "Public inquiry" in page and "0207 946 0000" in page
 
 

@@ -29,8 +29,9 @@ def test_it_shows_clinic_resources_to_the_medical_director_only(personas: Any, c
         assert f'href="{ADMIN}"' not in _nav(client_for(user))
 
 
-def test_it_shows_calendar_feeds_to_clinical_staff_and_not_the_front_desk(personas: Any,
-                                                                          client_for: Any) -> None:
+def test_it_shows_calendar_feeds_to_clinical_staff_and_not_the_front_desk(
+    personas: Any, client_for: Any
+) -> None:
     assert f'href="{FEEDS}"' in _nav(client_for(personas.practitioner))
     assert f'href="{FEEDS}"' in _nav(client_for(personas.director))
     front_desk = _nav(client_for(personas.front_desk))

@@ -30,16 +30,31 @@ def make_course(personas, patient=None, status="approved", goal="acne_scars"):
     """A course row made directly (the consultation services are another feature's)."""
     patient = patient or personas.record_a
     number = Intake.objects.filter(patient=patient).count() + 1
-    intake = Intake.objects.create(patient=patient, number=number,
-                                   data={"schema": "needlepoint.intake/1"}, source="consultation")
-    screening = Screening.objects.create(patient=patient, intake=intake, decision="eligible",
-                                         result={}, protocol_id="default", protocol_version="1")
+    intake = Intake.objects.create(
+        patient=patient, number=number, data={"schema": "needlepoint.intake/1"}, source="consultation"
+    )
+    screening = Screening.objects.create(
+        patient=patient,
+        intake=intake,
+        decision="eligible",
+        result={},
+        protocol_id="default",
+        protocol_version="1",
+    )
     approved = status != "draft"
     return Course.objects.create(
-        patient=patient, screening=screening, status=status, goal=goal, plan={},
-        start_date=dt.date(2026, 12, 1), protocol_id="default", protocol_version="1",
-        created_by=personas.practitioner, approved_at=timezone.now() if approved else None,
-        approved_by=personas.director if approved else None)
+        patient=patient,
+        screening=screening,
+        status=status,
+        goal=goal,
+        plan={},
+        start_date=dt.date(2026, 12, 1),
+        protocol_id="default",
+        protocol_version="1",
+        created_by=personas.practitioner,
+        approved_at=timezone.now() if approved else None,
+        approved_by=personas.director if approved else None,
+    )
 
 
 def signature_png():
@@ -48,14 +63,20 @@ def signature_png():
     rows = []
     for y in range(height):
         ink = 90 <= y < 93
-        rows.append(b"\x00" + (bytes(4) * 100 + b"\x1d\x27\x33\xff" * 300 + bytes(4) * 200
-                               if ink else bytes(4 * width)))
+        rows.append(
+            b"\x00"
+            + (bytes(4) * 100 + b"\x1d\x27\x33\xff" * 300 + bytes(4) * 200 if ink else bytes(4 * width))
+        )
 
     def chunk(kind, body):
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
-    raw = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
-           + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b""))
+    raw = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+        + chunk(b"IEND", b"")
+    )
     return "data:image/png;base64," + base64.b64encode(raw).decode()
 
 
@@ -82,13 +103,13 @@ def form(text, **changes):
 
 # -- home ------------------------------------------------------------------------------------------
 
+
 def test_it_has_the_portal_urls():
     assert reverse("portal:home") == HOME
     assert reverse("portal:consent_sign", args=[7]) == "/portal/courses/7/consent/"
 
 
-def test_it_shows_the_patient_their_own_courses_sessions_and_consent(client_for, personas, course,
-                                                                     text):
+def test_it_shows_the_patient_their_own_courses_sessions_and_consent(client_for, personas, course, text):
     first = TreatmentSession.objects.create(course=course, patient=course.patient, number=1)
     book_visit(first, dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC), by=personas.front_desk)
     second = TreatmentSession.objects.create(course=course, patient=course.patient, number=2)
@@ -96,8 +117,10 @@ def test_it_shows_the_patient_their_own_courses_sessions_and_consent(client_for,
     done = TreatmentSession.objects.create(course=course, patient=course.patient, number=3)
     book_visit(done, dt.datetime(2026, 5, 1, 9, 30, tzinfo=dt.UTC), status="attended", by=personas.front_desk)
     TreatmentSession.objects.filter(pk=done.pk).update(
-        status="signed", signed_at=dt.datetime(2026, 5, 1, 11, 0, tzinfo=dt.UTC),
-        signed_by=personas.practitioner)
+        status="signed",
+        signed_at=dt.datetime(2026, 5, 1, 11, 0, tzinfo=dt.UTC),
+        signed_by=personas.practitioner,
+    )
     done.refresh_from_db()
     make_course(personas, patient=personas.record_b, goal="melasma")
     response = client_for(personas.patient_a).get(HOME)
@@ -109,15 +132,20 @@ def test_it_shows_the_patient_their_own_courses_sessions_and_consent(client_for,
     assert "Done" in page and reverse("portal:checkin_new", args=[done.pk, 1]) in page
     assert reverse("portal:checkin_list") in page
     assert "Ben" not in page and "Melasma" not in page
-    assert AuditEvent.objects.filter(action="view", actor=personas.patient_a,
-                                     object_type="clinic.patient",
-                                     patient_id=personas.record_a.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="view", actor=personas.patient_a, object_type="clinic.patient", patient_id=personas.record_a.pk
+    ).exists()
 
 
-def test_it_shows_a_signed_consent_and_a_draft_plan_on_the_home_page(client_for, personas, course,
-                                                                     text):
-    consent_sign(course=course, consent_text=text, typed_name="Anna Alvarez", signature_png=SIGNATURE,
-                 channel="portal", actor=personas.patient_a)
+def test_it_shows_a_signed_consent_and_a_draft_plan_on_the_home_page(client_for, personas, course, text):
+    consent_sign(
+        course=course,
+        consent_text=text,
+        typed_name="Anna Alvarez",
+        signature_png=SIGNATURE,
+        channel="portal",
+        actor=personas.patient_a,
+    )
     make_course(personas, status="draft", goal="hyperpigmentation")
     page = client_for(personas.patient_a).get(HOME).content.decode()
     assert "Signed on" in page and "Read what you signed" in page
@@ -138,8 +166,14 @@ def test_it_pins_the_home_page_query_count(client_for, personas, text, django_as
             c = make_course(personas)
             for number in (1, 2, 3):
                 TreatmentSession.objects.create(course=c, patient=c.patient, number=number)
-            consent_sign(course=c, consent_text=text, typed_name="Anna Alvarez",
-                         signature_png=SIGNATURE, channel="portal", actor=personas.patient_a)
+            consent_sign(
+                course=c,
+                consent_text=text,
+                typed_name="Anna Alvarez",
+                signature_png=SIGNATURE,
+                channel="portal",
+                actor=personas.patient_a,
+            )
 
     courses(1)
     # session, user, own record, audit event, courses, their sessions, their consents (+ texts)
@@ -159,8 +193,8 @@ def test_it_refuses_staff_in_the_portal(client_for, personas, course, who):
 
 def test_it_refuses_a_patient_user_without_a_record(client_for, personas):
     from needlepoint.accounts.models import Role, User
-    orphan = User.objects.create_user(username="olga", password="correct horse battery",
-                                      role=Role.PATIENT)
+
+    orphan = User.objects.create_user(username="olga", password="correct horse battery", role=Role.PATIENT)
     assert client_for(orphan).get(HOME).status_code == 404
 
 
@@ -171,6 +205,7 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, course):
 
 
 # -- signing consent in the portal -----------------------------------------------------------------
+
 
 def test_it_shows_the_consent_text_and_the_signature_pad(client_for, personas, course, text):
     response = client_for(personas.patient_a).get(sign_url(course))
@@ -187,14 +222,15 @@ def test_it_lets_patient_a_sign_their_own_approved_course(client_for, personas, 
     response = client.post(sign_url(course), form(text), REMOTE_ADDR="203.0.113.9")
     assert response.status_code == 302 and response["Location"] == HOME
     consent = Consent.objects.get()
-    assert (consent.course, consent.patient, consent.consent_text.version) == (
-        course, personas.record_a, "1")
-    assert (consent.channel, consent.ip, consent.typed_name) == ("portal", "203.0.113.9",
-                                                                  "Anna Alvarez")
+    assert (consent.course, consent.patient, consent.consent_text.version) == (course, personas.record_a, "1")
+    assert (consent.channel, consent.ip, consent.typed_name) == ("portal", "203.0.113.9", "Anna Alvarez")
     assert consent.witnessed_by is None and consent.signature_png == SIGNATURE
     event = AuditEvent.objects.get(action="sign")
-    assert (event.actor, event.ip, event.patient_id) == (personas.patient_a, "203.0.113.9",
-                                                         personas.record_a.pk)
+    assert (event.actor, event.ip, event.patient_id) == (
+        personas.patient_a,
+        "203.0.113.9",
+        personas.record_a.pk,
+    )
     assert course_can_start(course)
     home = client.get(HOME).content.decode()
     assert "your consent is signed" in home and "Signed on" in home
@@ -239,8 +275,7 @@ def test_it_refuses_a_wrong_typed_name_with_a_clear_message(client_for, personas
 
 def test_it_refuses_an_empty_typed_name(client_for, personas, course, text):
     response = client_for(personas.patient_a).post(sign_url(course), form(text, typed_name=" "))
-    assert response.status_code == 400 and "Type the patient&#x27;s full name" in \
-        response.content.decode()
+    assert response.status_code == 400 and "Type the patient&#x27;s full name" in response.content.decode()
     assert not Consent.objects.exists()
 
 
@@ -252,8 +287,7 @@ def test_it_asks_to_reload_when_the_text_is_missing_from_the_form(client_for, pe
     assert not Consent.objects.exists()
 
 
-def test_it_explains_a_drawn_signature_is_needed_without_javascript(client_for, personas, course,
-                                                                    text):
+def test_it_explains_a_drawn_signature_is_needed_without_javascript(client_for, personas, course, text):
     data = form(text)
     del data["signature_png"]  # a browser without JavaScript posts the typed name only
     response = client_for(personas.patient_a).post(sign_url(course), data)
@@ -263,12 +297,12 @@ def test_it_explains_a_drawn_signature_is_needed_without_javascript(client_for, 
     assert not Consent.objects.exists()
 
 
-@pytest.mark.parametrize("garbage", ["data:image/png;base64,bm90IGEgcG5n", "javascript:alert(1)",
-                                     'data:image/png;base64,"><script>'])
-def test_it_refuses_a_garbage_signature_and_does_not_echo_it(client_for, personas, course, text,
-                                                             garbage):
-    response = client_for(personas.patient_a).post(sign_url(course),
-                                                   form(text, signature_png=garbage))
+@pytest.mark.parametrize(
+    "garbage",
+    ["data:image/png;base64,bm90IGEgcG5n", "javascript:alert(1)", 'data:image/png;base64,"><script>'],
+)
+def test_it_refuses_a_garbage_signature_and_does_not_echo_it(client_for, personas, course, text, garbage):
+    response = client_for(personas.patient_a).post(sign_url(course), form(text, signature_png=garbage))
     page = response.content.decode()
     assert response.status_code == 400 and "could not be read as a drawing" in page
     assert garbage not in page and "<script>" not in page
@@ -283,12 +317,16 @@ def test_it_refuses_a_second_signing_cleanly(client_for, personas, course, text)
     assert Consent.objects.count() == 1
 
 
-def test_it_asks_to_read_again_when_a_newer_text_was_published_meanwhile(client_for, personas,
-                                                                         course, text):
+def test_it_asks_to_read_again_when_a_newer_text_was_published_meanwhile(client_for, personas, course, text):
     client = client_for(personas.patient_a)
     assert "version 1" in client.get(sign_url(course)).content.decode()
-    newer = consent_text_publish(treatment="microneedling", version="2", title="Consent, 2027",
-                                 body="The new wording.", actor=personas.director)
+    newer = consent_text_publish(
+        treatment="microneedling",
+        version="2",
+        title="Consent, 2027",
+        body="The new wording.",
+        actor=personas.director,
+    )
     response = client.post(sign_url(course), form(text))
     page = response.content.decode()
     assert response.status_code == 400 and "newer version" in page
@@ -296,12 +334,16 @@ def test_it_asks_to_read_again_when_a_newer_text_was_published_meanwhile(client_
     assert not Consent.objects.exists()
 
 
-def test_it_keeps_the_earlier_signature_valid_and_offers_the_new_version(client_for, personas,
-                                                                         course, text):
+def test_it_keeps_the_earlier_signature_valid_and_offers_the_new_version(client_for, personas, course, text):
     client = client_for(personas.patient_a)
     client.post(sign_url(course), form(text))
-    consent_text_publish(treatment="microneedling", version="2", title="Consent, 2027",
-                         body="The new wording.", actor=personas.director)
+    consent_text_publish(
+        treatment="microneedling",
+        version="2",
+        title="Consent, 2027",
+        body="The new wording.",
+        actor=personas.director,
+    )
     page = client.get(sign_url(course)).content.decode()
     assert "Your signature stays valid for this course" in page and 'name="typed_name"' in page
     assert course_can_start(course)

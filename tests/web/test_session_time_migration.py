@@ -37,23 +37,38 @@ def old_rows(apps: Any, *, with_booking_resources: bool) -> dict[str, Any]:
     Intake = apps.get_model("clinic", "Intake")
     intake = Intake.objects.create(patient=patient, number=1, source="consultation", data={})
     screening = apps.get_model("clinic", "Screening").objects.create(
-        patient=patient, intake=intake, decision="eligible", result={}, protocol_id="d", protocol_version="1")
+        patient=patient, intake=intake, decision="eligible", result={}, protocol_id="d", protocol_version="1"
+    )
     course = apps.get_model("clinic", "Course").objects.create(
-        patient=patient, screening=screening, status="active", goal="acne_scars", plan={},
-        start_date=AT.date(), protocol_id="d", protocol_version="1", created_by=paula, approved_at=AT,
-        approved_by=paula)
+        patient=patient,
+        screening=screening,
+        status="active",
+        goal="acne_scars",
+        plan={},
+        start_date=AT.date(),
+        protocol_id="d",
+        protocol_version="1",
+        created_by=paula,
+        approved_at=AT,
+        approved_by=paula,
+    )
     Session = apps.get_model("clinic", "TreatmentSession")
-    signed = Session.objects.create(course=course, patient=patient, number=1, scheduled_for=AT,
-                                    practitioner=paula)
-    Session.objects.filter(pk=signed.pk).update(status="signed", signed_at=AT + dt.timedelta(hours=1),
-                                                signed_by=paula)
-    later = Session.objects.create(course=course, patient=patient, number=2, practitioner=paula,
-                                   scheduled_for=AT + dt.timedelta(days=30))
+    signed = Session.objects.create(
+        course=course, patient=patient, number=1, scheduled_for=AT, practitioner=paula
+    )
+    Session.objects.filter(pk=signed.pk).update(
+        status="signed", signed_at=AT + dt.timedelta(hours=1), signed_by=paula
+    )
+    later = Session.objects.create(
+        course=course, patient=patient, number=2, practitioner=paula, scheduled_for=AT + dt.timedelta(days=30)
+    )
     if with_booking_resources:
-        apps.get_model("bookings", "Location").objects.create(name="Main",
-                                                             opening_hours="mon-fri 09:00-17:00")
+        apps.get_model("bookings", "Location").objects.create(
+            name="Main", opening_hours="mon-fri 09:00-17:00"
+        )
         apps.get_model("bookings", "AppointmentType").objects.create(
-            code="mn", name="Microneedling session", kind="treatment", numbing_minutes=30, minutes=60)
+            code="mn", name="Microneedling session", kind="treatment", numbing_minutes=30, minutes=60
+        )
     return {"signed": signed.pk, "later": later.pk, "patient": patient.pk}
 
 
@@ -83,4 +98,5 @@ def test_it_keeps_the_time_in_the_audit_trail_when_nothing_can_be_booked():
     notes = apps.get_model("audit", "AuditEvent").objects.filter(patient_id=rows["patient"])
     assert {n.summary[:64] for n in notes} == {
         "time before the calendar: session 1 was set for 2026-11-02 10:00",
-        "time before the calendar: session 2 was set for 2026-12-02 10:00"}
+        "time before the calendar: session 2 was set for 2026-12-02 10:00",
+    }

@@ -6,9 +6,13 @@ import sys
 
 import pytest
 
-GOOD = {"NEEDLEPOINT_SECRET_KEY": "k" * 20 + "Zq8!x" * 10, "NEEDLEPOINT_ALLOWED_HOSTS": "clinic.example",
-        "NEEDLEPOINT_CLINIC_PHONE": "020 7946 0123", "NEEDLEPOINT_ON_CALL_EMAIL": "on-call@clinic.example",
-        "NEEDLEPOINT_OUT_OF_HOURS_ADVICE": "When we are closed, call NHS 111."}
+GOOD = {
+    "NEEDLEPOINT_SECRET_KEY": "k" * 20 + "Zq8!x" * 10,
+    "NEEDLEPOINT_ALLOWED_HOSTS": "clinic.example",
+    "NEEDLEPOINT_CLINIC_PHONE": "020 7946 0123",
+    "NEEDLEPOINT_ON_CALL_EMAIL": "on-call@clinic.example",
+    "NEEDLEPOINT_OUT_OF_HOURS_ADVICE": "When we are closed, call NHS 111.",
+}
 
 
 def _run(env_extra, *args):
@@ -17,8 +21,9 @@ def _run(env_extra, *args):
     env.pop("DATABASE_URL", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests; never in production
     env["NEEDLEPOINT_VAR_DIR"] = env.get("TMPDIR", "/tmp") + "/needlepoint-settings-test"
-    return subprocess.run([sys.executable, "-m", "django", *args], env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "django", *args], env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize("missing", ["NEEDLEPOINT_SECRET_KEY", "NEEDLEPOINT_ALLOWED_HOSTS"])
@@ -49,7 +54,9 @@ def test_it_warns_when_an_urgent_check_in_would_reach_nobody():
 
 
 def test_it_keeps_debug_off_and_two_factor_on_in_production():
-    code = ("from django.conf import settings;"
-            "print(settings.DEBUG, settings.NEEDLEPOINT_REQUIRE_STAFF_2FA, settings.SESSION_COOKIE_SECURE)")
+    code = (
+        "from django.conf import settings;"
+        "print(settings.DEBUG, settings.NEEDLEPOINT_REQUIRE_STAFF_2FA, settings.SESSION_COOKIE_SECURE)"
+    )
     result = _run(GOOD, "shell", "--no-imports", "-c", code)
     assert result.stdout.split() == ["False", "True", "True"], result.stderr

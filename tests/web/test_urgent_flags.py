@@ -24,9 +24,12 @@ from needlepoint.clinic.services.aftercare import check_in_submit, flag_acknowle
 from visit_helpers import book_visit
 
 ON_CALL = "on-call@clinic.example"
-CONTACTS = {"NEEDLEPOINT_CLINIC_PHONE": "020 7946 0123",
-            "NEEDLEPOINT_OUT_OF_HOURS_ADVICE": "When we are closed, call NHS 111, or 999 in an emergency.",
-            "NEEDLEPOINT_ON_CALL_EMAIL": ON_CALL, "NEEDLEPOINT_SITE_URL": "https://clinic.example"}
+CONTACTS = {
+    "NEEDLEPOINT_CLINIC_PHONE": "020 7946 0123",
+    "NEEDLEPOINT_OUT_OF_HOURS_ADVICE": "When we are closed, call NHS 111, or 999 in an emergency.",
+    "NEEDLEPOINT_ON_CALL_EMAIL": ON_CALL,
+    "NEEDLEPOINT_SITE_URL": "https://clinic.example",
+}
 CLEAN = {"redness": "3", "swelling": "3", "pain": "3", "note": ""}
 
 
@@ -54,20 +57,35 @@ def session(personas: Any, clock: Any) -> TreatmentSession:
     patient, by = personas.record_a, personas.practitioner
     patient.phone = "07700 900123"
     patient.save()
-    intake = Intake.objects.create(patient=patient, number=1, source="consultation",
-                                   data={"schema": "needlepoint.intake/1"})
-    screening = Screening.objects.create(patient=patient, intake=intake, decision="eligible", result={},
-                                         protocol_id="default", protocol_version="1")
-    course = Course.objects.create(patient=patient, screening=screening, status="active", goal="acne_scars",
-                                   plan={"areas": [{"area": "cheeks"}], "care": []},
-                                   start_date=FROZEN_NOW.date() - dt.timedelta(days=1), protocol_id="default",
-                                   protocol_version="1", created_by=by,
-                                   approved_at=FROZEN_NOW - dt.timedelta(days=30))
+    intake = Intake.objects.create(
+        patient=patient, number=1, source="consultation", data={"schema": "needlepoint.intake/1"}
+    )
+    screening = Screening.objects.create(
+        patient=patient,
+        intake=intake,
+        decision="eligible",
+        result={},
+        protocol_id="default",
+        protocol_version="1",
+    )
+    course = Course.objects.create(
+        patient=patient,
+        screening=screening,
+        status="active",
+        goal="acne_scars",
+        plan={"areas": [{"area": "cheeks"}], "care": []},
+        start_date=FROZEN_NOW.date() - dt.timedelta(days=1),
+        protocol_id="default",
+        protocol_version="1",
+        created_by=by,
+        approved_at=FROZEN_NOW - dt.timedelta(days=30),
+    )
     when = FROZEN_NOW - dt.timedelta(days=1)
     s = TreatmentSession.objects.create(course=course, patient=patient, number=1, practitioner=by)
     book_visit(s, when, status="attended", by=by)
-    TreatmentSession.objects.filter(pk=s.pk).update(status="signed", signed_by=by,
-                                                    signed_at=when + dt.timedelta(hours=1))
+    TreatmentSession.objects.filter(pk=s.pk).update(
+        status="signed", signed_by=by, signed_at=when + dt.timedelta(hours=1)
+    )
     s.refresh_from_db()
     return s
 
@@ -84,8 +102,16 @@ def post_fever(client: Any, session: TreatmentSession) -> Any:
 
 def raise_urgent(session: TreatmentSession, personas: Any) -> Flag:
     with TestCase.captureOnCommitCallbacks(execute=True):
-        check_in_submit(session=session, day=1, redness=3, swelling=3, pain=3, warning_signs=["pus"],
-                        note="", actor=personas.patient_a)
+        check_in_submit(
+            session=session,
+            day=1,
+            redness=3,
+            swelling=3,
+            pain=3,
+            warning_signs=["pus"],
+            note="",
+            actor=personas.patient_a,
+        )
     return Flag.objects.get()
 
 
@@ -94,8 +120,16 @@ def run_due_tasks() -> list[str]:
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
 
-    worker = Worker(queue_names=["default"], interval=0, batch=True, backend_name="default",
-                    startup_delay=False, max_tasks=None, worker_id="test-worker", excluded_queue_names=[])
+    worker = Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    )
     results = []
     while (queued := DBTaskResult.objects.ready().first()) is not None:
         queued.claim(worker.worker_id)
@@ -119,7 +153,8 @@ def sweep_at(clock: Any, moment: dt.datetime) -> Any:
 
 
 def test_it_shows_the_patient_the_clinics_phone_and_out_of_hours_advice_with_urgent_advice(
-        personas, session, client_for, director):
+    personas, session, client_for, director
+):
     patient = client_for(personas.patient_a)
     assert post_fever(patient, session).status_code == 302
 
@@ -163,12 +198,14 @@ def test_it_emails_the_on_call_clinician_at_once(personas, session, client_for, 
     assert (alert.kind, alert.status, alert.recipients) == ("on_call", "sent", [ON_CALL])
     assert alert.sent_at == FROZEN_NOW
     assert email.extra_headers["Message-ID"] == alert.message_id
-    assert AuditEvent.objects.filter(object_type="clinic.staffalert", object_id=str(alert.pk),
-                                     summary="On-call clinician emailed: emailed").exists()
+    assert AuditEvent.objects.filter(
+        object_type="clinic.staffalert", object_id=str(alert.pk), summary="On-call clinician emailed: emailed"
+    ).exists()
 
 
 def test_it_emails_the_medical_directors_when_no_on_call_address_is_set(
-        personas, session, client_for, director, settings):
+    personas, session, client_for, director, settings
+):
     settings.NEEDLEPOINT_ON_CALL_EMAIL = ""
     post_fever(client_for(personas.patient_a), session)
     run_due_tasks()
@@ -186,14 +223,19 @@ def test_it_emails_nobody_for_a_flag_that_is_not_urgent(personas, session, clien
 
 
 def test_it_keeps_the_check_in_when_the_mail_server_is_down_and_escalates_at_once(
-        personas, session, client_for, director, clock):
+    personas, session, client_for, director, clock
+):
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    smtp = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                        "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5}}}
+    smtp = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
     with override_settings(MAILERS=smtp):
         assert post_fever(client_for(personas.patient_a), session).status_code == 302
         assert CheckIn.objects.filter(session=session, day=1).exists()
@@ -209,7 +251,8 @@ def test_it_keeps_the_check_in_when_the_mail_server_is_down_and_escalates_at_onc
 
 
 def test_it_sends_the_on_call_email_once_when_the_worker_dies_mid_send(
-        personas, session, client_for, director, clock, monkeypatch):
+    personas, session, client_for, director, clock, monkeypatch
+):
     from django_tasks_db.models import DBTaskResult
 
     from needlepoint.clinic import alerts
@@ -242,11 +285,13 @@ def test_it_sends_the_on_call_email_once_when_the_worker_dies_mid_send(
 
 
 def test_it_escalates_an_urgent_flag_nobody_acknowledged_within_30_minutes(
-        personas, session, director, clock):
+    personas, session, director, clock
+):
     from needlepoint.accounts.models import Role, User
 
-    User.objects.create_user(username="old", role=Role.MEDICAL_DIRECTOR, email="old@clinic.example",
-                             is_active=False)
+    User.objects.create_user(
+        username="old", role=Role.MEDICAL_DIRECTOR, email="old@clinic.example", is_active=False
+    )
     flag = raise_urgent(session, personas)
     run_due_tasks()
     assert sweep_at(clock, FROZEN_NOW + dt.timedelta(minutes=29)).escalated == 0
@@ -260,8 +305,11 @@ def test_it_escalates_an_urgent_flag_nobody_acknowledged_within_30_minutes(
     email = mail.outbox[-1]
     assert email.to == ["maria@clinic.example"] and email.subject.startswith("Escalated:")
     assert "not been acknowledged by a clinician within 30 minutes" in email.body
-    assert AuditEvent.objects.filter(object_type="clinic.flag", object_id=str(flag.pk),
-                                     summary="urgent flag escalated: not acknowledged in time").exists()
+    assert AuditEvent.objects.filter(
+        object_type="clinic.flag",
+        object_id=str(flag.pk),
+        summary="urgent flag escalated: not acknowledged in time",
+    ).exists()
 
 
 def test_it_escalates_after_the_clinics_own_number_of_minutes(personas, session, director, clock, settings):
@@ -306,8 +354,12 @@ def test_it_lets_a_practitioner_acknowledge_from_the_dashboard(personas, session
     flag.refresh_from_db()
     assert flag.acknowledged_by == personas.practitioner
     assert flag.acknowledged_at == FROZEN_NOW + dt.timedelta(minutes=5)
-    assert AuditEvent.objects.filter(object_type="clinic.flag", object_id=str(flag.pk),
-                                     actor=personas.practitioner, summary="flag acknowledged").exists()
+    assert AuditEvent.objects.filter(
+        object_type="clinic.flag",
+        object_id=str(flag.pk),
+        actor=personas.practitioner,
+        summary="flag acknowledged",
+    ).exists()
     board = client.get(reverse("clinic:dashboard")).content.decode()
     assert "Paula has it" in board and reverse("clinic:flag_acknowledge", args=[flag.pk]) not in board
     page = client.get(reverse("clinic:flag_resolve", args=[flag.pk])).content.decode()
@@ -341,8 +393,9 @@ def test_it_acknowledges_a_flag_once_and_says_who_was_first(personas, session, c
 def test_it_records_resolving_as_acknowledging_too(personas, session, client_for, clock):
     flag = raise_urgent(session, personas)
     clock.move_to(FROZEN_NOW + dt.timedelta(minutes=7))
-    response = client_for(personas.director).post(reverse("clinic:flag_resolve", args=[flag.pk]),
-                                                  {"resolution": "Called Anna; seen this morning."})
+    response = client_for(personas.director).post(
+        reverse("clinic:flag_resolve", args=[flag.pk]), {"resolution": "Called Anna; seen this morning."}
+    )
     assert response.status_code == 302
     flag.refresh_from_db()
     moment = FROZEN_NOW + dt.timedelta(minutes=7)

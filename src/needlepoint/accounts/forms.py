@@ -14,7 +14,7 @@ class ThrottledLoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,
         "throttled": "Too many failed sign-in attempts. Wait 15 minutes and try again, or ask "
-                     "the clinic to reset your password.",
+        "the clinic to reset your password.",
     }
 
     def clean(self) -> dict[str, Any]:
@@ -26,8 +26,12 @@ class ThrottledLoginForm(AuthenticationForm):
             cleaned = super().clean()
         except forms.ValidationError:
             throttle.record_failure(username=username, ip=ip)
-            audit_record(actor=None, action="login_failed", object_type="accounts.user",
-                         summary=f"failed sign-in for {username[:100]!r}")
+            audit_record(
+                actor=None,
+                action="login_failed",
+                object_type="accounts.user",
+                summary=f"failed sign-in for {username[:100]!r}",
+            )
             raise
         throttle.clear_failures(username=username)
         return cleaned

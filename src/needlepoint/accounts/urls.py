@@ -10,9 +10,21 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.two_factor, name="two_factor"),
     # The one-time link a new portal user (or someone who forgot their password) opens.
-    path("reset/<uidb64>/<token>/", login_not_required(auth_views.PasswordResetConfirmView.as_view(
-        template_name="accounts/password_set.html",
-        success_url=reverse_lazy("accounts:password_set_done"))), name="password_reset_confirm"),
-    path("reset/done/", login_not_required(auth_views.PasswordResetCompleteView.as_view(
-        template_name="accounts/password_set_done.html")), name="password_set_done"),
+    path(
+        "reset/<uidb64>/<token>/",
+        login_not_required(
+            auth_views.PasswordResetConfirmView.as_view(
+                template_name="accounts/password_set.html",
+                success_url=reverse_lazy("accounts:password_set_done"),
+            )
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        login_not_required(
+            auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_set_done.html")
+        ),
+        name="password_set_done",
+    ),
 ]

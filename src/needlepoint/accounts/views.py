@@ -33,8 +33,11 @@ class LoginView(auth_views.LoginView):
 
 
 class TokenForm(forms.Form):
-    token = forms.RegexField(regex=r"^\d{6}$", label="Six-digit code from your authenticator app",
-                             error_messages={"invalid": "Enter the six digits your app shows."})
+    token = forms.RegexField(
+        regex=r"^\d{6}$",
+        label="Six-digit code from your authenticator app",
+        error_messages={"invalid": "Enter the six digits your app shows."},
+    )
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -49,8 +52,9 @@ def two_factor(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     setting_up = device is None
     if setting_up:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or \
-            TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
+            user=user, name="authenticator", confirmed=False
+        )
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
@@ -63,8 +67,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         form.add_error("token", "That code is not right, or has expired. Try the current one.")
     context = {"form": form, "setting_up": setting_up, "next": _safe_next(request)}
     if setting_up:
-        context |= {"qr_svg": _qr_svg(device.config_url),
-                    "secret": base64.b32encode(device.bin_key).decode()}
+        context |= {"qr_svg": _qr_svg(device.config_url), "secret": base64.b32encode(device.bin_key).decode()}
     return render(request, "accounts/two_factor.html", context)
 
 

@@ -21,8 +21,10 @@ class Guard:
 
 def _sqlite(g: Guard) -> tuple[str, str]:
     when = f"WHEN {g.when}" if g.when else ""
-    create = (f"CREATE TRIGGER {g.name} BEFORE {g.event} ON {g.table} FOR EACH ROW {when} "
-              f"BEGIN SELECT RAISE(ABORT, '{g.message}'); END;")
+    create = (
+        f"CREATE TRIGGER {g.name} BEFORE {g.event} ON {g.table} FOR EACH ROW {when} "
+        f"BEGIN SELECT RAISE(ABORT, '{g.message}'); END;"
+    )
     return create, f"DROP TRIGGER IF EXISTS {g.name};"
 
 
@@ -30,11 +32,13 @@ def _postgres(g: Guard) -> tuple[str, str]:
     # PostgreSQL allows no subquery in a trigger's WHEN, so the condition lives in the function.
     fn = f"{g.name}_fn"
     row = "OLD" if g.event == "DELETE" else "NEW"
-    create = (f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-              f"BEGIN IF {g.when or 'TRUE'} THEN RAISE EXCEPTION '{g.message}' "
-              f"USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN {row}; END $$; "
-              f"CREATE TRIGGER {g.name} BEFORE {g.event} ON {g.table} FOR EACH ROW "
-              f"EXECUTE FUNCTION {fn}();")
+    create = (
+        f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN IF {g.when or 'TRUE'} THEN RAISE EXCEPTION '{g.message}' "
+        f"USING ERRCODE = 'integrity_constraint_violation'; END IF; RETURN {row}; END $$; "
+        f"CREATE TRIGGER {g.name} BEFORE {g.event} ON {g.table} FOR EACH ROW "
+        f"EXECUTE FUNCTION {fn}();"
+    )
     return create, f"DROP TRIGGER IF EXISTS {g.name} ON {g.table}; DROP FUNCTION IF EXISTS {fn}();"
 
 

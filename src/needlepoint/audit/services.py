@@ -6,9 +6,16 @@ from needlepoint.audit.context import current_ip
 from needlepoint.audit.models import Action, AuditEvent
 
 
-def audit_record(*, actor: Any, action: str, obj: Any = None, object_type: str = "",
-                 object_id: str = "", patient_id: int | None = None,
-                 summary: str = "") -> AuditEvent:
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    patient_id: int | None = None,
+    summary: str = "",
+) -> AuditEvent:
     """Append one event: who (`actor`, a user or None), what (`action` on `obj`), from where
     (the current request's address). Returns the saved event."""
     if action not in Action.values:
@@ -19,8 +26,14 @@ def audit_record(*, actor: Any, action: str, obj: Any = None, object_type: str =
         patient_id = patient_id if patient_id is not None else _patient_of(obj)
     user = actor if getattr(actor, "is_authenticated", False) else None
     return AuditEvent.objects.create(
-        actor=user, actor_label=_label(actor), ip=current_ip(), action=action,
-        object_type=object_type, object_id=object_id, patient_id=patient_id, summary=summary[:300],
+        actor=user,
+        actor_label=_label(actor),
+        ip=current_ip(),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+        summary=summary[:300],
     )
 
 

@@ -87,8 +87,9 @@ class ClinicAdminSite(admin.AdminSite):
         if not self.has_permission(request):
             raise Http404("No such page.")
         target = request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
             target = reverse("admin:index", current_app=self.name)
         return HttpResponseRedirect(target)
 
@@ -145,8 +146,9 @@ class ResourceAdmin(admin.ModelAdmin):
     def in_use(self, obj: Any) -> list[str]:
         return what_uses(obj)
 
-    def delete_view(self, request: HttpRequest, object_id: str,
-                    extra_context: dict[str, Any] | None = None) -> HttpResponse:
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         obj = self.get_object(request, object_id)
         if obj is not None and self._director(request):
             users = self.in_use(obj)
@@ -159,15 +161,20 @@ class ResourceAdmin(admin.ModelAdmin):
 
     def _refuse_delete(self, request: HttpRequest, obj: Any, users: list[str]) -> HttpResponse:
         hint = f" {self.in_use_hint}" if self.in_use_hint else ""
-        messages.error(request, f"“{obj}” cannot be deleted: {', '.join(users)} use it. "
-                                f"Nothing was deleted.{hint}")
+        messages.error(
+            request, f"“{obj}” cannot be deleted: {', '.join(users)} use it. Nothing was deleted.{hint}"
+        )
         info = self.opts.app_label, self.opts.model_name
         return redirect(f"admin:{info[0]}_{info[1]}_change", obj.pk)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        audit_record(actor=request.user, action="change" if change else "create", obj=obj,
-                     summary=f"clinic resource {'changed' if change else 'added'} in the admin")
+        audit_record(
+            actor=request.user,
+            action="change" if change else "create",
+            obj=obj,
+            summary=f"clinic resource {'changed' if change else 'added'} in the admin",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,8 +218,10 @@ class LocationAdmin(ResourceAdmin):
 
 
 class RoomForm(forms.ModelForm):
-    kind = forms.ChoiceField(choices=ROOM_KINDS, help_text="A numbing chair holds a patient during "
-                             "numbing; treatments need a treatment room.")
+    kind = forms.ChoiceField(
+        choices=ROOM_KINDS,
+        help_text="A numbing chair holds a patient during numbing; treatments need a treatment room.",
+    )
 
     class Meta:
         model = Room
@@ -250,8 +259,9 @@ class DeviceAdmin(ResourceAdmin):
 
 
 class PractitionerProfileForm(forms.ModelForm):
-    skills = forms.MultipleChoiceField(choices=Skill.choices, required=False,
-                                       widget=forms.CheckboxSelectMultiple)
+    skills = forms.MultipleChoiceField(
+        choices=Skill.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     class Meta:
         model = PractitionerProfile
@@ -287,4 +297,3 @@ class AppointmentTypeAdmin(ResourceAdmin):
     list_display = ("name", "code", "kind", "numbing_minutes", "draw_minutes", "spin_minutes", "minutes")
     list_filter = ("kind",)
     prepopulated_fields = {"code": ("name",)}
-

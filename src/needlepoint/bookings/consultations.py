@@ -69,8 +69,11 @@ def consultation_type() -> AppointmentType:
     """The clinic's consultation visit; ServiceError when it has none."""
     found = AppointmentType.objects.filter(kind=AppointmentKind.CONSULTATION).order_by("id").first()
     if found is None:
-        raise ServiceError("The clinic has no consultation visit type yet: add one under clinic resources "
-                           "before booking consultations.", field="appointment_type")
+        raise ServiceError(
+            "The clinic has no consultation visit type yet: add one under clinic resources "
+            "before booking consultations.",
+            field="appointment_type",
+        )
     return found
 
 
@@ -83,14 +86,24 @@ def _for_whom(patient: Patient | None, inquiry: Inquiry | None) -> tuple[Patient
         return patient, None
     inquiry = Inquiry.objects.select_related("patient").get(pk=inquiry.pk)
     if inquiry.status not in OPEN_STATUSES:
-        raise ServiceError(f"This inquiry is {inquiry.get_status_display().lower()}: a consultation is "
-                           "booked only for an open inquiry.", field="inquiry")
+        raise ServiceError(
+            f"This inquiry is {inquiry.get_status_display().lower()}: a consultation is "
+            "booked only for an open inquiry.",
+            field="inquiry",
+        )
     return inquiry.patient, inquiry
 
 
-def consultation_options(*, actor: Any, day: dt.date, preferences: Preferences | None = None,
-                         patient: Patient | None = None, inquiry: Inquiry | None = None,
-                         location: Location | None = None, alternatives: int = 3) -> ConsultationOptions:
+def consultation_options(
+    *,
+    actor: Any,
+    day: dt.date,
+    preferences: Preferences | None = None,
+    patient: Patient | None = None,
+    inquiry: Inquiry | None = None,
+    location: Location | None = None,
+    alternatives: int = 3,
+) -> ConsultationOptions:
     """Return the earliest free consultation on or after `day` (within SEARCH_DAYS) and up to
     `alternatives` others, or why there is none. Refused: not clinic staff, a day gone by, a
     closed inquiry, no consultation visit type or location. Looking is audited."""
@@ -104,27 +117,52 @@ def consultation_options(*, actor: Any, day: dt.date, preferences: Preferences |
         raise ServiceError("Choose a day from today on: that day has passed.", field="day")
     who = f"practitioner:{preferences.practitioner_id}" if preferences.practitioner_id else None
     request = scheduling.CourseRequest(
-        appointment_type_core(type_row), 1, 1, 1, day, first_within_days=SEARCH_DAYS,
-        weekdays=frozenset(preferences.weekdays), times=tuple(preferences.times), practitioner=who,
-        patient=str(patient.pk) if patient else f"inquiry {inquiry.pk if inquiry else ''}")
-    calendar = _past_is_busy(calendar_for(location=location, start=day,
-                                          end=day + dt.timedelta(days=SEARCH_DAYS + 1)), timezone.now())
+        appointment_type_core(type_row),
+        1,
+        1,
+        1,
+        day,
+        first_within_days=SEARCH_DAYS,
+        weekdays=frozenset(preferences.weekdays),
+        times=tuple(preferences.times),
+        practitioner=who,
+        patient=str(patient.pk) if patient else f"inquiry {inquiry.pk if inquiry else ''}",
+    )
+    calendar = _past_is_busy(
+        calendar_for(location=location, start=day, end=day + dt.timedelta(days=SEARCH_DAYS + 1)),
+        timezone.now(),
+    )
     try:
         found = scheduling.search(request, calendar, alternatives=alternatives)
     except scheduling.SchedulingError as exc:
         raise ServiceError(_practitioner_message(exc), field=exc.field) from None
-    audit_record(actor=actor, action="view", obj=inquiry if patient is None else patient,
-                 summary=f"looked for consultation times from {day.isoformat()}")
+    audit_record(
+        actor=actor,
+        action="view",
+        obj=inquiry if patient is None else patient,
+        summary=f"looked for consultation times from {day.isoformat()}",
+    )
     if found.course is None:
         return ConsultationOptions((), found.why_not)
     names = {r.id: getattr(r, "name", "") for r in calendar.resources}
-    target = {"patient": patient.pk if patient and inquiry is None else None,
-              "inquiry": inquiry.pk if inquiry else None,
-              "location": location.pk, "type": type_row.pk}
-    return ConsultationOptions(tuple(
-        ConsultationProposal(proposed_session(c.sessions[0], 1, names), signing.dumps(
-            {**target, "visit": slot_payload(c.sessions[0], 1)}, salt=CONSULTATION_SALT, compress=True))
-        for c in (found.course, *found.alternatives)), ())
+    target = {
+        "patient": patient.pk if patient and inquiry is None else None,
+        "inquiry": inquiry.pk if inquiry else None,
+        "location": location.pk,
+        "type": type_row.pk,
+    }
+    return ConsultationOptions(
+        tuple(
+            ConsultationProposal(
+                proposed_session(c.sessions[0], 1, names),
+                signing.dumps(
+                    {**target, "visit": slot_payload(c.sessions[0], 1)}, salt=CONSULTATION_SALT, compress=True
+                ),
+            )
+            for c in (found.course, *found.alternatives)
+        ),
+        (),
+    )
 
 
 def consultation_book(*, actor: Any, token: str) -> Appointment:
@@ -145,8 +183,9 @@ def consultation_book(*, actor: Any, token: str) -> Appointment:
 
 def _book(actor: Any, data: dict[str, Any]) -> Appointment:
     location, type_row = _location_and_type(data)
-    inquiry = (Inquiry.objects.select_for_update().filter(pk=data["inquiry"]).first()
-               if data["inquiry"] else None)
+    inquiry = (
+        Inquiry.objects.select_for_update().filter(pk=data["inquiry"]).first() if data["inquiry"] else None
+    )
     patient = Patient.objects.filter(pk=data["patient"]).first() if data["patient"] else None
     patient, inquiry = _for_whom(patient, inquiry)
     if inquiry is not None and patient is None:
@@ -158,23 +197,34 @@ def _book(actor: Any, data: dict[str, Any]) -> Appointment:
     if start <= timezone.now():
         raise ServiceError("That time has passed: search again.", field="token")
     appointment = Appointment(
-        patient=patient, inquiry=inquiry, appointment_type=type_row, location=location, starts_at=start,
-        ends_at=dt.datetime.fromisoformat(visit["end"]), room_id=_main(visit["holds"], "room"),
-        practitioner_id=_main(visit["holds"], "practitioner"), created_by=actor)
+        patient=patient,
+        inquiry=inquiry,
+        appointment_type=type_row,
+        location=location,
+        starts_at=start,
+        ends_at=dt.datetime.fromisoformat(visit["end"]),
+        room_id=_main(visit["holds"], "room"),
+        practitioner_id=_main(visit["holds"], "practitioner"),
+        created_by=actor,
+    )
     _clean(appointment)
     appointment.save()
     _insert_holds([(appointment, visit)])
-    audit_record(actor=actor, action="create", obj=appointment,
-                 summary=f"booked a consultation for {_when(start, location_zone(location))}")
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=appointment,
+        summary=f"booked a consultation for {_when(start, location_zone(location))}",
+    )
     if inquiry is not None:
         _mark_booked(inquiry, actor)
     return appointment
 
 
 def _mark_booked(inquiry: Inquiry, actor: Any) -> None:
-    updated = (Inquiry.objects.filter(pk=inquiry.pk, status__in=OPEN_STATUSES)
-               .update(status=InquiryStatus.BOOKED))
+    updated = Inquiry.objects.filter(pk=inquiry.pk, status__in=OPEN_STATUSES).update(
+        status=InquiryStatus.BOOKED
+    )
     if updated != 1:
         raise ServiceError("This inquiry was closed or booked by someone else meanwhile.", field="inquiry")
     audit_record(actor=actor, action="change", obj=inquiry, summary="status booked: consultation booked")
-

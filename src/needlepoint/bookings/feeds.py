@@ -133,8 +133,10 @@ def _preparation_line(a: Appointment) -> str:
     local_start = timezone.localtime(a.starts_at, _zone(a)).date()
     begin = local_start - dt.timedelta(days=days)
     when = f"{begin:%A} {begin.day} {begin:%B %Y}"
-    return (f"Preparation starts {days} days before this session (from {when}): "
-            "see the steps in your patient portal.")
+    return (
+        f"Preparation starts {days} days before this session (from {when}): "
+        "see the steps in your patient portal."
+    )
 
 
 def _zone(a: Appointment) -> Any:
@@ -201,43 +203,60 @@ def token_hash(raw: str) -> str:
 
 
 @transaction.atomic
-def feed_token_create(*, actor: Any, practitioner: Any = None,
-                      course: Course | None = None) -> tuple[FeedToken, str]:
+def feed_token_create(
+    *, actor: Any, practitioner: Any = None, course: Course | None = None
+) -> tuple[FeedToken, str]:
     """Make a new feed address for a practitioner or a course. Returns the token row and the raw
     token, which is never stored and cannot be shown again."""
     if (practitioner is None) == (course is None):
         raise ServiceError("Say whose calendar the feed is for: a practitioner or a course.")
     if practitioner is not None and not may_manage_practitioner_feed(actor, practitioner):
-        raise ServiceError("You may make a calendar feed only for your own appointments.",
-                           field="practitioner")
+        raise ServiceError(
+            "You may make a calendar feed only for your own appointments.", field="practitioner"
+        )
     if course is not None and not may_manage_course_feed(actor, course):
         raise ServiceError("You may not make a calendar feed for this course.", field="course")
     raw = secrets.token_urlsafe(TOKEN_BYTES)
-    token = FeedToken(kind=FeedKind.PRACTITIONER if practitioner is not None else FeedKind.COURSE,
-                      practitioner=practitioner, course=course, token_hash=token_hash(raw),
-                      created_by=actor)
+    token = FeedToken(
+        kind=FeedKind.PRACTITIONER if practitioner is not None else FeedKind.COURSE,
+        practitioner=practitioner,
+        course=course,
+        token_hash=token_hash(raw),
+        created_by=actor,
+    )
     token.full_clean()
     token.save()
-    audit_record(actor=actor, action="create", obj=token,
-                 patient_id=course.patient_id if course is not None else None,
-                 summary=f"calendar feed address for {_owner_words(token)}")
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=token,
+        patient_id=course.patient_id if course is not None else None,
+        summary=f"calendar feed address for {_owner_words(token)}",
+    )
     return token, raw
 
 
 @transaction.atomic
 def feed_token_revoke(*, actor: Any, token: FeedToken) -> FeedToken:
     """Revoke a feed address: from now on it answers like an address that never existed."""
-    allowed = (may_manage_practitioner_feed(actor, token.practitioner) if token.practitioner_id
-               else may_manage_course_feed(actor, token.course))
+    allowed = (
+        may_manage_practitioner_feed(actor, token.practitioner)
+        if token.practitioner_id
+        else may_manage_course_feed(actor, token.course)
+    )
     if not allowed:
         raise ServiceError("You may not revoke this calendar feed.", field="token")
     now = timezone.now()
     if FeedToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now) != 1:
         raise ServiceError("This calendar feed address was already revoked.", field="token")
     token.revoked_at = now
-    audit_record(actor=actor, action="change", obj=token,
-                 patient_id=token.course.patient_id if token.course_id else None,
-                 summary=f"revoked the calendar feed address for {_owner_words(token)}")
+    audit_record(
+        actor=actor,
+        action="change",
+        obj=token,
+        patient_id=token.course.patient_id if token.course_id else None,
+        summary=f"revoked the calendar feed address for {_owner_words(token)}",
+    )
     return token
 
 
@@ -246,8 +265,11 @@ def feed_for_token(raw: str) -> FeedToken | None:
     practitioner can no longer sign in."""
     if not raw or len(raw) > MAX_TOKEN_LENGTH:
         return None
-    token = (FeedToken.objects.select_related("practitioner", "course__patient__user", "created_by")
-             .filter(token_hash=token_hash(raw), revoked_at__isnull=True).first())
+    token = (
+        FeedToken.objects.select_related("practitioner", "course__patient__user", "created_by")
+        .filter(token_hash=token_hash(raw), revoked_at__isnull=True)
+        .first()
+    )
     if token is None:
         return None
     if token.practitioner_id and not (token.practitioner.is_active and token.practitioner.is_clinical):
@@ -279,7 +301,8 @@ def feed_appointments(token: FeedToken, *, now: dt.datetime | None = None) -> li
     """The appointments a feed shows: from WINDOW_DAYS ago onward, cancelled ones included."""
     since = (now or timezone.now()) - dt.timedelta(days=WINDOW_DAYS)
     qs = Appointment.objects.filter(starts_at__gte=since).select_related(
-        "patient", "course", "session", "location", "room", "practitioner", "appointment_type")
+        "patient", "course", "session", "location", "room", "practitioner", "appointment_type"
+    )
     if token.practitioner_id:
         qs = qs.filter(practitioner_id=token.practitioner_id)
     else:
@@ -311,17 +334,25 @@ def feed_read(*, token: FeedToken, now: dt.datetime | None = None) -> bytes:
 def _audit_read(token: FeedToken, appointments: list[Appointment]) -> None:
     owner = feed_owner(token)
     if token.course_id:
-        audit_record(actor=owner, action="view", obj=token.course,
-                     summary=f"calendar feed {token.pk} read ({_count(len(appointments))})")
+        audit_record(
+            actor=owner,
+            action="view",
+            obj=token.course,
+            summary=f"calendar feed {token.pk} read ({_count(len(appointments))})",
+        )
         return
     counts: dict[int, int] = {}
     for a in appointments:
         counts[a.patient_id] = counts.get(a.patient_id, 0) + 1
     for patient_id, n in counts.items():
-        audit_record(actor=owner, action="view", object_type="bookings.feedtoken",
-                     object_id=str(token.pk), patient_id=patient_id,
-                     summary=f"calendar feed {token.pk} of {_owner_words(token)} read "
-                             f"({_count(n)} of this patient)")
+        audit_record(
+            actor=owner,
+            action="view",
+            object_type="bookings.feedtoken",
+            object_id=str(token.pk),
+            patient_id=patient_id,
+            summary=f"calendar feed {token.pk} of {_owner_words(token)} read ({_count(n)} of this patient)",
+        )
 
 
 def _count(n: int) -> str:

@@ -30,8 +30,9 @@ def validate_hours(value: str) -> None:
     try:
         WeeklyHours.parse(value)
     except SchedulingError as exc:
-        raise ValidationError(f"{exc}: write hours like "
-                              "'mon-fri 09:00-13:00 14:00-18:00; sat 09:00-13:00'") from exc
+        raise ValidationError(
+            f"{exc}: write hours like 'mon-fri 09:00-13:00 14:00-18:00; sat 09:00-13:00'"
+        ) from exc
 
 
 class Location(models.Model):
@@ -40,14 +41,19 @@ class Location(models.Model):
     name = models.CharField(max_length=100, unique=True)
     address = models.TextField(blank=True)
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_zone])
-    opening_hours = models.CharField(max_length=300, validators=[validate_hours],
-                                     help_text="e.g. mon-fri 09:00-18:00; sat 09:00-13:00")
+    opening_hours = models.CharField(
+        max_length=300, validators=[validate_hours], help_text="e.g. mon-fri 09:00-18:00; sat 09:00-13:00"
+    )
     slot_minutes = models.PositiveSmallIntegerField(default=15)
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.CheckConstraint(condition=Q(slot_minutes__gte=5) & Q(slot_minutes__lte=240),
-                                              name="location_slot_minutes_range")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5) & Q(slot_minutes__lte=240),
+                name="location_slot_minutes_range",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -63,8 +69,9 @@ class Closure(models.Model):
 
     class Meta:
         ordering = ["first"]
-        constraints = [models.CheckConstraint(condition=Q(last__gte=models.F("first")),
-                                              name="closure_last_after_first")]
+        constraints = [
+            models.CheckConstraint(condition=Q(last__gte=models.F("first")), name="closure_last_after_first")
+        ]
 
     def __str__(self) -> str:
         return f"{self.location}: {self.first} to {self.last} {self.reason}".strip()
@@ -81,8 +88,9 @@ class PractitionerProfile(models.Model):
     user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="practitioner_profile")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="practitioners")
     skills = models.JSONField(default=list, blank=True)  # values of Skill
-    working_hours = models.CharField(max_length=300, validators=[validate_hours],
-                                     help_text="e.g. mon-thu 09:00-17:00; sat 09:00-13:00")
+    working_hours = models.CharField(
+        max_length=300, validators=[validate_hours], help_text="e.g. mon-thu 09:00-17:00; sat 09:00-13:00"
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
@@ -156,8 +164,9 @@ class CoursePreferences(models.Model):
     front desk gave them when the course was booked. Moving a session, booking a cancelled one
     again and the waiting list keep to them; no row means no preference."""
 
-    course = models.OneToOneField("clinic.Course", on_delete=models.CASCADE,
-                                  related_name="booking_preferences")
+    course = models.OneToOneField(
+        "clinic.Course", on_delete=models.CASCADE, related_name="booking_preferences"
+    )
     weekdays = models.JSONField(default=list)  # 0 is Monday; empty: any day
     times = models.JSONField(default=list)  # [[start minute, end minute, label], ...]; empty: any time
     practitioner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -178,20 +187,25 @@ class Appointment(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("clinic.Patient", on_delete=models.PROTECT, related_name="appointments")
-    course = models.ForeignKey("clinic.Course", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="appointments")
-    session = models.OneToOneField("clinic.TreatmentSession", null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="appointment")
+    course = models.ForeignKey(
+        "clinic.Course", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    session = models.OneToOneField(
+        "clinic.TreatmentSession", null=True, blank=True, on_delete=models.PROTECT, related_name="appointment"
+    )
     appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="appointments")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=AppointmentStatus.choices,
-                              default=AppointmentStatus.BOOKED)
-    practitioner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="appointments")
-    room = models.ForeignKey("clinic.Room", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="appointments")
+    status = models.CharField(
+        max_length=20, choices=AppointmentStatus.choices, default=AppointmentStatus.BOOKED
+    )
+    practitioner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
+    room = models.ForeignKey(
+        "clinic.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
     window_earliest = models.DateField(null=True, blank=True)
     window_latest = models.DateField(null=True, blank=True)
     sequence = models.PositiveIntegerField(default=0)
@@ -204,33 +218,42 @@ class Appointment(models.Model):
     arrived_at = models.DateTimeField(null=True, blank=True)
     attended_at = models.DateTimeField(null=True, blank=True)
     no_show_at = models.DateTimeField(null=True, blank=True)
-    inquiry = models.ForeignKey("clinic.Inquiry", null=True, blank=True, on_delete=models.PROTECT,
-                                related_name="appointments")
+    inquiry = models.ForeignKey(
+        "clinic.Inquiry", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+    )
 
     class Meta:
         ordering = ["starts_at", "id"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                   name="appointment_ends_after_start"),
-            models.CheckConstraint(condition=Q(status__in=AppointmentStatus.values),
-                                   name="appointment_status_known"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="appointment_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AppointmentStatus.values), name="appointment_status_known"
+            ),
             models.CheckConstraint(
                 condition=(Q(status__in=CANCELLED) & Q(cancelled_at__isnull=False))
                 | (~Q(status__in=CANCELLED) & Q(cancelled_at__isnull=True)),
-                name="appointment_cancelled_iff_cancelled_at"),
+                name="appointment_cancelled_iff_cancelled_at",
+            ),
             models.CheckConstraint(
                 condition=(Q(status="attended") & Q(attended_at__isnull=False))
                 | (~Q(status="attended") & Q(attended_at__isnull=True)),
-                name="appointment_attended_iff_attended_at"),
+                name="appointment_attended_iff_attended_at",
+            ),
             models.CheckConstraint(
                 condition=(Q(status="no_show") & Q(no_show_at__isnull=False))
                 | (~Q(status="no_show") & Q(no_show_at__isnull=True)),
-                name="appointment_no_show_iff_no_show_at"),
-            models.CheckConstraint(condition=~Q(status="arrived") | Q(arrived_at__isnull=False),
-                                   name="appointment_arrived_has_arrived_at"),
+                name="appointment_no_show_iff_no_show_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="arrived") | Q(arrived_at__isnull=False),
+                name="appointment_arrived_has_arrived_at",
+            ),
             models.CheckConstraint(
                 condition=Q(session__isnull=True) | Q(course__isnull=False),
-                name="appointment_session_has_course"),
+                name="appointment_session_has_course",
+            ),
         ]
         indexes = [
             models.Index(fields=["location", "starts_at"], name="appointment_location_start"),
@@ -270,10 +293,15 @@ class Hold(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
-        constraints = [models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")),
-                                              name="hold_ends_after_start")]
-        indexes = [models.Index(fields=["resource", "starts_at"], name="hold_resource_start"),
-                   models.Index(fields=["starts_at"], name="hold_start")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="hold_ends_after_start"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["resource", "starts_at"], name="hold_resource_start"),
+            models.Index(fields=["starts_at"], name="hold_start"),
+        ]
 
 
 class FeedKind(models.TextChoices):
@@ -286,10 +314,12 @@ class FeedToken(models.Model):
     address is shown once when it is made."""
 
     kind = models.CharField(max_length=20, choices=FeedKind.choices)
-    practitioner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.CASCADE,
-                                     related_name="feed_tokens")
-    course = models.ForeignKey("clinic.Course", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="feed_tokens")
+    practitioner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens"
+    )
+    course = models.ForeignKey(
+        "clinic.Course", null=True, blank=True, on_delete=models.CASCADE, related_name="feed_tokens"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -298,10 +328,13 @@ class FeedToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(
-            condition=(Q(kind="practitioner") & Q(practitioner__isnull=False) & Q(course__isnull=True))
-            | (Q(kind="course") & Q(course__isnull=False) & Q(practitioner__isnull=True)),
-            name="feed_token_owner_matches_kind")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="practitioner") & Q(practitioner__isnull=False) & Q(course__isnull=True))
+                | (Q(kind="course") & Q(course__isnull=False) & Q(practitioner__isnull=True)),
+                name="feed_token_owner_matches_kind",
+            )
+        ]
 
 
 class ReminderKind(models.TextChoices):
@@ -337,8 +370,7 @@ class Reminder(models.Model):
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     code = models.CharField(max_length=60)  # e.g. "before-14", "day_before", "day-1"
     due_at = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=ReminderStatus.choices,
-                              default=ReminderStatus.SCHEDULED)
+    status = models.CharField(max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.SCHEDULED)
     subject = models.CharField(max_length=200)
     body = models.TextField()
     task_id = models.CharField(max_length=64, blank=True)
@@ -352,13 +384,18 @@ class Reminder(models.Model):
     class Meta:
         ordering = ["due_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["appointment", "kind", "code"],
-                                    name="reminder_unique_per_appointment"),
-            models.UniqueConstraint(fields=["appointment", "kind", "due_at"],
-                                    condition=Q(status__in=PENDING), name="reminder_once_per_moment"),
+            models.UniqueConstraint(
+                fields=["appointment", "kind", "code"], name="reminder_unique_per_appointment"
+            ),
+            models.UniqueConstraint(
+                fields=["appointment", "kind", "due_at"],
+                condition=Q(status__in=PENDING),
+                name="reminder_once_per_moment",
+            ),
             models.CheckConstraint(
                 condition=~Q(status="sending") | (Q(attempt__isnull=False) & Q(claimed_at__isnull=False)),
-                name="reminder_sending_is_claimed"),
+                name="reminder_sending_is_claimed",
+            ),
         ]
         indexes = [models.Index(fields=["status", "due_at"], name="reminder_status_due")]
 

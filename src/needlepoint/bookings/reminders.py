@@ -99,19 +99,24 @@ def reminders_sync(*, appointment: Appointment, actor: Any = None) -> list[Remin
     time (sent and cancelled ones included). Safe to call again: nothing changes the second
     time. `actor` (optional) is who caused it, for the audit trail."""
     appointment = Appointment.objects.select_related("patient", "location", "session", "course").get(
-        pk=appointment.pk)
+        pk=appointment.pk
+    )
     now = timezone.now()
     planned = {p.key: p for p in planned_reminders(appointment)} if _active(appointment) else {}
-    existing = {(r.kind, r.code): r for r in Reminder.objects.select_for_update().filter(
-        appointment=appointment)}
+    existing = {
+        (r.kind, r.code): r for r in Reminder.objects.select_for_update().filter(appointment=appointment)
+    }
     counts = {"scheduled": 0, "moved": 0, "cancelled": 0, "unchanged": 0}
     # Cancel first, then move, then create: each step frees the moments the next one takes.
     for key, reminder in existing.items():
         if key not in planned and reminder.status == ReminderStatus.SCHEDULED:
             _cancel(reminder)
             counts["cancelled"] += 1
-    updates = [(existing[key], plan) for key, plan in planned.items()
-               if key in existing and existing[key].status in UNSENT]
+    updates = [
+        (existing[key], plan)
+        for key, plan in planned.items()
+        if key in existing and existing[key].status in UNSENT
+    ]
     for reminder, plan in _in_collision_free_order(updates):
         counts[_update(reminder, plan, now)] += 1
     gone = {(r.kind, r.due_at) for r in existing.values() if r.status not in UNSENT}
@@ -121,8 +126,12 @@ def reminders_sync(*, appointment: Appointment, actor: Any = None) -> list[Remin
             counts["scheduled"] += 1
     counts.pop("unchanged")
     if any(counts.values()):
-        audit_record(actor=actor, action="change", obj=appointment, summary="reminders: " + ", ".join(
-            f"{n} {what}" for what, n in counts.items() if n))
+        audit_record(
+            actor=actor,
+            action="change",
+            obj=appointment,
+            summary="reminders: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n),
+        )
     return list(Reminder.objects.filter(appointment=appointment).order_by("due_at", "id"))
 
 
@@ -137,13 +146,22 @@ def _in_collision_free_order(updates: list[tuple[Reminder, Planned]]) -> list[tu
 
 
 def _active(appointment: Appointment) -> bool:
-    return (appointment.status in LIVE and appointment.session_id is not None
-            and appointment.course_id is not None)
+    return (
+        appointment.status in LIVE
+        and appointment.session_id is not None
+        and appointment.course_id is not None
+    )
 
 
 def _schedule(appointment: Appointment, plan: Planned) -> None:
-    reminder = Reminder(appointment=appointment, kind=plan.kind, code=plan.code, due_at=plan.due_at,
-                        subject=plan.subject, body=plan.body)
+    reminder = Reminder(
+        appointment=appointment,
+        kind=plan.kind,
+        code=plan.code,
+        due_at=plan.due_at,
+        subject=plan.subject,
+        body=plan.body,
+    )
     reminder.full_clean()
     reminder.save()
     _enqueue_on_commit(reminder)
@@ -187,7 +205,8 @@ def enqueue(*, reminder_id: int, due_at: dt.datetime) -> str:
 
     result = send_reminder.using(run_after=due_at).enqueue(reminder_id, due_iso(due_at))
     Reminder.objects.filter(pk=reminder_id, due_at=due_at, status=ReminderStatus.SCHEDULED).update(
-        task_id=str(result.id)[:64])
+        task_id=str(result.id)[:64]
+    )
     return str(result.id)
 
 
@@ -210,8 +229,9 @@ def planned_reminders(appointment: Appointment) -> list[Planned]:
         for item in care:
             if item.get("offset_days", 0) < 0:
                 before.setdefault(-int(item["offset_days"]), []).append(item)
-        out += [_preparation(ctx, days, items) for days, items in sorted(before.items(), reverse=True)
-                if days > 1]
+        out += [
+            _preparation(ctx, days, items) for days, items in sorted(before.items(), reverse=True) if days > 1
+        ]
         out.append(_day_before(ctx, before.get(1, []), [c for c in care if _is_day_of(c)]))
         out.append(_next_session(ctx))
     out.append(_aftercare(ctx, [c for c in care if _is_aftercare(c)]))
@@ -249,10 +269,16 @@ class _Context:
         first = appointment.patient.first_name.strip()
         address = " ".join(appointment.location.address.split())
         place = f"{appointment.location.name}, {address}" if address else appointment.location.name
-        return cls(appointment, zone, local.date(), f"{_date(local.date())} at {local:%H:%M}",
-                   f"Hello {first}," if first else "Hello,", place,
-                   f"{settings.NEEDLEPOINT_CLINIC_NAME}\nIf you have a question, or need to change your "
-                   "appointment, please contact the clinic.")
+        return cls(
+            appointment,
+            zone,
+            local.date(),
+            f"{_date(local.date())} at {local:%H:%M}",
+            f"Hello {first}," if first else "Hello,",
+            place,
+            f"{settings.NEEDLEPOINT_CLINIC_NAME}\nIf you have a question, or need to change your "
+            "appointment, please contact the clinic.",
+        )
 
     def at(self, days: int) -> dt.datetime:
         """REMINDER_HOUR in the clinic's zone, `days` from the session's date, in UTC."""
@@ -286,26 +312,39 @@ def _bullets(items: list[dict[str, Any]]) -> str:
 def _preparation(ctx: _Context, days: int, items: list[dict[str, Any]]) -> Planned:
     """One letter for every care item that starts `days` before the session."""
     return Planned(
-        ReminderKind.PREPARATION, f"before-{days}", ctx.at(-days),
+        ReminderKind.PREPARATION,
+        f"before-{days}",
+        ctx.at(-days),
         f"Getting ready for your session on {_date(ctx.day)}",
-        ctx.letter(f"{ctx.session_label.capitalize()} is on {ctx.when}, in {days} days, at {ctx.place}.",
-                   "To get ready:\n" + _bullets(items)))
+        ctx.letter(
+            f"{ctx.session_label.capitalize()} is on {ctx.when}, in {days} days, at {ctx.place}.",
+            "To get ready:\n" + _bullets(items),
+        ),
+    )
 
 
 def _day_before(ctx: _Context, starting: list[dict[str, Any]], items: list[dict[str, Any]]) -> Planned:
     return Planned(
-        ReminderKind.PREPARATION, DAY_BEFORE, ctx.at(-1),
+        ReminderKind.PREPARATION,
+        DAY_BEFORE,
+        ctx.at(-1),
         f"Your session tomorrow at {ctx.when.rsplit(' at ', 1)[1]}",
-        ctx.letter(f"{ctx.session_label.capitalize()} is tomorrow, {ctx.when}, at {ctx.place}.",
-                   ("From today:\n" + _bullets(starting)) if starting else "",
-                   ("On the day:\n" + _bullets(items)) if items else ""))
+        ctx.letter(
+            f"{ctx.session_label.capitalize()} is tomorrow, {ctx.when}, at {ctx.place}.",
+            ("From today:\n" + _bullets(starting)) if starting else "",
+            ("On the day:\n" + _bullets(items)) if items else "",
+        ),
+    )
 
 
 def _next_session(ctx: _Context) -> Planned:
     return Planned(
-        ReminderKind.NEXT_SESSION, NEXT_SESSION, ctx.at(-NEXT_SESSION_DAYS_BEFORE),
+        ReminderKind.NEXT_SESSION,
+        NEXT_SESSION,
+        ctx.at(-NEXT_SESSION_DAYS_BEFORE),
         f"Reminder: your session on {ctx.when}",
-        ctx.letter(f"This is a reminder of {ctx.session_label} on {ctx.when}, at {ctx.place}."))
+        ctx.letter(f"This is a reminder of {ctx.session_label} on {ctx.when}, at {ctx.place}."),
+    )
 
 
 def _aftercare(ctx: _Context, items: list[dict[str, Any]]) -> Planned:
@@ -313,13 +352,19 @@ def _aftercare(ctx: _Context, items: list[dict[str, Any]]) -> Planned:
     later = [c for c in items if c.get("offset_days", 0) > 0]
     due = (_treated_by(ctx.appointment) + AFTERCARE_DELAY).astimezone(dt.UTC).replace(microsecond=0)
     return Planned(
-        ReminderKind.AFTERCARE, "after_session", due, "Looking after your skin after today's session",
-        ctx.letter("Thank you for coming in today. Here is how to look after your skin, from your "
-                   "treatment plan.",
-                   ("From today:\n" + _bullets(today)) if today else "",
-                   ("In the days after:\n" + _bullets(later)) if later else "",
-                   "We will ask how your skin is on days " + ", ".join(map(str, CHECK_IN_DAYS[:-1]))
-                   + f" and {CHECK_IN_DAYS[-1]}."))
+        ReminderKind.AFTERCARE,
+        "after_session",
+        due,
+        "Looking after your skin after today's session",
+        ctx.letter(
+            "Thank you for coming in today. Here is how to look after your skin, from your treatment plan.",
+            ("From today:\n" + _bullets(today)) if today else "",
+            ("In the days after:\n" + _bullets(later)) if later else "",
+            "We will ask how your skin is on days "
+            + ", ".join(map(str, CHECK_IN_DAYS[:-1]))
+            + f" and {CHECK_IN_DAYS[-1]}.",
+        ),
+    )
 
 
 def _treated_by(appointment: Appointment) -> dt.datetime:
@@ -336,11 +381,19 @@ def _check_in(ctx: _Context, day: int, care: list[dict[str, Any]]) -> Planned:
     own = [c for c in care if c.get("code") == "check_in" and c.get("offset_days") == day]
     starting = [c for c in care if c.get("code") != "check_in" and c.get("offset_days") == day]
     advice = "\n\n".join(c["text"] for c in own) or (
-        f"Day {day} check-in: tell us how your skin looks and feels.")
+        f"Day {day} check-in: tell us how your skin looks and feels."
+    )
     return Planned(
-        ReminderKind.CHECK_IN, f"day-{day}", ctx.at(day), f"Day {day} check-in: how is your skin?",
-        ctx.letter(advice, f"Answer a few short questions here:\n{check_in_url(ctx.appointment, day)}",
-                   ("From today:\n" + _bullets(starting)) if starting else ""))
+        ReminderKind.CHECK_IN,
+        f"day-{day}",
+        ctx.at(day),
+        f"Day {day} check-in: how is your skin?",
+        ctx.letter(
+            advice,
+            f"Answer a few short questions here:\n{check_in_url(ctx.appointment, day)}",
+            ("From today:\n" + _bullets(starting)) if starting else "",
+        ),
+    )
 
 
 def check_in_url(appointment: Appointment, day: int) -> str:

@@ -67,23 +67,36 @@ def send_reminder(reminder_id: int, due: str) -> str:
     now, attempt = timezone.now(), uuid.uuid4()
     known = Reminder.objects.filter(pk=reminder_id).values_list("message_id", flat=True).first()
     claimed = Reminder.objects.filter(
-        pk=reminder_id, status=ReminderStatus.SCHEDULED, due_at=due_at, due_at__lte=now,
+        pk=reminder_id,
+        status=ReminderStatus.SCHEDULED,
+        due_at=due_at,
+        due_at__lte=now,
         appointment__status__in=LIVE,
-    ).update(status=ReminderStatus.SENDING, attempt=attempt, claimed_at=now, updated_at=now,
-             message_id=known or message_id("reminder", uuid.uuid4().hex))
+    ).update(
+        status=ReminderStatus.SENDING,
+        attempt=attempt,
+        claimed_at=now,
+        updated_at=now,
+        message_id=known or message_id("reminder", uuid.uuid4().hex),
+    )
     if claimed == 0:
         return "skipped"
     reminder = Reminder.objects.select_related("appointment__patient").get(pk=reminder_id)
     recipient = reminder.appointment.patient.email.strip()
     if now - due_at > MAX_LATENESS:
         local = timezone.localtime(due_at, timezone.get_default_timezone())
-        return _record(reminder, recipient, ok=False, detail=(
-            f"Not sent: it was due at {local:%Y-%m-%d %H:%M} and the worker reached it too late."))
+        return _record(
+            reminder,
+            recipient,
+            ok=False,
+            detail=(f"Not sent: it was due at {local:%Y-%m-%d %H:%M} and the worker reached it too late."),
+        )
     if not recipient:
         return _record(reminder, "", ok=False, detail="The patient has no email address on record.")
     try:
-        send_email(subject=reminder.subject, body=reminder.body, to=[recipient],
-                   message_id=reminder.message_id)
+        send_email(
+            subject=reminder.subject, body=reminder.body, to=[recipient], message_id=reminder.message_id
+        )
     except Exception as exc:  # any failure of the mail backend is recorded, never retried blindly
         return _record(reminder, recipient, ok=False, detail=f"{type(exc).__name__}: {exc}"[:2000])
     return _record(reminder, recipient, ok=True, detail="")
@@ -98,10 +111,16 @@ def _record(reminder: Reminder, recipient: str, *, ok: bool, detail: str) -> str
     delivery.save()
     status = ReminderStatus.SENT if ok else ReminderStatus.FAILED
     Reminder.objects.filter(pk=reminder.pk, attempt=reminder.attempt).update(
-        status=status, sent_at=timezone.now() if ok else None, updated_at=timezone.now())
-    audit_record(actor=None, action="create", obj=delivery, patient_id=reminder.appointment.patient_id,
-                 summary=f"{reminder.get_kind_display()} reminder ({reminder.code}) "
-                 + ("emailed" if ok else f"not delivered: {detail}"))
+        status=status, sent_at=timezone.now() if ok else None, updated_at=timezone.now()
+    )
+    audit_record(
+        actor=None,
+        action="create",
+        obj=delivery,
+        patient_id=reminder.appointment.patient_id,
+        summary=f"{reminder.get_kind_display()} reminder ({reminder.code}) "
+        + ("emailed" if ok else f"not delivered: {detail}"),
+    )
     if not ok:
         _flag_undelivered(reminder, detail)
     return str(status)
@@ -116,8 +135,11 @@ def _flag_undelivered(reminder: Reminder, detail: str) -> None:
     room = Flag._meta.get_field("reason").max_length - len(head) - len(tail)
     why = detail.strip().rstrip(".")
     why = why if len(why) <= room else why[: room - 1].rstrip() + "…"
-    flag_raise(patient_id=reminder.appointment.patient_id, reason=head + why + tail,
-               summary="flag raised: a reminder was not delivered")
+    flag_raise(
+        patient_id=reminder.appointment.patient_id,
+        reason=head + why + tail,
+        summary="flag raised: a reminder was not delivered",
+    )
 
 
 # ---- the sweep ---------------------------------------------------------------------------------
@@ -157,8 +179,14 @@ def sweep(*, now: dt.datetime | None = None, stale: dt.timedelta = STALE_SENDING
     for reminder in stuck.select_related("appointment__patient"):
         interrupted += _settle_interrupted(reminder)
     alerts = alerts_sweep(now=now, stale=stale, alive=lambda ids: _alive_tasks(ids, now=now, stale=stale))
-    return SweepReport(requeued, interrupted, _abandon_dead_tasks(now=now, stale=stale),
-                       alerts.requeued, alerts.settled, flags_escalate(now=now))
+    return SweepReport(
+        requeued,
+        interrupted,
+        _abandon_dead_tasks(now=now, stale=stale),
+        alerts.requeued,
+        alerts.settled,
+        flags_escalate(now=now),
+    )
 
 
 def reminders_requeue(*, now: dt.datetime | None = None) -> SweepReport:
@@ -172,9 +200,14 @@ def _alive_tasks(task_ids: list[str], *, now: dt.datetime, stale: dt.timedelta) 
     One query on the database backend; one look-up per task on others."""
     backend = send_reminder.get_backend()
     if isinstance(backend, DatabaseBackend):
-        live = DBTaskResult.objects.filter(id__in=task_ids).filter(
-            Q(status=TaskResultStatus.READY)
-            | Q(status=TaskResultStatus.RUNNING, started_at__gte=now - stale)).values_list("id", flat=True)
+        live = (
+            DBTaskResult.objects.filter(id__in=task_ids)
+            .filter(
+                Q(status=TaskResultStatus.READY)
+                | Q(status=TaskResultStatus.RUNNING, started_at__gte=now - stale)
+            )
+            .values_list("id", flat=True)
+        )
         return {str(i) for i in live}
     alive = set()
     for task_id in task_ids:
@@ -193,11 +226,15 @@ def _abandon_dead_tasks(*, now: dt.datetime, stale: dt.timedelta) -> int:
     if not isinstance(send_reminder.get_backend(), DatabaseBackend):
         return 0
     return DBTaskResult.objects.filter(
-        status=TaskResultStatus.RUNNING, started_at__lt=now - stale, task_path__in=SEND_TASKS,
-    ).update(status=TaskResultStatus.FAILED, finished_at=now,
-             exception_class_path="needlepoint.bookings.tasks.WorkerStopped",
-             traceback="The worker running this task stopped before it finished; the sweep settled "
-                       "its message.")
+        status=TaskResultStatus.RUNNING,
+        started_at__lt=now - stale,
+        task_path__in=SEND_TASKS,
+    ).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=now,
+        exception_class_path="needlepoint.bookings.tasks.WorkerStopped",
+        traceback="The worker running this task stopped before it finished; the sweep settled its message.",
+    )
 
 
 def _settle_interrupted(reminder: Reminder) -> int:
@@ -208,8 +245,12 @@ def _settle_interrupted(reminder: Reminder) -> int:
     if delivered:
         if not _this_attempt(reminder).exists():
             return 0
-        _record(reminder, reminder.appointment.patient.email, ok=True, detail=(
-            "Found in the outbox after the worker stopped: it went out once and is not sent again."))
+        _record(
+            reminder,
+            reminder.appointment.patient.email,
+            ok=True,
+            detail=("Found in the outbox after the worker stopped: it went out once and is not sent again."),
+        )
         return 1
     if delivered is False:
         return _send_again(reminder)
@@ -224,13 +265,19 @@ def _this_attempt(reminder: Reminder) -> Any:
 @transaction.atomic
 def _send_again(reminder: Reminder) -> int:
     changed = _this_attempt(reminder).update(
-        status=ReminderStatus.SCHEDULED, attempt=None, claimed_at=None, updated_at=timezone.now())
+        status=ReminderStatus.SCHEDULED, attempt=None, claimed_at=None, updated_at=timezone.now()
+    )
     if changed:
         from needlepoint.bookings.reminders import enqueue
 
-        audit_record(actor=None, action="change", obj=reminder, patient_id=reminder.appointment.patient_id,
-                     summary=f"{reminder.get_kind_display()} reminder ({reminder.code}): send interrupted "
-                     "before it went out; queued again")
+        audit_record(
+            actor=None,
+            action="change",
+            obj=reminder,
+            patient_id=reminder.appointment.patient_id,
+            summary=f"{reminder.get_kind_display()} reminder ({reminder.code}): send interrupted "
+            "before it went out; queued again",
+        )
         reminder_id, due_at = reminder.pk, reminder.due_at
         transaction.on_commit(lambda: enqueue(reminder_id=reminder_id, due_at=due_at))
     return changed
@@ -238,14 +285,21 @@ def _send_again(reminder: Reminder) -> int:
 
 @transaction.atomic
 def _fail_interrupted(reminder: Reminder) -> int:
-    changed = _this_attempt(reminder).update(
-        status=ReminderStatus.FAILED, updated_at=timezone.now())
+    changed = _this_attempt(reminder).update(status=ReminderStatus.FAILED, updated_at=timezone.now())
     if changed:
-        detail = ("The send was interrupted (the worker stopped); the email may or may not have gone "
-                  "out, so it is not sent again. Check with the patient.")
-        delivery = Delivery.objects.create(reminder=reminder, recipient=reminder.appointment.patient.email,
-                                           ok=False, detail=detail)
-        audit_record(actor=None, action="create", obj=delivery, patient_id=reminder.appointment.patient_id,
-                     summary=f"{reminder.get_kind_display()} reminder ({reminder.code}): send interrupted")
+        detail = (
+            "The send was interrupted (the worker stopped); the email may or may not have gone "
+            "out, so it is not sent again. Check with the patient."
+        )
+        delivery = Delivery.objects.create(
+            reminder=reminder, recipient=reminder.appointment.patient.email, ok=False, detail=detail
+        )
+        audit_record(
+            actor=None,
+            action="create",
+            obj=delivery,
+            patient_id=reminder.appointment.patient_id,
+            summary=f"{reminder.get_kind_display()} reminder ({reminder.code}): send interrupted",
+        )
         _flag_undelivered(reminder, "the send was interrupted; it may or may not have gone out.")
     return changed

@@ -37,9 +37,14 @@ def _require_staff(actor: Any, doing: str) -> None:
         raise ServiceError(f"Only the clinic's staff can {doing}.")
 
 
-STATE_WORDS = {"booked": "booked", "arrived": "already marked arrived", "attended": "already attended",
-               "no_show": "recorded as not attended", "cancelled": "cancelled",
-               "late_cancellation": "cancelled"}
+STATE_WORDS = {
+    "booked": "booked",
+    "arrived": "already marked arrived",
+    "attended": "already attended",
+    "no_show": "recorded as not attended",
+    "cancelled": "cancelled",
+    "late_cancellation": "cancelled",
+}
 
 
 def _state(appointment: Appointment) -> str:
@@ -59,21 +64,29 @@ def _day_words(day: dt.date) -> str:
 
 
 def _locked(appointment: Appointment, expected_version: int | None) -> Appointment:
-    row = (Appointment.objects.select_for_update(of=("self",)).select_related("location", "session")
-           .get(pk=appointment.pk))
+    row = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("location", "session")
+        .get(pk=appointment.pk)
+    )
     if expected_version is not None and row.version != expected_version:
-        raise StaleEdit("Someone else changed this visit after you opened it. Reload the page to see "
-                        "its status now.", field="version")
+        raise StaleEdit(
+            "Someone else changed this visit after you opened it. Reload the page to see its status now.",
+            field="version",
+        )
     return row
 
 
 def _move_to(row: Appointment, *, actor: Any, summary: str, **changes: Any) -> Appointment:
     """Apply `changes` if the row still has the status and version it was read with."""
-    updated = (Appointment.objects.filter(pk=row.pk, status=row.status, version=row.version)
-               .update(version=row.version + 1, updated_at=timezone.now(), **changes))
+    updated = Appointment.objects.filter(pk=row.pk, status=row.status, version=row.version).update(
+        version=row.version + 1, updated_at=timezone.now(), **changes
+    )
     if updated != 1:
-        raise StaleEdit("Someone else changed this visit meanwhile. Reload the page to see its status now.",
-                        field="version")
+        raise StaleEdit(
+            "Someone else changed this visit meanwhile. Reload the page to see its status now.",
+            field="version",
+        )
     row.refresh_from_db()
     audit_record(actor=actor, action="change", obj=row, summary=summary)
     return row
@@ -87,45 +100,65 @@ def _sync(row: Appointment, actor: Any) -> None:
 
 
 @transaction.atomic
-def appointment_arrive(*, appointment: Appointment, actor: Any,
-                       expected_version: int | None = None) -> Appointment:
+def appointment_arrive(
+    *, appointment: Appointment, actor: Any, expected_version: int | None = None
+) -> Appointment:
     """Record that the patient has arrived for `appointment` (front desk or clinical staff).
     Refused unless the visit is booked and is today in the location's zone."""
     _require_staff(actor, "mark a patient arrived")
     row = _locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
-        raise ServiceError(f"This visit is {_state(row)}: the patient cannot be marked arrived.",
-                           field="status")
+        raise ServiceError(
+            f"This visit is {_state(row)}: the patient cannot be marked arrived.", field="status"
+        )
     day, today = _local_day(row), _today(row)
     if day != today:
         when = "is on" if day > today else "was on"
-        raise ServiceError(f"This visit {when} {_day_words(day)}: a patient is marked arrived only on "
-                           "the day of the visit.", field="status")
+        raise ServiceError(
+            f"This visit {when} {_day_words(day)}: a patient is marked arrived only on the day of the visit.",
+            field="status",
+        )
     local = timezone.now().astimezone(location_zone(row.location))
-    return _move_to(row, actor=actor, summary=f"patient arrived at {local:%H:%M}",
-                    status=AppointmentStatus.ARRIVED, arrived_at=timezone.now())
+    return _move_to(
+        row,
+        actor=actor,
+        summary=f"patient arrived at {local:%H:%M}",
+        status=AppointmentStatus.ARRIVED,
+        arrived_at=timezone.now(),
+    )
 
 
 @transaction.atomic
-def appointment_no_show(*, appointment: Appointment, actor: Any,
-                        expected_version: int | None = None) -> Appointment:
+def appointment_no_show(
+    *, appointment: Appointment, actor: Any, expected_version: int | None = None
+) -> Appointment:
     """Record that the patient did not come to `appointment`. Refused before the visit's
     start, once the patient has arrived, or for a session already being charted. The
     session (if any) is free to be booked again; unsent reminders are cancelled."""
     _require_staff(actor, "mark a visit as missed")
     row = _locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
-        raise ServiceError(f"This visit is {_state(row)}: it cannot be marked as not attended.",
-                           field="status")
+        raise ServiceError(
+            f"This visit is {_state(row)}: it cannot be marked as not attended.", field="status"
+        )
     if timezone.now() < row.starts_at:
         local = row.starts_at.astimezone(location_zone(row.location))
-        raise ServiceError(f"This visit starts at {local:%H:%M} on {_day_words(local.date())}: it can be "
-                           "marked as not attended only once that time has passed.", field="status")
+        raise ServiceError(
+            f"This visit starts at {local:%H:%M} on {_day_words(local.date())}: it can be "
+            "marked as not attended only once that time has passed.",
+            field="status",
+        )
     if row.session is not None and row.session.status in FIXED:
-        raise ServiceError("This session is being charted or has been signed: the patient came.",
-                           field="status")
-    row = _move_to(row, actor=actor, summary="patient did not attend", status=AppointmentStatus.NO_SHOW,
-                   no_show_at=timezone.now())
+        raise ServiceError(
+            "This session is being charted or has been signed: the patient came.", field="status"
+        )
+    row = _move_to(
+        row,
+        actor=actor,
+        summary="patient did not attend",
+        status=AppointmentStatus.NO_SHOW,
+        no_show_at=timezone.now(),
+    )
     if row.session_id is not None:
         TreatmentSession.objects.filter(pk=row.session_id).exclude(status__in=FIXED).update(practitioner=None)
     _sync(row, actor)
@@ -141,16 +174,27 @@ def appointment_attended(*, session: TreatmentSession, actor: Any) -> Appointmen
     Refused for a visit on a later day than today: it has not happened yet."""
     if not getattr(actor, "is_clinical", False):
         raise ServiceError("Only the medical director or a practitioner can record a visit as attended.")
-    row = (Appointment.objects.select_for_update(of=("self",)).select_related("location", "session")
-           .filter(session_id=session.pk, status__in=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED))
-           .first())
+    row = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("location", "session")
+        .filter(session_id=session.pk, status__in=(AppointmentStatus.BOOKED, AppointmentStatus.ARRIVED))
+        .first()
+    )
     if row is None:
         return Appointment.objects.filter(session_id=session.pk, status=AppointmentStatus.ATTENDED).first()
     day, today = _local_day(row), _today(row)
     if day > today:
-        raise ServiceError(f"This session is booked for {_day_words(day)}: it cannot be recorded as "
-                           "attended before it has happened.", field="status")
-    row = _move_to(row, actor=actor, summary=f"attended: session {session.number} signed",
-                   status=AppointmentStatus.ATTENDED, attended_at=timezone.now())
+        raise ServiceError(
+            f"This session is booked for {_day_words(day)}: it cannot be recorded as "
+            "attended before it has happened.",
+            field="status",
+        )
+    row = _move_to(
+        row,
+        actor=actor,
+        summary=f"attended: session {session.number} signed",
+        status=AppointmentStatus.ATTENDED,
+        attended_at=timezone.now(),
+    )
     _sync(row, actor)
     return row

@@ -60,11 +60,12 @@ MAX_COURSES = 200  # the longest-waiting courses, as the "to book" list shows th
 WORKERS = 2
 PROPOSED, BLOCKED, SKIPPED, UNPLACED = "proposed", "blocked", "skipped", "unplaced"
 BOOKED, CONFLICT, REFUSED = "booked", "conflict", "refused"
-PARTLY_BOOKED = ("Some sessions of this course are already booked, charted or cancelled: book the "
-                 "others one by one from the course's appointments page.")
+PARTLY_BOOKED = (
+    "Some sessions of this course are already booked, charted or cancelled: book the "
+    "others one by one from the course's appointments page."
+)
 NOT_WAITING = "No session of this course is waiting to be booked."
-NO_ROOM = ("No whole course with every session inside its window fits alongside the other waiting "
-           "courses.")
+NO_ROOM = "No whole course with every session inside its window fits alongside the other waiting courses."
 _Results = tuple[scheduling.BatchResult | None, scheduling.BatchResult | None]  # optimiser, greedy
 
 
@@ -145,15 +146,21 @@ def waiting_courses(course_ids: Iterable[int] | None = None) -> QuerySet[Course]
     longest waiting first, each marked `any_booked` when one of its sessions is booked and
     `started` when one is charted or cancelled."""
     unbooked = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.PLANNED).exclude(
-        Exists(Appointment.objects.filter(session=OuterRef("pk"), status__in=LIVE)))
+        Exists(Appointment.objects.filter(session=OuterRef("pk"), status__in=LIVE))
+    )
     booked = Appointment.objects.filter(course=OuterRef("pk"), status__in=LIVE)
-    started = TreatmentSession.objects.filter(course=OuterRef("pk"), status__in=(
-        SessionStatus.IN_PROGRESS, SessionStatus.SIGNED, SessionStatus.CANCELLED))
+    started = TreatmentSession.objects.filter(
+        course=OuterRef("pk"),
+        status__in=(SessionStatus.IN_PROGRESS, SessionStatus.SIGNED, SessionStatus.CANCELLED),
+    )
     courses = Course.objects.filter(status__in=BOOKABLE).filter(Exists(unbooked))
     if course_ids is not None:
         courses = courses.filter(pk__in=list(course_ids))
-    return (courses.annotate(any_booked=Exists(booked), started=Exists(started))
-            .select_related("patient").order_by("approved_at", "id"))
+    return (
+        courses.annotate(any_booked=Exists(booked), started=Exists(started))
+        .select_related("patient")
+        .order_by("approved_at", "id")
+    )
 
 
 def waiting_list_count() -> int:
@@ -173,8 +180,13 @@ class _Wanted:
     request: scheduling.CourseRequest
 
 
-def waiting_list_proposals(*, actor: Any, location: Location | None = None, time_limit_s: float = 10.0,
-                           course_ids: Iterable[int] | None = None) -> WaitingListPlan:
+def waiting_list_proposals(
+    *,
+    actor: Any,
+    location: Location | None = None,
+    time_limit_s: float = 10.0,
+    course_ids: Iterable[int] | None = None,
+) -> WaitingListPlan:
     """Return dates for every course waiting to be booked (or only `course_ids`), placed
     together: per course a proposal `course_book` books, or why there is none, with the
     optimiser's and greedy's figures. Reading each course is audited."""
@@ -186,8 +198,9 @@ def waiting_list_proposals(*, actor: Any, location: Location | None = None, time
     courses = list(waiting_courses(ids)[:MAX_COURSES])
     found: dict[int, WaitingCourse] = {}
     for course in courses:
-        audit_record(actor=actor, action="view", obj=course, summary="looked for booking options on the "
-                                                                     "waiting list")
+        audit_record(
+            actor=actor, action="view", obj=course, summary="looked for booking options on the waiting list"
+        )
         if not_now := _not_now(course, actor):
             found[course.pk] = not_now
     courses += _not_waiting(ids, courses, found, actor)
@@ -196,11 +209,16 @@ def waiting_list_proposals(*, actor: Any, location: Location | None = None, time
     if candidates:
         location = _default_location(location)
         optimiser, greedy = _place(candidates, location, time_limit_s, found)
-    audit_record(actor=actor, action="view", object_type="bookings.waiting_list",
-                 summary=f"proposed dates for the waiting list: {len(courses)} courses looked at, "
-                         f"{sum(c.state == PROPOSED for c in found.values())} proposed")
-    return WaitingListPlan(location, tuple(found[c.pk] for c in courses), optimiser, greedy,
-                           time.perf_counter() - t0)
+    audit_record(
+        actor=actor,
+        action="view",
+        object_type="bookings.waiting_list",
+        summary=f"proposed dates for the waiting list: {len(courses)} courses looked at, "
+        f"{sum(c.state == PROPOSED for c in found.values())} proposed",
+    )
+    return WaitingListPlan(
+        location, tuple(found[c.pk] for c in courses), optimiser, greedy, time.perf_counter() - t0
+    )
 
 
 def _not_now(course: Course, actor: Any) -> WaitingCourse | None:
@@ -212,8 +230,9 @@ def _not_now(course: Course, actor: Any) -> WaitingCourse | None:
     return WaitingCourse(course, BLOCKED, reasons=tuple(gate.words(blockers, actor))) if blockers else None
 
 
-def _not_waiting(ids: list[int] | None, listed: list[Course], found: dict[int, WaitingCourse],
-                 actor: Any) -> list[Course]:
+def _not_waiting(
+    ids: list[int] | None, listed: list[Course], found: dict[int, WaitingCourse], actor: Any
+) -> list[Course]:
     """The courses asked for by id that are not waiting to be booked, each with why (unknown ids
     are ignored: there is nothing to say about them)."""
     missing = set(ids or ()) - {c.pk for c in listed}
@@ -221,16 +240,20 @@ def _not_waiting(ids: list[int] | None, listed: list[Course], found: dict[int, W
         return []
     out = list(Course.objects.filter(pk__in=missing).select_related("patient").order_by("approved_at", "id"))
     for course in out:
-        audit_record(actor=actor, action="view", obj=course, summary="looked for booking options on the "
-                                                                     "waiting list")
-        found[course.pk] = WaitingCourse(course, BLOCKED,
-                                         reasons=tuple(gate.words(course_booking_blockers(course), actor))
-                                         or (NOT_WAITING,))
+        audit_record(
+            actor=actor, action="view", obj=course, summary="looked for booking options on the waiting list"
+        )
+        found[course.pk] = WaitingCourse(
+            course,
+            BLOCKED,
+            reasons=tuple(gate.words(course_booking_blockers(course), actor)) or (NOT_WAITING,),
+        )
     return out
 
 
-def _place(candidates: list[Course], location: Location, time_limit_s: float,
-           found: dict[int, WaitingCourse]) -> _Results:
+def _place(
+    candidates: list[Course], location: Location, time_limit_s: float, found: dict[int, WaitingCourse]
+) -> _Results:
     """Place the candidates together on one calendar; record each one's proposal or reason in
     `found` and return the optimiser's and greedy's results."""
     wanted = _requests(candidates, location, found)
@@ -238,8 +261,10 @@ def _place(candidates: list[Course], location: Location, time_limit_s: float,
         return None, None
     requests = [w.request for w in wanted]
     days = [_request_days(r) for r in requests]
-    calendar = _past_is_busy(calendar_for(location=location, start=min(d[0] for d in days),
-                                          end=max(d[1] for d in days)), timezone.now())
+    calendar = _past_is_busy(
+        calendar_for(location=location, start=min(d[0] for d in days), end=max(d[1] for d in days)),
+        timezone.now(),
+    )
     optimiser, greedy = _batch(requests, calendar, time_limit_s)
     placed = _whole_courses(wanted, optimiser.courses, calendar)
     for n, w in enumerate(wanted):
@@ -273,32 +298,41 @@ def _requests(candidates: list[Course], location: Location, found: dict[int, Wai
     return out
 
 
-def _batch(requests: list[scheduling.CourseRequest], calendar: scheduling.Calendar,
-           time_limit_s: float) -> tuple[scheduling.BatchResult, scheduling.BatchResult]:
+def _batch(
+    requests: list[scheduling.CourseRequest], calendar: scheduling.Calendar, time_limit_s: float
+) -> tuple[scheduling.BatchResult, scheduling.BatchResult]:
     """Return the optimiser's and greedy's placements of `requests` on `calendar`."""
     from needlepoint.scheduling.optimiser import optimise  # loads OR-Tools only when asked
 
     try:
-        return (optimise(requests, calendar, time_limit_s=time_limit_s, workers=WORKERS),
-                scheduling.greedy(requests, calendar))
+        return (
+            optimise(requests, calendar, time_limit_s=time_limit_s, workers=WORKERS),
+            scheduling.greedy(requests, calendar),
+        )
     except scheduling.SchedulingError as exc:
         raise ServiceError(exc.message, field=exc.field) from None
 
 
-def _whole(booking: scheduling.CourseBooking | None,
-           request: scheduling.CourseRequest) -> TypeGuard[scheduling.CourseBooking]:
+def _whole(
+    booking: scheduling.CourseBooking | None, request: scheduling.CourseRequest
+) -> TypeGuard[scheduling.CourseBooking]:
     """True for a course with every session placed, each inside its window."""
-    return booking is not None and len(booking.sessions) == request.sessions and all(
-        s.inside_window for s in booking.sessions)
+    return (
+        booking is not None
+        and len(booking.sessions) == request.sessions
+        and all(s.inside_window for s in booking.sessions)
+    )
 
 
-def _whole_courses(wanted: list[_Wanted], placed: Iterable[scheduling.CourseBooking | None],
-                   calendar: scheduling.Calendar) -> dict[int, scheduling.CourseBooking | tuple[str, ...]]:
+def _whole_courses(
+    wanted: list[_Wanted], placed: Iterable[scheduling.CourseBooking | None], calendar: scheduling.Calendar
+) -> dict[int, scheduling.CourseBooking | tuple[str, ...]]:
     """Return, by position in `wanted`, each whole course the batch placed inside its windows;
     every other course is searched again alone, in waiting order, around the courses kept so far:
     its whole course, or the search's reasons why none fits."""
     out: dict[int, scheduling.CourseBooking | tuple[str, ...]] = {
-        n: b for n, (w, b) in enumerate(zip(wanted, placed, strict=True)) if _whole(b, w.request)}
+        n: b for n, (w, b) in enumerate(zip(wanted, placed, strict=True)) if _whole(b, w.request)
+    }
     busy: dict[str, list[scheduling.Interval]] = defaultdict(list)
     _add_busy(busy, (b for b in out.values() if isinstance(b, scheduling.CourseBooking)))
     around = calendar.with_busy(busy)
@@ -315,8 +349,9 @@ def _whole_courses(wanted: list[_Wanted], placed: Iterable[scheduling.CourseBook
     return out
 
 
-def _add_busy(busy: dict[str, list[scheduling.Interval]],
-              courses: Iterable[scheduling.CourseBooking]) -> None:
+def _add_busy(
+    busy: dict[str, list[scheduling.Interval]], courses: Iterable[scheduling.CourseBooking]
+) -> None:
     for course in courses:
         for resource, intervals in course.busy().items():
             busy[resource].extend(intervals)
@@ -333,16 +368,21 @@ def waiting_list_book(*, actor: Any, tokens: Mapping[int, str]) -> WaitingListOu
     if not tokens:
         raise ServiceError("Tick at least one course to book.", field="courses")
     courses = Course.objects.select_related("patient").in_bulk(list(tokens))
-    return WaitingListOutcome(tuple(_book_one(pk, courses.get(pk), token, actor)
-                                    for pk, token in tokens.items()))
+    return WaitingListOutcome(
+        tuple(_book_one(pk, courses.get(pk), token, actor) for pk, token in tokens.items())
+    )
 
 
 def _book_one(course_id: int, course: Course | None, token: str, actor: Any) -> CourseOutcome:
     if course is None:
         return CourseOutcome(course_id, None, REFUSED, "This course no longer exists.")
     if not token:
-        return CourseOutcome(course_id, course, REFUSED, "The proposed dates for this course are missing "
-                                                         "from the form: propose dates again.")
+        return CourseOutcome(
+            course_id,
+            course,
+            REFUSED,
+            "The proposed dates for this course are missing from the form: propose dates again.",
+        )
     try:
         appointments = course_book(course=course, actor=actor, token=token)
     except BookingConflict as exc:
@@ -350,12 +390,16 @@ def _book_one(course_id: int, course: Course | None, token: str, actor: Any) -> 
     except ServiceError as exc:
         return CourseOutcome(course_id, course, REFUSED, exc.message)
     first = min(appointments, key=lambda a: a.starts_at)
-    return CourseOutcome(course_id, course, BOOKED,
-                         f"Booked {len(appointments)} session{'s' if len(appointments) != 1 else ''}: "
-                         f"the first on {_when(first)}.", tuple(appointments))
+    return CourseOutcome(
+        course_id,
+        course,
+        BOOKED,
+        f"Booked {len(appointments)} session{'s' if len(appointments) != 1 else ''}: "
+        f"the first on {_when(first)}.",
+        tuple(appointments),
+    )
 
 
 def _when(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(location_zone(appointment.location))
     return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
-

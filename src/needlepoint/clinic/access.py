@@ -37,8 +37,9 @@ def _get[M: Model](qs: QuerySet[M], pk: Any) -> M:
         raise Http404("No such record.") from None
 
 
-def get_patient_for_user(request: HttpRequest, patient_id: Any, *, clinical: bool = False,
-                         audit: bool = True) -> Patient:
+def get_patient_for_user(
+    request: HttpRequest, patient_id: Any, *, clinical: bool = False, audit: bool = True
+) -> Patient:
     """Return the patient if `request.user` may see them; with `clinical=True` only the medical
     director and practitioners (and the patient themself) qualify — the front desk sees contact
     details and the schedule, not clinical notes."""
@@ -47,8 +48,9 @@ def get_patient_for_user(request: HttpRequest, patient_id: Any, *, clinical: boo
         raise Http404("No such record.")
     patient = _get(visible_patients(user), patient_id)
     if audit:
-        audit_record(actor=user, action="view", obj=patient,
-                     summary="clinical record" if clinical else "record")
+        audit_record(
+            actor=user, action="view", obj=patient, summary="clinical record" if clinical else "record"
+        )
     return patient
 
 
@@ -73,19 +75,23 @@ def get_course_for_user(request: HttpRequest, course_id: Any, *, clinical: bool 
     user = _user(request)
     if clinical and user.is_clinic_staff and not user.is_clinical:
         raise Http404("No such record.")
-    course = _get(Course.objects.filter(patient__in=visible_patients(user))
-                  .select_related("patient"), course_id)
+    course = _get(
+        Course.objects.filter(patient__in=visible_patients(user)).select_related("patient"), course_id
+    )
     audit_record(actor=user, action="view", obj=course)
     return course
 
 
-def get_session_for_user(request: HttpRequest, session_id: Any, *,
-                         clinical: bool = True) -> TreatmentSession:
+def get_session_for_user(request: HttpRequest, session_id: Any, *, clinical: bool = True) -> TreatmentSession:
     """Return the treatment session if its patient is visible to the user."""
     user = _user(request)
     if clinical and user.is_clinic_staff and not user.is_clinical:
         raise Http404("No such record.")
-    session = _get(TreatmentSession.objects.filter(patient__in=visible_patients(user))
-                   .select_related("patient", "course", "appointment"), session_id)
+    session = _get(
+        TreatmentSession.objects.filter(patient__in=visible_patients(user)).select_related(
+            "patient", "course", "appointment"
+        ),
+        session_id,
+    )
     audit_record(actor=user, action="view", obj=session)
     return session

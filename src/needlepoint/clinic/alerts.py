@@ -36,8 +36,12 @@ def medical_director_emails() -> list[str]:
     """The addresses of the active medical directors, in a stable order."""
     from needlepoint.accounts.models import Role, User
 
-    return list(User.objects.filter(role=Role.MEDICAL_DIRECTOR, is_active=True).exclude(email="")
-                .order_by("id").values_list("email", flat=True))
+    return list(
+        User.objects.filter(role=Role.MEDICAL_DIRECTOR, is_active=True)
+        .exclude(email="")
+        .order_by("id")
+        .values_list("email", flat=True)
+    )
 
 
 def on_call_emails() -> list[str]:
@@ -55,33 +59,53 @@ def _letter(flag: Flag, opening: str) -> str:
     patient = flag.patient
     local = timezone.localtime(flag.raised_at, timezone.get_default_timezone())
     contact = " · ".join(x for x in (patient.phone, patient.email) if x) or "no phone or email on record"
-    return "\n\n".join([
-        opening,
-        f"Patient: {patient} (record {patient.pk})\nContact: {contact}\n"
-        f"Raised: {local:%A %d %B %Y %H:%M}\nWhat was reported: {flag.reason}",
-        f"Open the flag, acknowledge it and record what was done:\n{flag_url(flag)}",
-        f"{settings.NEEDLEPOINT_CLINIC_NAME} (sent by the clinic system)",
-    ]) + "\n"
+    return (
+        "\n\n".join(
+            [
+                opening,
+                f"Patient: {patient} (record {patient.pk})\nContact: {contact}\n"
+                f"Raised: {local:%A %d %B %Y %H:%M}\nWhat was reported: {flag.reason}",
+                f"Open the flag, acknowledge it and record what was done:\n{flag_url(flag)}",
+                f"{settings.NEEDLEPOINT_CLINIC_NAME} (sent by the clinic system)",
+            ]
+        )
+        + "\n"
+    )
 
 
 def alert_on_call(flag: Flag) -> StaffAlert:
     """Write the on-call alert of an urgent flag (in the caller's transaction) and queue its
     email after commit. Returns the alert."""
     minutes = int(settings.NEEDLEPOINT_URGENT_ESCALATION_MINUTES)
-    body = _letter(flag, "A patient's check-in reported a warning sign. Please call the patient now. "
-                         f"If nobody acknowledges the flag within {minutes} minutes, the medical "
-                         "director is emailed.")
-    return _alert(flag, AlertKind.ON_CALL, on_call_emails(), "Urgent check-in: a patient needs a call now",
-                  body)
+    body = _letter(
+        flag,
+        "A patient's check-in reported a warning sign. Please call the patient now. "
+        f"If nobody acknowledges the flag within {minutes} minutes, the medical "
+        "director is emailed.",
+    )
+    return _alert(
+        flag, AlertKind.ON_CALL, on_call_emails(), "Urgent check-in: a patient needs a call now", body
+    )
 
 
 def _alert(flag: Flag, kind: str, recipients: list[str], subject: str, body: str) -> StaffAlert:
-    alert = StaffAlert(flag=flag, kind=kind, recipients=recipients, subject=subject, body=body,
-                       message_id=message_id("alert", uuid.uuid4().hex))
+    alert = StaffAlert(
+        flag=flag,
+        kind=kind,
+        recipients=recipients,
+        subject=subject,
+        body=body,
+        message_id=message_id("alert", uuid.uuid4().hex),
+    )
     alert.full_clean()
     alert.save()
-    audit_record(actor=None, action="create", obj=alert, patient_id=flag.patient_id,
-                 summary=f"{alert.get_kind_display()}: queued to {', '.join(recipients) or 'nobody'}")
+    audit_record(
+        actor=None,
+        action="create",
+        obj=alert,
+        patient_id=flag.patient_id,
+        summary=f"{alert.get_kind_display()}: queued to {', '.join(recipients) or 'nobody'}",
+    )
     alert_id = alert.pk
     transaction.on_commit(lambda: enqueue_alert(alert_id))
     return alert
@@ -103,10 +127,17 @@ def flags_escalate(*, now: dt.datetime | None = None) -> int:
     escalated. Each flag is escalated once (the conditional update and the one-alert-per-kind
     constraint settle two sweeps racing)."""
     now = now or timezone.now()
-    due = Flag.objects.filter(urgent=True, acknowledged_at__isnull=True, resolved_at__isnull=True,
-                              escalated_at__isnull=True, raised_at__lte=now - escalation_delay())
-    return sum(flag_escalate(flag=flag, why="not acknowledged in time", now=now)
-               for flag in due.select_related("patient"))
+    due = Flag.objects.filter(
+        urgent=True,
+        acknowledged_at__isnull=True,
+        resolved_at__isnull=True,
+        escalated_at__isnull=True,
+        raised_at__lte=now - escalation_delay(),
+    )
+    return sum(
+        flag_escalate(flag=flag, why="not acknowledged in time", now=now)
+        for flag in due.select_related("patient")
+    )
 
 
 @transaction.atomic
@@ -115,17 +146,27 @@ def flag_escalate(*, flag: Flag, why: str, now: dt.datetime | None = None) -> in
     already escalated or acknowledged. `why` is said in the email and the audit trail."""
     now = now or timezone.now()
     directors = medical_director_emails()
-    taken = Flag.objects.filter(pk=flag.pk, escalated_at__isnull=True).filter(
-        Q(acknowledged_at__isnull=True)).update(escalated_at=now, escalated_to=directors)
+    taken = (
+        Flag.objects.filter(pk=flag.pk, escalated_at__isnull=True)
+        .filter(Q(acknowledged_at__isnull=True))
+        .update(escalated_at=now, escalated_to=directors)
+    )
     if not taken:
         return 0
     flag.escalated_at, flag.escalated_to = now, directors
     minutes = int(settings.NEEDLEPOINT_URGENT_ESCALATION_MINUTES)
-    opening = (f"An urgent flag has not been acknowledged by a clinician within {minutes} minutes."
-               if why == "not acknowledged in time" else
-               f"An urgent flag could not reach the on-call clinician ({why}).")
-    _alert(flag, AlertKind.ESCALATION, directors, "Escalated: an urgent check-in is not yet acknowledged",
-           _letter(flag, opening + " Please make sure someone calls the patient now."))
+    opening = (
+        f"An urgent flag has not been acknowledged by a clinician within {minutes} minutes."
+        if why == "not acknowledged in time"
+        else f"An urgent flag could not reach the on-call clinician ({why})."
+    )
+    _alert(
+        flag,
+        AlertKind.ESCALATION,
+        directors,
+        "Escalated: an urgent check-in is not yet acknowledged",
+        _letter(flag, opening + " Please make sure someone calls the patient now."),
+    )
     audit_record(actor=None, action="change", obj=flag, summary=f"urgent flag escalated: {why}")
     return 1
 
@@ -139,17 +180,25 @@ def send_staff_alert(alert_id: int) -> str:
     "skipped"."""
     now, attempt = timezone.now(), uuid.uuid4()
     claimed = StaffAlert.objects.filter(pk=alert_id, status=AlertStatus.SCHEDULED).update(
-        status=AlertStatus.SENDING, attempt=attempt, claimed_at=now, updated_at=now)
+        status=AlertStatus.SENDING, attempt=attempt, claimed_at=now, updated_at=now
+    )
     if not claimed:
         return "skipped"
     alert = StaffAlert.objects.select_related("flag__patient").get(pk=alert_id)
     if not alert.recipients:
-        return _settle(alert, attempt, ok=False, detail=(
-            "No address to send it to: set NEEDLEPOINT_ON_CALL_EMAIL, or give an active medical "
-            "director an email address."))
+        return _settle(
+            alert,
+            attempt,
+            ok=False,
+            detail=(
+                "No address to send it to: set NEEDLEPOINT_ON_CALL_EMAIL, or give an active medical "
+                "director an email address."
+            ),
+        )
     try:
-        send_email(subject=alert.subject, body=alert.body, to=list(alert.recipients),
-                   message_id=alert.message_id)
+        send_email(
+            subject=alert.subject, body=alert.body, to=list(alert.recipients), message_id=alert.message_id
+        )
     except Exception as exc:  # any failure of the mail backend is recorded, never retried blindly
         return _settle(alert, attempt, ok=False, detail=f"{type(exc).__name__}: {exc}"[:2000])
     return _settle(alert, attempt, ok=True, detail="")
@@ -161,10 +210,15 @@ def _settle(alert: StaffAlert, attempt: uuid.UUID | None, *, ok: bool, detail: s
     with transaction.atomic():
         status = AlertStatus.SENT if ok else AlertStatus.FAILED
         StaffAlert.objects.filter(pk=alert.pk, attempt=attempt).update(
-            status=status, sent_at=timezone.now() if ok else None, detail=detail, updated_at=timezone.now())
-        audit_record(actor=None, action="change", obj=alert, patient_id=alert.flag.patient_id,
-                     summary=f"{alert.get_kind_display()}: "
-                     + ("emailed" if ok else f"not delivered: {detail}"))
+            status=status, sent_at=timezone.now() if ok else None, detail=detail, updated_at=timezone.now()
+        )
+        audit_record(
+            actor=None,
+            action="change",
+            obj=alert,
+            patient_id=alert.flag.patient_id,
+            summary=f"{alert.get_kind_display()}: " + ("emailed" if ok else f"not delivered: {detail}"),
+        )
         if not ok and alert.kind == AlertKind.ON_CALL:
             flag_escalate(flag=alert.flag, why="the email to the on-call clinician was not delivered")
     return str(status)
@@ -199,17 +253,26 @@ def alerts_sweep(*, now: dt.datetime, stale: dt.timedelta, alive: Any) -> AlertS
 def _settle_interrupted(alert: StaffAlert) -> int:
     delivered = was_delivered(alert.message_id)
     if delivered:
-        _settle(alert, alert.attempt, ok=True,
-                detail="Found delivered after the worker stopped; not sent again.")
+        _settle(
+            alert, alert.attempt, ok=True, detail="Found delivered after the worker stopped; not sent again."
+        )
     elif delivered is False:
         with transaction.atomic():
             again = StaffAlert.objects.filter(
-                pk=alert.pk, attempt=alert.attempt, status=AlertStatus.SENDING,
+                pk=alert.pk,
+                attempt=alert.attempt,
+                status=AlertStatus.SENDING,
             ).update(status=AlertStatus.SCHEDULED, attempt=None, claimed_at=None, updated_at=timezone.now())
             if again:
                 transaction.on_commit(lambda: enqueue_alert(alert.pk))
     else:
-        _settle(alert, alert.attempt, ok=False, detail=(
-            "The send was interrupted (the worker stopped); the email may or may not have gone out, "
-            "so it is not sent again."))
+        _settle(
+            alert,
+            alert.attempt,
+            ok=False,
+            detail=(
+                "The send was interrupted (the worker stopped); the email may or may not have gone out, "
+                "so it is not sent again."
+            ),
+        )
     return 1

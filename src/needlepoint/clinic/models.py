@@ -22,22 +22,25 @@ class Patient(models.Model):
     birth_date = models.DateField()
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    user = models.OneToOneField(USER, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="patient")
+    user = models.OneToOneField(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="patient"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     version = models.PositiveIntegerField(default=1)
     # A record registered although it matched another (same name and birth date, or email):
     # the record it matched and the reason staff gave for keeping a separate one.
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     duplicate_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
-        indexes = [models.Index(fields=["last_name", "first_name"]),
-                   models.Index(fields=["birth_date"], name="patient_birth_date")]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["birth_date"], name="patient_birth_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name}"
@@ -63,13 +66,11 @@ class Intake(models.Model):
     data = models.JSONField()
     source = models.CharField(max_length=20, choices=IntakeSource.choices)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["patient", "-number"]
-        constraints = [models.UniqueConstraint(fields=["patient", "number"],
-                                               name="intake_number_unique")]
+        constraints = [models.UniqueConstraint(fields=["patient", "number"], name="intake_number_unique")]
 
 
 class Decision(models.TextChoices):
@@ -93,8 +94,7 @@ class Screening(models.Model):
     protocol_id = models.CharField(max_length=100)
     protocol_version = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -103,10 +103,14 @@ class Screening(models.Model):
         # (few rows) rather than by reading every screening.
         indexes = [
             models.Index(fields=["patient", "-created_at", "-id"], name="screening_latest"),
-            models.Index(fields=["created_at", "id"], condition=Q(decision="needs_clearance"),
-                         name="screening_needs_clearance"),
-            models.Index(fields=["earliest_date", "id"], condition=Q(decision="defer"),
-                         name="screening_deferred"),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=Q(decision="needs_clearance"),
+                name="screening_needs_clearance",
+            ),
+            models.Index(
+                fields=["earliest_date", "id"], condition=Q(decision="defer"), name="screening_deferred"
+            ),
         ]
 
     @property
@@ -124,14 +128,17 @@ class Clearance(models.Model):
     given_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     given_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
+    revoked_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-given_at"]
-        constraints = [models.UniqueConstraint(
-            fields=["patient", "finding_code"], condition=Q(revoked_at__isnull=True),
-            name="one_active_clearance_per_finding")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "finding_code"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_active_clearance_per_finding",
+            )
+        ]
 
 
 class Assessment(models.Model):
@@ -153,15 +160,20 @@ class Assessment(models.Model):
     class Meta:
         ordering = ["-assessed_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(phototype__isnull=True) | Q(phototype__range=(1, 6)),
-                                   name="assessment_phototype_range"),
+            models.CheckConstraint(
+                condition=Q(phototype__isnull=True) | Q(phototype__range=(1, 6)),
+                name="assessment_phototype_range",
+            ),
             models.CheckConstraint(
                 condition=Q(goodman_baron_grade__isnull=True) | Q(goodman_baron_grade__range=(1, 4)),
-                name="assessment_gb_grade_range"),
-            models.CheckConstraint(condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)),
-                                   name="assessment_mmasi_range"),
-            models.CheckConstraint(condition=Q(masi__isnull=True) | Q(masi__range=(0, 48)),
-                                   name="assessment_masi_range"),
+                name="assessment_gb_grade_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)), name="assessment_mmasi_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(masi__isnull=True) | Q(masi__range=(0, 48)), name="assessment_masi_range"
+            ),
         ]
 
 
@@ -179,10 +191,10 @@ class Course(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
     screening = models.ForeignKey(Screening, on_delete=models.PROTECT, related_name="courses")
-    assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="courses")
-    status = models.CharField(max_length=20, choices=CourseStatus.choices,
-                              default=CourseStatus.DRAFT)
+    assessment = models.ForeignKey(
+        Assessment, null=True, blank=True, on_delete=models.PROTECT, related_name="courses"
+    )
+    status = models.CharField(max_length=20, choices=CourseStatus.choices, default=CourseStatus.DRAFT)
     goal = models.CharField(max_length=40)
     plan = models.JSONField()
     start_date = models.DateField()
@@ -192,16 +204,17 @@ class Course(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    approved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     summary = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "approved_at"], name="course_status_approved")]
-        constraints = [models.CheckConstraint(
-            condition=Q(status="draft") | Q(approved_at__isnull=False),
-            name="course_approved_has_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(approved_at__isnull=False), name="course_approved_has_time"
+            )
+        ]
 
 
 class DepthOverride(models.Model):
@@ -232,8 +245,9 @@ class ConsentText(models.Model):
 
     class Meta:
         ordering = ["treatment", "-published_at"]
-        constraints = [models.UniqueConstraint(fields=["treatment", "version"],
-                                               name="consent_text_version_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["treatment", "version"], name="consent_text_version_unique")
+        ]
 
 
 class ConsentChannel(models.TextChoices):
@@ -252,20 +266,21 @@ class Consent(models.Model):
     signed_at = models.DateTimeField(auto_now_add=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
-    witnessed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
+    witnessed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-signed_at"]
-        constraints = [models.UniqueConstraint(fields=["course", "consent_text"],
-                                               name="one_consent_per_course_text")]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "consent_text"], name="one_consent_per_course_text")
+        ]
 
 
 class Room(models.Model):
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=20, default="treatment")  # treatment | numbing | consult
-    location = models.ForeignKey("bookings.Location", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="rooms")
+    location = models.ForeignKey(
+        "bookings.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="rooms"
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -275,8 +290,9 @@ class Device(models.Model):
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20)  # pen | centrifuge
     serial = models.CharField(max_length=100, unique=True)
-    location = models.ForeignKey("bookings.Location", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="devices")
+    location = models.ForeignKey(
+        "bookings.Location", null=True, blank=True, on_delete=models.PROTECT, related_name="devices"
+    )
 
     def __str__(self) -> str:
         return f"{self.name} ({self.serial})"
@@ -299,14 +315,12 @@ class TreatmentSession(models.Model):
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sessions")
     number = models.PositiveSmallIntegerField()
-    status = models.CharField(max_length=20, choices=SessionStatus.choices,
-                              default=SessionStatus.PLANNED)
-    practitioner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
-    day_of_screening = models.ForeignKey(Screening, null=True, blank=True,
-                                         on_delete=models.PROTECT, related_name="+")
-    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="+")
+    status = models.CharField(max_length=20, choices=SessionStatus.choices, default=SessionStatus.PLANNED)
+    practitioner = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    day_of_screening = models.ForeignKey(
+        Screening, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    device = models.ForeignKey(Device, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     cartridge_lot = models.CharField(max_length=60, blank=True)
     anaesthetic_on = models.DateTimeField(null=True, blank=True)
     anaesthetic_off = models.DateTimeField(null=True, blank=True)
@@ -316,13 +330,13 @@ class TreatmentSession(models.Model):
     notes = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
     signed_at = models.DateTimeField(null=True, blank=True)
-    signed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                  related_name="+")
+    signed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # A chart written after the day of its visit (a late entry): when and by whom it was first
     # written late. Set once, never cleared.
     entered_late_at = models.DateTimeField(null=True, blank=True)
-    entered_late_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+")
+    entered_late_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["course", "number"]
@@ -331,13 +345,15 @@ class TreatmentSession(models.Model):
             models.CheckConstraint(
                 condition=(Q(status="signed") & Q(signed_at__isnull=False))
                 | (~Q(status="signed") & Q(signed_at__isnull=True)),
-                name="session_signed_iff_signed_at"),
+                name="session_signed_iff_signed_at",
+            ),
             models.CheckConstraint(
-                condition=Q(anaesthetic_on__isnull=True) | Q(anaesthetic_off__isnull=True)
+                condition=Q(anaesthetic_on__isnull=True)
+                | Q(anaesthetic_off__isnull=True)
                 | Q(anaesthetic_off__gte=models.F("anaesthetic_on")),
-                name="session_anaesthetic_order"),
+                name="session_anaesthetic_order",
+            ),
         ]
-
 
     @property
     def visit(self) -> Any:
@@ -369,10 +385,8 @@ class AreaTreatment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["session", "area"], name="area_once_per_session"),
-            models.CheckConstraint(condition=Q(depth_mm__gt=0) & Q(depth_mm__lte=5),
-                                   name="area_depth_range"),
-            models.CheckConstraint(condition=Q(passes__gte=1) & Q(passes__lte=20),
-                                   name="area_passes_range"),
+            models.CheckConstraint(condition=Q(depth_mm__gt=0) & Q(depth_mm__lte=5), name="area_depth_range"),
+            models.CheckConstraint(condition=Q(passes__gte=1) & Q(passes__lte=20), name="area_passes_range"),
         ]
 
 
@@ -383,8 +397,7 @@ class Severity(models.TextChoices):
 
 
 class AdverseEvent(models.Model):
-    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT,
-                                related_name="adverse_events")
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="adverse_events")
     kind = models.CharField(max_length=60)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     action = models.TextField()
@@ -393,8 +406,7 @@ class AdverseEvent(models.Model):
 
 
 class Addendum(models.Model):
-    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT,
-                                related_name="addenda")
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="addenda")
     text = models.TextField()
     written_at = models.DateTimeField(auto_now_add=True)
     written_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -409,8 +421,7 @@ WARNING_SIGNS = ("pus", "fever", "spreading_redness", "blisters", "cold_sore")
 class CheckIn(models.Model):
     """A patient's check-in after a session (days 1, 3, 7)."""
 
-    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT,
-                                related_name="check_ins")
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="check_ins")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="check_ins")
     day = models.PositiveSmallIntegerField()
     submitted_at = models.DateTimeField(auto_now_add=True)
@@ -428,7 +439,8 @@ class CheckIn(models.Model):
             models.CheckConstraint(condition=Q(day__in=(1, 3, 7)), name="check_in_day_valid"),
             models.CheckConstraint(
                 condition=Q(redness__lte=10) & Q(swelling__lte=10) & Q(pain__lte=10),
-                name="check_in_scores_range"),
+                name="check_in_scores_range",
+            ),
         ]
 
 
@@ -440,19 +452,20 @@ class Flag(models.Model):
     a resolved flag is always acknowledged."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="flags")
-    check_in = models.ForeignKey(CheckIn, null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="flags")
+    check_in = models.ForeignKey(
+        CheckIn, null=True, blank=True, on_delete=models.PROTECT, related_name="flags"
+    )
     reason = models.CharField(max_length=300)
     urgent = models.BooleanField(default=False)
     raised_at = models.DateTimeField(auto_now_add=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                        related_name="+")
+    acknowledged_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     escalated_at = models.DateTimeField(null=True, blank=True)
     escalated_to = models.JSONField(default=list, blank=True)  # the addresses emailed
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT,
-                                    related_name="+")
+    resolved_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     resolution = models.TextField(blank=True)
 
     class Meta:
@@ -462,9 +475,12 @@ class Flag(models.Model):
             models.CheckConstraint(
                 condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
                 | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
-                name="flag_acknowledged_by_whom"),
-            models.CheckConstraint(condition=Q(resolved_at__isnull=True) | Q(acknowledged_at__isnull=False),
-                                   name="flag_resolved_is_acknowledged"),
+                name="flag_acknowledged_by_whom",
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(acknowledged_at__isnull=False),
+                name="flag_resolved_is_acknowledged",
+            ),
         ]
 
 
@@ -507,7 +523,8 @@ class StaffAlert(models.Model):
             models.UniqueConstraint(fields=["flag", "kind"], name="staff_alert_once_per_flag"),
             models.CheckConstraint(
                 condition=~Q(status="sending") | (Q(attempt__isnull=False) & Q(claimed_at__isnull=False)),
-                name="staff_alert_sending_is_claimed"),
+                name="staff_alert_sending_is_claimed",
+            ),
         ]
         indexes = [models.Index(fields=["status"], name="staff_alert_status")]
 
@@ -520,8 +537,9 @@ class OutcomeKind(models.TextChoices):
 class Outcome(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="outcomes")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="outcomes")
-    session = models.ForeignKey(TreatmentSession, null=True, blank=True,
-                                on_delete=models.PROTECT, related_name="outcomes")
+    session = models.ForeignKey(
+        TreatmentSession, null=True, blank=True, on_delete=models.PROTECT, related_name="outcomes"
+    )
     kind = models.CharField(max_length=20, choices=OutcomeKind.choices)
     recorded_at = models.DateTimeField(auto_now_add=True)
     recorded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
@@ -537,13 +555,16 @@ class Outcome(models.Model):
     class Meta:
         ordering = ["taken_on", "recorded_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(gais__isnull=True) | Q(gais__range=(1, 5)),
-                                   name="outcome_gais_range"),
+            models.CheckConstraint(
+                condition=Q(gais__isnull=True) | Q(gais__range=(1, 5)), name="outcome_gais_range"
+            ),
             models.CheckConstraint(
                 condition=Q(goodman_baron_grade__isnull=True) | Q(goodman_baron_grade__range=(1, 4)),
-                name="outcome_gb_grade_range"),
-            models.CheckConstraint(condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)),
-                                   name="outcome_mmasi_range"),
+                name="outcome_gb_grade_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)), name="outcome_mmasi_range"
+            ),
         ]
 
 
@@ -565,10 +586,10 @@ class Inquiry(models.Model):
     screening = models.JSONField()  # what they were told
     consented_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
-    status = models.CharField(max_length=20, choices=InquiryStatus.choices,
-                              default=InquiryStatus.NEW)
-    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="inquiries")
+    status = models.CharField(max_length=20, choices=InquiryStatus.choices, default=InquiryStatus.NEW)
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="inquiries"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -63,6 +63,7 @@ def _day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime
 # Dashboard
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Section[T]:
     """Up to DASHBOARD_LIMIT rows of a dashboard list and how many there are in all."""
@@ -96,30 +97,87 @@ def _latest_screenings(decision: str) -> QuerySet[Screening]:
     """Return the patients' latest screenings (the ones `latest_screening` returns) that have
     `decision`. The partial index of that decision finds the few candidates; the
     `screening_latest` index then checks each is its patient's latest."""
-    latest = (Screening.objects.filter(patient=OuterRef("patient_id"))
-              .order_by("-created_at", "-id").values("pk")[:1])
-    return (Screening.objects.filter(decision=decision).filter(pk=Subquery(latest))
-            .select_related("patient").only(*SCREENING_FIELDS))
+    latest = (
+        Screening.objects.filter(patient=OuterRef("patient_id"))
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
+    )
+    return (
+        Screening.objects.filter(decision=decision)
+        .filter(pk=Subquery(latest))
+        .select_related("patient")
+        .only(*SCREENING_FIELDS)
+    )
 
 
-SCREENING_FIELDS = ("id", "patient_id", "decision", "earliest_date", "result", "created_at",
-                    "patient__id", "patient__first_name", "patient__last_name")
-TODAY_FIELDS = ("id", "patient_id", "session_id", "starts_at", "ends_at", "status", "practitioner_id",
-                "version", "appointment_type_id", "patient__id", "patient__first_name", "patient__last_name",
-                "practitioner__id", "practitioner__username", "practitioner__first_name",
-                "practitioner__last_name", "session__id", "session__number", "session__status",
-                "appointment_type__id", "appointment_type__name", "appointment_type__kind",
-                "appointment_type__numbing_minutes")
-FLAG_FIELDS = ("id", "patient_id", "reason", "raised_at", "patient__id", "patient__first_name",
-               "patient__last_name", "urgent", "acknowledged_at", "escalated_at", "acknowledged_by_id",
-               "acknowledged_by__id", "acknowledged_by__username", "acknowledged_by__first_name",
-               "acknowledged_by__last_name")
-COURSE_FIELDS = ("id", "status", "approved_at", "start_date", "patient_id", "patient__id",
-                 "patient__first_name", "patient__last_name")
+SCREENING_FIELDS = (
+    "id",
+    "patient_id",
+    "decision",
+    "earliest_date",
+    "result",
+    "created_at",
+    "patient__id",
+    "patient__first_name",
+    "patient__last_name",
+)
+TODAY_FIELDS = (
+    "id",
+    "patient_id",
+    "session_id",
+    "starts_at",
+    "ends_at",
+    "status",
+    "practitioner_id",
+    "version",
+    "appointment_type_id",
+    "patient__id",
+    "patient__first_name",
+    "patient__last_name",
+    "practitioner__id",
+    "practitioner__username",
+    "practitioner__first_name",
+    "practitioner__last_name",
+    "session__id",
+    "session__number",
+    "session__status",
+    "appointment_type__id",
+    "appointment_type__name",
+    "appointment_type__kind",
+    "appointment_type__numbing_minutes",
+)
+FLAG_FIELDS = (
+    "id",
+    "patient_id",
+    "reason",
+    "raised_at",
+    "patient__id",
+    "patient__first_name",
+    "patient__last_name",
+    "urgent",
+    "acknowledged_at",
+    "escalated_at",
+    "acknowledged_by_id",
+    "acknowledged_by__id",
+    "acknowledged_by__username",
+    "acknowledged_by__first_name",
+    "acknowledged_by__last_name",
+)
+COURSE_FIELDS = (
+    "id",
+    "status",
+    "approved_at",
+    "start_date",
+    "patient_id",
+    "patient__id",
+    "patient__first_name",
+    "patient__last_name",
+)
 
 
-def dashboard_for(user: Any, *, day: dt.date | None = None, limit: int = DASHBOARD_LIMIT,
-                  show_all: str = "") -> Dashboard:
+def dashboard_for(
+    user: Any, *, day: dt.date | None = None, limit: int = DASHBOARD_LIMIT, show_all: str = ""
+) -> Dashboard:
     """Return the staff dashboard for `day` (today in the clinic's zone by default).
 
     Clinical roles get the open flags with their reasons and the screening findings; the front
@@ -134,32 +192,51 @@ def dashboard_for(user: Any, *, day: dt.date | None = None, limit: int = DASHBOA
 
     clinical = bool(getattr(user, "is_clinical", False))
     start, end = _day_bounds(day, day)
-    today = (Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
-             .exclude(status__in=CANCELLED)
-             .select_related("patient", "practitioner", "session", "appointment_type").only(*TODAY_FIELDS)
-             .order_by("starts_at", "id"))
+    today = (
+        Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status__in=CANCELLED)
+        .select_related("patient", "practitioner", "session", "appointment_type")
+        .only(*TODAY_FIELDS)
+        .order_by("starts_at", "id")
+    )
     flags = Flag.objects.filter(resolved_at__isnull=True)
     open_flags: Section[Flag]
     if clinical:
-        open_flags = _section(flags.select_related("patient", "acknowledged_by").only(*FLAG_FIELDS)
-                              .order_by("raised_at", "id"), size("open_flags"))
+        open_flags = _section(
+            flags.select_related("patient", "acknowledged_by").only(*FLAG_FIELDS).order_by("raised_at", "id"),
+            size("open_flags"),
+        )
     else:
         open_flags = Section([], flags.count())
     clearances = _latest_screenings(Decision.NEEDS_CLEARANCE).order_by("created_at", "id")
-    deferrals = _latest_screenings(Decision.DEFER).filter(
-        earliest_date__gte=day, earliest_date__lte=day + dt.timedelta(days=DEFERRAL_HORIZON_DAYS),
-    ).order_by("earliest_date", "id")
+    deferrals = (
+        _latest_screenings(Decision.DEFER)
+        .filter(
+            earliest_date__gte=day,
+            earliest_date__lte=day + dt.timedelta(days=DEFERRAL_HORIZON_DAYS),
+        )
+        .order_by("earliest_date", "id")
+    )
     if not clinical:
         clearances, deferrals = clearances.defer("result"), deferrals.defer("result")
     # Approved, not yet started: a course becomes active only when a session is charted, which
     # needs the consent, so active courses are never without one (and there are many of them).
-    missing = (Course.objects.filter(status=CourseStatus.APPROVED)
-               .filter(~Exists(Consent.objects.filter(course=OuterRef("pk"))))
-               .select_related("patient").only(*COURSE_FIELDS).order_by("approved_at", "id"))
-    return Dashboard(day, clinical, _section(today, size("today")), open_flags,
-                     _section(clearances, size("pending_clearances")),
-                     _section(deferrals, size("deferrals")),
-                     _section(missing, size("consents_missing")))
+    missing = (
+        Course.objects.filter(status=CourseStatus.APPROVED)
+        .filter(~Exists(Consent.objects.filter(course=OuterRef("pk"))))
+        .select_related("patient")
+        .only(*COURSE_FIELDS)
+        .order_by("approved_at", "id")
+    )
+    return Dashboard(
+        day,
+        clinical,
+        _section(today, size("today")),
+        open_flags,
+        _section(clearances, size("pending_clearances")),
+        _section(deferrals, size("deferrals")),
+        _section(missing, size("consents_missing")),
+    )
 
 
 def findings_with(screening: Screening, decision: str) -> list[dict[str, Any]]:
@@ -171,6 +248,7 @@ def findings_with(screening: Screening, decision: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 # A patient's check-ins (portal)
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class CheckInSlot:
@@ -191,16 +269,25 @@ def check_in_schedule(patient: Patient, *, today: dt.date | None = None) -> list
     """Return the patient's signed sessions, newest first, each with its day 1/3/7 check-ins
     and their state. Two queries."""
     today = today or clinic_today()
-    sessions = (TreatmentSession.objects.filter(patient=patient, status=SessionStatus.SIGNED)
-                .select_related("course", "appointment").prefetch_related("check_ins")
-                .order_by(F("appointment__starts_at").desc(nulls_last=True), "-signed_at", "-id"))
+    sessions = (
+        TreatmentSession.objects.filter(patient=patient, status=SessionStatus.SIGNED)
+        .select_related("course", "appointment")
+        .prefetch_related("check_ins")
+        .order_by(F("appointment__starts_at").desc(nulls_last=True), "-signed_at", "-id")
+    )
     out = []
     for session in sessions:
         start = session_day(session)
         done = {c.day: c for c in session.check_ins.all()}
-        slots = [CheckInSlot(day, start + dt.timedelta(days=day) if start else today,
-                             check_in_state(session, day, day in done, today), done.get(day))
-                 for day in CHECK_IN_DAYS]
+        slots = [
+            CheckInSlot(
+                day,
+                start + dt.timedelta(days=day) if start else today,
+                check_in_state(session, day, day in done, today),
+                done.get(day),
+            )
+            for day in CHECK_IN_DAYS
+        ]
         out.append(SessionCheckIns(session, start, slots))
     return out
 
@@ -209,13 +296,18 @@ def aftercare_instructions(course: Course) -> list[dict[str, Any]]:
     """Return the plan's care items for after a session: those from day 1 on, and those of
     day 0 that last some days (day-0 items without a duration happen before the needling)."""
     care = (course.plan or {}).get("care", [])
-    return [c for c in care if c.get("code") != "check_in" and (
-        c.get("offset_days", -1) > 0 or (c.get("offset_days") == 0 and c.get("duration_days")))]
+    return [
+        c
+        for c in care
+        if c.get("code") != "check_in"
+        and (c.get("offset_days", -1) > 0 or (c.get("offset_days") == 0 and c.get("duration_days")))
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
 # Course summary
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SeriesPoint:
@@ -252,16 +344,25 @@ class CourseSummary:
     def as_json(self) -> dict[str, Any]:
         """Return the summary stored on a completed course (plain JSON)."""
         return {
-            "sessions": {"signed": len(self.signed), "cancelled": len(self.cancelled),
-                         "total": len(self.sessions),
-                         "took_place": [s.number for s in self.signed]},
+            "sessions": {
+                "signed": len(self.signed),
+                "cancelled": len(self.cancelled),
+                "total": len(self.sessions),
+                "took_place": [s.number for s in self.signed],
+            },
             "depths_mm": {area: [_depth(cell) for cell in cells] for area, cells in self.depths},
-            "adverse_events": [{"session": e.session.number, "kind": e.kind,
-                                "severity": e.severity} for e in self.adverse_events],
-            "check_ins": {"received": len(self.check_ins),
-                          "flagged": sum(not c.expected for c in self.check_ins)},
-            "series": {name: [{"date": p.date.isoformat(), "value": p.value, "label": p.label}
-                              for p in points] for name, points in self.series.items()},
+            "adverse_events": [
+                {"session": e.session.number, "kind": e.kind, "severity": e.severity}
+                for e in self.adverse_events
+            ],
+            "check_ins": {
+                "received": len(self.check_ins),
+                "flagged": sum(not c.expected for c in self.check_ins),
+            },
+            "series": {
+                name: [{"date": p.date.isoformat(), "value": p.value, "label": p.label} for p in points]
+                for name, points in self.series.items()
+            },
             "text": self.sentences,
         }
 
@@ -279,27 +380,40 @@ def course_summary(course: Course) -> CourseSummary:
     area, their adverse events and check-ins, the flags, outcomes as series over the days of
     their visits (from the baseline assessment), and a plain-language summary. Seven
     queries."""
-    sessions = list(TreatmentSession.objects.filter(course=course)
-                    .select_related("practitioner", "entered_late_by", "appointment")
-                    .prefetch_related("areas", Prefetch("adverse_events",
-                                                        AdverseEvent.objects.order_by("noted_at")),
-                                      Prefetch("check_ins", CheckIn.objects.order_by("day")))
-                    .order_by("number"))
-    outcomes = list(Outcome.objects.filter(course=course).select_related("session")
-                    .order_by("taken_on", "recorded_at", "id"))
-    flags = list(Flag.objects.filter(check_in__session__course=course)
-                 .select_related("resolved_by").order_by("raised_at", "id"))
-    baseline = (Assessment.objects.filter(pk=course.assessment_id).first()
-                if course.assessment_id else None)
+    sessions = list(
+        TreatmentSession.objects.filter(course=course)
+        .select_related("practitioner", "entered_late_by", "appointment")
+        .prefetch_related(
+            "areas",
+            Prefetch("adverse_events", AdverseEvent.objects.order_by("noted_at")),
+            Prefetch("check_ins", CheckIn.objects.order_by("day")),
+        )
+        .order_by("number")
+    )
+    outcomes = list(
+        Outcome.objects.filter(course=course)
+        .select_related("session")
+        .order_by("taken_on", "recorded_at", "id")
+    )
+    flags = list(
+        Flag.objects.filter(check_in__session__course=course)
+        .select_related("resolved_by")
+        .order_by("raised_at", "id")
+    )
+    baseline = Assessment.objects.filter(pk=course.assessment_id).first() if course.assessment_id else None
     signed = [s for s in sessions if s.status == SessionStatus.SIGNED]
     areas = _areas(course, signed)
     by_session = [{a.area: a for a in s.areas.all()} for s in signed]
     summary = CourseSummary(
-        course=course, sessions=sessions, areas=areas,
+        course=course,
+        sessions=sessions,
+        areas=areas,
         depths=[(area, [cells.get(area) for cells in by_session]) for area in areas],
         adverse_events=[e for s in signed for e in s.adverse_events.all()],
         check_ins=[c for s in signed for c in s.check_ins.all()],
-        flags=flags, outcomes=outcomes, baseline=baseline,
+        flags=flags,
+        outcomes=outcomes,
+        baseline=baseline,
         series=_series(baseline, outcomes),
     )
     summary.sentences.extend(_sentences(summary))
@@ -327,16 +441,14 @@ def _series(baseline: Assessment | None, outcomes: list[Outcome]) -> dict[str, l
     if baseline is not None:
         day = _local(baseline.assessed_at)
         if baseline.goodman_baron_grade is not None:
-            series["goodman_baron"].append(SeriesPoint(day, baseline.goodman_baron_grade,
-                                                       "baseline"))
+            series["goodman_baron"].append(SeriesPoint(day, baseline.goodman_baron_grade, "baseline"))
         if baseline.mmasi is not None:
             series["mmasi"].append(SeriesPoint(day, baseline.mmasi, "baseline"))
     for o in outcomes:
         if o.session is not None and o.session.status != SessionStatus.SIGNED:
             continue  # scores tied to a visit that did not take place are not plotted
         day, label = o.taken_on, _outcome_label(o)
-        for name, value in (("goodman_baron", o.goodman_baron_grade), ("mmasi", o.mmasi),
-                            ("gais", o.gais)):
+        for name, value in (("goodman_baron", o.goodman_baron_grade), ("mmasi", o.mmasi), ("gais", o.gais)):
             if value is not None:
                 series[name].append(SeriesPoint(day, value, label))
     return series
@@ -367,14 +479,18 @@ def _sentences(summary: CourseSummary) -> list[str]:
     """Return the course in plain words, one fact per sentence."""
     n = len(summary.signed)
     out = [_sessions_sentence(summary)]
-    for text in (_change("Goodman & Baron grade", summary.series["goodman_baron"], _grade, n),
-                 _change("mMASI", summary.series["mmasi"], lambda v: f"{v:g}", n)):
+    for text in (
+        _change("Goodman & Baron grade", summary.series["goodman_baron"], _grade, n),
+        _change("mMASI", summary.series["mmasi"], lambda v: f"{v:g}", n),
+    ):
         if text:
             out.append(text)
     if summary.series["gais"]:
         last = summary.series["gais"][-1]
-        out.append(f"Latest patient-rated improvement (GAIS, {last.date.day} {last.date:%b %Y}): "
-                   f"{int(last.value)}, {GAIS_LABELS[int(last.value)]}.")
+        out.append(
+            f"Latest patient-rated improvement (GAIS, {last.date.day} {last.date:%b %Y}): "
+            f"{int(last.value)}, {GAIS_LABELS[int(last.value)]}."
+        )
     out.append(_adverse_sentence(summary.adverse_events))
     out.append(_check_in_sentence(summary.check_ins, summary.flags))
     return out
@@ -396,15 +512,17 @@ def _check_in_sentence(check_ins: list[CheckIn], flags: list[Flag]) -> str:
         return "No check-ins received."
     off = sum(not c.expected for c in check_ins)
     open_flags = sum(f.resolved_at is None for f in flags)
-    text = (f"{len(check_ins)} check-in{'s' if len(check_ins) != 1 else ''} received, "
-            f"{off} outside the expected recovery")
-    return text + (f" ({open_flags} flag{'s' if open_flags != 1 else ''} still open)."
-                   if open_flags else ".")
+    text = (
+        f"{len(check_ins)} check-in{'s' if len(check_ins) != 1 else ''} received, "
+        f"{off} outside the expected recovery"
+    )
+    return text + (f" ({open_flags} flag{'s' if open_flags != 1 else ''} still open)." if open_flags else ".")
 
 
 # ---------------------------------------------------------------------------------------------
 # Audit trail
 # ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AuditFilter:
@@ -417,10 +535,18 @@ class AuditFilter:
 
     def describe(self) -> str:
         """Return the filters in words, for the audit record of the search itself."""
-        parts = [f"{name}={value}" for name, value in (
-            ("patient", self.patient_id), ("actor", self.actor), ("action", self.action),
-            ("type", self.object_type), ("from", self.date_from), ("to", self.date_to))
-            if value not in (None, "")]
+        parts = [
+            f"{name}={value}"
+            for name, value in (
+                ("patient", self.patient_id),
+                ("actor", self.actor),
+                ("action", self.action),
+                ("type", self.object_type),
+                ("from", self.date_from),
+                ("to", self.date_to),
+            )
+            if value not in (None, "")
+        ]
         return "search " + (" ".join(parts) if parts else "(no filter)")
 
 
@@ -447,5 +573,8 @@ def booked_session_ids(sessions: QuerySet[TreatmentSession]) -> set[int]:
     """Return the ids of `sessions` that have an appointment on the calendar (one query)."""
     from needlepoint.bookings.models import Appointment
 
-    return set(Appointment.objects.filter(session__in=sessions, status__in=VISIT_STATUSES)
-               .values_list("session_id", flat=True))
+    return set(
+        Appointment.objects.filter(session__in=sessions, status__in=VISIT_STATUSES).values_list(
+            "session_id", flat=True
+        )
+    )

@@ -104,14 +104,26 @@ TREATING = frozenset({Step.APPROVE, Step.BOOK, Step.MOVE, Step.REBOOK, Step.TREA
 NEEDS_CONSENT = frozenset({Step.BOOK, Step.MOVE, Step.REBOOK, Step.TREAT})
 CHECKS_AREAS = frozenset({Step.APPROVE, Step.BOOK, Step.MOVE, Step.REBOOK})
 DATED = frozenset({Step.TREAT, Step.OUTCOME})
-OPEN = {Step.BOOK: ("approved", "active"), Step.MOVE: ("approved", "active"),
-        Step.REBOOK: ("approved", "active"), Step.TREAT: ("approved", "active"),
-        Step.OUTCOME: ("approved", "active", "completed")}
-DONE = {Step.APPROVE: "approved", Step.BOOK: "booked", Step.MOVE: "moved", Step.REBOOK: "booked",
-        Step.TREAT: "treated", Step.OUTCOME: "given outcomes"}
+OPEN = {
+    Step.BOOK: ("approved", "active"),
+    Step.MOVE: ("approved", "active"),
+    Step.REBOOK: ("approved", "active"),
+    Step.TREAT: ("approved", "active"),
+    Step.OUTCOME: ("approved", "active", "completed"),
+}
+DONE = {
+    Step.APPROVE: "approved",
+    Step.BOOK: "booked",
+    Step.MOVE: "moved",
+    Step.REBOOK: "booked",
+    Step.TREAT: "treated",
+    Step.OUTCOME: "given outcomes",
+}
 REVIEW = "Needs clinical review — ask the practitioner."
-PATIENT_REVIEW = ("Your practitioner needs to look at your answers again before treatment can go "
-                  "ahead. The clinic will contact you, or you can call them.")
+PATIENT_REVIEW = (
+    "Your practitioner needs to look at your answers again before treatment can go "
+    "ahead. The clinic will contact you, or you can call them."
+)
 
 
 def blockers(step: Step, day: dt.date | None, facts: Facts) -> list[Blocker]:
@@ -135,16 +147,19 @@ def day_words(day: dt.date) -> str:
 
 # ---- the course's status ------------------------------------------------------------------------
 
+
 def _status(step: Step, facts: Facts) -> list[Blocker]:
     if step not in OPEN or facts.status in OPEN[step]:
         return []
     shown = facts.status_words or facts.status.replace("_", " ")
     words = f"Only an approved course can be {DONE[step]}; this one is “{shown}”."
-    return [Blocker(Code.NOT_APPROVED, words, words,
-                    "This course is not ready yet: the clinic will contact you.")]
+    return [
+        Blocker(Code.NOT_APPROVED, words, words, "This course is not ready yet: the clinic will contact you.")
+    ]
 
 
 # ---- the screening ------------------------------------------------------------------------------
+
 
 def _screening(step: Step, day: dt.date | None, facts: Facts) -> list[Blocker]:
     if facts.decision == "contraindicated":
@@ -172,9 +187,12 @@ def _staff(words: str, findings: Iterable[Finding]) -> str:
 
 def _contraindicated(facts: Facts) -> Blocker:
     findings = [f for f in _bearing(facts) if f.decision == "contraindicated"]
-    return Blocker(Code.CONTRAINDICATED,
-                   _staff("The latest screening rules microneedling out for this patient.", findings),
-                   REVIEW, PATIENT_REVIEW)
+    return Blocker(
+        Code.CONTRAINDICATED,
+        _staff("The latest screening rules microneedling out for this patient.", findings),
+        REVIEW,
+        PATIENT_REVIEW,
+    )
 
 
 def _what(step: Step, facts: Facts) -> str:
@@ -187,29 +205,42 @@ def _deferral(step: Step, day: dt.date | None, facts: Facts) -> list[Blocker]:
     findings = [f for f in _bearing(facts) if f.decision == "defer"]
     until = facts.earliest_date
     if until is None:
-        return [Blocker(Code.DEFERRED,
-                        _staff("Treatment has to wait until the reason in the latest screening has "
-                               "passed.", findings),
-                        "Treatment has to wait: needs clinical review — ask the practitioner.",
-                        PATIENT_REVIEW)]
+        return [
+            Blocker(
+                Code.DEFERRED,
+                _staff(
+                    "Treatment has to wait until the reason in the latest screening has passed.", findings
+                ),
+                "Treatment has to wait: needs clinical review — ask the practitioner.",
+                PATIENT_REVIEW,
+            )
+        ]
     if day is None or day >= until:
         return []
     when = day_words(until)
-    return [Blocker(Code.DEFERRED_UNTIL,
-                    _staff(f"Treatment has to wait: {_what(step, facts)} cannot be before {when}.",
-                           findings),
-                    f"Not before {when}.", f"Your treatment can start from {when}.")]
+    return [
+        Blocker(
+            Code.DEFERRED_UNTIL,
+            _staff(f"Treatment has to wait: {_what(step, facts)} cannot be before {when}.", findings),
+            f"Not before {when}.",
+            f"Your treatment can start from {when}.",
+        )
+    ]
 
 
 def _clearances(facts: Facts) -> list[Blocker]:
     """A blocker for the findings still waiting on a clearance, and one for those whose
     clearance was revoked."""
-    waiting = [f for f in _bearing(facts) if f.code not in facts.cleared
-               and (f.decision == "needs_clearance" or f.cleared)]
+    waiting = [
+        f
+        for f in _bearing(facts)
+        if f.code not in facts.cleared and (f.decision == "needs_clearance" or f.cleared)
+    ]
     revoked = [f for f in waiting if f.code in facts.revoked]
     pending = [f for f in waiting if f.code not in facts.revoked]
     return ([_clearance(Code.CLEARANCE_PENDING, pending)] if pending else []) + (
-        [_clearance(Code.CLEARANCE_REVOKED, revoked)] if revoked else [])
+        [_clearance(Code.CLEARANCE_REVOKED, revoked)] if revoked else []
+    )
 
 
 def _clearance(code: Code, findings: list[Finding]) -> Blocker:
@@ -218,35 +249,51 @@ def _clearance(code: Code, findings: list[Finding]) -> Blocker:
         staff = f"The doctor's clearance was revoked ({names}): it is needed again."
     else:
         staff = f"A doctor's clearance is still needed ({names})."
-    return Blocker(code, _staff(staff, findings),
-                   "Waiting for a doctor's clearance: needs clinical review — ask the practitioner.",
-                   "The clinic is waiting for a letter from your doctor before treatment can go "
-                   "ahead. The clinic will contact you.")
+    return Blocker(
+        code,
+        _staff(staff, findings),
+        "Waiting for a doctor's clearance: needs clinical review — ask the practitioner.",
+        "The clinic is waiting for a letter from your doctor before treatment can go "
+        "ahead. The clinic will contact you.",
+    )
 
 
 def _area(area: str, facts: Facts) -> Blocker:
-    findings = [f for f in facts.findings if f.decision == "contraindicated"
-                and f.areas is not None and area in f.areas]
+    findings = [
+        f
+        for f in facts.findings
+        if f.decision == "contraindicated" and f.areas is not None and area in f.areas
+    ]
     label = area_label(area).capitalize()
-    return Blocker(Code.AREA_NOT_ALLOWED,
-                   _staff(f"{label} is no longer treatable according to the latest screening.", findings),
-                   "The treatment plan needs clinical review — ask the practitioner.",
-                   "Your practitioner needs to change your treatment plan before it can be booked. "
-                   "The clinic will contact you.")
+    return Blocker(
+        Code.AREA_NOT_ALLOWED,
+        _staff(f"{label} is no longer treatable according to the latest screening.", findings),
+        "The treatment plan needs clinical review — ask the practitioner.",
+        "Your practitioner needs to change your treatment plan before it can be booked. "
+        "The clinic will contact you.",
+    )
 
 
 # ---- consent and the day ------------------------------------------------------------------------
 
+
 def _consent(step: Step) -> Blocker:
     if step == Step.TREAT:
-        words = ("This course has no signed consent: the patient must sign the consent (in the "
-                 "portal or on the clinic's tablet) before the first session.")
+        words = (
+            "This course has no signed consent: the patient must sign the consent (in the "
+            "portal or on the clinic's tablet) before the first session."
+        )
     else:
-        words = ("The patient has not signed the consent for this course yet: they sign it in the "
-                 "portal or on the clinic's tablet before the course is booked.")
-    return Blocker(Code.CONSENT_MISSING, words, words,
-                   "Please sign the consent for your course in the portal (or at the clinic) "
-                   "before your first session.")
+        words = (
+            "The patient has not signed the consent for this course yet: they sign it in the "
+            "portal or on the clinic's tablet before the course is booked."
+        )
+    return Blocker(
+        Code.CONSENT_MISSING,
+        words,
+        words,
+        "Please sign the consent for your course in the portal (or at the clinic) before your first session.",
+    )
 
 
 def _not_yet_due(step: Step, facts: Facts) -> Blocker:

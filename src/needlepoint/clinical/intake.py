@@ -191,8 +191,10 @@ def _known(
 def check_date_span(value: dt.date, field: str) -> None:
     """Raise IntakeError when `value` lies outside the span of dates the software handles."""
     if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise IntakeError(f"{field} ({value}) is not a plausible date (between "
-                          f"{EARLIEST_DATE} and {LATEST_DATE})", field=field)
+        raise IntakeError(
+            f"{field} ({value}) is not a plausible date (between {EARLIEST_DATE} and {LATEST_DATE})",
+            field=field,
+        )
 
 
 def _check_dates(intake: IntakeModel) -> None:

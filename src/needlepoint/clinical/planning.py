@@ -26,8 +26,12 @@ class AreaPlan:
     sources: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"area": self.area, "depth_mm": {"min": self.depth_min, "max": self.depth_max},
-                "ceiling_mm": self.ceiling, "sources": list(self.sources)}
+        return {
+            "area": self.area,
+            "depth_mm": {"min": self.depth_min, "max": self.depth_max},
+            "ceiling_mm": self.ceiling,
+            "sources": list(self.sources),
+        }
 
 
 class SessionWindow(NamedTuple):
@@ -37,8 +41,12 @@ class SessionWindow(NamedTuple):
     provisional: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {"session": self.session, "earliest": self.earliest.isoformat(),
-                "latest": self.latest.isoformat(), "provisional": self.provisional}
+        return {
+            "session": self.session,
+            "earliest": self.earliest.isoformat(),
+            "latest": self.latest.isoformat(),
+            "provisional": self.provisional,
+        }
 
 
 class Plan(NamedTuple):
@@ -70,8 +78,10 @@ class Plan(NamedTuple):
             "screening": self.screening.as_dict(),
             "goal": self.goal,
             "other_goals": list(self.other_goals),
-            "sessions": {"count": self.session_count,
-                         "interval_days": {"min": self.interval_min, "max": self.interval_max}},
+            "sessions": {
+                "count": self.session_count,
+                "interval_days": {"min": self.interval_min, "max": self.interval_max},
+            },
             "areas": [a.as_dict() for a in self.areas],
             "adjuncts": [dict(a) for a in self.adjuncts],
             "schedule": [s.as_dict() for s in self.schedule],
@@ -84,8 +94,11 @@ class Plan(NamedTuple):
 def _blocked_by(plan: Plan) -> list[str]:
     blocking = ("contraindicated", "defer", "needs_clearance")
     treatable = set(plan.screening.treatable_areas)
-    return [f.code for f in plan.screening.findings if f.decision in blocking
-            and (f.areas is None or not treatable or treatable.intersection(f.areas))]
+    return [
+        f.code
+        for f in plan.screening.findings
+        if f.decision in blocking and (f.areas is None or not treatable or treatable.intersection(f.areas))
+    ]
 
 
 _CARE_DOCS: dict[int, tuple[CareItem, dict[str, Any]]] = {}
@@ -96,8 +109,7 @@ def _care_doc(c: CareItem) -> dict[str, Any]:
     cached = _CARE_DOCS.get(id(c))
     if cached is not None and cached[0] is c:
         return cached[1]
-    out: dict[str, Any] = {"offset_days": c.offset_days, "code": c.code, "text": c.text,
-                           "sources": c.sources}
+    out: dict[str, Any] = {"offset_days": c.offset_days, "code": c.code, "text": c.text, "sources": c.sources}
     if c.duration_days is not None:
         out["duration_days"] = c.duration_days
     _CARE_DOCS[id(c)] = (c, out)
@@ -115,17 +127,27 @@ class Planner:
         self._care_items = tuple(sorted(protocol.care, key=lambda c: c.offset_days))
         self._conditional = frozenset(c.when for c in protocol.care if c.when != "always")
         self._care_cache: dict[frozenset[str], tuple[CareItem, ...]] = {}
-        self._areas = {(g, a): _area_plan(protocol, goal, a)
-                       for g, goal in protocol.goals.items() for a in protocol.areas}
-        self._adjuncts = {g: tuple(_adjunct_doc(protocol, c) for c in goal.adjuncts)
-                          for g, goal in protocol.goals.items()}
-        self._expectations = {g: {"text": goal.expectations.text,
-                                  "review_after_days": goal.expectations.review_after_days,
-                                  "sources": goal.expectations.sources}
-                              for g, goal in protocol.goals.items()}
+        self._areas = {
+            (g, a): _area_plan(protocol, goal, a)
+            for g, goal in protocol.goals.items()
+            for a in protocol.areas
+        }
+        self._adjuncts = {
+            g: tuple(_adjunct_doc(protocol, c) for c in goal.adjuncts) for g, goal in protocol.goals.items()
+        }
+        self._expectations = {
+            g: {
+                "text": goal.expectations.text,
+                "review_after_days": goal.expectations.review_after_days,
+                "sources": goal.expectations.sources,
+            }
+            for g, goal in protocol.goals.items()
+        }
         self._ref = protocol.ref
-        self._grades = {g: {int(k): v for k, v in goal.sessions.by_goodman_baron_grade.items()}
-                        for g, goal in protocol.goals.items()}
+        self._grades = {
+            g: {int(k): v for k, v in goal.sessions.by_goodman_baron_grade.items()}
+            for g, goal in protocol.goals.items()
+        }
 
     def plan(self, intake: IntakeModel, screening: Screening, start: dt.date) -> Plan:
         """Return the proposed course for `intake`, first session no earlier than `start`."""
@@ -152,8 +174,7 @@ class Planner:
         try:
             return self.protocol.goals[code]
         except KeyError:
-            raise PlanningError(f"the protocol has no plan for goal {code!r}", field="goals.0"
-                                ) from None
+            raise PlanningError(f"the protocol has no plan for goal {code!r}", field="goals.0") from None
 
     def _care(self, screening: Screening) -> tuple[CareItem, ...]:
         """Return the care items that apply: always-items and those whose finding is present,
@@ -184,12 +205,23 @@ def _area_plan(protocol: Protocol, goal: Goal, area: str) -> AreaPlan:
 
 def _adjunct_doc(protocol: Protocol, code: str) -> dict[str, Any]:
     a = protocol.adjuncts[code]
-    return {"code": code, "name": a.name, "optional": a.optional, "timing": a.timing,
-            "sources": list(a.sources)}
+    return {
+        "code": code,
+        "name": a.name,
+        "optional": a.optional,
+        "timing": a.timing,
+        "sources": list(a.sources),
+    }
 
 
-def _schedule(goal: Goal, count: int, intake: IntakeModel, screening: Screening, start: dt.date,
-              care: tuple[CareItem, ...]) -> tuple[SessionWindow, ...]:
+def _schedule(
+    goal: Goal,
+    count: int,
+    intake: IntakeModel,
+    screening: Screening,
+    start: dt.date,
+    care: tuple[CareItem, ...],
+) -> tuple[SessionWindow, ...]:
     """Each session's window: session 1 after the start, the preparation lead and any deferral;
     each later one inside [previous earliest + min, previous earliest + max]."""
     lead = -min(0, care[0].offset_days) if care else 0  # care is ordered by offset
@@ -201,7 +233,8 @@ def _schedule(goal: Goal, count: int, intake: IntakeModel, screening: Screening,
     day = first.toordinal()
     windows = [SessionWindow(1, first, dt.date.fromordinal(day + hi - lo), provisional)]
     for n in range(2, count + 1):
-        windows.append(SessionWindow(n, dt.date.fromordinal(day + lo),
-                                     dt.date.fromordinal(day + hi), provisional))
+        windows.append(
+            SessionWindow(n, dt.date.fromordinal(day + lo), dt.date.fromordinal(day + hi), provisional)
+        )
         day += lo
     return tuple(windows)

@@ -77,8 +77,9 @@ class ConditionRule(_Rule):
 
     kind: Literal["condition"]
     conditions: Annotated[tuple[Code, ...], Field(min_length=1)]
-    statuses: Annotated[tuple[Literal["active", "history", "controlled", "uncontrolled"], ...],
-                        Field(min_length=1)]
+    statuses: Annotated[
+        tuple[Literal["active", "history", "controlled", "uncontrolled"], ...], Field(min_length=1)
+    ]
     scope: Literal["patient", "area"] = "patient"
     window: Window | None = None
     unlocated_decision: Decision | None = None
@@ -104,8 +105,7 @@ class MedicationRule(_Rule):
 
 class PregnancyRule(_Rule):
     kind: Literal["pregnancy"]
-    statuses: Annotated[tuple[Literal["pregnant", "breastfeeding", "trying"], ...],
-                        Field(min_length=1)]
+    statuses: Annotated[tuple[Literal["pregnant", "breastfeeding", "trying"], ...], Field(min_length=1)]
 
 
 class AgeRule(_Rule):
@@ -143,8 +143,15 @@ class UnknownMedicationRule(_Rule):
 
 
 Rule = Annotated[
-    ConditionRule | ProcedureRule | MedicationRule | PregnancyRule | AgeRule | AllergyRule
-    | SiteRule | PhototypeRule | UnknownMedicationRule,
+    ConditionRule
+    | ProcedureRule
+    | MedicationRule
+    | PregnancyRule
+    | AgeRule
+    | AllergyRule
+    | SiteRule
+    | PhototypeRule
+    | UnknownMedicationRule,
     Field(discriminator="kind"),
 ]
 

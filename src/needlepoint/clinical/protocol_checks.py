@@ -93,8 +93,7 @@ def _check_rules(p: Protocol) -> Iterator[tuple[str, str]]:
             yield entry, f"rule id {r.id!r} is used twice"
         seen.add(r.id)
         yield from ((entry, m) for m in _message_problems(r))
-        yield from ((entry, m) for m in _kind_problems(r, known.conditions, known.procedures,
-                                                      known.areas))
+        yield from ((entry, m) for m in _kind_problems(r, known.conditions, known.procedures, known.areas))
 
 
 def _message_problems(r: Rule) -> Iterator[str]:
@@ -208,13 +207,14 @@ def _overlaps(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 def _check_contradictions(rules: tuple[Rule, ...]) -> Iterator[tuple[str, str]]:
     keyed = [(i, r, t) for i, r in enumerate(rules) for t in _triggers(r)]
     for n, (i, r, t) in enumerate(keyed):
-        for j, other, u in keyed[n + 1:]:
+        for j, other, u in keyed[n + 1 :]:
             if i == j or not _overlaps(t, u):
                 continue
             if r.decision != other.decision:
-                yield _rule_entry(j, other), (
-                    f"contradicts rule {r.id!r} on {' '.join(u)}: "
-                    f"{other.decision!r} versus {r.decision!r}")
+                yield (
+                    _rule_entry(j, other),
+                    (f"contradicts rule {r.id!r} on {' '.join(u)}: {other.decision!r} versus {r.decision!r}"),
+                )
             else:
                 yield _rule_entry(j, other), f"repeats rule {r.id!r} on {' '.join(u)}"
 
@@ -254,15 +254,16 @@ def _check_goals(p: Protocol) -> Iterator[tuple[str, str]]:
         for adj in g.adjuncts:
             if adj not in p.adjuncts:
                 yield entry + ".adjuncts", f"unknown adjunct {adj!r}"
-        for area, d in (g.depths.areas.items() if g.depths else ()):
+        for area, d in g.depths.areas.items() if g.depths else ():
             yield from _goal_depth_problems(p, f"{entry}.depths.areas.{area}", area, d, excluded)
     for name, adjunct in p.adjuncts.items():
         if adjunct.timing == "during" and not adjunct.for_use_during_needling:
             yield f"adjuncts.{name}", "only products meant for use during needling may be used then"
 
 
-def _goal_depth_problems(p: Protocol, entry: str, area: str, d: object, excluded: set[str]
-                         ) -> Iterator[tuple[str, str]]:
+def _goal_depth_problems(
+    p: Protocol, entry: str, area: str, d: object, excluded: set[str]
+) -> Iterator[tuple[str, str]]:
     from needlepoint.clinical.protocol import DepthRange
 
     assert isinstance(d, DepthRange)

@@ -77,8 +77,9 @@ class Facts(NamedTuple):
 
 def gather_facts(intake: IntakeModel, protocol: Protocol, known_allergies: frozenset[str]) -> Facts:
     """Return the facts of `intake`: requested areas without repeats, age, resolved medications."""
-    meds = tuple(_resolve(m.name, m.atc, m.status, m.last_taken, protocol.medications)
-                 for m in intake.medications)
+    meds = tuple(
+        _resolve(m.name, m.atc, m.status, m.last_taken, protocol.medications) for m in intake.medications
+    )
     return Facts(
         intake=intake,
         today=intake.assessed_on,
@@ -89,15 +90,27 @@ def gather_facts(intake: IntakeModel, protocol: Protocol, known_allergies: froze
     )
 
 
-def _resolve(name: str | None, atc: str | None, status: str, last: dt.date | None,
-             names: dict[str, str]) -> MedicationFact:
+def _resolve(
+    name: str | None, atc: str | None, status: str, last: dt.date | None, names: dict[str, str]
+) -> MedicationFact:
     code = atc if atc is not None else names.get((name or "").strip().lower())
-    return MedicationFact(name=(name or "").strip() or atc or "", atc=code, status=status,
-                          last_taken=last)
+    return MedicationFact(name=(name or "").strip() or atc or "", atc=code, status=status, last_taken=last)
 
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-          "September", "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def human_date(day: dt.date) -> str:
@@ -111,8 +124,15 @@ def human_list(items: Sequence[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def _placeholder(key: str, rule: Rule, facts: Facts, until: dt.date | None,
-                 areas: tuple[str, ...] | None, event: dt.date | None, name: str) -> str:
+def _placeholder(
+    key: str,
+    rule: Rule,
+    facts: Facts,
+    until: dt.date | None,
+    areas: tuple[str, ...] | None,
+    event: dt.date | None,
+    name: str,
+) -> str:
     if key == "date":
         return human_date(event) if event else "a date not given"
     if key == "until":
@@ -126,14 +146,27 @@ def _placeholder(key: str, rule: Rule, facts: Facts, until: dt.date | None,
     return name if key == "name" else rule.finding
 
 
-def _finding(rule: Rule, facts: Facts, *, until: dt.date | None, areas: tuple[str, ...] | None,
-             event: dt.date | None = None, name: str = "") -> Finding:
+def _finding(
+    rule: Rule,
+    facts: Facts,
+    *,
+    until: dt.date | None,
+    areas: tuple[str, ...] | None,
+    event: dt.date | None = None,
+    name: str = "",
+) -> Finding:
     template = rule.message_undated if until is None and rule.message_undated else rule.message
     keys = template_fields(template)
     values = {k: _placeholder(k, rule, facts, until, areas, event, name) for k in keys}
-    return Finding(code=rule.finding, decision=rule.decision, until=until, areas=areas,
-                   message=template.format_map(values) if values else template, rule=rule.id,
-                   sources=rule.sources)
+    return Finding(
+        code=rule.finding,
+        decision=rule.decision,
+        until=until,
+        areas=areas,
+        message=template.format_map(values) if values else template,
+        rule=rule.id,
+        sources=rule.sources,
+    )
 
 
 def _locate(scope: str, where: tuple[str, ...] | None, facts: Facts) -> tuple[str, ...] | None:
@@ -154,8 +187,7 @@ def condition(rule: ConditionRule, facts: Facts) -> list[Finding]:
         areas = _locate(rule.scope, c.areas, facts)
         if not fires or areas == ():
             continue
-        f = _finding(rule, facts, until=until, areas=areas, event=c.date,
-                     name=c.code.replace("_", " "))
+        f = _finding(rule, facts, until=until, areas=areas, event=c.date, name=c.code.replace("_", " "))
         if not c.areas and rule.unlocated_decision and rule.scope == "area":
             f = _relabel(f, rule.unlocated_decision)
         out.append(f)
@@ -166,8 +198,9 @@ def _relabel(f: Finding, decision: str) -> Finding:
     return f._replace(decision=decision, until=f.until if decision == "defer" else None)
 
 
-def _condition_until(rule: ConditionRule, status: str, event: dt.date | None, today: dt.date
-                     ) -> tuple[bool, dt.date | None]:
+def _condition_until(
+    rule: ConditionRule, status: str, event: dt.date | None, today: dt.date
+) -> tuple[bool, dt.date | None]:
     """Return (fires, until): until is None when the deferral waits on something undated.
     An undated event counts from the assessment (the cautious reading); a condition still
     active after its window waits until it resolves; a past one whose window ended is clear."""
@@ -247,15 +280,17 @@ def phototype(rule: PhototypeRule, facts: Facts) -> list[Finding]:
     """A finding when the phototype is at or above the rule's minimum, or missing when asked."""
     value = facts.intake.skin.fitzpatrick if facts.intake.skin else None
     hit = (value is None and rule.when_missing) or (
-        value is not None and rule.minimum is not None and value >= rule.minimum)
+        value is not None and rule.minimum is not None and value >= rule.minimum
+    )
     name = ROMAN[value] if value else "unknown"
     return [_finding(rule, facts, until=None, areas=None, name=name)] if hit else []
 
 
 def unknown_medication(rule: UnknownMedicationRule, facts: Facts) -> list[Finding]:
     """A finding per medication given only by a name the protocol cannot map to ATC."""
-    return [_finding(rule, facts, until=None, areas=None, name=m.name)
-            for m in facts.medications if m.atc is None]
+    return [
+        _finding(rule, facts, until=None, areas=None, name=m.name) for m in facts.medications if m.atc is None
+    ]
 
 
 KINDS: dict[type[Any], Callable[[Any, Facts], list[Finding]]] = {

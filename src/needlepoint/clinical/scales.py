@@ -51,53 +51,69 @@ def _names(keys: Iterable[object]) -> str:
 # Fitzpatrick skin phototype (evidence §2.5, §8.16)
 # ---------------------------------------------------------------------------------------------
 
-FITZPATRICK_SOURCES: Mapping[str, str] = MappingProxyType({
-    "S27": "StatPearls: Fitzpatrick skin phototype (PubMed 32491558)",
-    "S27b": "NCBI Bookshelf NBK481857, Table 1 (phototype descriptions)",
-    "S28": "Fitzpatrick self-report questionnaires (practice pages): opensnp.org/phenotypes/275"
-    " (Wikipedia version); bystefany.com; ambergoodner.com",
-})
+FITZPATRICK_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "S27": "StatPearls: Fitzpatrick skin phototype (PubMed 32491558)",
+        "S27b": "NCBI Bookshelf NBK481857, Table 1 (phototype descriptions)",
+        "S28": "Fitzpatrick self-report questionnaires (practice pages): opensnp.org/phenotypes/275"
+        " (Wikipedia version); bystefany.com; ambergoodner.com",
+    }
+)
 
-PHOTOTYPES: Mapping[int, str] = MappingProxyType({
-    1: "White skin. Always burns, never tans",
-    2: "Fair skin. Always burns, tans with difficulty",
-    3: "Average skin colour. Sometimes mild burn, tans about average",
-    4: "Light-brown skin. Rarely burns, tans easily",
-    5: "Brown skin. Never burns, tans very easily",
-    6: "Black skin. Heavily pigmented. Never burns, tans very easily",
-})
+PHOTOTYPES: Mapping[int, str] = MappingProxyType(
+    {
+        1: "White skin. Always burns, never tans",
+        2: "Fair skin. Always burns, tans with difficulty",
+        3: "Average skin colour. Sometimes mild burn, tans about average",
+        4: "Light-brown skin. Rarely burns, tans easily",
+        5: "Brown skin. Never burns, tans very easily",
+        6: "Black skin. Heavily pigmented. Never burns, tans very easily",
+    }
+)
 """Phototype (1-6 for I-VI) → description, as in NCBI Bookshelf Table 1 [S27b]."""
 
 PHOTOTYPE_ROMAN: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI")
 
-FITZPATRICK_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "genetic disposition": ("eye_colour", "hair_colour", "skin_colour", "freckles"),
-    "reaction to sun exposure": (
-        "sun_reaction", "tanning_degree", "turns_brown_within_hours", "face_sensitivity",
-    ),
-    "tanning habits": ("last_exposure", "area_sun_exposure"),
-})
+FITZPATRICK_SECTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "genetic disposition": ("eye_colour", "hair_colour", "skin_colour", "freckles"),
+        "reaction to sun exposure": (
+            "sun_reaction",
+            "tanning_degree",
+            "turns_brown_within_hours",
+            "face_sensitivity",
+        ),
+        "tanning habits": ("last_exposure", "area_sun_exposure"),
+    }
+)
 """The three sections of the questionnaire and their item keys [S28]."""
 
-FITZPATRICK_ITEMS: Mapping[str, str] = MappingProxyType({
-    "eye_colour": "eye colour",
-    "hair_colour": "natural hair colour",
-    "skin_colour": "skin colour of unexposed areas",
-    "freckles": "freckles on unexposed areas",
-    "sun_reaction": "what happens after too long in the sun",
-    "tanning_degree": "degree of tanning",
-    "turns_brown_within_hours": "turning brown within hours of sun exposure",
-    "face_sensitivity": "facial sensitivity to the sun",
-    "last_exposure": "last sun, sunbed or tanning-cream exposure",
-    "area_sun_exposure": "sun exposure of the area to be treated",
-})
+FITZPATRICK_ITEMS: Mapping[str, str] = MappingProxyType(
+    {
+        "eye_colour": "eye colour",
+        "hair_colour": "natural hair colour",
+        "skin_colour": "skin colour of unexposed areas",
+        "freckles": "freckles on unexposed areas",
+        "sun_reaction": "what happens after too long in the sun",
+        "tanning_degree": "degree of tanning",
+        "turns_brown_within_hours": "turning brown within hours of sun exposure",
+        "face_sensitivity": "facial sensitivity to the sun",
+        "last_exposure": "last sun, sunbed or tanning-cream exposure",
+        "area_sun_exposure": "sun exposure of the area to be treated",
+    }
+)
 """Item key → what the item asks. Answer wording is not encoded: no authoritative source."""
 
 FITZPATRICK_ITEM_MAX = 4
 """Each item is scored 0-4 [S28]; ten items give a maximum total of 40."""
 
 FITZPATRICK_BANDS: tuple[tuple[int, int, int | None], ...] = (
-    (1, 0, 6), (2, 7, 13), (3, 14, 20), (4, 21, 27), (5, 28, 34), (6, 35, None),
+    (1, 0, 6),
+    (2, 7, 13),
+    (3, 14, 20),
+    (4, 21, 27),
+    (5, 28, 34),
+    (6, 35, None),
 )
 """(phototype, lowest total, highest total or None for open-ended): openSNP/Wikipedia [S28]."""
 
@@ -194,15 +210,17 @@ def phototype_from_value(value: int | str) -> int:
 # Goodman & Baron qualitative global acne-scarring grade (evidence §2.1, §2.2, §8.19)
 # ---------------------------------------------------------------------------------------------
 
-GOODMAN_BARON_SOURCES: Mapping[str, str] = MappingProxyType({
-    "S19": "Goodman GJ, Baron JA. Qualitative global scarring grading system (2006),"
-    " PMID 17199653 (abstract)",
-    "S21": "Reproduced G&B qualitative grade text (practice pages: beautyoasisrx.com/"
-    "type-of-scars; geantsage.pixnet.net)",
-    "S20": "Goodman GJ, Baron JA. Quantitative global scarring grading system."
-    " J Cosmet Dermatol 2006, doi 10.1111/j.1473-2165.2006.00222.x (abstract)",
-    "S54d": "SkinPen clinical study summary; NCT02646917 registration/results",
-})
+GOODMAN_BARON_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "S19": "Goodman GJ, Baron JA. Qualitative global scarring grading system (2006),"
+        " PMID 17199653 (abstract)",
+        "S21": "Reproduced G&B qualitative grade text (practice pages: beautyoasisrx.com/"
+        "type-of-scars; geantsage.pixnet.net)",
+        "S20": "Goodman GJ, Baron JA. Quantitative global scarring grading system."
+        " J Cosmet Dermatol 2006, doi 10.1111/j.1473-2165.2006.00222.x (abstract)",
+        "S54d": "SkinPen clinical study summary; NCT02646917 registration/results",
+    }
+)
 
 GOODMAN_BARON_NOTE = (
     "Goodman & Baron assign the grade by scar morphology and disease load, as indicated by"
@@ -232,30 +250,35 @@ class GoodmanBaronGrade:
     sources: tuple[str, ...] = ("S19", "S21")
 
 
-GOODMAN_BARON_GRADES: Mapping[int, GoodmanBaronGrade] = MappingProxyType({
-    1: GoodmanBaronGrade(
-        1, "macular",
-        "Erythematous, hyperpigmented or hypopigmented flat marks; a problem of colour,"
-        " not contour",
-    ),
-    2: GoodmanBaronGrade(
-        2, "mild",
-        "Mild atrophic or hypertrophic scars that may not be obvious at social distances of"
-        " 50 cm or greater; may be covered adequately by makeup or the normal shadow of shaved"
-        " beard hair in men, or normal body hair if extrafacial",
-    ),
-    3: GoodmanBaronGrade(
-        3, "moderate",
-        "Obvious at social distances of 50 cm or greater; not covered easily by makeup or"
-        " shaved-beard shadow/body hair; still able to be flattened by manual stretching of the"
-        " skin (if atrophic)",
-    ),
-    4: GoodmanBaronGrade(
-        4, "severe",
-        "Evident at social distances greater than 50 cm; not covered easily by makeup or"
-        " shaved-beard shadow/body hair; not able to be flattened by manual stretching",
-    ),
-})
+GOODMAN_BARON_GRADES: Mapping[int, GoodmanBaronGrade] = MappingProxyType(
+    {
+        1: GoodmanBaronGrade(
+            1,
+            "macular",
+            "Erythematous, hyperpigmented or hypopigmented flat marks; a problem of colour, not contour",
+        ),
+        2: GoodmanBaronGrade(
+            2,
+            "mild",
+            "Mild atrophic or hypertrophic scars that may not be obvious at social distances of"
+            " 50 cm or greater; may be covered adequately by makeup or the normal shadow of shaved"
+            " beard hair in men, or normal body hair if extrafacial",
+        ),
+        3: GoodmanBaronGrade(
+            3,
+            "moderate",
+            "Obvious at social distances of 50 cm or greater; not covered easily by makeup or"
+            " shaved-beard shadow/body hair; still able to be flattened by manual stretching of the"
+            " skin (if atrophic)",
+        ),
+        4: GoodmanBaronGrade(
+            4,
+            "severe",
+            "Evident at social distances greater than 50 cm; not covered easily by makeup or"
+            " shaved-beard shadow/body hair; not able to be flattened by manual stretching",
+        ),
+    }
+)
 
 
 def goodman_baron_grade(grade: int) -> GoodmanBaronGrade:
@@ -267,14 +290,16 @@ def goodman_baron_grade(grade: int) -> GoodmanBaronGrade:
 # Scar counts by morphology (evidence §2.4)
 # ---------------------------------------------------------------------------------------------
 
-SCAR_COUNT_SOURCES: Mapping[str, str] = MappingProxyType({
-    "S18": "Jacob CI, Dover JS, Kaminer MS. J Am Acad Dermatol 2001;45(1):109-17,"
-    " PMID 11423843 (abstract)",
-    "S17": "Fabbrocini G et al. Acne scars: pathogenesis, classification and treatment."
-    " Dermatol Res Pract 2010, Table 1 (adapted from Jacob)",
-    "S66": "Practice pages corroborating '<2 mm' for icepick scars (theskinrepairclinic;"
-    " droracle, an AI summary)",
-})
+SCAR_COUNT_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "S18": "Jacob CI, Dover JS, Kaminer MS. J Am Acad Dermatol 2001;45(1):109-17,"
+        " PMID 11423843 (abstract)",
+        "S17": "Fabbrocini G et al. Acne scars: pathogenesis, classification and treatment."
+        " Dermatol Res Pract 2010, Table 1 (adapted from Jacob)",
+        "S66": "Practice pages corroborating '<2 mm' for icepick scars (theskinrepairclinic;"
+        " droracle, an AI summary)",
+    }
+)
 
 SCAR_TYPES: tuple[str, ...] = ("icepick", "boxcar", "rolling", "hypertrophic")
 """Scar types counted, in the order that also breaks ties for ScarCounts.dominant."""
@@ -303,30 +328,37 @@ class ScarMorphology:
     sources: tuple[str, ...]
 
 
-SCAR_MORPHOLOGIES: Mapping[str, ScarMorphology] = MappingProxyType({
-    "icepick": ScarMorphology(
-        "icepick", "narrow, <2 mm",
-        "deep, sharply marginated epithelial tracts extending vertically to deep dermis or"
-        " subcutaneous tissue",
-        ("S18", "S17", "S66"),
-    ),
-    "boxcar": ScarMorphology(
-        "boxcar",
-        "most often 1.5-4.0 mm in diameter; shallow (0.1-0.5 mm) or deep (≥0.5 mm)",
-        "round to oval depressions with sharply demarcated vertical edges; wider at the surface"
-        " than icepick scars; do not taper to a point",
-        ("S18", "S17"),
-    ),
-    "rolling": ScarMorphology(
-        "rolling", "usually wider than 4-5 mm",
-        "dermal tethering of otherwise normal-appearing skin; fibrous anchoring of the dermis to"
-        " the subcutis gives an undulating surface",
-        ("S18", "S17"),
-    ),
-    "hypertrophic": ScarMorphology(
-        "hypertrophic", None, "not defined by the Jacob classification", ("S18",),
-    ),
-})
+SCAR_MORPHOLOGIES: Mapping[str, ScarMorphology] = MappingProxyType(
+    {
+        "icepick": ScarMorphology(
+            "icepick",
+            "narrow, <2 mm",
+            "deep, sharply marginated epithelial tracts extending vertically to deep dermis or"
+            " subcutaneous tissue",
+            ("S18", "S17", "S66"),
+        ),
+        "boxcar": ScarMorphology(
+            "boxcar",
+            "most often 1.5-4.0 mm in diameter; shallow (0.1-0.5 mm) or deep (≥0.5 mm)",
+            "round to oval depressions with sharply demarcated vertical edges; wider at the surface"
+            " than icepick scars; do not taper to a point",
+            ("S18", "S17"),
+        ),
+        "rolling": ScarMorphology(
+            "rolling",
+            "usually wider than 4-5 mm",
+            "dermal tethering of otherwise normal-appearing skin; fibrous anchoring of the dermis to"
+            " the subcutis gives an undulating surface",
+            ("S18", "S17"),
+        ),
+        "hypertrophic": ScarMorphology(
+            "hypertrophic",
+            None,
+            "not defined by the Jacob classification",
+            ("S18",),
+        ),
+    }
+)
 
 
 def _checked_count(value: object, what: str) -> int:
@@ -416,18 +448,22 @@ def summarise_by_area(per_area: Mapping[str, Mapping[str, int]]) -> dict[str, Sc
 # MASI and modified MASI (evidence §2.6, §8.17)
 # ---------------------------------------------------------------------------------------------
 
-MASI_SOURCES: Mapping[str, str] = MappingProxyType({
-    "S24": "MASI formula (Kimbrough-Green): 'The Scoring Aid: MASI and Modified MASI' (book"
-    " chapter, plasticsurgerykey.com); medicalalgorithms.com; altmeyers.org",
-    "S26": "MASI calculator, range 0-48 (mMASI 0-24), clincalcpro.com",
-})
+MASI_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "S24": "MASI formula (Kimbrough-Green): 'The Scoring Aid: MASI and Modified MASI' (book"
+        " chapter, plasticsurgerykey.com); medicalalgorithms.com; altmeyers.org",
+        "S26": "MASI calculator, range 0-48 (mMASI 0-24), clincalcpro.com",
+    }
+)
 
-MMASI_SOURCES: Mapping[str, str] = MappingProxyType({
-    "S23": "Pandya AG et al. J Am Acad Dermatol 2011;64(1):78-83 (abstract)",
-    "S25": "Rodrigues M et al. Interpretability of the mMASI. JAMA Dermatol 2016;152(9):1051-2",
-    "S24": MASI_SOURCES["S24"],
-    "S26": MASI_SOURCES["S26"],
-})
+MMASI_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "S23": "Pandya AG et al. J Am Acad Dermatol 2011;64(1):78-83 (abstract)",
+        "S25": "Rodrigues M et al. Interpretability of the mMASI. JAMA Dermatol 2016;152(9):1051-2",
+        "S24": MASI_SOURCES["S24"],
+        "S26": MASI_SOURCES["S26"],
+    }
+)
 
 _WEIGHT_TENTHS: Mapping[str, int] = MappingProxyType(
     {"forehead": 3, "right_malar": 3, "left_malar": 3, "chin": 1}
@@ -572,18 +608,21 @@ def mmasi(regions: Mapping[str, MasiRegion]) -> float:
 # Global Aesthetic Improvement Scale (evidence §2.7)
 # ---------------------------------------------------------------------------------------------
 
-GAIS_SOURCES: Mapping[str, str] = MappingProxyType({
-    "S54f": "SkinPen Precision manual p.5 (GAIS as used in the SkinPen study),"
-    " manualslib.fr 363305",
-})
+GAIS_SOURCES: Mapping[str, str] = MappingProxyType(
+    {
+        "S54f": "SkinPen Precision manual p.5 (GAIS as used in the SkinPen study), manualslib.fr 363305",
+    }
+)
 
-GAIS_LABELS: Mapping[int, str] = MappingProxyType({
-    1: "very much improved",
-    2: "much improved",
-    3: "improved",
-    4: "no change",
-    5: "worse",
-})
+GAIS_LABELS: Mapping[int, str] = MappingProxyType(
+    {
+        1: "very much improved",
+        2: "much improved",
+        3: "improved",
+        4: "no change",
+        5: "worse",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -601,12 +640,14 @@ def gais(score: int) -> GaisRating:
     return GaisRating(checked, GAIS_LABELS[checked])
 
 
-SOURCES: Mapping[str, Mapping[str, str]] = MappingProxyType({
-    "fitzpatrick": FITZPATRICK_SOURCES,
-    "goodman_baron": GOODMAN_BARON_SOURCES,
-    "scar_counts": SCAR_COUNT_SOURCES,
-    "masi": MASI_SOURCES,
-    "mmasi": MMASI_SOURCES,
-    "gais": GAIS_SOURCES,
-})
+SOURCES: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "fitzpatrick": FITZPATRICK_SOURCES,
+        "goodman_baron": GOODMAN_BARON_SOURCES,
+        "scar_counts": SCAR_COUNT_SOURCES,
+        "masi": MASI_SOURCES,
+        "mmasi": MMASI_SOURCES,
+        "gais": GAIS_SOURCES,
+    }
+)
 """Scale → {source id → citation}; ids are those of evidence/clinical.md §9."""

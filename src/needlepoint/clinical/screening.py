@@ -126,7 +126,8 @@ class Screener:
         self._kinds = [(r, KINDS[type(r)]) for r in protocol.rules]
         self._ref = protocol.ref
         self._allergies = frozenset(RECOGNISED_ALLERGIES) | frozenset(
-            a for r in protocol.rules if isinstance(r, AllergyRule) for a in r.allergies)
+            a for r in protocol.rules if isinstance(r, AllergyRule) for a in r.allergies
+        )
 
     def screen(self, intake: IntakeModel, cleared: frozenset[str] = frozenset()) -> Screening:
         """Return the screening of `intake`: decision, earliest date, areas and findings.
@@ -140,8 +141,9 @@ class Screener:
             rule, kind = self._kinds[i]
             findings += kind(rule, facts)
         if cleared:
-            findings = [_clear(f) if f.code in cleared and f.decision == "needs_clearance" else f
-                        for f in findings]
+            findings = [
+                _clear(f) if f.code in cleared and f.decision == "needs_clearance" else f for f in findings
+            ]
         if len(findings) > 1:  # most restrictive first, then in protocol order
             findings.sort(key=lambda f: (-SEVERITY_RANK[f.decision], self._order[f.rule]))
         areas = {a: _area_decision(a, findings) for a in facts.areas}

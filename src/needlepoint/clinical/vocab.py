@@ -8,26 +8,69 @@ SCREENING_SCHEMA: Final = "needlepoint.screening/1"
 PLAN_SCHEMA: Final = "needlepoint.plan/1"
 
 GOALS: Final = (
-    "acne_scars", "surgical_scars", "stretch_marks", "hyperpigmentation", "melasma",
-    "fine_lines", "enlarged_pores", "texture", "laxity",
+    "acne_scars",
+    "surgical_scars",
+    "stretch_marks",
+    "hyperpigmentation",
+    "melasma",
+    "fine_lines",
+    "enlarged_pores",
+    "texture",
+    "laxity",
 )
 AREAS: Final = (
-    "forehead", "temples", "periorbital", "eyelids", "nose", "cheeks", "perioral", "lips",
-    "chin", "jawline", "neck", "decolletage", "back", "abdomen", "arms", "thighs", "buttocks",
+    "forehead",
+    "temples",
+    "periorbital",
+    "eyelids",
+    "nose",
+    "cheeks",
+    "perioral",
+    "lips",
+    "chin",
+    "jawline",
+    "neck",
+    "decolletage",
+    "back",
+    "abdomen",
+    "arms",
+    "thighs",
+    "buttocks",
 )
 PREGNANCY: Final = ("no", "pregnant", "breastfeeding", "trying")
 CONDITIONS: Final = (
-    "acne", "skin_infection", "herpes_simplex", "warts", "open_wound", "skin_cancer", "eczema",
-    "psoriasis", "rosacea", "dermatitis", "keloid_tendency", "bleeding_disorder",
-    "immunosuppression", "diabetes", "scleroderma", "collagen_vascular_disease", "sunburn",
-    "tattoo", "sensitive_skin",
+    "acne",
+    "skin_infection",
+    "herpes_simplex",
+    "warts",
+    "open_wound",
+    "skin_cancer",
+    "eczema",
+    "psoriasis",
+    "rosacea",
+    "dermatitis",
+    "keloid_tendency",
+    "bleeding_disorder",
+    "immunosuppression",
+    "diabetes",
+    "scleroderma",
+    "collagen_vascular_disease",
+    "sunburn",
+    "tattoo",
+    "sensitive_skin",
 )
 CONDITION_STATUSES: Final = ("active", "history", "controlled", "uncontrolled")
 SEVERITIES: Final = ("mild", "moderate", "severe")
 MEDICATION_STATUSES: Final = ("current", "stopped")
 PROCEDURES: Final = (
-    "chemical_peel", "laser", "radiation", "botulinum_toxin", "dermal_filler", "facial_surgery",
-    "microneedling", "tanning",
+    "chemical_peel",
+    "laser",
+    "radiation",
+    "botulinum_toxin",
+    "dermal_filler",
+    "facial_surgery",
+    "microneedling",
+    "tanning",
 )
 PEEL_DEPTHS: Final = ("superficial", "medium", "deep")
 LASER_KINDS: Final = ("non_ablative", "fractional_ablative", "ablative")
@@ -35,21 +78,52 @@ RECOGNISED_ALLERGIES: Final = ("lidocaine", "tetracaine", "benzocaine", "nickel"
 
 # Most restrictive first, as the contract orders them.
 DECISIONS: Final = (
-    "contraindicated", "defer", "needs_clearance", "proceed_with_precautions", "eligible",
+    "contraindicated",
+    "defer",
+    "needs_clearance",
+    "proceed_with_precautions",
+    "eligible",
 )
 SEVERITY_RANK: Final = {d: len(DECISIONS) - i for i, d in enumerate(DECISIONS)}
 
 # Finding codes the default protocol must be able to produce (the contract's list).
 REQUIRED_FINDINGS: Final = (
-    "skin_cancer_in_area", "open_wound_in_area", "skin_infection_in_area", "active_herpes",
-    "warts_in_area", "bleeding_disorder", "antithrombotic_medication", "pregnancy",
-    "breastfeeding", "isotretinoin_current", "isotretinoin_recent", "keloid_tendency",
-    "active_acne", "immunosuppression", "diabetes", "scleroderma", "collagen_vascular_disease",
-    "inflammatory_skin_disease_in_area", "herpes_simplex_history", "metal_allergy",
-    "anaesthetic_allergy", "recent_chemical_peel", "recent_laser", "recent_radiation",
-    "recent_botulinum_toxin", "recent_dermal_filler", "recent_facial_surgery",
-    "recent_sun_exposure", "tattoo_in_area", "excluded_site", "minor", "outside_device_age",
-    "pigmentation_risk", "sensitive_skin", "topical_retinoid", "unknown_medication",
+    "skin_cancer_in_area",
+    "open_wound_in_area",
+    "skin_infection_in_area",
+    "active_herpes",
+    "warts_in_area",
+    "bleeding_disorder",
+    "antithrombotic_medication",
+    "pregnancy",
+    "breastfeeding",
+    "isotretinoin_current",
+    "isotretinoin_recent",
+    "keloid_tendency",
+    "active_acne",
+    "immunosuppression",
+    "diabetes",
+    "scleroderma",
+    "collagen_vascular_disease",
+    "inflammatory_skin_disease_in_area",
+    "herpes_simplex_history",
+    "metal_allergy",
+    "anaesthetic_allergy",
+    "recent_chemical_peel",
+    "recent_laser",
+    "recent_radiation",
+    "recent_botulinum_toxin",
+    "recent_dermal_filler",
+    "recent_facial_surgery",
+    "recent_sun_exposure",
+    "tattoo_in_area",
+    "excluded_site",
+    "minor",
+    "outside_device_age",
+    "pigmentation_risk",
+    "sensitive_skin",
+    "topical_retinoid",
+    "unknown_medication",
 )
 
 

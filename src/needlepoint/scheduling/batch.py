@@ -97,9 +97,21 @@ def occupy(finder: Finder, slots: list[Slot]) -> None:
             finder.index.occupy(slot.day, unit, start, start + req.minutes)
 
 
-def result(method: str, requests: Sequence[CourseRequest], courses: Sequence[CourseBooking | None],
-           seconds: float, status: str) -> BatchResult:
+def result(
+    method: str,
+    requests: Sequence[CourseRequest],
+    courses: Sequence[CourseBooking | None],
+    seconds: float,
+    status: str,
+) -> BatchResult:
     """Return the batch result with its counts worked out from the courses."""
     sessions = [s for c in courses if c is not None for s in c.sessions]
-    return BatchResult(method, tuple(courses), sum(r.sessions for r in requests), len(sessions),
-                       sum(s.inside_window for s in sessions), seconds, status)
+    return BatchResult(
+        method,
+        tuple(courses),
+        sum(r.sessions for r in requests),
+        len(sessions),
+        sum(s.inside_window for s in sessions),
+        seconds,
+        status,
+    )

@@ -48,8 +48,9 @@ class SessionSlot:
     @property
     def room(self) -> str | None:
         """The room of the visit's last step that needs one that is not a numbing chair."""
-        return next((h.resource for h in reversed(self.holds) if h.role == "room" and h.kind != "numbing"),
-                    None)
+        return next(
+            (h.resource for h in reversed(self.holds) if h.role == "room" and h.kind != "numbing"), None
+        )
 
     @property
     def devices(self) -> tuple[str, ...]:

@@ -16,8 +16,17 @@ from needlepoint.scheduling.search import Finder, Need, Requirement
 SKILL_WORDS = {"microneedling": "microneedling-trained", "prp_draw": "PRP-trained"}
 KIND_WORDS = {"treatment": "treatment room", "numbing": "numbing chair", "consult": "consultation room"}
 WEEKDAY_NAMES = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays", "Saturdays", "Sundays")
-_RANK = {"closed": 0, "shut": 1, "short": 2, "times": 3, "none": 4, "off": 5, "busy": 6, "together": 7,
-         "not_preferred": 8}
+_RANK = {
+    "closed": 0,
+    "shut": 1,
+    "short": 2,
+    "times": 3,
+    "none": 4,
+    "off": 5,
+    "busy": 6,
+    "together": 7,
+    "not_preferred": 8,
+}
 Reason = tuple[str, int]
 
 
@@ -61,8 +70,11 @@ def day_reason(finder: Finder, day: int) -> Reason:
     empty = next((i for i, r in enumerate(need.reqs) if not r.pool), None)
     if empty is not None:
         return "none", empty
-    return _blame(need, index.working(day), base, "off") or _blame(need, index.free(day), base, "busy") or (
-        "together", 0)
+    return (
+        _blame(need, index.working(day), base, "off")
+        or _blame(need, index.free(day), base, "busy")
+        or ("together", 0)
+    )
 
 
 def _blame(need: Need, masks: Mapping[str, int], base: int, code: str) -> Reason | None:
@@ -91,7 +103,8 @@ def _message(finder: Finder, reason: Reason, days: list[int], where: str) -> str
     if code == "closed":
         c = calendar.closures[detail]
         return f"the clinic is closed {dates(c.first.toordinal(), c.last.toordinal())}" + (
-            f" ({c.reason})" if c.reason else "")
+            f" ({c.reason})" if c.reason else ""
+        )
     if code == "not_preferred":
         return f"the patient comes only on {weekday_names(sorted(request.weekdays), weekdays=True)}"
     if code == "shut":
@@ -99,8 +112,9 @@ def _message(finder: Finder, reason: Reason, days: list[int], where: str) -> str
     if code == "short":
         return f"the clinic's hours on {weekdays} leave no time for a {visit}"
     if code == "times":
-        return (f"the clinic is not open for a {visit} in the patient's preferred {times(finder)}"
-                f" on {weekdays}")
+        return (
+            f"the clinic is not open for a {visit} in the patient's preferred {times(finder)} on {weekdays}"
+        )
     if code == "together":
         things = ", ".join(thing(r) for r in finder.need.reqs)
         return f"no time when all of these are free together: {things}{preferred(finder)} {where}"

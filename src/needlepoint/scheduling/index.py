@@ -83,8 +83,10 @@ def irregular_bits(zone: ZoneInfo, day: int) -> int:
     for m in range(DAY_MINUTES):
         t = aware(zone, day, m)
         back = t.astimezone(dt.UTC).astimezone(zone)
-        if back.replace(tzinfo=None) != t.replace(tzinfo=None) or t.utcoffset() != t.replace(
-                fold=1).utcoffset():
+        if (
+            back.replace(tzinfo=None) != t.replace(tzinfo=None)
+            or t.utcoffset() != t.replace(fold=1).utcoffset()
+        ):
             out |= 1 << m
     return out
 
@@ -133,8 +135,9 @@ class DayIndex:
         self.zone = calendar.zone
         self.ignore = ignore
         self._week = tuple(spans_bits(calendar.hours.on(d)) for d in range(7))
-        self._hours = {p.id: tuple(spans_bits(p.hours.on(d)) for d in range(7))
-                       for p in calendar.practitioners}
+        self._hours = {
+            p.id: tuple(spans_bits(p.hours.on(d)) for d in range(7)) for p in calendar.practitioners
+        }
         self._ids = tuple(r.id for r in calendar.resources)
         self._open: dict[int, int] = {}
         self._working: dict[int, dict[str, int]] = {}
@@ -157,8 +160,9 @@ class DayIndex:
         found = self._working.get(day)
         if found is None:
             open_, weekday = self.open(day), dt.date.fromordinal(day).weekday()
-            found = {rid: open_ & self._hours[rid][weekday] if rid in self._hours else open_
-                     for rid in self._ids}
+            found = {
+                rid: open_ & self._hours[rid][weekday] if rid in self._hours else open_ for rid in self._ids
+            }
             self._working[day] = found
         return found
 

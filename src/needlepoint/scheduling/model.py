@@ -45,8 +45,9 @@ class Span:
 
     def __post_init__(self) -> None:
         if not 0 <= self.start < self.end <= DAY_MINUTES:
-            raise SchedulingError(f"a span must run forwards within a day, not {self.start}-{self.end}",
-                                  field="span")
+            raise SchedulingError(
+                f"a span must run forwards within a day, not {self.start}-{self.end}", field="span"
+            )
 
     @classmethod
     def parse(cls, text: str, label: str = "") -> "Span":
@@ -138,7 +139,8 @@ class Interval:
             raise SchedulingError("busy intervals need aware datetimes", field="busy")
         if self.end.astimezone(dt.UTC) <= self.start.astimezone(dt.UTC):  # same-zone datetimes compare
             raise SchedulingError(  # by wall clock, so compare the instants
-                f"interval {self.start.isoformat()} ends before it starts", field="busy")
+                f"interval {self.start.isoformat()} ends before it starts", field="busy"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,8 +181,9 @@ def device_pool(kind: str, count: int, busy: Iterable[Interval] = ()) -> tuple[D
         starts = iv.start.astimezone(dt.UTC)
         free = next((u for u in units if not u or u[-1].end.astimezone(dt.UTC) <= starts), None)
         if free is None:
-            raise SchedulingError(f"more than {count} {kind} units busy at {iv.start.isoformat()}",
-                                  field="devices")
+            raise SchedulingError(
+                f"more than {count} {kind} units busy at {iv.start.isoformat()}", field="devices"
+            )
         free.append(iv)
     return tuple(Device(f"{kind}-{n}", kind, tuple(u)) for n, u in enumerate(units, 1))
 
@@ -200,8 +203,9 @@ class Step:
 
     def __post_init__(self) -> None:
         if self.offset < 0 or self.minutes <= 0:
-            raise SchedulingError(f"step {self.name!r} needs a non-negative offset and a duration",
-                                  field="steps")
+            raise SchedulingError(
+                f"step {self.name!r} needs a non-negative offset and a duration", field="steps"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,18 +237,23 @@ def prp_session(*, numbing: int = 30, draw: int = 10, spin: int = 15, treatment:
     draws blood and the centrifuge spins it; then the treatment as in `treatment_session`."""
     if draw + spin > numbing:
         raise SchedulingError("the blood draw and spin must fit inside the numbing time", field="steps")
-    return AppointmentType("microneedling_prp", "microneedling session with PRP", (
-        Step("numbing", 0, numbing, room="numbing"),
-        Step("blood draw", 0, draw, frozenset({"prp_draw"})),
-        Step("spin", draw, spin, devices=("centrifuge",)),
-        Step("treatment", numbing, treatment, frozenset({"microneedling"}), "treatment", ("pen",)),
-    ))
+    return AppointmentType(
+        "microneedling_prp",
+        "microneedling session with PRP",
+        (
+            Step("numbing", 0, numbing, room="numbing"),
+            Step("blood draw", 0, draw, frozenset({"prp_draw"})),
+            Step("spin", draw, spin, devices=("centrifuge",)),
+            Step("treatment", numbing, treatment, frozenset({"microneedling"}), "treatment", ("pen",)),
+        ),
+    )
 
 
 def consultation(*, minutes: int = 30) -> AppointmentType:
     """Return a consultation: any practitioner in a consultation room."""
-    return AppointmentType("consultation", "consultation",
-                           (Step("consultation", 0, minutes, frozenset(), "consult"),))
+    return AppointmentType(
+        "consultation", "consultation", (Step("consultation", 0, minutes, frozenset(), "consult"),)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,8 +276,9 @@ class Calendar:
     def __post_init__(self) -> None:
         ids = [r.id for r in self.resources]
         if len(ids) != len(set(ids)):
-            raise SchedulingError("resource ids must be unique across practitioners, rooms and devices",
-                                  field="resources")
+            raise SchedulingError(
+                "resource ids must be unique across practitioners, rooms and devices", field="resources"
+            )
         if not 0 < self.slot_minutes <= 240 or DAY_MINUTES % self.slot_minutes:
             raise SchedulingError("slot_minutes must divide a day", field="slot_minutes")
         busy = {r.id: r.busy for r in self.resources}
@@ -297,10 +307,12 @@ class Calendar:
         unknown = set(extra) - {r.id for r in self.resources}
         if unknown:
             raise SchedulingError(f"unknown resources {sorted(unknown)}", field="busy")
-        return replace(self, practitioners=tuple(replace(p, busy=(*p.busy, *extra.get(p.id, ())))
-                                                 for p in self.practitioners),
-                       rooms=tuple(replace(r, busy=(*r.busy, *extra.get(r.id, ()))) for r in self.rooms),
-                       devices=tuple(replace(d, busy=(*d.busy, *extra.get(d.id, ()))) for d in self.devices))
+        return replace(
+            self,
+            practitioners=tuple(replace(p, busy=(*p.busy, *extra.get(p.id, ()))) for p in self.practitioners),
+            rooms=tuple(replace(r, busy=(*r.busy, *extra.get(r.id, ()))) for r in self.rooms),
+            devices=tuple(replace(d, busy=(*d.busy, *extra.get(d.id, ()))) for d in self.devices),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,8 +69,14 @@ class Session:
     inside: tuple[bool, ...]
 
 
-def optimise(requests: Sequence[CourseRequest], calendar: Calendar, *, time_limit_s: float = 60.0,
-             workers: int = 2, days_per_session: int = 12) -> BatchResult:
+def optimise(
+    requests: Sequence[CourseRequest],
+    calendar: Calendar,
+    *,
+    time_limit_s: float = 60.0,
+    workers: int = 2,
+    days_per_session: int = 12,
+) -> BatchResult:
     """Return the courses for `requests` placed together by CP-SAT (see the module docstring).
 
     `time_limit_s` bounds the whole call, greedy hint and exact booking included: the solver
@@ -79,8 +85,10 @@ def optimise(requests: Sequence[CourseRequest], calendar: Calendar, *, time_limi
     warm = greedy(requests, calendar)
     needs = {(r.appointment, r.practitioner): Need(r.appointment, calendar, r.practitioner) for r in requests}
     finders = [Finder(r, calendar.day_index, needs[r.appointment, r.practitioner]) for r in requests]
-    sessions = [_sessions(i, f, c, days_per_session)
-                for i, (f, c) in enumerate(zip(finders, warm.courses, strict=True))]
+    sessions = [
+        _sessions(i, f, c, days_per_session)
+        for i, (f, c) in enumerate(zip(finders, warm.courses, strict=True))
+    ]
     model = CourseModel(finders, sessions, warm.courses)
     reserve = 0.5 + 0.001 * sum(r.sessions for r in requests)  # booking 2,000 sessions takes ~0.3 s
     status = model.solve(max(0.5, time_limit_s - (time.perf_counter() - t0) - reserve), workers)
@@ -112,14 +120,16 @@ def _sessions(course: int, finder: Finder, warm: CourseBooking | None, n: int) -
     return out
 
 
-def _session(course: int, number: int, days: list[int], opens: int, inside: range,
-             hint: int | None) -> Session:
+def _session(
+    course: int, number: int, days: list[int], opens: int, inside: range, hint: int | None
+) -> Session:
     """Return a session with `days` (and `hint`, when it can count) as candidates; a day counts
     as inside the window if it lies in `inside` (only session 1 has days that do not)."""
     if hint is not None and hint not in days and (hint in inside or number == 1):
         days = sorted([*days, hint])
-    return Session(course, number, tuple(days), tuple(d - opens for d in days),
-                   tuple(d in inside for d in days))
+    return Session(
+        course, number, tuple(days), tuple(d - opens for d in days), tuple(d in inside for d in days)
+    )
 
 
 def _days_with_slots(finder: Finder, days: Iterable[int], n: int) -> list[int]:
@@ -139,8 +149,12 @@ class CourseModel:
     One objective: each session placed weighs more than all the lateness there can be, so
     the solver places the most sessions first and only then the earliest."""
 
-    def __init__(self, finders: Sequence[Finder], sessions: Sequence[Sequence[Session]],
-                 warm: Sequence[CourseBooking | None]):
+    def __init__(
+        self,
+        finders: Sequence[Finder],
+        sessions: Sequence[Sequence[Session]],
+        warm: Sequence[CourseBooking | None],
+    ):
         self.m = cp_model.CpModel()
         self.sessions = sessions
         self.x = [[[self.m.new_bool_var("") for _ in s.days] for s in course] for course in sessions]
@@ -162,8 +176,14 @@ class CourseModel:
             self.m.add_at_most_one(vs)
         for (prev, pvs), (here, hvs) in itertools.pairwise(zip(course, xs, strict=True)):
             for d, v in zip(here.days, hvs, strict=True):
-                self.m.add(v <= sum(pv for p, pv in zip(prev.days, pvs, strict=True)
-                                    if r.interval_min <= d - p <= r.interval_max))
+                self.m.add(
+                    v
+                    <= sum(
+                        pv
+                        for p, pv in zip(prev.days, pvs, strict=True)
+                        if r.interval_min <= d - p <= r.interval_max
+                    )
+                )
 
     def _capacity(self, finders: Sequence[Finder], on: list[dict[int, int]]) -> None:
         """Hold the sessions of each day and part to what fits there (module docstring)."""
@@ -197,9 +217,12 @@ class CourseModel:
     def _objective(self) -> None:
         """Maximise: per session inside its window a weight above all the lateness there can
         be, less the days it is late; a late first session only counts its lateness."""
-        terms = [(inside, cost, v) for course, xs in zip(self.sessions, self.x, strict=True)
-                 for s, vs in zip(course, xs, strict=True) for inside, cost, v in zip(s.inside, s.costs, vs,
-                                                                                      strict=True)]
+        terms = [
+            (inside, cost, v)
+            for course, xs in zip(self.sessions, self.x, strict=True)
+            for s, vs in zip(course, xs, strict=True)
+            for inside, cost, v in zip(s.inside, s.costs, vs, strict=True)
+        ]
         weight = 1 + sum(max(s.costs, default=0) for course in self.sessions for s in course)
         self.m.maximize(sum((weight * inside - cost) * v for inside, cost, v in terms))
 
@@ -277,8 +300,11 @@ def _pack(need: Need, free: dict[str, int], base: int) -> int:
     """Return how many visits fit at the starts of `base`, each at the earliest start left."""
     count = 0
     while True:
-        found = ((s, units) for s in lowest_bits(can_start(need, free, base))
-                 if (units := assign(need, free, s, None)) is not None)
+        found = (
+            (s, units)
+            for s in lowest_bits(can_start(need, free, base))
+            if (units := assign(need, free, s, None)) is not None
+        )
         start, units = next(found, (-1, ()))
         if start < 0:
             return count
@@ -288,34 +314,45 @@ def _pack(need: Need, free: dict[str, int], base: int) -> int:
         base &= ~((1 << start) - 1)  # visits go in start order: nothing earlier fits any more
 
 
-def _book(requests: Sequence[CourseRequest], calendar: Calendar, needs: Mapping[NeedKey, Need],
-          chosen: list[list[int]]) -> list[CourseBooking | None]:
+def _book(
+    requests: Sequence[CourseRequest],
+    calendar: Calendar,
+    needs: Mapping[NeedKey, Need],
+    chosen: list[list[int]],
+) -> list[CourseBooking | None]:
     """Return the courses booked exactly on the chosen days, then completed like greedy's."""
     index = DayIndex(calendar)
     finders = [Finder(r, index, needs[r.appointment, r.practitioner]) for r in requests]
     placed: list[list[Slot]] = [[] for _ in requests]
     broken: set[int] = set()
-    order = sorted((day, finders[i].times.bit_count(), -len(finders[i].need.reqs), i, n)
-                   for i, days in enumerate(chosen) for n, day in enumerate(days))
+    order = sorted(
+        (day, finders[i].times.bit_count(), -len(finders[i].need.reqs), i, n)
+        for i, days in enumerate(chosen)
+        for n, day in enumerate(days)
+    )
     for day, _, _, course, n in order:  # each day: the narrowest times first, then the most needs
         if course in broken:
             continue
-        slot = _book_one(finders[course], placed[course], day, chosen[course][n + 1:n + 2])
+        slot = _book_one(finders[course], placed[course], day, chosen[course][n + 1 : n + 2])
         if slot is None:
             broken.add(course)
             continue
         occupy(finders[course], [slot])
         placed[course].append(slot)
-    done = [_complete(Finder(r, index, needs[r.appointment, r.practitioner]), p)
-            for r, p in zip(requests, placed, strict=True)]
-    return [_retry(Finder(r, index, needs[r.appointment, r.practitioner]), slots)
-            for r, slots in zip(requests, done, strict=True)]
+    done = [
+        _complete(Finder(r, index, needs[r.appointment, r.practitioner]), p)
+        for r, p in zip(requests, placed, strict=True)
+    ]
+    return [
+        _retry(Finder(r, index, needs[r.appointment, r.practitioner]), slots)
+        for r, slots in zip(requests, done, strict=True)
+    ]
 
 
 def _complete(finder: Finder, placed: list[Slot]) -> list[Slot]:
     """Return `placed` completed like greedy's courses, the new slots marked taken."""
     slots = complete(finder, placed)
-    occupy(finder, slots[len(placed):])
+    occupy(finder, slots[len(placed) :])
     return slots
 
 
@@ -329,8 +366,9 @@ def _book_one(finder: Finder, placed: list[Slot], day: int, after: list[int]) ->
     r = finder.request
     days = finder.window(placed[-1].day)
     if after:  # keep the next chosen session inside its window too
-        days = range(max(days.start, after[0] - r.interval_max),
-                     min(days.stop, after[0] - r.interval_min + 1))
+        days = range(
+            max(days.start, after[0] - r.interval_max), min(days.stop, after[0] - r.interval_min + 1)
+        )
     return next(filter(None, (finder.first_fit(d, prefer) for d in days if d != day)), None)
 
 

@@ -36,8 +36,14 @@ class ReflowResult:
         return self.course is not None
 
 
-def reflow(course: CourseBooking, moved_session_index: int, new_start: dt.datetime | None,
-           calendar: Calendar, *, practitioner: str | None = None) -> ReflowResult:
+def reflow(
+    course: CourseBooking,
+    moved_session_index: int,
+    new_start: dt.datetime | None,
+    calendar: Calendar,
+    *,
+    practitioner: str | None = None,
+) -> ReflowResult:
     """Return the course with session `moved_session_index` (from 1) moved to `new_start`, or
     cancelled when `new_start` is None, and its later sessions re-checked and re-flowed.
 
@@ -75,8 +81,9 @@ def _slot(finder: Finder, session: SessionSlot) -> Slot:
     return Slot(start.toordinal(), start.hour * 60 + start.minute, units)
 
 
-def _place(finder: Finder, number: int, new_start: dt.datetime, before: list[Slot],
-           prefer: str | None) -> tuple[Slot | None, tuple[str, ...]]:
+def _place(
+    finder: Finder, number: int, new_start: dt.datetime, before: list[Slot], prefer: str | None
+) -> tuple[Slot | None, tuple[str, ...]]:
     """Return session `number` at `new_start` with its resources (practitioner `prefer` first),
     or None and why it cannot be there."""
     local = new_start.astimezone(finder.index.zone)
@@ -124,8 +131,9 @@ def _any_free(free: Mapping[str, int], req: Requirement, start: int) -> bool:
     return any(free[rid] & want == want for rid in req.pool)
 
 
-def _follow(finder: Finder, course: CourseBooking, fixed: list[Slot], later: list[Slot],
-            first_number: int) -> ReflowResult:
+def _follow(
+    finder: Finder, course: CourseBooking, fixed: list[Slot], later: list[Slot], first_number: int
+) -> ReflowResult:
     """Return the course with `fixed` sessions as they are and `later` re-checked after them.
 
     `first_number` is the original number of the first of `later`."""
@@ -137,8 +145,9 @@ def _follow(finder: Finder, course: CourseBooking, fixed: list[Slot], later: lis
     return ReflowResult(_booking(finder, course, [*fixed, *chosen]), kept, moved)
 
 
-def _keep_or_move(finder: Finder, prev: int | None, later: list[Slot],
-                  dead: set[tuple[int, int | None]] | None = None) -> list[Slot] | None:
+def _keep_or_move(
+    finder: Finder, prev: int | None, later: list[Slot], dead: set[tuple[int, int | None]] | None = None
+) -> list[Slot] | None:
     """Return slots for `later` after a session on day `prev`: each kept if still valid, else
     the earliest in its window (depth-first, remembering dead ends, like the search); None
     when there are none. `prev` None means the first session was cancelled."""

@@ -53,12 +53,14 @@ class Need:
         self.minutes = appointment.minutes
         self.reqs = _requirements(appointment, calendar, practitioner)
         self.main = next((i for i, r in enumerate(self.reqs) if r.main), None)
-        self.clash = tuple(tuple(j for j in range(i) if _overlap(self.reqs[i], self.reqs[j]))
-                           for i in range(len(self.reqs)))
+        self.clash = tuple(
+            tuple(j for j in range(i) if _overlap(self.reqs[i], self.reqs[j])) for i in range(len(self.reqs))
+        )
 
 
-def _requirements(appointment: AppointmentType, calendar: Calendar,
-                  named: str | None) -> tuple[Requirement, ...]:
+def _requirements(
+    appointment: AppointmentType, calendar: Calendar, named: str | None
+) -> tuple[Requirement, ...]:
     last = max((i for i, s in enumerate(appointment.steps) if s.skills is not None), default=None)
     if named is not None:
         calendar.practitioner(named)  # an unknown id is bad input, not "no slot"
@@ -66,8 +68,19 @@ def _requirements(appointment: AppointmentType, calendar: Calendar,
     for i, step in enumerate(appointment.steps):
         if step.skills is not None:
             pool = _qualified(calendar, step.skills, named if i == last else None)
-            out.append(Requirement(step.name, "practitioner", "practitioner", pool, step.offset, step.minutes,
-                                   step.skills, i == last, named if i == last else None))
+            out.append(
+                Requirement(
+                    step.name,
+                    "practitioner",
+                    "practitioner",
+                    pool,
+                    step.offset,
+                    step.minutes,
+                    step.skills,
+                    i == last,
+                    named if i == last else None,
+                )
+            )
         if step.room is not None:
             pool = tuple(r.id for r in calendar.rooms if r.kind == step.room)
             out.append(Requirement(step.name, "room", step.room, pool, step.offset, step.minutes))
@@ -109,8 +122,9 @@ def can_start(need: Need, free: Mapping[str, int], base: int) -> int:
     return base
 
 
-def assign(need: Need, free: Mapping[str, int], start: int, prefer: str | None,
-           only: str | None = None) -> tuple[str, ...] | None:
+def assign(
+    need: Need, free: Mapping[str, int], start: int, prefer: str | None, only: str | None = None
+) -> tuple[str, ...] | None:
     """Return one free unit per requirement for a visit at `start`, or None.
 
     Units are tried in pool order, `prefer` first among practitioners; `only` restricts the
@@ -119,8 +133,9 @@ def assign(need: Need, free: Mapping[str, int], start: int, prefer: str | None,
     for i, req in enumerate(need.reqs):
         want = bits(start + req.offset, start + req.offset + req.minutes)
         taken = {chosen[j] for j in need.clash[i]}
-        unit = next((rid for rid in _order(req, prefer, only)
-                     if free[rid] & want == want and rid not in taken), None)
+        unit = next(
+            (rid for rid in _order(req, prefer, only) if free[rid] & want == want and rid not in taken), None
+        )
         if unit is None:
             return None
         chosen.append(unit)
@@ -244,9 +259,17 @@ class Finder:
 
 def session_slot(need: Need, zone: ZoneInfo, slot: Slot, number: int, lo: int, hi: int) -> SessionSlot:
     """Return session `number` at `slot` with its holds as aware datetimes in `zone`."""
-    holds = tuple(Hold(r.step, r.role, r.kind, unit, aware(zone, slot.day, slot.start + r.offset),
-                       aware(zone, slot.day, slot.start + r.offset + r.minutes))
-                  for r, unit in zip(need.reqs, slot.units, strict=True))
+    holds = tuple(
+        Hold(
+            r.step,
+            r.role,
+            r.kind,
+            unit,
+            aware(zone, slot.day, slot.start + r.offset),
+            aware(zone, slot.day, slot.start + r.offset + r.minutes),
+        )
+        for r, unit in zip(need.reqs, slot.units, strict=True)
+    )
     start, end = aware(zone, slot.day, slot.start), aware(zone, slot.day, slot.start + need.minutes)
     return SessionSlot(number, start, end, holds, dt.date.fromordinal(lo), dt.date.fromordinal(hi))
 

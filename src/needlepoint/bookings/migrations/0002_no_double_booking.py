@@ -27,8 +27,10 @@ SQLITE_FORWARD = [
     f"CREATE TRIGGER hold_no_overlap_update BEFORE UPDATE OF resource, starts_at, ends_at, active "
     f"ON bookings_hold FOR EACH ROW BEGIN {SQLITE_CLASH} END;",
 ]
-SQLITE_BACKWARD = ["DROP TRIGGER IF EXISTS hold_no_overlap_insert;",
-                   "DROP TRIGGER IF EXISTS hold_no_overlap_update;"]
+SQLITE_BACKWARD = [
+    "DROP TRIGGER IF EXISTS hold_no_overlap_insert;",
+    "DROP TRIGGER IF EXISTS hold_no_overlap_update;",
+]
 
 
 def forward(apps, schema_editor):  # type: ignore[no-untyped-def]

@@ -6,9 +6,14 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-STATUSES = [("booked", "Booked"), ("arrived", "Arrived"), ("attended", "Attended"),
-            ("no_show", "Did not attend"), ("cancelled", "Cancelled"),
-            ("late_cancellation", "Cancelled late")]
+STATUSES = [
+    ("booked", "Booked"),
+    ("arrived", "Arrived"),
+    ("attended", "Attended"),
+    ("no_show", "Did not attend"),
+    ("cancelled", "Cancelled"),
+    ("late_cancellation", "Cancelled late"),
+]
 CANCELLED = ("cancelled", "late_cancellation")
 Q = models.Q
 
@@ -18,41 +23,77 @@ def _iff(status: Q, stamp: str) -> Q:
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0003_course_preferences'),
-        ('clinic', '0006_dashboard_partial_indexes'),
+        ("bookings", "0003_course_preferences"),
+        ("clinic", "0006_dashboard_partial_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
-        migrations.RemoveConstraint(model_name='appointment', name='appointment_cancelled_iff_cancelled_at'),
-        migrations.AddField(model_name='appointment', name='arrived_at',
-                            field=models.DateTimeField(blank=True, null=True)),
-        migrations.AddField(model_name='appointment', name='attended_at',
-                            field=models.DateTimeField(blank=True, null=True)),
-        migrations.AddField(model_name='appointment', name='inquiry',
-                            field=models.ForeignKey(blank=True, null=True,
-                                                    on_delete=django.db.models.deletion.PROTECT,
-                                                    related_name='appointments', to='clinic.inquiry')),
-        migrations.AddField(model_name='appointment', name='no_show_at',
-                            field=models.DateTimeField(blank=True, null=True)),
-        migrations.AlterField(model_name='appointment', name='status',
-                              field=models.CharField(choices=STATUSES, default='booked', max_length=20)),
-        migrations.AddConstraint(model_name='appointment', constraint=models.CheckConstraint(
-            condition=Q(status__in=[s for s, _ in STATUSES]), name='appointment_status_known')),
-        migrations.AddConstraint(model_name='appointment', constraint=models.CheckConstraint(
-            condition=_iff(Q(status__in=CANCELLED), "cancelled_at"),
-            name='appointment_cancelled_iff_cancelled_at')),
-        migrations.AddConstraint(model_name='appointment', constraint=models.CheckConstraint(
-            condition=_iff(Q(status="attended"), "attended_at"),
-            name='appointment_attended_iff_attended_at')),
-        migrations.AddConstraint(model_name='appointment', constraint=models.CheckConstraint(
-            condition=_iff(Q(status="no_show"), "no_show_at"), name='appointment_no_show_iff_no_show_at')),
-        migrations.AddConstraint(model_name='appointment', constraint=models.CheckConstraint(
-            condition=~Q(status="arrived") | Q(arrived_at__isnull=False),
-            name='appointment_arrived_has_arrived_at')),
-        migrations.AddConstraint(model_name='appointment', constraint=models.CheckConstraint(
-            condition=Q(session__isnull=True) | Q(course__isnull=False),
-            name='appointment_session_has_course')),
+        migrations.RemoveConstraint(model_name="appointment", name="appointment_cancelled_iff_cancelled_at"),
+        migrations.AddField(
+            model_name="appointment", name="arrived_at", field=models.DateTimeField(blank=True, null=True)
+        ),
+        migrations.AddField(
+            model_name="appointment", name="attended_at", field=models.DateTimeField(blank=True, null=True)
+        ),
+        migrations.AddField(
+            model_name="appointment",
+            name="inquiry",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to="clinic.inquiry",
+            ),
+        ),
+        migrations.AddField(
+            model_name="appointment", name="no_show_at", field=models.DateTimeField(blank=True, null=True)
+        ),
+        migrations.AlterField(
+            model_name="appointment",
+            name="status",
+            field=models.CharField(choices=STATUSES, default="booked", max_length=20),
+        ),
+        migrations.AddConstraint(
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=Q(status__in=[s for s, _ in STATUSES]), name="appointment_status_known"
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=_iff(Q(status__in=CANCELLED), "cancelled_at"),
+                name="appointment_cancelled_iff_cancelled_at",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=_iff(Q(status="attended"), "attended_at"),
+                name="appointment_attended_iff_attended_at",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=_iff(Q(status="no_show"), "no_show_at"), name="appointment_no_show_iff_no_show_at"
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=~Q(status="arrived") | Q(arrived_at__isnull=False),
+                name="appointment_arrived_has_arrived_at",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=Q(session__isnull=True) | Q(course__isnull=False),
+                name="appointment_session_has_course",
+            ),
+        ),
     ]

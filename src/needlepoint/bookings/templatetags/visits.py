@@ -17,7 +17,8 @@ def visit_actions(context: template.Context, appointment: Any) -> dict[str, Any]
     now = timezone.now()
     booked = appointment.status == AppointmentStatus.BOOKED
     return {
-        "appointment": appointment, "csrf_token": context.get("csrf_token"),
+        "appointment": appointment,
+        "csrf_token": context.get("csrf_token"),
         "next": request.get_full_path() if request is not None else "",
         "can_arrive": booked and timezone.localdate(appointment.starts_at) == timezone.localdate(now),
         "can_miss": booked and appointment.starts_at <= now,

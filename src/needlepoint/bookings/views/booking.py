@@ -50,8 +50,15 @@ from needlepoint.scheduling import AFTERNOONS, EVENINGS, MORNINGS
 
 TEMPLATES = "bookings/booking/"
 BOOKABLE = (CourseStatus.APPROVED, CourseStatus.ACTIVE)
-WEEKDAYS = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
-            (5, "Saturday"), (6, "Sunday")]
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
 TIMES = {"mornings": MORNINGS, "afternoons": AFTERNOONS, "evenings": EVENINGS}
 
 
@@ -79,23 +86,37 @@ class PreferencesForm(forms.Form):
     """The patient's preferences for the whole course; nothing ticked means "any"."""
 
     weekdays = forms.TypedMultipleChoiceField(
-        label="Days the patient can come", choices=WEEKDAYS, coerce=int, required=False,
-        widget=forms.CheckboxSelectMultiple, help_text="None ticked: any day the clinic is open.")
+        label="Days the patient can come",
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: any day the clinic is open.",
+    )
     times = forms.MultipleChoiceField(
-        label="Times of day", required=False, widget=forms.CheckboxSelectMultiple,
+        label="Times of day",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
         choices=[(k, f"{k.capitalize()} ({span})") for k, span in TIMES.items()],
-        help_text="None ticked: any time the clinic is open.")
+        help_text="None ticked: any time the clinic is open.",
+    )
     practitioner = forms.TypedChoiceField(label="Practitioner", required=False, coerce=int, empty_value=None)
     location = forms.TypedChoiceField(label="Location", required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args: Any, practitioners: list[PractitionerProfile], locations: list[Location],
-                 **kwargs: Any):
+    def __init__(
+        self, *args: Any, practitioners: list[PractitionerProfile], locations: list[Location], **kwargs: Any
+    ):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         several = len(locations) > 1
         self.fields["practitioner"].choices = [("", "Anyone with the skills")] + [
-            (p.user_id, (p.user.get_full_name() or p.user.get_username())
-             + (f" ({p.location.name})" if several else "")) for p in practitioners]
+            (
+                p.user_id,
+                (p.user.get_full_name() or p.user.get_username())
+                + (f" ({p.location.name})" if several else ""),
+            )
+            for p in practitioners
+        ]
         self.locations = {loc.pk: loc for loc in locations}
         if several:
             self.fields["location"].choices = [(loc.pk, loc.name) for loc in locations]
@@ -112,8 +133,7 @@ class PreferencesForm(forms.Form):
         data = self.cleaned_data
         weekdays = frozenset(data.get("weekdays") or range(7))
         times = tuple(TIMES[k] for k in TIMES if k in (data.get("times") or ()))
-        return services.Preferences(weekdays=weekdays, times=times,
-                                    practitioner_id=data.get("practitioner"))
+        return services.Preferences(weekdays=weekdays, times=times, practitioner_id=data.get("practitioner"))
 
     def as_query(self) -> list[tuple[str, str]]:
         """The preferences as query parameters (for a fresh search after a refusal)."""
@@ -133,8 +153,11 @@ def _bookable_course(request: HttpRequest, course_id: int) -> Course:
 
 
 def _preferences_form(data: Any) -> PreferencesForm:
-    practitioners = list(PractitionerProfile.objects.filter(active=True).select_related("user", "location")
-                         .order_by("user__last_name", "user__first_name"))
+    practitioners = list(
+        PractitionerProfile.objects.filter(active=True)
+        .select_related("user", "location")
+        .order_by("user__last_name", "user__first_name")
+    )
     locations = list(Location.objects.order_by("name"))
     return PreferencesForm(data, practitioners=practitioners, locations=locations)
 
@@ -144,28 +167,46 @@ def _search(request: HttpRequest, course: Course, form: PreferencesForm) -> tupl
     if not form.is_valid():
         return None, ""
     try:
-        return services.course_options(course=course, actor=request.user, preferences=form.preferences(),
-                                       location=form.chosen_location()), ""
+        return services.course_options(
+            course=course, actor=request.user, preferences=form.preferences(), location=form.chosen_location()
+        ), ""
     except ServiceError as exc:
         return None, exc.message
 
 
-def _book_page(request: HttpRequest, course: Course, form: PreferencesForm, *, status: int = 200,
-               error: str = "", partial: bool = False) -> HttpResponse:
+def _book_page(
+    request: HttpRequest,
+    course: Course,
+    form: PreferencesForm,
+    *,
+    status: int = 200,
+    error: str = "",
+    partial: bool = False,
+) -> HttpResponse:
     blockers = gate.words(services.course_booking_blockers(course), request.user)
     options, refused = (None, "") if blockers else _search(request, course, form)
     error = error or refused
     proposals = []
     if options is not None:
         proposals = ([("Earliest course", options.best)] if options.best else []) + [
-            (f"Alternative {n}", p) for n, p in enumerate(options.alternatives, 1)]
+            (f"Alternative {n}", p) for n, p in enumerate(options.alternatives, 1)
+        ]
         blockers = list(options.blockers)
     booked = Appointment.objects.filter(course=course, status__in=LIVE).count()
-    context = {"course": course, "patient": course.patient, "form": form, "blockers": blockers,
-               "options": options, "proposals": proposals, "error": error, "booked": booked,
-               "zone": settings.TIME_ZONE, "query": form.as_query(),
-               "sessions_count": course.sessions.count(),
-               "preparation_days": services.preparation_lead_days(course.plan or {})}
+    context = {
+        "course": course,
+        "patient": course.patient,
+        "form": form,
+        "blockers": blockers,
+        "options": options,
+        "proposals": proposals,
+        "error": error,
+        "booked": booked,
+        "zone": settings.TIME_ZONE,
+        "query": form.as_query(),
+        "sessions_count": course.sessions.count(),
+        "preparation_days": services.preparation_lead_days(course.plan or {}),
+    }
     template = TEMPLATES + "book.html"
     if partial:
         template += "#proposals"
@@ -191,8 +232,11 @@ def course_book(request: HttpRequest, course_id: int) -> HttpResponse:
         course.refresh_from_db()
         return _book_page(request, course, form, status=_status(exc), error=_refusal(exc))
     first = min(appointments, key=lambda a: a.starts_at)
-    messages.success(request, f"Booked {len(appointments)} session{'s' if len(appointments) != 1 else ''} "
-                              f"for {course.patient}: the first on {_when(first.starts_at, first)}.")
+    messages.success(
+        request,
+        f"Booked {len(appointments)} session{'s' if len(appointments) != 1 else ''} "
+        f"for {course.patient}: the first on {_when(first.starts_at, first)}.",
+    )
     return redirect("bookings:course_appointments", course_id=course.pk)
 
 
@@ -212,14 +256,24 @@ def to_book(request: HttpRequest) -> HttpResponse:
     """Approved courses with sessions not yet booked, oldest approval first (staff)."""
     require_staff(request)
     unbooked = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.PLANNED).exclude(
-        Exists(Appointment.objects.filter(session=OuterRef("pk"), status__in=LIVE)))
-    courses = list(Course.objects.filter(status__in=BOOKABLE).filter(Exists(unbooked))
-                   .annotate(consented=Exists(Consent.objects.filter(course=OuterRef("pk"))),
-                             any_booked=Exists(Appointment.objects.filter(
-                                 course=OuterRef("pk"), status__in=LIVE)))
-                   .select_related("patient").order_by("approved_at", "id")[:200])
-    audit_record(actor=request.user, action="view", object_type="bookings.to_book",
-                 summary=f"courses waiting to be booked: {len(courses)}")
+        Exists(Appointment.objects.filter(session=OuterRef("pk"), status__in=LIVE))
+    )
+    courses = list(
+        Course.objects.filter(status__in=BOOKABLE)
+        .filter(Exists(unbooked))
+        .annotate(
+            consented=Exists(Consent.objects.filter(course=OuterRef("pk"))),
+            any_booked=Exists(Appointment.objects.filter(course=OuterRef("pk"), status__in=LIVE)),
+        )
+        .select_related("patient")
+        .order_by("approved_at", "id")[:200]
+    )
+    audit_record(
+        actor=request.user,
+        action="view",
+        object_type="bookings.to_book",
+        summary=f"courses waiting to be booked: {len(courses)}",
+    )
     return render(request, TEMPLATES + "to_book.html", {"courses": courses})
 
 
@@ -229,29 +283,64 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
     each session without a booked appointment offers a new time (once the course has been
     booked; before that, the whole course is booked at once)."""
     course = _bookable_course(request, course_id)
-    appointments = list(Appointment.objects.filter(course=course)
-                        .select_related("session", "practitioner", "room", "appointment_type", "location")
-                        .order_by("starts_at", "id"))
+    appointments = list(
+        Appointment.objects.filter(course=course)
+        .select_related("session", "practitioner", "room", "appointment_type", "location")
+        .order_by("starts_at", "id")
+    )
     booked = [a for a in appointments if a.is_live]
     cancelled = {a.session_id: a for a in appointments if not a.is_live and a.session_id}
-    missing = [(s, cancelled.get(s.pk)) for s in course.sessions.filter(status__in=services.REBOOKABLE)
-               .exclude(Q(appointment__status__in=LIVE)).order_by("number")]
+    missing = [
+        (s, cancelled.get(s.pk))
+        for s in course.sessions.filter(status__in=services.REBOOKABLE)
+        .exclude(Q(appointment__status__in=LIVE))
+        .order_by("number")
+    ]
     # What the patient is sent about each visit, and whether it went: the subject only (the text is
     # the plan's care instructions, in the patient's own mailbox).
     kept = CoursePreferences.objects.filter(course=course).select_related("practitioner").first()
-    preferences = "" if kept is None else services.describe_preferences(
-        services.kept_preferences(kept), kept.practitioner.get_full_name() if kept.practitioner else "")
-    reminders = list(Reminder.objects.filter(appointment__course=course)
-                     .select_related("appointment__session")
-                     .only("id", "kind", "due_at", "status", "subject", "sent_at",
-                           "appointment__id", "appointment__session__id", "appointment__session__number")
-                     .order_by("due_at", "id"))
-    return render(request, TEMPLATES + "appointments.html", {
-        "course": course, "patient": course.patient, "appointments": appointments, "booked": booked,
-        "preferences": preferences, "kept_preferences": kept is not None,
-        "reminders": reminders, "reminders_failed": sum(r.status == ReminderStatus.FAILED for r in reminders),
-        "unbooked": len(missing), "missing": missing, "bookable": course.status in BOOKABLE,
-        "now": timezone.now(), "zone": _zone(appointments[0].location if appointments else None)})
+    preferences = (
+        ""
+        if kept is None
+        else services.describe_preferences(
+            services.kept_preferences(kept), kept.practitioner.get_full_name() if kept.practitioner else ""
+        )
+    )
+    reminders = list(
+        Reminder.objects.filter(appointment__course=course)
+        .select_related("appointment__session")
+        .only(
+            "id",
+            "kind",
+            "due_at",
+            "status",
+            "subject",
+            "sent_at",
+            "appointment__id",
+            "appointment__session__id",
+            "appointment__session__number",
+        )
+        .order_by("due_at", "id")
+    )
+    return render(
+        request,
+        TEMPLATES + "appointments.html",
+        {
+            "course": course,
+            "patient": course.patient,
+            "appointments": appointments,
+            "booked": booked,
+            "preferences": preferences,
+            "kept_preferences": kept is not None,
+            "reminders": reminders,
+            "reminders_failed": sum(r.status == ReminderStatus.FAILED for r in reminders),
+            "unbooked": len(missing),
+            "missing": missing,
+            "bookable": course.status in BOOKABLE,
+            "now": timezone.now(),
+            "zone": _zone(appointments[0].location if appointments else None),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,17 +351,28 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
 class NewTimeForm(forms.Form):
     """A new date and start time on the wall clock of `location`, offered inside a window."""
 
-    date = forms.DateField(label="New date",
-                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                           error_messages={"required": "New date: pick a date.",
-                                           "invalid": "New date: enter a real date."})
-    time = forms.TimeField(label="New start time",
-                           widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
-                           error_messages={"required": "New start time: pick a time.",
-                                           "invalid": "New start time: enter a time like 09:30."})
+    date = forms.DateField(
+        label="New date",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "New date: pick a date.", "invalid": "New date: enter a real date."},
+    )
+    time = forms.TimeField(
+        label="New start time",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        error_messages={
+            "required": "New start time: pick a time.",
+            "invalid": "New start time: enter a time like 09:30.",
+        },
+    )
 
-    def __init__(self, *args: Any, location: Location, earliest: dt.date | None = None,
-                 latest: dt.date | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        *args: Any,
+        location: Location,
+        earliest: dt.date | None = None,
+        latest: dt.date | None = None,
+        **kwargs: Any,
+    ):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         if earliest:
@@ -291,8 +391,13 @@ class MoveForm(NewTimeForm):
     """A new time for a booked appointment, offered inside its window."""
 
     def __init__(self, *args: Any, appointment: Appointment, **kwargs: Any):
-        super().__init__(*args, location=appointment.location, earliest=appointment.window_earliest,
-                         latest=appointment.window_latest, **kwargs)
+        super().__init__(
+            *args,
+            location=appointment.location,
+            earliest=appointment.window_earliest,
+            latest=appointment.window_latest,
+            **kwargs,
+        )
 
 
 class _Back(Exception):
@@ -306,8 +411,11 @@ def _changeable(request: HttpRequest, appointment_id: int) -> Appointment:
     """Return a booked appointment the staff member may change (404 for anyone else); audited."""
     appointment = get_appointment_for_user(request, appointment_id)
     if appointment.status != AppointmentStatus.BOOKED:
-        messages.error(request, f"This appointment is {appointment.get_status_display().lower()}: it can no "
-                                "longer be moved or cancelled.")
+        messages.error(
+            request,
+            f"This appointment is {appointment.get_status_display().lower()}: it can no "
+            "longer be moved or cancelled.",
+        )
         raise _Back(appointment)
     return appointment
 
@@ -319,12 +427,25 @@ def _back(appointment: Appointment) -> HttpResponse:
     return redirect(reverse("bookings:calendar") + f"?date={day.isoformat()}")
 
 
-def _move_page(request: HttpRequest, appointment: Appointment, form: MoveForm, *, preview: Any = None,
-               error: str = "", status: int = 200) -> HttpResponse:
-    context = {"appointment": appointment, "patient": appointment.patient, "course": appointment.course,
-               "form": form, "preview": preview, "error": error,
-               "number": appointment.session.number if appointment.session_id else None,
-               "zone": appointment.location.time_zone}
+def _move_page(
+    request: HttpRequest,
+    appointment: Appointment,
+    form: MoveForm,
+    *,
+    preview: Any = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "appointment": appointment,
+        "patient": appointment.patient,
+        "course": appointment.course,
+        "form": form,
+        "preview": preview,
+        "error": error,
+        "number": appointment.session.number if appointment.session_id else None,
+        "zone": appointment.location.time_zone,
+    }
     template = TEMPLATES + "reschedule.html"
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
         # htmx does not swap error answers: the fragment carries the form's errors instead.
@@ -348,8 +469,9 @@ def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpRes
     if not form.is_valid():
         return _move_page(request, appointment, form, status=400)
     try:
-        preview = services.session_move_options(appointment=appointment, actor=request.user,
-                                                new_start=form.new_start())
+        preview = services.session_move_options(
+            appointment=appointment, actor=request.user, new_start=form.new_start()
+        )
     except ServiceError as exc:
         return _move_page(request, appointment, form, error=exc.message, status=_status(exc))
     return _move_page(request, appointment, form, preview=preview)
@@ -363,16 +485,20 @@ def _move_confirm(request: HttpRequest, appointment: Appointment) -> HttpRespons
         version = -1
     try:
         if version < 1 or not request.POST.get("token"):
-            raise ServiceError("The form is missing the preview: pick the new date and time again.",
-                               field="token")
-        moved = services.session_move(appointment=appointment, actor=request.user,
-                                      token=request.POST["token"], expected_version=version)
+            raise ServiceError(
+                "The form is missing the preview: pick the new date and time again.", field="token"
+            )
+        moved = services.session_move(
+            appointment=appointment, actor=request.user, token=request.POST["token"], expected_version=version
+        )
     except ServiceError as exc:
         appointment.refresh_from_db()
-        return _move_page(request, appointment, form, status=_status(exc),
-                          error=f"Nothing was moved: {exc.message}")
-    changed = "; ".join(f"session {a.session.number if a.session else ''} now {_when(a.starts_at, a)}"
-                        for a in moved)
+        return _move_page(
+            request, appointment, form, status=_status(exc), error=f"Nothing was moved: {exc.message}"
+        )
+    changed = "; ".join(
+        f"session {a.session.number if a.session else ''} now {_when(a.starts_at, a)}" for a in moved
+    )
     messages.success(request, f"Moved: {changed}." if moved else "Nothing needed to move.")
     return _back(appointment)
 
@@ -383,8 +509,11 @@ def _move_confirm(request: HttpRequest, appointment: Appointment) -> HttpRespons
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label="Reason for cancelling", max_length=200,
-                             error_messages={"required": "Say why the appointment is cancelled."})
+    reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=200,
+        error_messages={"required": "Say why the appointment is cancelled."},
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -400,8 +529,11 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
     except _Back as back:
         return _back(back.appointment)
     page = TEMPLATES + "cancel.html"
-    context: dict[str, Any] = {"appointment": appointment, "patient": appointment.patient,
-                               "zone": appointment.location.time_zone}
+    context: dict[str, Any] = {
+        "appointment": appointment,
+        "patient": appointment.patient,
+        "zone": appointment.location.time_zone,
+    }
     if request.method != "POST":
         form = CancelForm(initial={"version": appointment.version})
         return render(request, page, {**context, "form": form})
@@ -409,9 +541,12 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
     if not form.is_valid():
         return render(request, page, {**context, "form": form}, status=400)
     try:
-        services.appointment_cancel(appointment=appointment, actor=request.user,
-                                    reason=form.cleaned_data["reason"],
-                                    expected_version=form.cleaned_data["version"])
+        services.appointment_cancel(
+            appointment=appointment,
+            actor=request.user,
+            reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
+        )
     except ServiceError as exc:
         form.add_error("reason" if exc.field == "reason" else None, exc.message)
         return render(request, page, {**context, "form": form}, status=_status(exc))
@@ -419,10 +554,17 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
     appointment.refresh_from_db(fields=["status"])
     late = " late (inside the clinic's notice period)" if appointment.status == "late_cancellation" else ""
     session = appointment.session if appointment.session_id else None
-    if session and appointment.course and appointment.course.status in BOOKABLE \
-            and session.status in services.REBOOKABLE:
-        messages.success(request, f"Cancelled the appointment of {when}{late}. Session {session.number} "
-                                  "has no time now: book a new time for it below when the patient is ready.")
+    if (
+        session
+        and appointment.course
+        and appointment.course.status in BOOKABLE
+        and session.status in services.REBOOKABLE
+    ):
+        messages.success(
+            request,
+            f"Cancelled the appointment of {when}{late}. Session {session.number} "
+            "has no time now: book a new time for it below when the patient is ready.",
+        )
         return redirect(reverse("bookings:course_appointments", args=[appointment.course_id]) + "#rebook")
     messages.success(request, f"Cancelled the appointment of {when}{late}.")
     return _back(appointment)
@@ -443,8 +585,9 @@ def _rebook_form(data: Any, window: services.RebookWindow | None) -> NewTimeForm
     if window is None:
         return None
     today = timezone.now().astimezone(ZoneInfo(window.location.time_zone)).date()
-    return NewTimeForm(data, location=window.location, earliest=max(window.earliest, today),
-                       latest=window.latest)
+    return NewTimeForm(
+        data, location=window.location, earliest=max(window.earliest, today), latest=window.latest
+    )
 
 
 def _rebook_window(session: TreatmentSession) -> services.RebookWindow | None:
@@ -454,15 +597,33 @@ def _rebook_window(session: TreatmentSession) -> services.RebookWindow | None:
         return None
 
 
-def _rebook_page(request: HttpRequest, session: TreatmentSession, window: services.RebookWindow | None,
-                 form: NewTimeForm | None, *, preview: Any = None, error: str = "",
-                 status: int = 200) -> HttpResponse:
+def _rebook_page(
+    request: HttpRequest,
+    session: TreatmentSession,
+    window: services.RebookWindow | None,
+    form: NewTimeForm | None,
+    *,
+    preview: Any = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
     # A preview has checked the blockers for its day already, and says them in its reasons.
-    blockers = (gate.words(services.session_rebook_blockers(session.course), request.user)
-                if window and preview is None else [])
-    context = {"session": session, "course": session.course, "patient": session.patient, "window": window,
-               "form": form, "preview": preview, "error": error, "blockers": blockers,
-               "zone": window.location.time_zone if window else settings.TIME_ZONE}
+    blockers = (
+        gate.words(services.session_rebook_blockers(session.course), request.user)
+        if window and preview is None
+        else []
+    )
+    context = {
+        "session": session,
+        "course": session.course,
+        "patient": session.patient,
+        "window": window,
+        "form": form,
+        "preview": preview,
+        "error": error,
+        "blockers": blockers,
+        "zone": window.location.time_zone if window else settings.TIME_ZONE,
+    }
     template = TEMPLATES + "rebook.html"
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
         return render(request, template + "#rebook", context)  # (htmx does not swap error answers)
@@ -486,8 +647,9 @@ def session_rebook(request: HttpRequest, session_id: int) -> HttpResponse:
     if not asked or form is None or not form.is_valid():
         return _rebook_page(request, session, window, form, status=400 if asked else 200)
     try:
-        preview = services.session_rebook_options(course=session.course, session=session, actor=request.user,
-                                                  new_start=form.new_start())
+        preview = services.session_rebook_options(
+            course=session.course, session=session, actor=request.user, new_start=form.new_start()
+        )
     except ServiceError as exc:
         return _rebook_page(request, session, window, form, error=exc.message, status=_status(exc))
     return _rebook_page(request, session, window, form, preview=preview)
@@ -497,20 +659,33 @@ def _rebook_confirm(request: HttpRequest, session: TreatmentSession) -> HttpResp
     token = request.POST.get("token", "")
     try:
         if not token:
-            raise ServiceError("The form is missing the preview: pick the new date and time again.",
-                               field="token")
-        booked = services.session_rebook(course=session.course, session=session, actor=request.user,
-                                         token=token)
+            raise ServiceError(
+                "The form is missing the preview: pick the new date and time again.", field="token"
+            )
+        booked = services.session_rebook(
+            course=session.course, session=session, actor=request.user, token=token
+        )
     except ServiceError as exc:
         window = _rebook_window(session)
-        return _rebook_page(request, session, window, _rebook_form(request.POST, window), status=_status(exc),
-                            error=f"Nothing was booked: {exc.message}")
+        return _rebook_page(
+            request,
+            session,
+            window,
+            _rebook_form(request.POST, window),
+            status=_status(exc),
+            error=f"Nothing was booked: {exc.message}",
+        )
     new, *moved = booked
     text = f"Booked session {session.number} for {_when(new.starts_at, new)}."
     if moved:
-        text += " To stay inside their windows, " + "; ".join(
-            f"session {a.session.number if a.session else ''} moved to {_when(a.starts_at, a)}"
-            for a in moved) + "."
+        text += (
+            " To stay inside their windows, "
+            + "; ".join(
+                f"session {a.session.number if a.session else ''} moved to {_when(a.starts_at, a)}"
+                for a in moved
+            )
+            + "."
+        )
     messages.success(request, text)
     return redirect("bookings:course_appointments", course_id=session.course_id)
 
@@ -520,8 +695,11 @@ def course_preferences_forget(request: HttpRequest, course_id: int) -> HttpRespo
     """Forget the patient's booking preferences kept with the course (staff)."""
     course = _bookable_course(request, course_id)
     if services.course_preferences_forget(course=course, actor=request.user):
-        messages.success(request, "The patient's preferred days and times are forgotten: moves now re-flow "
-                                  "later sessions onto any day and time the clinic is open.")
+        messages.success(
+            request,
+            "The patient's preferred days and times are forgotten: moves now re-flow "
+            "later sessions onto any day and time the clinic is open.",
+        )
     return redirect("bookings:course_appointments", course_id=course.pk)
 
 
@@ -529,10 +707,14 @@ urls: list[URLPattern] = [
     path("courses/waiting/", to_book, name="to_book"),
     path("courses/<int:course_id>/book/", course_book, name="course_book"),
     path("courses/<int:course_id>/appointments/", course_appointments, name="course_appointments"),
-    path("appointments/<int:appointment_id>/reschedule/", appointment_reschedule,
-         name="appointment_reschedule"),
+    path(
+        "appointments/<int:appointment_id>/reschedule/", appointment_reschedule, name="appointment_reschedule"
+    ),
     path("appointments/<int:appointment_id>/cancel/", appointment_cancel, name="appointment_cancel"),
     path("sessions/<int:session_id>/rebook/", session_rebook, name="session_rebook"),
-    path("courses/<int:course_id>/preferences/forget/", course_preferences_forget,
-         name="course_preferences_forget"),
+    path(
+        "courses/<int:course_id>/preferences/forget/",
+        course_preferences_forget,
+        name="course_preferences_forget",
+    ),
 ]

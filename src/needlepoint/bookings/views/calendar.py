@@ -49,11 +49,15 @@ DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 class CalendarForm(forms.Form):
     """What to show; every field optional, bad values fall back to the defaults with a message."""
 
-    date = forms.DateField(label="Date", required=False,
-                           widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                           error_messages={"invalid": "Date: enter a real date (YYYY-MM-DD)."})
-    by = forms.ChoiceField(label="Show by", required=False,
-                           choices=[("practitioner", "Practitioner"), ("room", "Room")])
+    date = forms.DateField(
+        label="Date",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Date: enter a real date (YYYY-MM-DD)."},
+    )
+    by = forms.ChoiceField(
+        label="Show by", required=False, choices=[("practitioner", "Practitioner"), ("room", "Room")]
+    )
     who = forms.CharField(label="Practitioner or room", required=False, widget=forms.Select)
     location = forms.CharField(label="Location", required=False, widget=forms.Select)
     cancelled = forms.BooleanField(label="Show cancelled visits", required=False)
@@ -146,9 +150,17 @@ def _cells(column: Column, first: int, slot: int, n: int) -> list[Cell]:
     """Lay a column's entries into `n` rows; entries that overlap (a cancelled visit under a
     booked one) share one cell."""
     cells = [Cell() for _ in range(n)]
-    spans = sorted(((max(0, (_minute(e.start) - first) // slot),
-                     min(n, -(-((_minute(e.end) or 1440) - first) // slot)), e) for e in column.entries),
-                   key=lambda x: (x[0], x[1]))
+    spans = sorted(
+        (
+            (
+                max(0, (_minute(e.start) - first) // slot),
+                min(n, -(-((_minute(e.end) or 1440) - first) // slot)),
+                e,
+            )
+            for e in column.entries
+        ),
+        key=lambda x: (x[0], x[1]),
+    )
     open_cell: tuple[int, int, list[Entry]] | None = None
     groups: list[tuple[int, int, list[Entry]]] = []
     for lo, hi, entry in spans:
@@ -166,8 +178,9 @@ def _cells(column: Column, first: int, slot: int, n: int) -> list[Cell]:
     return cells
 
 
-def build_grid(location: Location, columns: list[Column], holds: list[Hold], *,
-               drop_closed_days: bool = False) -> Grid:
+def build_grid(
+    location: Location, columns: list[Column], holds: list[Hold], *, drop_closed_days: bool = False
+) -> Grid:
     """Place `holds` into `columns` (matched by resource and local day) and return the rows.
 
     With `drop_closed_days` (the week), days the clinic never opens are left out unless
@@ -191,8 +204,10 @@ def build_grid(location: Location, columns: list[Column], holds: list[Hold], *,
     first, last = bounds
     n = (last - first) // slot
     per_column = [_cells(c, first, slot, n) for c in columns]
-    rows = [(f"{(first + k * slot) // 60:02d}:{(first + k * slot) % 60:02d}", [cs[k] for cs in per_column])
-            for k in range(n)]
+    rows = [
+        (f"{(first + k * slot) // 60:02d}:{(first + k * slot) % 60:02d}", [cs[k] for cs in per_column])
+        for k in range(n)
+    ]
     return Grid(columns, rows, count)
 
 
@@ -203,16 +218,24 @@ def build_grid(location: Location, columns: list[Column], holds: list[Hold], *,
 
 def _resources(location: Location, by: str) -> list[Resource]:
     if by == "room":
-        return [Resource(f"room:{r.pk}", r.name)
-                for r in Room.objects.filter(location=location).order_by("kind", "name")]
-    profiles = (PractitionerProfile.objects.filter(location=location, active=True)
-                .select_related("user").order_by("user__last_name", "user__first_name", "user__username"))
-    return [Resource(f"practitioner:{p.user_id}", p.user.get_full_name() or p.user.get_username())
-            for p in profiles]
+        return [
+            Resource(f"room:{r.pk}", r.name)
+            for r in Room.objects.filter(location=location).order_by("kind", "name")
+        ]
+    profiles = (
+        PractitionerProfile.objects.filter(location=location, active=True)
+        .select_related("user")
+        .order_by("user__last_name", "user__first_name", "user__username")
+    )
+    return [
+        Resource(f"practitioner:{p.user_id}", p.user.get_full_name() or p.user.get_username())
+        for p in profiles
+    ]
 
 
-def _holds(location: Location, keys: list[str], first: dt.date, last: dt.date,
-           *, cancelled: bool) -> list[Hold]:
+def _holds(
+    location: Location, keys: list[str], first: dt.date, last: dt.date, *, cancelled: bool
+) -> list[Hold]:
     """Holds of the location's appointments on `keys` between the two days (local) included.
 
     Booked visits show their active holds; cancelled ones (when asked) the holds they had, as
@@ -222,13 +245,18 @@ def _holds(location: Location, keys: list[str], first: dt.date, last: dt.date,
     until = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), zone)
     shown = Q(active=True, appointment__status__in=SHOWN)
     if cancelled:
-        shown |= Q(appointment__status__in=CANCELLED,
-                   starts_at__gte=F("appointment__starts_at"), ends_at__lte=F("appointment__ends_at"))
-    return list(Hold.objects.filter(shown, resource__in=keys, starts_at__lt=until, ends_at__gt=since,
-                                    appointment__location=location)
-                .select_related("appointment__patient", "appointment__appointment_type",
-                                "appointment__session")
-                .order_by("starts_at", "id"))
+        shown |= Q(
+            appointment__status__in=CANCELLED,
+            starts_at__gte=F("appointment__starts_at"),
+            ends_at__lte=F("appointment__ends_at"),
+        )
+    return list(
+        Hold.objects.filter(
+            shown, resource__in=keys, starts_at__lt=until, ends_at__gt=since, appointment__location=location
+        )
+        .select_related("appointment__patient", "appointment__appointment_type", "appointment__session")
+        .order_by("starts_at", "id")
+    )
 
 
 def _closures(location: Location, first: dt.date, last: dt.date) -> dict[dt.date, str]:
@@ -247,8 +275,12 @@ def _columns(week: bool, day: dt.date, resources: list[Resource], who: str) -> l
     monday = day - dt.timedelta(days=day.weekday())
     chosen = next((r for r in resources if r.key == who), resources[0] if resources else None)
     keys = (chosen.key,) if chosen else ()
-    return [Column(f"{DAY_NAMES[k][:3]} {monday + dt.timedelta(days=k):%d %b}",
-                   monday + dt.timedelta(days=k), keys) for k in range(7)]
+    return [
+        Column(
+            f"{DAY_NAMES[k][:3]} {monday + dt.timedelta(days=k):%d %b}", monday + dt.timedelta(days=k), keys
+        )
+        for k in range(7)
+    ]
 
 
 def _link(name: str, params: dict[str, Any], **changes: Any) -> str:
@@ -282,14 +314,31 @@ def _page(request: HttpRequest, *, week: bool) -> HttpResponse:
     holds = _holds(location, keys, first, last, cancelled=cancelled)
     grid = build_grid(location, columns, holds, drop_closed_days=week)
     step = dt.timedelta(days=7 if week else 1)
-    params = {"location": location.pk if len(locations) > 1 else "", "by": by,
-              "who": who if week else "", "cancelled": "on" if cancelled else ""}
-    audit_record(actor=request.user, action="view", object_type="bookings.calendar",
-                 summary=f"{'week' if week else 'day'} of {day.isoformat()} by {by} at {location.name}: "
-                         f"{grid.count} entries")
+    params = {
+        "location": location.pk if len(locations) > 1 else "",
+        "by": by,
+        "who": who if week else "",
+        "cancelled": "on" if cancelled else "",
+    }
+    audit_record(
+        actor=request.user,
+        action="view",
+        object_type="bookings.calendar",
+        summary=f"{'week' if week else 'day'} of {day.isoformat()} by {by} at {location.name}: "
+        f"{grid.count} entries",
+    )
     context = {
-        "week": week, "view_name": name, "form": form, "location": location, "zone": location.time_zone,
-        "day": day, "by": by, "grid": grid, "cancelled": cancelled, "first": first, "last": last,
+        "week": week,
+        "view_name": name,
+        "form": form,
+        "location": location,
+        "zone": location.time_zone,
+        "day": day,
+        "by": by,
+        "grid": grid,
+        "cancelled": cancelled,
+        "first": first,
+        "last": last,
         "who_label": next((r.label for r in resources if r.key == who), ""),
         "prev_url": _link(name, params, date=(day - step).isoformat()),
         "next_url": _link(name, params, date=(day + step).isoformat()),

@@ -26,26 +26,38 @@ TIMES = {"mornings": MORNINGS, "afternoons": AFTERNOONS, "evenings": EVENINGS}
 
 
 class ConsultationForm(forms.Form):
-    day = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                          error_messages={"required": "From: pick a day.",
-                                          "invalid": "From: enter a real date."})
-    times = forms.ChoiceField(label="Time of day", required=False,
-                              choices=[("", "Any time the clinic is open"),
-                                       *[(k, f"{k.capitalize()} ({span})") for k, span in TIMES.items()]])
+    day = forms.DateField(
+        label="From",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "From: pick a day.", "invalid": "From: enter a real date."},
+    )
+    times = forms.ChoiceField(
+        label="Time of day",
+        required=False,
+        choices=[
+            ("", "Any time the clinic is open"),
+            *[(k, f"{k.capitalize()} ({span})") for k, span in TIMES.items()],
+        ],
+    )
     practitioner = forms.TypedChoiceField(label="Practitioner", required=False, coerce=int, empty_value=None)
 
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        profiles = (PractitionerProfile.objects.filter(active=True).select_related("user")
-                    .order_by("user__last_name", "user__first_name"))
+        profiles = (
+            PractitionerProfile.objects.filter(active=True)
+            .select_related("user")
+            .order_by("user__last_name", "user__first_name")
+        )
         self.fields["practitioner"].choices = [("", "Anyone free")] + [
-            (p.user_id, p.user.get_full_name() or p.user.get_username()) for p in profiles]
+            (p.user_id, p.user.get_full_name() or p.user.get_username()) for p in profiles
+        ]
 
     def preferences(self) -> Preferences:
         chosen = self.cleaned_data.get("times")
-        return Preferences(times=(TIMES[chosen],) if chosen else (),
-                           practitioner_id=self.cleaned_data.get("practitioner"))
+        return Preferences(
+            times=(TIMES[chosen],) if chosen else (), practitioner_id=self.cleaned_data.get("practitioner")
+        )
 
 
 def _who(request: HttpRequest) -> tuple[Patient | None, Inquiry | None]:
@@ -62,22 +74,44 @@ def _who(request: HttpRequest) -> tuple[Patient | None, Inquiry | None]:
     raise Http404("Say who the consultation is for.")
 
 
-def _page(request: HttpRequest, patient: Patient | None, inquiry: Inquiry | None, form: ConsultationForm,
-          *, error: str = "", status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    patient: Patient | None,
+    inquiry: Inquiry | None,
+    form: ConsultationForm,
+    *,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
     options = None
     if form.is_bound and form.is_valid():  # after a refused booking too: a fresh search
         try:
-            options = service.consultation_options(actor=request.user, patient=patient, inquiry=inquiry,
-                                                   day=form.cleaned_data["day"],
-                                                   preferences=form.preferences())
+            options = service.consultation_options(
+                actor=request.user,
+                patient=patient,
+                inquiry=inquiry,
+                day=form.cleaned_data["day"],
+                preferences=form.preferences(),
+            )
         except ServiceError as exc:
             error, status = error or exc.message, status if error else 400
     elif form.is_bound and not form.is_valid():
         status = 400
     name = str(patient) if patient else f"{inquiry.first_name} {inquiry.last_name}" if inquiry else ""
-    return render(request, TEMPLATE, {
-        "patient": patient, "inquiry": inquiry, "name": name, "form": form, "options": options,
-        "error": error, "zone": timezone.get_current_timezone_name()}, status=status)
+    return render(
+        request,
+        TEMPLATE,
+        {
+            "patient": patient,
+            "inquiry": inquiry,
+            "name": name,
+            "form": form,
+            "options": options,
+            "error": error,
+            "zone": timezone.get_current_timezone_name(),
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -91,11 +125,20 @@ def consultation_book(request: HttpRequest) -> HttpResponse:
         appointment = service.consultation_book(actor=request.user, token=request.POST.get("token", ""))
     except ServiceError as exc:
         again = ConsultationForm(request.POST)
-        return _page(request, patient, inquiry, again, error=f"Nothing was booked: {exc.message}",
-                     status=409 if isinstance(exc, BookingConflict | StaleEdit) else 400)
+        return _page(
+            request,
+            patient,
+            inquiry,
+            again,
+            error=f"Nothing was booked: {exc.message}",
+            status=409 if isinstance(exc, BookingConflict | StaleEdit) else 400,
+        )
     local = timezone.localtime(appointment.starts_at)
-    messages.success(request, f"Consultation booked for {appointment.patient} on {local:%A} {local.day} "
-                              f"{local:%B %Y} at {local:%H:%M}.")
+    messages.success(
+        request,
+        f"Consultation booked for {appointment.patient} on {local:%A} {local.day} "
+        f"{local:%B %Y} at {local:%H:%M}.",
+    )
     return redirect(reverse("bookings:calendar") + f"?date={local.date().isoformat()}")
 
 

@@ -54,11 +54,16 @@ def _addresses(request: HttpRequest, raw: str) -> dict[str, str]:
     return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1]}
 
 
-def _page(request: HttpRequest, context: dict[str, Any], tokens: Any, *, raw: str = "",
-          status: int = 200) -> HttpResponse:
-    context = {**context, "tokens": list(tokens.filter(revoked_at__isnull=True)
-                                         .select_related("created_by").order_by("-created_at", "-id")),
-               "new_address": _addresses(request, raw) if raw else None}
+def _page(
+    request: HttpRequest, context: dict[str, Any], tokens: Any, *, raw: str = "", status: int = 200
+) -> HttpResponse:
+    context = {
+        **context,
+        "tokens": list(
+            tokens.filter(revoked_at__isnull=True).select_related("created_by").order_by("-created_at", "-id")
+        ),
+        "new_address": _addresses(request, raw) if raw else None,
+    }
     response = render(request, TEMPLATES + "feed.html", context, status=status)
     add_never_cache_headers(response)  # the page may hold an address shown once
     return response
@@ -84,17 +89,25 @@ def practitioner_feeds(request: HttpRequest) -> HttpResponse:
     require_clinical(request)
     if not request.user.is_medical_director:  # type: ignore[union-attr]
         return redirect("bookings:practitioner_feed", request.user.pk)
-    people = get_user_model().objects.filter(role__in=CLINICAL_ROLES, is_active=True).order_by(
-        "last_name", "first_name", "username")
+    people = (
+        get_user_model()
+        .objects.filter(role__in=CLINICAL_ROLES, is_active=True)
+        .order_by("last_name", "first_name", "username")
+    )
     return render(request, TEMPLATES + "practitioners.html", {"people": people})
 
 
 def _practitioner_context(target: Any) -> dict[str, Any]:
     name = target.get_full_name() or target.get_username()
-    return {"title": f"Calendar feed: {name}", "who": name, "kind": "practitioner",
-            "create_url": reverse("bookings:practitioner_feed", args=[target.pk]),
-            "revoke_name": "bookings:practitioner_feed_revoke", "owner_pk": target.pk,
-            "back_url": reverse("bookings:practitioner_feeds")}
+    return {
+        "title": f"Calendar feed: {name}",
+        "who": name,
+        "kind": "practitioner",
+        "create_url": reverse("bookings:practitioner_feed", args=[target.pk]),
+        "revoke_name": "bookings:practitioner_feed_revoke",
+        "owner_pk": target.pk,
+        "back_url": reverse("bookings:practitioner_feeds"),
+    }
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -152,10 +165,17 @@ def _course_context(course: Course, *, portal: bool) -> dict[str, Any]:
     prefix = "bookings:portal_course_feed" if portal else "bookings:course_feed"
     back = reverse("portal:home") if portal else reverse("clinic:patient_detail", args=[patient.pk])
     title = "Your treatment in your calendar" if portal else f"Calendar feed: course of {patient}"
-    return {"title": title, "who": "you" if portal else str(patient), "kind": "course",
-            "portal": portal, "course": course,
-            "create_url": reverse(prefix, args=[course.pk]), "revoke_name": prefix + "_revoke",
-            "owner_pk": course.pk, "back_url": back}
+    return {
+        "title": title,
+        "who": "you" if portal else str(patient),
+        "kind": "course",
+        "portal": portal,
+        "course": course,
+        "create_url": reverse(prefix, args=[course.pk]),
+        "revoke_name": prefix + "_revoke",
+        "owner_pk": course.pk,
+        "back_url": back,
+    }
 
 
 def _course_feed(request: HttpRequest, course_id: int, *, portal: bool) -> HttpResponse:
@@ -204,12 +224,19 @@ urls: list[URLPattern] = [
     path("feeds/<str:token>.ics", feed, name="feed"),
     path("feeds/practitioners/", practitioner_feeds, name="practitioner_feeds"),
     path("feeds/practitioners/<int:user_id>/", practitioner_feed, name="practitioner_feed"),
-    path("feeds/practitioners/<int:user_id>/revoke/<int:token_id>/", practitioner_feed_revoke,
-         name="practitioner_feed_revoke"),
+    path(
+        "feeds/practitioners/<int:user_id>/revoke/<int:token_id>/",
+        practitioner_feed_revoke,
+        name="practitioner_feed_revoke",
+    ),
     path("feeds/courses/<int:course_id>/", course_feed, name="course_feed"),
-    path("feeds/courses/<int:course_id>/revoke/<int:token_id>/", course_feed_revoke,
-         name="course_feed_revoke"),
+    path(
+        "feeds/courses/<int:course_id>/revoke/<int:token_id>/", course_feed_revoke, name="course_feed_revoke"
+    ),
     path("feeds/my-courses/<int:course_id>/", portal_course_feed, name="portal_course_feed"),
-    path("feeds/my-courses/<int:course_id>/revoke/<int:token_id>/", portal_course_feed_revoke,
-         name="portal_course_feed_revoke"),
+    path(
+        "feeds/my-courses/<int:course_id>/revoke/<int:token_id>/",
+        portal_course_feed_revoke,
+        name="portal_course_feed_revoke",
+    ),
 ]

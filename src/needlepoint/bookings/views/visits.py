@@ -18,8 +18,9 @@ from needlepoint.clinic.services import ServiceError
 
 def _back(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return redirect(target)
     return redirect("clinic:dashboard")
 
@@ -47,8 +48,12 @@ def appointment_arrived(request: HttpRequest, appointment_id: int) -> HttpRespon
 
 @require_POST
 def appointment_no_show(request: HttpRequest, appointment_id: int) -> HttpResponse:
-    return _mark(request, appointment_id, visits.appointment_no_show,
-                 "{patient}'s visit is recorded as not attended; the session can be booked again.")
+    return _mark(
+        request,
+        appointment_id,
+        visits.appointment_no_show,
+        "{patient}'s visit is recorded as not attended; the session can be booked again.",
+    )
 
 
 urls: list[URLPattern] = [

@@ -33,9 +33,15 @@ TEMPLATE = "bookings/waiting_list/plan.html"
 class PlanForm(forms.Form):
     """Where to book, asked only when the clinic has more than one location."""
 
-    location = forms.TypedChoiceField(label="Location", coerce=int, empty_value=None,
-                                      error_messages={"required": "Location: choose where to book.",
-                                                      "invalid_choice": "Location: choose where to book."})
+    location = forms.TypedChoiceField(
+        label="Location",
+        coerce=int,
+        empty_value=None,
+        error_messages={
+            "required": "Location: choose where to book.",
+            "invalid_choice": "Location: choose where to book.",
+        },
+    )
 
     def __init__(self, *args: Any, locations: list[Location], **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
@@ -90,10 +96,15 @@ def waiting_list_book(request: HttpRequest) -> HttpResponse:
     try:
         outcome = waiting_list.waiting_list_book(actor=request.user, tokens=tokens)
     except ServiceError as exc:
-        return render(request, TEMPLATE, {"form": _form(), "error": f"Nothing was booked: {exc.message}"},
-                      status=400)
-    return render(request, TEMPLATE, {"form": _form(), "outcome": outcome},
-                  status=409 if outcome.every_race_lost else 200)
+        return render(
+            request, TEMPLATE, {"form": _form(), "error": f"Nothing was booked: {exc.message}"}, status=400
+        )
+    return render(
+        request,
+        TEMPLATE,
+        {"form": _form(), "outcome": outcome},
+        status=409 if outcome.every_race_lost else 200,
+    )
 
 
 urls: list[URLPattern] = [

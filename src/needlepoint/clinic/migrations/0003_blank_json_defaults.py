@@ -4,35 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0002_immutable_records'),
+        ("clinic", "0002_immutable_records"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='assessment',
-            name='scar_counts',
+            model_name="assessment",
+            name="scar_counts",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='checkin',
-            name='warning_signs',
+            model_name="checkin",
+            name="warning_signs",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AlterField(
-            model_name='outcome',
-            name='scar_counts',
+            model_name="outcome",
+            name="scar_counts",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='screening',
-            name='cleared_codes',
+            model_name="screening",
+            name="cleared_codes",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AlterField(
-            model_name='treatmentsession',
-            name='adjuncts',
+            model_name="treatmentsession",
+            name="adjuncts",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

@@ -5,19 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0003_blank_json_defaults'),
+        ("clinic", "0003_blank_json_defaults"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='course',
-            index=models.Index(fields=['status', 'approved_at'], name='course_status_approved'),
+            model_name="course",
+            index=models.Index(fields=["status", "approved_at"], name="course_status_approved"),
         ),
         migrations.AddIndex(
-            model_name='screening',
-            index=models.Index(fields=['patient', '-created_at', '-id'], name='screening_latest'),
+            model_name="screening",
+            index=models.Index(fields=["patient", "-created_at", "-id"], name="screening_latest"),
         ),
     ]

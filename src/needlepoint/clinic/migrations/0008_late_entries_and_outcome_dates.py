@@ -23,8 +23,11 @@ def date_outcomes(apps, schema_editor):  # type: ignore[no-untyped-def]
     Outcome = apps.get_model("clinic", "Outcome")
     Appointment = apps.get_model("bookings", "Appointment")
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    starts = dict(Appointment.objects.filter(session__isnull=False).exclude(status="cancelled")
-                  .values_list("session_id", "starts_at"))
+    starts = dict(
+        Appointment.objects.filter(session__isnull=False)
+        .exclude(status="cancelled")
+        .values_list("session_id", "starts_at")
+    )
     for outcome in Outcome.objects.select_related("session").iterator():
         session = outcome.session
         at = outcome.recorded_at
@@ -40,8 +43,10 @@ def _set_triggers_aside(apps, schema_editor):  # type: ignore[no-untyped-def]
     if schema_editor.connection.vendor != "sqlite":
         return
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE ?",
-                       ["%clinic_treatmentsession%"])
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE ?",
+            ["%clinic_treatmentsession%"],
+        )
         rows = cursor.fetchall()
         for name, _sql in rows:
             cursor.execute(f'DROP TRIGGER "{name}"')
@@ -74,8 +79,13 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="treatmentsession",
             name="entered_late_by",
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT,
-                                    related_name="+", to=settings.AUTH_USER_MODEL),
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
             model_name="outcome",

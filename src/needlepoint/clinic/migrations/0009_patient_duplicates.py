@@ -6,27 +6,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('clinic', '0008_late_entries_and_outcome_dates'),
+        ("clinic", "0008_late_entries_and_outcome_dates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='patient',
-            name='duplicate_of',
-            field=models.ForeignKey(blank=True, null=True,
-                                    on_delete=django.db.models.deletion.PROTECT,
-                                    related_name='+', to='clinic.patient'),
+            model_name="patient",
+            name="duplicate_of",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="clinic.patient",
+            ),
         ),
         migrations.AddField(
-            model_name='patient',
-            name='duplicate_reason',
+            model_name="patient",
+            name="duplicate_reason",
             field=models.TextField(blank=True),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['birth_date'], name='patient_birth_date'),
+            model_name="patient",
+            index=models.Index(fields=["birth_date"], name="patient_birth_date"),
         ),
     ]

@@ -32,10 +32,14 @@ def bump_version(obj: Model, *, expected: int, **changes: Any) -> None:
     settled by the database); raise StaleEdit otherwise. Updates `obj` in memory."""
     model = type(obj)
     updated = model._default_manager.filter(pk=obj.pk, version=expected).update(
-        version=F("version") + 1, **changes)
+        version=F("version") + 1, **changes
+    )
     if updated != 1:
-        raise StaleEdit("Someone else changed this record after you opened it. Reload the page "
-                        "to see their changes, then make yours again.", field="version")
+        raise StaleEdit(
+            "Someone else changed this record after you opened it. Reload the page "
+            "to see their changes, then make yours again.",
+            field="version",
+        )
     for key, value in changes.items():
         setattr(obj, key, value)
     obj.version = expected + 1  # type: ignore[attr-defined]

@@ -62,8 +62,9 @@ class RecoveryReview:
         return bool(self.warning_signs)
 
 
-def review_recovery(*, day: int, scores: dict[str, int], warning_signs: Sequence[str],
-                    previous: dict[str, int] | None) -> RecoveryReview:
+def review_recovery(
+    *, day: int, scores: dict[str, int], warning_signs: Sequence[str], previous: dict[str, int] | None
+) -> RecoveryReview:
     """Return how a check-in compares with the expected recovery after microneedling.
 
     The rule (evidence/clinical.md §6; the warning signs are the issue's list, item 7):
@@ -85,12 +86,15 @@ def review_recovery(*, day: int, scores: dict[str, int], warning_signs: Sequence
     limit = NOT_AS_EXPECTED_FROM.get(day)
     for name in ("redness", "swelling"):
         if limit is not None and scores[name] >= limit:
-            reasons.append(f"{name} {scores[name]}/10 on day {day} (expected to be settling; "
-                           f"flagged from {limit}/10)")
+            reasons.append(
+                f"{name} {scores[name]}/10 on day {day} (expected to be settling; flagged from {limit}/10)"
+            )
     for name in ("redness", "swelling", "pain"):
         if previous is not None and scores[name] > previous[name]:
-            reasons.append(f"{name} worse than at the day {previous['day']} check-in "
-                           f"({previous[name]}/10 → {scores[name]}/10)")
+            reasons.append(
+                f"{name} worse than at the day {previous['day']} check-in "
+                f"({previous[name]}/10 → {scores[name]}/10)"
+            )
     return RecoveryReview(not reasons, signs, tuple(reasons))
 
 
@@ -106,8 +110,7 @@ def session_day(session: TreatmentSession) -> dt.date | None:
     return timezone.localdate(at, timezone.get_default_timezone()) if at else None
 
 
-def check_in_state(session: TreatmentSession, day: int, done: bool,
-                   today: dt.date | None = None) -> str:
+def check_in_state(session: TreatmentSession, day: int, done: bool, today: dt.date | None = None) -> str:
     """Return "done", "upcoming" (not yet the day), "due", "overdue" or "closed" (missed)."""
     if done:
         return "done"
@@ -124,11 +127,9 @@ def check_in_state(session: TreatmentSession, day: int, done: bool,
 
 def _check_session(session: TreatmentSession, actor: Any) -> None:
     if session.patient.user_id is None or session.patient.user_id != getattr(actor, "pk", None):
-        raise ServiceError("You can only check in for your own treatment sessions.",
-                           field="session")
+        raise ServiceError("You can only check in for your own treatment sessions.", field="session")
     if session.status != SessionStatus.SIGNED:
-        raise ServiceError("Check-ins open once the session has been completed and signed.",
-                           field="session")
+        raise ServiceError("Check-ins open once the session has been completed and signed.", field="session")
 
 
 def _check_day(session: TreatmentSession, day: int) -> None:
@@ -138,18 +139,25 @@ def _check_day(session: TreatmentSession, day: int) -> None:
     start = session_day(session)
     if state == "upcoming" and start is not None:
         opens = start + dt.timedelta(days=day)
-        raise ServiceError(f"Your day-{day} check-in opens on {opens:%A} {opens.day} {opens:%B}. "
-                           "Please come back then; if you are worried before then, contact the clinic.",
-                           field="day")
+        raise ServiceError(
+            f"Your day-{day} check-in opens on {opens:%A} {opens.day} {opens:%B}. "
+            "Please come back then; if you are worried before then, contact the clinic.",
+            field="day",
+        )
     if state == "closed":
-        raise ServiceError(f"Check-ins for this session closed {OPEN_FOR_DAYS} days after it. If "
-                           "you are worried about your skin, contact the clinic.", field="day")
+        raise ServiceError(
+            f"Check-ins for this session closed {OPEN_FOR_DAYS} days after it. If "
+            "you are worried about your skin, contact the clinic.",
+            field="day",
+        )
 
 
 def _checked_score(value: Any, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= SCORE_MAX:
-        raise ServiceError(f"Choose your {SCORE_LABELS[name]} from 0 (none) to {SCORE_MAX} "
-                           f"(worst), got {value!r}.", field=name)
+        raise ServiceError(
+            f"Choose your {SCORE_LABELS[name]} from 0 (none) to {SCORE_MAX} (worst), got {value!r}.",
+            field=name,
+        )
     return value
 
 
@@ -157,25 +165,40 @@ def _checked_signs(signs: Iterable[str]) -> list[str]:
     signs = list(signs)
     unknown = [s for s in signs if s not in WARNING_SIGNS]
     if unknown:
-        raise ServiceError(f"Unknown warning sign(s): {', '.join(map(str, unknown))}.",
-                           field="warning_signs")
+        raise ServiceError(f"Unknown warning sign(s): {', '.join(map(str, unknown))}.", field="warning_signs")
     return [s for s in WARNING_SIGNS if s in signs]
 
 
 def _previous(session: TreatmentSession, day: int) -> dict[str, int] | None:
     """Return the scores of the latest earlier check-in of the same session, or None."""
-    return (CheckIn.objects.filter(session=session, day__lt=day).order_by("-day")
-            .values("day", "redness", "swelling", "pain").first())
+    return (
+        CheckIn.objects.filter(session=session, day__lt=day)
+        .order_by("-day")
+        .values("day", "redness", "swelling", "pain")
+        .first()
+    )
 
 
 def _already(day: int) -> ServiceError:
-    return ServiceError(f"You have already sent your day-{day} check-in for this session. If "
-                        "something has changed, contact the clinic.", field="day")
+    return ServiceError(
+        f"You have already sent your day-{day} check-in for this session. If "
+        "something has changed, contact the clinic.",
+        field="day",
+    )
 
 
 @transaction.atomic
-def check_in_submit(*, session: TreatmentSession, day: int, redness: int, swelling: int,
-                    pain: int, warning_signs: Iterable[str], note: str, actor: Any) -> CheckIn:
+def check_in_submit(
+    *,
+    session: TreatmentSession,
+    day: int,
+    redness: int,
+    swelling: int,
+    pain: int,
+    warning_signs: Iterable[str],
+    note: str,
+    actor: Any,
+) -> CheckIn:
     """Store the patient's day-`day` check-in for their signed `session`, compare it with the
     expected recovery (`review_recovery`), and raise a flag for staff when it is not as
     expected. Returns the check-in; its `expected` field says whether a flag was raised.
@@ -185,19 +208,30 @@ def check_in_submit(*, session: TreatmentSession, day: int, redness: int, swelli
     scores outside 0-10, unknown warning signs."""
     _check_session(session, actor)
     _check_day(session, day)
-    scores = {name: _checked_score(value, name)
-              for name, value in (("redness", redness), ("swelling", swelling), ("pain", pain))}
+    scores = {
+        name: _checked_score(value, name)
+        for name, value in (("redness", redness), ("swelling", swelling), ("pain", pain))
+    }
     signs = _checked_signs(warning_signs)
     if CheckIn.objects.filter(session=session, day=day).exists():
         raise _already(day)
-    review = review_recovery(day=day, scores=scores, warning_signs=signs,
-                             previous=_previous(session, day))
-    check_in = CheckIn(session=session, patient=session.patient, day=day, warning_signs=signs,
-                       note=(note or "").strip(), expected=review.expected, **scores)
+    review = review_recovery(day=day, scores=scores, warning_signs=signs, previous=_previous(session, day))
+    check_in = CheckIn(
+        session=session,
+        patient=session.patient,
+        day=day,
+        warning_signs=signs,
+        note=(note or "").strip(),
+        expected=review.expected,
+        **scores,
+    )
     _save_check_in(check_in)
-    audit_record(actor=actor, action="create", obj=check_in,
-                 summary=f"day {day} check-in, session {session.number}"
-                 + ("" if review.expected else " (flagged)"))
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=check_in,
+        summary=f"day {day} check-in, session {session.number}" + ("" if review.expected else " (flagged)"),
+    )
     if not review.expected:
         _raise_flag(check_in, review, actor)
     return check_in
@@ -218,16 +252,27 @@ def _save_check_in(check_in: CheckIn) -> None:
         raise _already(check_in.day) from None
 
 
-def flag_raise(*, patient_id: int, reason: str, summary: str, actor: Any = None,
-               check_in: CheckIn | None = None, urgent: bool = False) -> Flag:
+def flag_raise(
+    *,
+    patient_id: int,
+    reason: str,
+    summary: str,
+    actor: Any = None,
+    check_in: CheckIn | None = None,
+    urgent: bool = False,
+) -> Flag:
     """Raise a flag for staff on the patient (the dashboard lists it until someone resolves
     it); `reason` is cut to the column's length. `actor` None: the system raised it. An urgent
     flag also writes the on-call clinician's alert, emailed by the worker once this
     transaction commits (`needlepoint.clinic.alerts`)."""
     from needlepoint.clinic.alerts import alert_on_call
 
-    flag = Flag(patient_id=patient_id, check_in=check_in, urgent=urgent,
-                reason=reason[:Flag._meta.get_field("reason").max_length])
+    flag = Flag(
+        patient_id=patient_id,
+        check_in=check_in,
+        urgent=urgent,
+        reason=reason[: Flag._meta.get_field("reason").max_length],
+    )
     flag.full_clean()
     flag.save()
     audit_record(actor=actor, action="create", obj=flag, summary=summary)
@@ -238,9 +283,14 @@ def flag_raise(*, patient_id: int, reason: str, summary: str, actor: Any = None,
 
 def _raise_flag(check_in: CheckIn, review: RecoveryReview, actor: Any) -> Flag:
     head = f"Day {check_in.day} check-in after session {check_in.session.number}"
-    return flag_raise(patient_id=check_in.patient_id, check_in=check_in, actor=actor, urgent=review.urgent,
-                      reason=head + _HEAD_END + "; ".join(review.reasons),
-                      summary="urgent: warning sign" if review.urgent else "recovery not as expected")
+    return flag_raise(
+        patient_id=check_in.patient_id,
+        check_in=check_in,
+        actor=actor,
+        urgent=review.urgent,
+        reason=head + _HEAD_END + "; ".join(review.reasons),
+        summary="urgent: warning sign" if review.urgent else "recovery not as expected",
+    )
 
 
 _HEAD_END = ": "
@@ -256,17 +306,23 @@ def patient_advice(check_in: CheckIn, reasons: Sequence[str]) -> tuple[str, str]
     for a warning sign, "attention" for a recovery off course, "ok" otherwise."""
     if check_in.warning_signs:
         signs = _words(WARNING_SIGN_LABELS.get(s, s) for s in check_in.warning_signs)
-        return "urgent", (f"Contact the clinic now: you reported {signs}. This is not part of the "
-                          "usual recovery and needs to be seen. Do not wait for the clinic to call "
-                          "you: the on-call clinician has been alerted as well.")
+        return "urgent", (
+            f"Contact the clinic now: you reported {signs}. This is not part of the "
+            "usual recovery and needs to be seen. Do not wait for the clinic to call "
+            "you: the on-call clinician has been alerted as well."
+        )
     if not check_in.expected:
         why = "; ".join(reasons) or "your answers"
-        return "attention", ("Your skin is not settling as quickly as we usually expect ("
-                             f"{why}). The clinic has been told and will contact you. If it gets "
-                             "worse, or you notice pus, fever, spreading redness, blisters or a "
-                             "cold sore, contact the clinic now.")
-    return "ok", ("Thank you. This is within the usual recovery: redness, swelling and soreness "
-                  "normally settle in 2-3 days and can last up to a week.")
+        return "attention", (
+            "Your skin is not settling as quickly as we usually expect ("
+            f"{why}). The clinic has been told and will contact you. If it gets "
+            "worse, or you notice pus, fever, spreading redness, blisters or a "
+            "cold sore, contact the clinic now."
+        )
+    return "ok", (
+        "Thank you. This is within the usual recovery: redness, swelling and soreness "
+        "normally settle in 2-3 days and can last up to a week."
+    )
 
 
 def _require_clinical(actor: Any, what: str) -> None:
@@ -283,7 +339,8 @@ def flag_acknowledge(*, flag: Flag, actor: Any) -> Flag:
     _require_clinical(actor, "acknowledge a flag")
     now = timezone.now()
     updated = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=now, acknowledged_by=actor)
+        acknowledged_at=now, acknowledged_by=actor
+    )
     if updated != 1:
         raise _already_acknowledged(flag)
     flag.acknowledged_at, flag.acknowledged_by = now, actor
@@ -297,8 +354,11 @@ def _already_acknowledged(flag: Flag) -> ServiceError:
     if by is None or flag.acknowledged_at is None:
         return ServiceError("This flag was already acknowledged.", field="flag")
     when = timezone.localtime(flag.acknowledged_at, timezone.get_default_timezone())
-    return ServiceError(f"This flag was already acknowledged by {by.get_full_name() or by.username} "
-                        f"at {when:%H:%M on %d %b %Y}.", field="flag")
+    return ServiceError(
+        f"This flag was already acknowledged by {by.get_full_name() or by.username} "
+        f"at {when:%H:%M on %d %b %Y}.",
+        field="flag",
+    )
 
 
 @transaction.atomic
@@ -309,8 +369,9 @@ def flag_resolve(*, flag: Flag, resolution: str, actor: Any) -> Flag:
     _require_clinical(actor, "resolve a flag")
     resolution = (resolution or "").strip()
     if not resolution:
-        raise ServiceError("Say what was done: for example, who called the patient and what "
-                           "was advised.", field="resolution")
+        raise ServiceError(
+            "Say what was done: for example, who called the patient and what was advised.", field="resolution"
+        )
     now = timezone.now()
     candidate = copy.copy(flag)  # validated before the conditional update; `flag` untouched
     candidate.resolved_at, candidate.resolved_by, candidate.resolution = now, actor, resolution
@@ -318,12 +379,15 @@ def flag_resolve(*, flag: Flag, resolution: str, actor: Any) -> Flag:
         candidate.acknowledged_at, candidate.acknowledged_by = now, actor
     candidate.full_clean()
     Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(  # resolving acknowledges
-        acknowledged_at=now, acknowledged_by=actor)
+        acknowledged_at=now, acknowledged_by=actor
+    )
     updated = Flag.objects.filter(pk=flag.pk, resolved_at__isnull=True).update(
-        resolved_at=now, resolved_by=actor, resolution=resolution)
+        resolved_at=now, resolved_by=actor, resolution=resolution
+    )
     if updated != 1:
-        raise ServiceError("This flag has already been resolved. Reload the page to see by whom.",
-                           field="resolution")
+        raise ServiceError(
+            "This flag has already been resolved. Reload the page to see by whom.", field="resolution"
+        )
     if flag.acknowledged_at is None:
         flag.refresh_from_db(fields=["acknowledged_at", "acknowledged_by"])
     flag.resolved_at, flag.resolved_by, flag.resolution = now, actor, resolution

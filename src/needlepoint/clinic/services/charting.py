@@ -49,12 +49,16 @@ MAX_PASSES = 20
 MAX_PLATELET_ML = Decimal("20")
 CHARTABLE_COURSE = (CourseStatus.APPROVED, CourseStatus.ACTIVE)
 PREGNANCY_ANSWERS = {  # the day-of answer -> the intake's pregnancy code
-    "no": "no", "trying": "trying", "breastfeeding": "breastfeeding", "pregnant": "pregnant",
+    "no": "no",
+    "trying": "trying",
+    "breastfeeding": "breastfeeding",
+    "pregnant": "pregnant",
     "possibly_pregnant": "pregnant",  # cautious: treated as pregnant until ruled out
 }
 
 
 # ---- the day of the visit ----------------------------------------------------------------------
+
 
 def booked_appointment(session: TreatmentSession) -> Appointment | None:
     """Return the session's visit: its appointment while booked, arrived or attended (None when
@@ -79,9 +83,11 @@ def _require_on_the_day(session: TreatmentSession, today: dt.date) -> dt.date:
     its day has not come. A day that has passed is allowed (a late entry, marked as such)."""
     day = visit_day(session)
     if day is None:
-        raise Blocked(f"Session {session.number} has no booked appointment: book it first. A "
-                      "session is re-screened, charted and signed on the day of its appointment.",
-                      field="appointment")
+        raise Blocked(
+            f"Session {session.number} has no booked appointment: book it first. A "
+            "session is re-screened, charted and signed on the day of its appointment.",
+            field="appointment",
+        )
     # The safety gate's rule for the visit's day alone (no screening judged here).
     not_due = blockers(gate.Step.TREAT, today, Facts(due=day, session=session.number))
     gate.refuse(not_due, gate.Audience.CLINICAL, field="appointment")
@@ -98,8 +104,7 @@ def day_refusal(session: TreatmentSession) -> ServiceError | None:
     return None
 
 
-def _late_entry(session: TreatmentSession, day: dt.date, today: dt.date,
-                actor: Any) -> dict[str, Any]:
+def _late_entry(session: TreatmentSession, day: dt.date, today: dt.date, actor: Any) -> dict[str, Any]:
     """Return the fields marking the chart "entered late" (when, by whom) the first time it is
     written after the day of its visit; nothing on the day itself or once marked."""
     if today <= day or session.entered_late_at is not None:
@@ -108,6 +113,7 @@ def _late_entry(session: TreatmentSession, day: dt.date, today: dt.date,
 
 
 # ---- the day-of re-screen ----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DayOfAnswers:
@@ -143,20 +149,24 @@ def session_rescreen(*, session: TreatmentSession, answers: DayOfAnswers, actor:
     day = _require_on_the_day(session, today)
     latest = Intake.objects.filter(patient=session.patient).order_by("-number").first()
     if latest is None:
-        raise ServiceError("This patient has no intake on file to re-screen from. Record the "
-                           "consultation intake first.", field="")
+        raise ServiceError(
+            "This patient has no intake on file to re-screen from. Record the consultation intake first.",
+            field="",
+        )
     data = day_of_intake(latest, answers, today=day, treatment_areas=plan_areas(session.course))
-    intake = intake_create(patient=session.patient, data=data, source=IntakeSource.DAY_OF,
-                           actor=actor)
+    intake = intake_create(patient=session.patient, data=data, source=IntakeSource.DAY_OF, actor=actor)
     screening = screening_run(intake=intake, actor=actor)
     status = _status_after_rescreen(session, screening)
     late = _late_entry(session, day, today, actor)
-    bump_version(session, expected=session.version, day_of_screening=screening, status=status,
-                 **late)
-    audit_record(actor=actor, action="change", obj=session,
-                 summary=f"day-of re-screen: {screening.decision}"
-                         + ("; session blocked" if status == SessionStatus.BLOCKED else "")
-                         + ("; entered late" if today > day else ""))
+    bump_version(session, expected=session.version, day_of_screening=screening, status=status, **late)
+    audit_record(
+        actor=actor,
+        action="change",
+        obj=session,
+        summary=f"day-of re-screen: {screening.decision}"
+        + ("; session blocked" if status == SessionStatus.BLOCKED else "")
+        + ("; entered late" if today > day else ""),
+    )
     return screening
 
 
@@ -168,8 +178,9 @@ def _status_after_rescreen(session: TreatmentSession, screening: Screening) -> s
     return SessionStatus.IN_PROGRESS if session.areas.exists() else SessionStatus.PLANNED
 
 
-def day_of_intake(latest: Intake, answers: DayOfAnswers, *, today: dt.date,
-                  treatment_areas: list[str]) -> dict[str, Any]:
+def day_of_intake(
+    latest: Intake, answers: DayOfAnswers, *, today: dt.date, treatment_areas: list[str]
+) -> dict[str, Any]:
     """Return the next intake (contract shape): `latest` assessed `today`, with the answers.
 
     The answers are the truth about today for what they ask: a cold sore, breakout in the
@@ -177,8 +188,9 @@ def day_of_intake(latest: Intake, answers: DayOfAnswers, *, today: dt.date,
     history (an undated sunburn is dated to the assessment that reported it, as the protocol
     counts it); new medicines and conditions are appended; pregnancy is replaced."""
     old = latest.data
-    conditions = [_settled(c, answers, old["assessed_on"], treatment_areas)
-                  for c in old.get("conditions", [])]
+    conditions = [
+        _settled(c, answers, old["assessed_on"], treatment_areas) for c in old.get("conditions", [])
+    ]
     conditions += _new_conditions(answers, today, treatment_areas)
     return {
         **old,
@@ -190,8 +202,9 @@ def day_of_intake(latest: Intake, answers: DayOfAnswers, *, today: dt.date,
     }
 
 
-def _settled(c: dict[str, Any], answers: DayOfAnswers, assessed_on: str,
-             treatment_areas: list[str]) -> dict[str, Any]:
+def _settled(
+    c: dict[str, Any], answers: DayOfAnswers, assessed_on: str, treatment_areas: list[str]
+) -> dict[str, Any]:
     """Return condition `c` as history when today's answers say it is no longer active."""
     if c.get("status", "active") != "active":
         return c
@@ -206,18 +219,17 @@ def _settled(c: dict[str, Any], answers: DayOfAnswers, assessed_on: str,
     return c
 
 
-def _new_conditions(answers: DayOfAnswers, today: dt.date,
-                    treatment_areas: list[str]) -> list[dict[str, Any]]:
+def _new_conditions(
+    answers: DayOfAnswers, today: dt.date, treatment_areas: list[str]
+) -> list[dict[str, Any]]:
     day = today.isoformat()
     out: list[dict[str, Any]] = []
     if answers.sunburn == "now":
         out.append({"code": "sunburn", "status": "active", "date": day})
     elif answers.sunburn == "recent":
         if answers.sunburn_date is None or answers.sunburn_date > today:
-            raise ServiceError("Give the day of the sunburn (today or earlier).",
-                               field="sunburn_date")
-        out.append({"code": "sunburn", "status": "history",
-                    "date": answers.sunburn_date.isoformat()})
+            raise ServiceError("Give the day of the sunburn (today or earlier).", field="sunburn_date")
+        out.append({"code": "sunburn", "status": "history", "date": answers.sunburn_date.isoformat()})
     if answers.cold_sore:
         out.append({"code": "herpes_simplex", "status": "active", "date": day})
     if answers.breakout:
@@ -254,6 +266,7 @@ def block_reasons(screening: Screening | None) -> list[str]:
 
 
 # ---- the chart ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class AreaRow:
@@ -302,8 +315,9 @@ def charting_refusal(session: TreatmentSession) -> ServiceError | None:
 
 
 @transaction.atomic
-def chart_save(*, session: TreatmentSession, actor: Any, expected_version: int,
-               data: ChartData) -> TreatmentSession:
+def chart_save(
+    *, session: TreatmentSession, actor: Any, expected_version: int, data: ChartData
+) -> TreatmentSession:
     """Save the whole chart of `session` if nobody saved it since `expected_version`; replaces
     its area rows, keeps adverse events by id. The session is then "in progress" and its course
     "active". Refused before the day of the visit; after it, the chart is marked entered late.
@@ -323,10 +337,13 @@ def chart_save(*, session: TreatmentSession, actor: Any, expected_version: int,
     _save_areas(session, data.areas)
     _save_adverse_events(session, data.adverse_events, actor)
     _activate_course(session.course, actor)
-    audit_record(actor=actor, action="change", obj=session,
-                 summary=f"chart saved: {len(data.areas)} area(s), "
-                         f"{len(data.adverse_events)} adverse event(s)"
-                         + ("; entered late" if today > day else ""))
+    audit_record(
+        actor=actor,
+        action="change",
+        obj=session,
+        summary=f"chart saved: {len(data.areas)} area(s), "
+        f"{len(data.adverse_events)} adverse event(s)" + ("; entered late" if today > day else ""),
+    )
     return session
 
 
@@ -336,37 +353,41 @@ def _session_changes(session: TreatmentSession, data: ChartData, day: dt.date) -
     _check_anaesthetic(data.anaesthetic_on, data.anaesthetic_off, signing=False, day=day)
     _check_areas(session, data.areas)
     if data.end_point and data.end_point not in END_POINTS:
-        raise ServiceError("Choose the end-point: pinpoint bleeding or even erythema.",
-                           field="end_point")
+        raise ServiceError("Choose the end-point: pinpoint bleeding or even erythema.", field="end_point")
     _check_adverse_events(session, data.adverse_events)
     return {
-        "device": data.device, "cartridge_lot": data.cartridge_lot.strip(),
-        "anaesthetic_on": data.anaesthetic_on, "anaesthetic_off": data.anaesthetic_off,
-        "adjuncts": _adjuncts(session.course, data), "end_point": data.end_point,
-        "immediate_reactions": data.immediate_reactions.strip(), "notes": data.notes.strip(),
+        "device": data.device,
+        "cartridge_lot": data.cartridge_lot.strip(),
+        "anaesthetic_on": data.anaesthetic_on,
+        "anaesthetic_off": data.anaesthetic_off,
+        "adjuncts": _adjuncts(session.course, data),
+        "end_point": data.end_point,
+        "immediate_reactions": data.immediate_reactions.strip(),
+        "notes": data.notes.strip(),
         "status": SessionStatus.IN_PROGRESS,
     }
 
 
 def _check_device(device: Device | None) -> None:
     if device is not None and device.kind == "centrifuge":
-        raise ServiceError(f"{device} is a centrifuge; choose the microneedling pen used.",
-                           field="device")
+        raise ServiceError(f"{device} is a centrifuge; choose the microneedling pen used.", field="device")
 
 
-def _check_anaesthetic(on: dt.datetime | None, off: dt.datetime | None, *, signing: bool,
-                       day: dt.date) -> None:
+def _check_anaesthetic(
+    on: dt.datetime | None, off: dt.datetime | None, *, signing: bool, day: dt.date
+) -> None:
     _check_on_the_day(on, day, "anaesthetic_on", "went on")
     _check_on_the_day(off, day, "anaesthetic_off", "came off")
     if off is not None and on is None:
-        raise ServiceError("Give the time the anaesthetic went on before the time it came off.",
-                           field="anaesthetic_on")
+        raise ServiceError(
+            "Give the time the anaesthetic went on before the time it came off.", field="anaesthetic_on"
+        )
     if on is not None and off is not None and off < on:
-        raise ServiceError("The anaesthetic cannot come off before it went on: check both times.",
-                           field="anaesthetic_off")
+        raise ServiceError(
+            "The anaesthetic cannot come off before it went on: check both times.", field="anaesthetic_off"
+        )
     if signing and on is not None and off is None:
-        raise ServiceError("Give the time the anaesthetic came off before signing.",
-                           field="anaesthetic_off")
+        raise ServiceError("Give the time the anaesthetic came off before signing.", field="anaesthetic_off")
 
 
 def _check_on_the_day(at: dt.datetime | None, day: dt.date, field: str, what: str) -> None:
@@ -375,19 +396,27 @@ def _check_on_the_day(at: dt.datetime | None, day: dt.date, field: str, what: st
         return
     local = timezone.localtime(at)
     if local.date() != day:
-        raise ServiceError(f"The anaesthetic {what} at {local:%H:%M} on {_long_date(local.date())}, "
-                           f"but this session was on {_long_date(day)}: give a time on the day of "
-                           "the session.", field=field)
+        raise ServiceError(
+            f"The anaesthetic {what} at {local:%H:%M} on {_long_date(local.date())}, "
+            f"but this session was on {_long_date(day)}: give a time on the day of "
+            "the session.",
+            field=field,
+        )
     if at > timezone.now():
-        raise ServiceError(f"{local:%H:%M} is still to come: chart the time the anaesthetic {what} "
-                           "once it has happened.", field=field)
+        raise ServiceError(
+            f"{local:%H:%M} is still to come: chart the time the anaesthetic {what} once it has happened.",
+            field=field,
+        )
 
 
 def area_limits(course: Course) -> dict[str, tuple[Decimal, bool]]:
     """Return, per area of the course's plan, the deepest needle allowed (mm) and whether a
     medical director's override set it: the plan's maximum, or the override's when deeper."""
-    limits = {a["area"]: (Decimal(str(a["depth_mm"]["max"])), False)
-              for a in (course.plan or {}).get("areas", []) if a.get("area")}
+    limits = {
+        a["area"]: (Decimal(str(a["depth_mm"]["max"])), False)
+        for a in (course.plan or {}).get("areas", [])
+        if a.get("area")
+    }
     for o in DepthOverride.objects.filter(course=course, area__in=list(limits)):
         if o.depth_max_mm > limits[o.area][0]:
             limits[o.area] = (o.depth_max_mm, True)
@@ -402,19 +431,24 @@ def _check_areas(session: TreatmentSession, rows: tuple[AreaRow, ...]) -> None:
         name = area_label(row.area)
         if row.area not in limits:
             allowed = ", ".join(area_label(a) for a in limits) or "none"
-            raise ServiceError(f"{name.capitalize()} is not an area of this course's plan "
-                               f"(planned: {allowed}).", field=f"areas.{i}.area")
+            raise ServiceError(
+                f"{name.capitalize()} is not an area of this course's plan (planned: {allowed}).",
+                field=f"areas.{i}.area",
+            )
         if row.area in seen:
-            raise ServiceError(f"{name.capitalize()} is charted twice; give it one row.",
-                               field=f"areas.{i}.area")
+            raise ServiceError(
+                f"{name.capitalize()} is charted twice; give it one row.", field=f"areas.{i}.area"
+            )
         seen.add(row.area)
         if today.get(row.area) in BLOCKING:
-            raise Blocked(f"Today's re-screen rules out the {name}: do not treat it today.",
-                          field=f"areas.{i}.area")
+            raise Blocked(
+                f"Today's re-screen rules out the {name}: do not treat it today.", field=f"areas.{i}.area"
+            )
         _check_depth(i, name, row.depth_mm, limits[row.area])
         if not 1 <= row.passes <= MAX_PASSES:
-            raise ServiceError(f"Passes for the {name} must be between 1 and {MAX_PASSES}.",
-                               field=f"areas.{i}.passes")
+            raise ServiceError(
+                f"Passes for the {name} must be between 1 and {MAX_PASSES}.", field=f"areas.{i}.passes"
+            )
 
 
 def _check_depth(i: int, name: str, depth: Decimal, limit: tuple[Decimal, bool]) -> None:
@@ -422,13 +456,14 @@ def _check_depth(i: int, name: str, depth: Decimal, limit: tuple[Decimal, bool])
     if depth <= 0:
         raise ServiceError(f"The depth for the {name} must be more than 0 mm.", field=field)
     if depth.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ServiceError(f"Give the depth for the {name} to at most two decimals (e.g. 1.25).",
-                           field=field)
+        raise ServiceError(f"Give the depth for the {name} to at most two decimals (e.g. 1.25).", field=field)
     top, overridden = limit
     if depth > top:
         why = "the medical director's override" if overridden else "this course's plan"
-        raise ServiceError(f"{_mm(depth)} mm is deeper than {why} allows for the {name} "
-                           f"(at most {_mm(top)} mm).", field=field)
+        raise ServiceError(
+            f"{_mm(depth)} mm is deeper than {why} allows for the {name} (at most {_mm(top)} mm).",
+            field=field,
+        )
 
 
 def _day_of_areas(session: TreatmentSession) -> dict[str, str]:
@@ -446,14 +481,19 @@ def _adjuncts(course: Course, data: ChartData) -> dict[str, Any]:
         if code not in planned:
             raise ServiceError(f"{label} is not part of this course's plan.", field=f"{code}_ml")
         if not 0 < ml <= MAX_PLATELET_ML:
-            raise ServiceError(f"Give the {label} volume in ml, more than 0 and at most "
-                               f"{MAX_PLATELET_ML}.", field=f"{code}_ml")
+            raise ServiceError(
+                f"Give the {label} volume in ml, more than 0 and at most {MAX_PLATELET_ML}.",
+                field=f"{code}_ml",
+            )
         out[f"{code}_ml"] = float(ml)
     allowed = topical_choices(course)
     for code in data.topicals:
         if code not in allowed:
-            raise ServiceError(f"{code.replace('_', ' ').capitalize()} is not a topical of this "
-                               "course's plan for use during needling.", field="topicals")
+            raise ServiceError(
+                f"{code.replace('_', ' ').capitalize()} is not a topical of this "
+                "course's plan for use during needling.",
+                field="topicals",
+            )
     out["topicals"] = list(dict.fromkeys(data.topicals))
     return out
 
@@ -461,9 +501,11 @@ def _adjuncts(course: Course, data: ChartData) -> dict[str, Any]:
 def topical_choices(course: Course) -> dict[str, str]:
     """Return the plan's topicals for use during needling (code -> name); PRP/PRF are charted
     by volume, and adjuncts for between sessions are never applied during needling."""
-    return {a["code"]: a.get("name") or a["code"] for a in (course.plan or {}).get("adjuncts", [])
-            if a.get("code") and a["code"] not in PLATELET_ADJUNCTS
-            and a.get("timing", "during") == "during"}
+    return {
+        a["code"]: a.get("name") or a["code"]
+        for a in (course.plan or {}).get("adjuncts", [])
+        if a.get("code") and a["code"] not in PLATELET_ADJUNCTS and a.get("timing", "during") == "during"
+    }
 
 
 def _check_adverse_events(session: TreatmentSession, rows: tuple[AdverseEventRow, ...]) -> None:
@@ -472,25 +514,24 @@ def _check_adverse_events(session: TreatmentSession, rows: tuple[AdverseEventRow
         if not row.kind.strip():
             raise ServiceError("Say what the adverse event was.", field=f"adverse_events.{i}.kind")
         if row.severity not in Severity.values:
-            raise ServiceError("Choose the severity: mild, moderate or severe.",
-                               field=f"adverse_events.{i}.severity")
+            raise ServiceError(
+                "Choose the severity: mild, moderate or severe.", field=f"adverse_events.{i}.severity"
+            )
         if not row.action.strip():
-            raise ServiceError("Say what was done about the adverse event.",
-                               field=f"adverse_events.{i}.action")
+            raise ServiceError(
+                "Say what was done about the adverse event.", field=f"adverse_events.{i}.action"
+            )
         if row.id is not None and row.id not in known:
-            raise ServiceError("That adverse event is not on this chart.",
-                               field=f"adverse_events.{i}.kind")
+            raise ServiceError("That adverse event is not on this chart.", field=f"adverse_events.{i}.kind")
 
 
 def _save_areas(session: TreatmentSession, rows: tuple[AreaRow, ...]) -> None:
     session.areas.all().delete()
     for row in rows:
-        _create(AreaTreatment(session=session, area=row.area, depth_mm=row.depth_mm,
-                              passes=row.passes))
+        _create(AreaTreatment(session=session, area=row.area, depth_mm=row.depth_mm, passes=row.passes))
 
 
-def _save_adverse_events(session: TreatmentSession, rows: tuple[AdverseEventRow, ...],
-                         actor: Any) -> None:
+def _save_adverse_events(session: TreatmentSession, rows: tuple[AdverseEventRow, ...], actor: Any) -> None:
     keep = {row.id for row in rows if row.id is not None}
     session.adverse_events.exclude(id__in=keep).delete()
     existing = {e.id: e for e in session.adverse_events.all()}
@@ -510,13 +551,15 @@ def _save_adverse_events(session: TreatmentSession, rows: tuple[AdverseEventRow,
 def _activate_course(course: Course, actor: Any) -> None:
     """Mark an approved course "active" once its first session is charted."""
     started = Course.objects.filter(pk=course.pk, status=CourseStatus.APPROVED).update(
-        status=CourseStatus.ACTIVE, version=F("version") + 1)
+        status=CourseStatus.ACTIVE, version=F("version") + 1
+    )
     if started:
         course.refresh_from_db(fields=["status", "version"])
         audit_record(actor=actor, action="change", obj=course, summary="course started")
 
 
 # ---- signing and addenda -----------------------------------------------------------------------
+
 
 @transaction.atomic
 def chart_sign(*, session: TreatmentSession, actor: Any, expected_version: int) -> TreatmentSession:
@@ -533,23 +576,31 @@ def chart_sign(*, session: TreatmentSession, actor: Any, expected_version: int) 
     _require_started(session)
     _require_chartable(session, today_only=False)
     if session.status != SessionStatus.IN_PROGRESS or not session.areas.exists():
-        raise ServiceError("Chart at least one area (depth and passes) before signing.",
-                           field="areas")
+        raise ServiceError("Chart at least one area (depth and passes) before signing.", field="areas")
     if session.device_id is None:
         raise ServiceError("Record the pen used before signing.", field="device")
     if not session.cartridge_lot:
-        raise ServiceError("Record the cartridge lot before signing: it is how a faulty batch "
-                           "is traced.", field="cartridge_lot")
+        raise ServiceError(
+            "Record the cartridge lot before signing: it is how a faulty batch is traced.",
+            field="cartridge_lot",
+        )
     _check_anaesthetic(session.anaesthetic_on, session.anaesthetic_off, signing=True, day=day)
-    changes = {"status": SessionStatus.SIGNED, "signed_at": timezone.now(), "signed_by": actor,
-               **_late_entry(session, day, today, actor)}
+    changes = {
+        "status": SessionStatus.SIGNED,
+        "signed_at": timezone.now(),
+        "signed_by": actor,
+        **_late_entry(session, day, today, actor),
+    }
     for key, value in changes.items():
         setattr(session, key, value)
     _clean(session)
     bump_version(session, expected=expected_version, **changes)
-    audit_record(actor=actor, action="sign", obj=session,
-                 summary=f"chart of session {session.number} signed"
-                         + ("; entered late" if today > day else ""))
+    audit_record(
+        actor=actor,
+        action="sign",
+        obj=session,
+        summary=f"chart of session {session.number} signed" + ("; entered late" if today > day else ""),
+    )
     _mark_attended(session, actor)
     return session
 
@@ -570,23 +621,33 @@ def addendum_add(*, session: TreatmentSession, text: str, actor: Any) -> Addendu
         raise ServiceError("Write the addendum before saving it.", field="text")
     session.refresh_from_db()
     if session.status != SessionStatus.SIGNED:
-        raise ServiceError("Addenda are for signed charts; while the chart is open, write in its "
-                           "notes.", field="text")
+        raise ServiceError(
+            "Addenda are for signed charts; while the chart is open, write in its notes.", field="text"
+        )
     addendum = _create(Addendum(session=session, text=text, written_by=actor))
-    audit_record(actor=actor, action="create", obj=addendum, patient_id=session.patient_id,
-                 summary=f"addendum to session {session.number}")
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=addendum,
+        patient_id=session.patient_id,
+        summary=f"addendum to session {session.number}",
+    )
     return addendum
 
 
 # ---- shared checks -----------------------------------------------------------------------------
+
 
 def _require_started(session: TreatmentSession) -> None:
     """Refuse to sign a session as done before its appointment has begun."""
     appointment = booked_appointment(session)
     if appointment is not None and timezone.now() < appointment.starts_at:
         at = timezone.localtime(appointment.starts_at)
-        raise Blocked(f"Session {session.number}'s appointment starts at {at:%H:%M}: sign the "
-                      "chart once the treatment has been given, not before.", field="appointment")
+        raise Blocked(
+            f"Session {session.number}'s appointment starts at {at:%H:%M}: sign the "
+            "chart once the treatment has been given, not before.",
+            field="appointment",
+        )
 
 
 def _require_clinician(actor: Any) -> None:
@@ -597,22 +658,29 @@ def _require_clinician(actor: Any) -> None:
 def _refuse_if_closed(session: TreatmentSession) -> None:
     if session.status == SessionStatus.SIGNED:
         when = timezone.localtime(session.signed_at).strftime("%d %b %Y %H:%M")
-        raise ServiceError(f"This chart was signed on {when} and can no longer be changed. "
-                           "Add an addendum instead.", field="status")
+        raise ServiceError(
+            f"This chart was signed on {when} and can no longer be changed. Add an addendum instead.",
+            field="status",
+        )
     if session.status == SessionStatus.CANCELLED:
         raise ServiceError("This session was cancelled; it cannot be charted.", field="status")
 
 
 def _require_version(session: TreatmentSession, expected: int) -> None:
     if session.version != expected:
-        raise StaleEdit("Someone else saved this chart after you opened it. Reload the page to "
-                        "see their changes, then make yours again.", field="version")
+        raise StaleEdit(
+            "Someone else saved this chart after you opened it. Reload the page to "
+            "see their changes, then make yours again.",
+            field="version",
+        )
 
 
 def _require_course_open(course: Course) -> None:
     if course.status not in CHARTABLE_COURSE:
-        raise Blocked(f"The course is {course.get_status_display().lower()}; only an approved "
-                      "course can be treated.", field="course")
+        raise Blocked(
+            f"The course is {course.get_status_display().lower()}; only an approved course can be treated.",
+            field="course",
+        )
 
 
 def _require_chartable(session: TreatmentSession, *, today_only: bool) -> None:
@@ -621,7 +689,8 @@ def _require_chartable(session: TreatmentSession, *, today_only: bool) -> None:
     re-screen (done today, when `today_only`) that does not block it."""
     screening = session.day_of_screening
     fresh = screening is not None and not (
-        today_only and timezone.localdate(screening.created_at) != timezone.localdate())
+        today_only and timezone.localdate(screening.created_at) != timezone.localdate()
+    )
     found = gate.session_blockers(session, gate.Step.TREAT, screening=screening if fresh else None)
     gate.refuse([b for b in found if b.code in BEFORE_RESCREEN], gate.Audience.CLINICAL)
     if screening is None or not fresh:

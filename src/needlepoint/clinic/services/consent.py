@@ -34,19 +34,22 @@ SIGNATURE_MAX_PIXELS = 1600 * 800
 MIN_INK_PIXELS = 80
 MIN_INK_COLUMNS = 30
 
-NO_DRAWING = ("A drawn signature is needed as well as the typed name: draw it in the box with a "
-              "finger, stylus or mouse. (The box needs JavaScript; if it does not work on this "
-              "device, the clinic can take the signature on its tablet.)")
+NO_DRAWING = (
+    "A drawn signature is needed as well as the typed name: draw it in the box with a "
+    "finger, stylus or mouse. (The box needs JavaScript; if it does not work on this "
+    "device, the clinic can take the signature on its tablet.)"
+)
 UNREADABLE = "The signature could not be read as a drawing. Clear the box and draw it again."
 TOO_LARGE = "The signature drawing is too large (over 200 KB). Clear the box and draw it again."
 TOO_SMALL = "The signature is blank or too small to be a signature. Draw it across the box."
 
 
-DEFAULT_CONSENT: Mapping[str, str] = MappingProxyType({
-    "treatment": "microneedling",
-    "version": "1",
-    "title": "Consent to microneedling (collagen induction therapy)",
-    "body": """\
+DEFAULT_CONSENT: Mapping[str, str] = MappingProxyType(
+    {
+        "treatment": "microneedling",
+        "version": "1",
+        "title": "Consent to microneedling (collagen induction therapy)",
+        "body": """\
 What the treatment is
 Microneedling uses a pen-like device with very fine, sterile, single-use needles to make many tiny \
 punctures in the skin. The skin heals them by making new collagen, which can soften acne scars and \
@@ -100,36 +103,46 @@ Agreement
 By signing, I confirm that I have read this information, that I could ask questions and had them \
 answered, that what I told the clinic about my health is complete and true, and that I agree to a \
 course of microneedling as set out in my treatment plan.""",
-})
+    }
+)
 
 
 # -- consent texts ---------------------------------------------------------------------------------
 
+
 def current_consent_text(treatment: str = "microneedling") -> ConsentText | None:
     """Return the most recently published consent text for `treatment`, or None if none is."""
-    return (ConsentText.objects.filter(treatment=treatment)
-            .order_by("-published_at", "-id").first())
+    return ConsentText.objects.filter(treatment=treatment).order_by("-published_at", "-id").first()
 
 
 @transaction.atomic
-def consent_text_publish(*, treatment: str, version: str, title: str, body: str,
-                         actor: Any) -> ConsentText:
+def consent_text_publish(*, treatment: str, version: str, title: str, body: str, actor: Any) -> ConsentText:
     """Publish a new version of the consent text for `treatment`; it becomes the current one.
     An existing version is never replaced: publishing the same version again is refused."""
     treatment, version = treatment.strip(), version.strip()
-    for field, value in (("treatment", treatment), ("version", version), ("title", title.strip()),
-                         ("body", body.strip())):
+    for field, value in (
+        ("treatment", treatment),
+        ("version", version),
+        ("title", title.strip()),
+        ("body", body.strip()),
+    ):
         if not value:
             raise ServiceError(f"The consent text needs a {field}.", field=field)
     if ConsentText.objects.filter(treatment=treatment, version=version).exists():
-        raise ServiceError(f"Version {version} of the {treatment} consent text is already published. "
-                           "Published texts are never changed: give the new text a new version.",
-                           field="version")
+        raise ServiceError(
+            f"Version {version} of the {treatment} consent text is already published. "
+            "Published texts are never changed: give the new text a new version.",
+            field="version",
+        )
     text = ConsentText(treatment=treatment, version=version, title=title.strip(), body=body.strip())
     _clean(text)
     text.save()
-    audit_record(actor=actor, action="create", obj=text,
-                 summary=f"consent text {treatment} version {version} published")
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=text,
+        summary=f"consent text {treatment} version {version} published",
+    )
     return text
 
 
@@ -137,10 +150,12 @@ def ensure_default_consent_text() -> ConsentText:
     """Return the current microneedling consent text, publishing `DEFAULT_CONSENT` (version 1)
     first if the clinic has none yet."""
     return current_consent_text(DEFAULT_CONSENT["treatment"]) or consent_text_publish(
-        **DEFAULT_CONSENT, actor=None)
+        **DEFAULT_CONSENT, actor=None
+    )
 
 
 # -- signing ---------------------------------------------------------------------------------------
+
 
 def normalise_name(name: str) -> str:
     """Return `name` as compared for signing: Unicode-normalised, case-folded, single spaces."""
@@ -148,8 +163,16 @@ def normalise_name(name: str) -> str:
 
 
 @transaction.atomic
-def consent_sign(*, course: Course, consent_text: ConsentText, typed_name: str, signature_png: str,
-                 channel: str, actor: Any, ip: str | None = None) -> Consent:
+def consent_sign(
+    *,
+    course: Course,
+    consent_text: ConsentText,
+    typed_name: str,
+    signature_png: str,
+    channel: str,
+    actor: Any,
+    ip: str | None = None,
+) -> Consent:
     """Record the patient's consent to `consent_text` for `course` and return it.
 
     Refused (ServiceError, with the field at fault) unless the course is approved or under way,
@@ -162,63 +185,82 @@ def consent_sign(*, course: Course, consent_text: ConsentText, typed_name: str, 
     _check_text(course=course, consent_text=consent_text)
     _check_name(typed_name, expected=f"{patient.first_name} {patient.last_name}")
     check_signature(signature_png)
-    consent = Consent(patient=patient, course=course, consent_text=consent_text,
-                      typed_name=" ".join(typed_name.split()), signature_png=signature_png,
-                      ip=ip or None, channel=channel,
-                      witnessed_by=actor if channel == ConsentChannel.TABLET else None)
+    consent = Consent(
+        patient=patient,
+        course=course,
+        consent_text=consent_text,
+        typed_name=" ".join(typed_name.split()),
+        signature_png=signature_png,
+        ip=ip or None,
+        channel=channel,
+        witnessed_by=actor if channel == ConsentChannel.TABLET else None,
+    )
     _clean(consent)
     try:
         with transaction.atomic():
             consent.save()
     except IntegrityError:  # two submissions raced past the check above
         raise ServiceError(_already_signed(consent_text), field="consent_text") from None
-    audit_record(actor=actor, action="sign", obj=consent,
-                 summary=f"consent to {consent_text.treatment} text version {consent_text.version} "
-                         f"for course {course.pk} via {channel}")
+    audit_record(
+        actor=actor,
+        action="sign",
+        obj=consent,
+        summary=f"consent to {consent_text.treatment} text version {consent_text.version} "
+        f"for course {course.pk} via {channel}",
+    )
     return consent
 
 
 def _check_signer(*, course: Course, channel: str, actor: Any) -> None:
     if channel == ConsentChannel.PORTAL:
         if not getattr(actor, "is_patient", False) or actor.pk != course.patient.user_id:
-            raise ServiceError("Only the patient can sign their consent in the portal.",
-                               field="channel")
+            raise ServiceError("Only the patient can sign their consent in the portal.", field="channel")
     elif channel == ConsentChannel.TABLET:
         if not getattr(actor, "is_clinic_staff", False):
-            raise ServiceError("Signing on the clinic's tablet needs a member of staff to hand it "
-                               "over.", field="channel")
+            raise ServiceError(
+                "Signing on the clinic's tablet needs a member of staff to hand it over.", field="channel"
+            )
     else:
         raise ServiceError(f"Unknown signing channel {channel!r}.", field="channel")
 
 
 def _check_course(course: Course) -> None:
     if course.status not in SIGNABLE_STATUSES:
-        raise ServiceError(f"This course is {course.get_status_display().lower()}: consent can only "
-                           "be signed for an approved course.", field="course")
+        raise ServiceError(
+            f"This course is {course.get_status_display().lower()}: consent can only "
+            "be signed for an approved course.",
+            field="course",
+        )
 
 
 def _check_text(*, course: Course, consent_text: ConsentText) -> None:
     current = current_consent_text(consent_text.treatment)
     if current is None or current.pk != consent_text.pk:
-        raise ServiceError("A newer version of the consent text has been published since this page "
-                           "was opened. Read the current version, then sign again.",
-                           field="consent_text")
+        raise ServiceError(
+            "A newer version of the consent text has been published since this page "
+            "was opened. Read the current version, then sign again.",
+            field="consent_text",
+        )
     if Consent.objects.filter(course=course, consent_text=consent_text).exists():
         raise ServiceError(_already_signed(consent_text), field="consent_text")
 
 
 def _already_signed(consent_text: ConsentText) -> str:
-    return (f"Consent to version {consent_text.version} of the text has already been signed for "
-            "this course; nothing more is needed.")
+    return (
+        f"Consent to version {consent_text.version} of the text has already been signed for "
+        "this course; nothing more is needed."
+    )
 
 
 def _check_name(typed_name: str, *, expected: str) -> None:
     if not normalise_name(typed_name):
         raise ServiceError("Type the patient's full name.", field="typed_name")
     if normalise_name(typed_name) != normalise_name(expected):
-        raise ServiceError(f"The typed name does not match the name on the patient's record "
-                           f"({expected}). Type the full name, first name then last name.",
-                           field="typed_name")
+        raise ServiceError(
+            f"The typed name does not match the name on the patient's record "
+            f"({expected}). Type the full name, first name then last name.",
+            field="typed_name",
+        )
 
 
 def _clean(obj: Any) -> None:
@@ -230,6 +272,7 @@ def _clean(obj: Any) -> None:
 
 
 # -- the drawn signature ---------------------------------------------------------------------------
+
 
 class _BadPng(Exception):
     pass
@@ -254,7 +297,7 @@ def _signature_bytes(data_url: str) -> bytes:
         raise ServiceError(NO_DRAWING, field="signature_png")
     if not data_url.startswith(SIGNATURE_PREFIX):
         raise ServiceError(UNREADABLE, field="signature_png")
-    encoded = data_url[len(SIGNATURE_PREFIX):]
+    encoded = data_url[len(SIGNATURE_PREFIX) :]
     if len(encoded) > (SIGNATURE_MAX_BYTES + 2) // 3 * 4:
         raise ServiceError(TOO_LARGE, field="signature_png")
     try:
@@ -269,8 +312,8 @@ def _signature_bytes(data_url: str) -> bytes:
 def _chunks(raw: bytes) -> Iterator[tuple[bytes, bytes]]:
     pos = 8
     while pos + 12 <= len(raw):
-        length, kind = struct.unpack(">I4s", raw[pos:pos + 8])
-        data, crc = raw[pos + 8:pos + 8 + length], raw[pos + 8 + length:pos + 12 + length]
+        length, kind = struct.unpack(">I4s", raw[pos : pos + 8])
+        data, crc = raw[pos + 8 : pos + 8 + length], raw[pos + 8 + length : pos + 12 + length]
         if len(data) != length or len(crc) != 4 or zlib.crc32(kind + data) != int.from_bytes(crc):
             raise _BadPng("damaged chunk")
         yield kind, data
@@ -291,8 +334,7 @@ def _ink(raw: bytes) -> tuple[int, int]:
     if not chunks or chunks[0][0] != b"IHDR" or len(chunks[0][1]) != 13:
         raise _BadPng("no header")
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1])
-    if depth != 8 or colour not in _LAYOUT or interlace or not 0 < width * height <= \
-            SIGNATURE_MAX_PIXELS:
+    if depth != 8 or colour not in _LAYOUT or interlace or not 0 < width * height <= SIGNATURE_MAX_PIXELS:
         raise _BadPng("unsupported format")
     bpp, value_at, alpha_at = _LAYOUT[colour]
     stride = width * bpp + 1
@@ -320,7 +362,7 @@ def _unfilter(pixels: bytes, width: int, height: int, bpp: int, sample: int) -> 
     stride, prev, rows = width * bpp + 1, [0] * width, []
     for y in range(height):
         kind, start = pixels[y * stride], y * stride + 1 + sample
-        raw = pixels[start:start + width * bpp:bpp]
+        raw = pixels[start : start + width * bpp : bpp]
         if kind == 0:
             cur = list(raw)
         elif kind == 2:
@@ -353,11 +395,16 @@ def _unfilter_row(kind: int, raw: bytes, prev: list[int]) -> list[int]:
 
 # -- selectors -------------------------------------------------------------------------------------
 
+
 def consent_for_course(course: Course) -> Consent | None:
     """Return the course's most recent signed consent (to whichever text version), or None.
     A signature stays valid when a newer text version is published later (see the module)."""
-    return (Consent.objects.filter(course=course).select_related("consent_text")
-            .order_by("-signed_at", "-id").first())
+    return (
+        Consent.objects.filter(course=course)
+        .select_related("consent_text")
+        .order_by("-signed_at", "-id")
+        .first()
+    )
 
 
 def course_can_start(course: Course) -> bool:
@@ -370,6 +417,9 @@ def require_consent(course: Course) -> Consent:
     without it)."""
     consent = consent_for_course(course)
     if consent is None:
-        raise Blocked("This course has no signed consent: the patient must sign the consent (in the "
-                      "portal or on the clinic's tablet) before the first session.", field="consent")
+        raise Blocked(
+            "This course has no signed consent: the patient must sign the consent (in the "
+            "portal or on the clinic's tablet) before the first session.",
+            field="consent",
+        )
     return consent

@@ -71,8 +71,7 @@ def _clean(obj: Model) -> None:
         obj.full_clean()
     except ValidationError as exc:
         name, messages = next(iter(exc.message_dict.items()))
-        raise ServiceError(" ".join(messages),
-                           field="" if name == NON_FIELD_ERRORS else name) from None
+        raise ServiceError(" ".join(messages), field="" if name == NON_FIELD_ERRORS else name) from None
 
 
 def _latest_intake(patient: Patient) -> Intake | None:
@@ -133,18 +132,18 @@ def _finding(screening: Screening, code: str) -> dict[str, Any] | None:
 
 def _check_clearable(screening: Screening | None, finding_code: str) -> Screening:
     if screening is None:
-        raise ServiceError("There is no screening yet, so there is nothing to clear.",
-                           field="finding_code")
+        raise ServiceError("There is no screening yet, so there is nothing to clear.", field="finding_code")
     finding = _finding(screening, finding_code)
     if finding is None:
-        raise ServiceError(f"The latest screening has no finding {finding_code!r}.",
-                           field="finding_code")
+        raise ServiceError(f"The latest screening has no finding {finding_code!r}.", field="finding_code")
     if finding.get("cleared"):
         raise ServiceError("This finding is already cleared.", field="finding_code")
     if finding["decision"] != Decision.NEEDS_CLEARANCE:
         label = Decision(finding["decision"]).label
-        raise Blocked(f"This finding is “{label}”: only a finding that needs a doctor's clearance "
-                      "can be cleared.", field="finding_code")
+        raise Blocked(
+            f"This finding is “{label}”: only a finding that needs a doctor's clearance can be cleared.",
+            field="finding_code",
+        )
     return screening
 
 
@@ -156,14 +155,17 @@ def clearance_give(*, patient: Patient, finding_code: str, basis: str, actor: An
     _require_clinical(actor, "give a clearance")
     basis = (basis or "").strip()
     if not basis:
-        raise ServiceError("Say on what basis you give this clearance (for example the "
-                           "specialist's letter or your examination).", field="basis")
+        raise ServiceError(
+            "Say on what basis you give this clearance (for example the "
+            "specialist's letter or your examination).",
+            field="basis",
+        )
     screening = _check_clearable(latest_screening(patient), finding_code)
-    if Clearance.objects.filter(patient=patient, finding_code=finding_code,
-                                revoked_at__isnull=True).exists():
+    if Clearance.objects.filter(patient=patient, finding_code=finding_code, revoked_at__isnull=True).exists():
         raise ServiceError("This finding is already cleared.", field="finding_code")
-    clearance = Clearance(patient=patient, finding_code=finding_code, basis=basis,
-                          screening=screening, given_by=actor)
+    clearance = Clearance(
+        patient=patient, finding_code=finding_code, basis=basis, screening=screening, given_by=actor
+    )
     _clean(clearance)
     try:
         with transaction.atomic():
@@ -182,12 +184,14 @@ def clearance_revoke(*, clearance: Clearance, actor: Any) -> Clearance:
     _require_clinical(actor, "revoke a clearance")
     now = timezone.now()
     updated = Clearance.objects.filter(pk=clearance.pk, revoked_at__isnull=True).update(
-        revoked_at=now, revoked_by=actor)
+        revoked_at=now, revoked_by=actor
+    )
     if updated != 1:
         raise ServiceError("This clearance has already been revoked.", field="clearance")
     clearance.revoked_at, clearance.revoked_by = now, actor
-    audit_record(actor=actor, action="change", obj=clearance,
-                 summary=f"revoked clearance of {clearance.finding_code}")
+    audit_record(
+        actor=actor, action="change", obj=clearance, summary=f"revoked clearance of {clearance.finding_code}"
+    )
     if _latest_intake(clearance.patient) is not None:
         screening_refresh(patient=clearance.patient, actor=actor)
     return clearance
@@ -227,12 +231,12 @@ class AssessmentScores:
 
     @property
     def is_empty(self) -> bool:
-        return (self.phototype is None and self.goodman_baron is None and not self.scars
-                and self.mmasi is None)
+        return self.phototype is None and self.goodman_baron is None and not self.scars and self.mmasi is None
 
 
-def _phototype(direct: Any, answers: Mapping[str, Any] | None,
-               errors: dict[str, str]) -> tuple[int | None, scales.FitzpatrickResult | None]:
+def _phototype(
+    direct: Any, answers: Mapping[str, Any] | None, errors: dict[str, str]
+) -> tuple[int | None, scales.FitzpatrickResult | None]:
     """Return (phototype, questionnaire result): the questionnaire, when answered, decides; a
     directly entered phototype that disagrees with it is an error, not silently dropped."""
     result = chosen = None
@@ -246,9 +250,11 @@ def _phototype(direct: Any, answers: Mapping[str, Any] | None,
         except scales.ScaleError as exc:
             errors["phototype_answers"] = str(exc)
     if result and chosen and chosen != result.phototype:
-        errors["phototype"] = (f"The questionnaire gives phototype {result.roman} (total "
-                               f"{result.total}) but {scales.PHOTOTYPE_ROMAN[chosen - 1]} was "
-                               "entered: clear one of them.")
+        errors["phototype"] = (
+            f"The questionnaire gives phototype {result.roman} (total "
+            f"{result.total}) but {scales.PHOTOTYPE_ROMAN[chosen - 1]} was "
+            "entered: clear one of them."
+        )
     return (result.phototype if result else chosen), result
 
 
@@ -262,8 +268,9 @@ def _goodman_baron(grade: Any, errors: dict[str, str]) -> scales.GoodmanBaronGra
         return None
 
 
-def _scars(counts: Mapping[str, Mapping[str, Any]] | None,
-           errors: dict[str, str]) -> dict[str, scales.ScarCounts]:
+def _scars(
+    counts: Mapping[str, Mapping[str, Any]] | None, errors: dict[str, str]
+) -> dict[str, scales.ScarCounts]:
     if not counts:
         return {}
     try:
@@ -275,10 +282,12 @@ def _scars(counts: Mapping[str, Mapping[str, Any]] | None,
 
 
 def _masi_region(values: Mapping[str, Any]) -> scales.MasiRegion:
-    return scales.MasiRegion(darkness=values.get("darkness"),  # type: ignore[arg-type]
-                             homogeneity=values.get("homogeneity"),
-                             area_score=values.get("area_score"),
-                             area_percent=values.get("area_percent"))
+    return scales.MasiRegion(
+        darkness=values.get("darkness"),  # type: ignore[arg-type]
+        homogeneity=values.get("homogeneity"),
+        area_score=values.get("area_score"),
+        area_percent=values.get("area_percent"),
+    )
 
 
 def _masi_error(exc: Exception, errors: dict[str, str]) -> None:
@@ -286,8 +295,10 @@ def _masi_error(exc: Exception, errors: dict[str, str]) -> None:
     errors[f"masi_regions.{region}" if region else "masi_regions"] = str(exc)
 
 
-def _masi(regions: Mapping[str, Mapping[str, Any]] | None, errors: dict[str, str],
-          ) -> tuple[dict[str, int], float | None, float | None]:
+def _masi(
+    regions: Mapping[str, Mapping[str, Any]] | None,
+    errors: dict[str, str],
+) -> tuple[dict[str, int], float | None, float | None]:
     """Return (area score A per region, MASI or None, mMASI or None). MASI is computed only
     when homogeneity is given for the regions; mMASI does not use it."""
     given = {r: v for r, v in (regions or {}).items() if any(x is not None for x in v.values())}
@@ -299,9 +310,10 @@ def _masi(regions: Mapping[str, Mapping[str, Any]] | None, errors: dict[str, str
     except scales.ScaleError as exc:
         _masi_error(exc, errors)
         return {}, None, None
-    areas = {r: (v.area_score if v.area_score is not None
-                 else scales.area_score_from_percent(v.area_percent))  # type: ignore[arg-type]
-             for r, v in core.items()}
+    areas = {
+        r: (v.area_score if v.area_score is not None else scales.area_score_from_percent(v.area_percent))  # type: ignore[arg-type]
+        for r, v in core.items()
+    }
     masi = None
     if any(v.homogeneity is not None for v in core.values()):
         try:
@@ -311,12 +323,14 @@ def _masi(regions: Mapping[str, Mapping[str, Any]] | None, errors: dict[str, str
     return areas, masi, mmasi
 
 
-def assessment_scores(*, phototype: int | str | None = None,
-                      phototype_answers: Mapping[str, int] | None = None,
-                      goodman_baron_grade: int | None = None,
-                      scar_counts: Mapping[str, Mapping[str, int]] | None = None,
-                      masi_regions: Mapping[str, Mapping[str, Any]] | None = None,
-                      ) -> AssessmentScores:
+def assessment_scores(
+    *,
+    phototype: int | str | None = None,
+    phototype_answers: Mapping[str, int] | None = None,
+    goodman_baron_grade: int | None = None,
+    scar_counts: Mapping[str, Mapping[str, int]] | None = None,
+    masi_regions: Mapping[str, Mapping[str, Any]] | None = None,
+) -> AssessmentScores:
     """Return the scores of an assessment's inputs, computed with the scales library, with
     every problem found (not only the first) in `errors`. Stores nothing: the live preview and
     `assessment_record` both use it, so what the form shows is what is saved."""
@@ -325,48 +339,72 @@ def assessment_scores(*, phototype: int | str | None = None,
     scars = _scars(scar_counts, errors)
     areas, masi, mmasi = _masi(masi_regions, errors)
     return AssessmentScores(
-        phototype=chosen, fitzpatrick=questionnaire,
-        goodman_baron=_goodman_baron(goodman_baron_grade, errors), scars=scars,
-        scar_total=scales.combine_counts(scars.values()), masi_areas=areas, masi=masi,
-        mmasi=mmasi, errors=errors)
+        phototype=chosen,
+        fitzpatrick=questionnaire,
+        goodman_baron=_goodman_baron(goodman_baron_grade, errors),
+        scars=scars,
+        scar_total=scales.combine_counts(scars.values()),
+        masi_areas=areas,
+        masi=masi,
+        mmasi=mmasi,
+        errors=errors,
+    )
 
 
-def _as_counted(given: Mapping[str, Mapping[str, Any]],
-                scars: Mapping[str, scales.ScarCounts]) -> dict[str, dict[str, int | None]]:
+def _as_counted(
+    given: Mapping[str, Mapping[str, Any]], scars: Mapping[str, scales.ScarCounts]
+) -> dict[str, dict[str, int | None]]:
     """Return {area: {scar type: count or None}} for the areas counted: a type left blank is
     "not counted" (None), never 0, which would read as no scar of that type."""
     return {area: {t: given[area].get(t) for t in scales.SCAR_TYPES} for area in scars}
 
 
 @transaction.atomic
-def assessment_record(*, patient: Patient, actor: Any, phototype: int | str | None = None,
-                      phototype_answers: Mapping[str, int] | None = None,
-                      goodman_baron_grade: int | None = None,
-                      scar_counts: Mapping[str, Mapping[str, int]] | None = None,
-                      masi_regions: Mapping[str, Mapping[str, Any]] | None = None,
-                      notes: str = "") -> Assessment:
+def assessment_record(
+    *,
+    patient: Patient,
+    actor: Any,
+    phototype: int | str | None = None,
+    phototype_answers: Mapping[str, int] | None = None,
+    goodman_baron_grade: int | None = None,
+    scar_counts: Mapping[str, Mapping[str, int]] | None = None,
+    masi_regions: Mapping[str, Mapping[str, Any]] | None = None,
+    notes: str = "",
+) -> Assessment:
     """Store a skin and scar assessment with its scores computed here (never trusted from the
     client). Refused as a whole, naming the field, when any input is invalid."""
     _require_clinical(actor, "record an assessment")
-    scores = assessment_scores(phototype=phototype, phototype_answers=phototype_answers,
-                               goodman_baron_grade=goodman_baron_grade, scar_counts=scar_counts,
-                               masi_regions=masi_regions)
+    scores = assessment_scores(
+        phototype=phototype,
+        phototype_answers=phototype_answers,
+        goodman_baron_grade=goodman_baron_grade,
+        scar_counts=scar_counts,
+        masi_regions=masi_regions,
+    )
     if scores.errors:
         name, message = next(iter(scores.errors.items()))
         raise ServiceError(message, field=name, extra={"errors": scores.errors})
     if scores.is_empty:
-        raise ServiceError("Nothing to record: enter a phototype, a grade, scar counts or the "
-                           "MASI regions.", field="")
-    regions = {r: {**{k: v for k, v in values.items() if v is not None},
-                   "area": scores.masi_areas[r]}
-               for r, values in (masi_regions or {}).items() if r in scores.masi_areas}
+        raise ServiceError(
+            "Nothing to record: enter a phototype, a grade, scar counts or the MASI regions.", field=""
+        )
+    regions = {
+        r: {**{k: v for k, v in values.items() if v is not None}, "area": scores.masi_areas[r]}
+        for r, values in (masi_regions or {}).items()
+        if r in scores.masi_areas
+    }
     assessment = Assessment(
-        patient=patient, assessed_by=actor, phototype=scores.phototype,
+        patient=patient,
+        assessed_by=actor,
+        phototype=scores.phototype,
         phototype_answers=dict(phototype_answers) if phototype_answers else None,
         goodman_baron_grade=scores.goodman_baron.grade if scores.goodman_baron else None,
         scar_counts=_as_counted(scar_counts or {}, scores.scars),
-        masi_regions=regions or None, masi=scores.masi, mmasi=scores.mmasi,
-        notes=(notes or "").strip())
+        masi_regions=regions or None,
+        masi=scores.masi,
+        mmasi=scores.mmasi,
+        notes=(notes or "").strip(),
+    )
     _clean(assessment)
     assessment.save()
     audit_record(actor=actor, action="create", obj=assessment, summary="skin and scar assessment")
@@ -380,8 +418,11 @@ def assessment_record(*, patient: Patient, actor: Any, phototype: int | str | No
 
 def _require_draft(course: Course) -> None:
     if course.status != CourseStatus.DRAFT:
-        raise ServiceError(f"This course is {course.get_status_display().lower()}: an approved "
-                           "plan can no longer be edited.", field="status")
+        raise ServiceError(
+            f"This course is {course.get_status_display().lower()}: an approved "
+            "plan can no longer be edited.",
+            field="status",
+        )
 
 
 def propose_blockers(intake: Intake | None, screening: Screening | None) -> list[str]:
@@ -404,13 +445,17 @@ def _screening_for_plan(patient: Patient) -> tuple[Screening, Any, Any]:
     if screening is None or intake is None:
         raise ServiceError("Record and screen an intake before proposing a course.", field="intake")
     if screening.intake_id != intake.pk:
-        raise ServiceError(f"Intake version {intake.number} has not been screened yet: screen it "
-                           "first.", field="screening")
+        raise ServiceError(
+            f"Intake version {intake.number} has not been screened yet: screen it first.", field="screening"
+        )
     core_intake = parse_intake_data(intake.data)
     core = screener().screen(core_intake, active_clearances(patient))
     if core.as_dict() != screening.result:
-        raise ServiceError("The stored screening no longer matches the protocol or the "
-                           "clearances: screen the intake again, then propose.", field="screening")
+        raise ServiceError(
+            "The stored screening no longer matches the protocol or the "
+            "clearances: screen the intake again, then propose.",
+            field="screening",
+        )
     return screening, core_intake, core
 
 
@@ -428,13 +473,16 @@ def _measured(intake: IntakeModel, assessment: Assessment | None) -> IntakeModel
         return intake
     # A count left blank is "not counted" (None): it adds nothing, and a type counted nowhere
     # is not passed on as 0.
-    given = {area: {t: n for t, n in row.items() if n is not None}
-             for area, row in (assessment.scar_counts or {}).items()}
+    given = {
+        area: {t: n for t, n in row.items() if n is not None}
+        for area, row in (assessment.scar_counts or {}).items()
+    }
     seen = {t for row in given.values() for t in row}
     totals = scales.combine_counts(scales.summarise_by_area(given).values())
     counted = {k: v for k, v in totals.as_dict().items() if k in Scars.model_fields and k in seen}
-    scars = Scars(goodman_baron_grade=assessment.goodman_baron_grade,
-                  **(counted if assessment.scar_counts else {}))
+    scars = Scars(
+        goodman_baron_grade=assessment.goodman_baron_grade, **(counted if assessment.scar_counts else {})
+    )
     return intake.model_copy(update={"scars": scars})
 
 
@@ -454,15 +502,27 @@ def course_propose(*, patient: Patient, actor: Any, start_date: dt.date) -> Cour
         raise ServiceError(exc.message, field=exc.field) from None
     doc = json.loads(json.dumps(plan.as_dict()))  # as stored: lists, not tuples
     doc["adjuncts"] = _default_adjuncts(doc["adjuncts"])
-    course = Course(patient=patient, screening=screening, assessment=assessment,
-                    status=CourseStatus.DRAFT, goal=plan.goal, plan=doc, start_date=start_date,
-                    protocol_id=plan.protocol["id"], protocol_version=plan.protocol["version"],
-                    created_by=actor)
+    course = Course(
+        patient=patient,
+        screening=screening,
+        assessment=assessment,
+        status=CourseStatus.DRAFT,
+        goal=plan.goal,
+        plan=doc,
+        start_date=start_date,
+        protocol_id=plan.protocol["id"],
+        protocol_version=plan.protocol["version"],
+        created_by=actor,
+    )
     _clean(course)
     course.save()
-    audit_record(actor=actor, action="create", obj=course,
-                 summary=f"proposed {plan.goal}: {plan.session_count} sessions, "
-                         f"{'bookable' if plan.bookable else 'not bookable'}")
+    audit_record(
+        actor=actor,
+        action="create",
+        obj=course,
+        summary=f"proposed {plan.goal}: {plan.session_count} sessions, "
+        f"{'bookable' if plan.bookable else 'not bookable'}",
+    )
     return course
 
 
@@ -499,24 +559,33 @@ def _edited_area(course: Course, item: Mapping[str, Any], treatable: list[str]) 
     unless the medical director allowed it (an override for this course and area)."""
     area = str(item.get("area", ""))
     if area not in treatable:
-        raise ServiceError(f"{_label(area)} is not an area the screening left treatable, so it "
-                           "cannot be planned.", field=f"areas.{area}")
+        raise ServiceError(
+            f"{_label(area)} is not an area the screening left treatable, so it cannot be planned.",
+            field=f"areas.{area}",
+        )
     low = _depth(item.get("min"), f"areas.{area}.min")
     high = _depth(item.get("max"), f"areas.{area}.max")
     if low > high:
-        raise ServiceError(f"{_label(area)}: the shallowest depth ({_mm(low)}) is more than the "
-                           f"deepest ({_mm(high)}).", field=f"areas.{area}.min")
+        raise ServiceError(
+            f"{_label(area)}: the shallowest depth ({_mm(low)}) is more than the deepest ({_mm(high)}).",
+            field=f"areas.{area}.min",
+        )
     ceiling = area_ceiling(course, area)
     allowed = _override_max(course, area)
     if high > ceiling and (allowed is None or high > allowed):
-        extra = (f" The medical director's override allows up to {_mm(allowed)}."
-                 if allowed is not None else " It needs the medical director's override, with a reason.")
-        raise Blocked(f"{_label(area)}: {_mm(high)} is deeper than the protocol's ceiling of "
-                      f"{_mm(ceiling)} for this area.{extra}", field=f"areas.{area}.max")
+        extra = (
+            f" The medical director's override allows up to {_mm(allowed)}."
+            if allowed is not None
+            else " It needs the medical director's override, with a reason."
+        )
+        raise Blocked(
+            f"{_label(area)}: {_mm(high)} is deeper than the protocol's ceiling of "
+            f"{_mm(ceiling)} for this area.{extra}",
+            field=f"areas.{area}.max",
+        )
     old = next((a for a in course.plan.get("areas", []) if a["area"] == area), None)
     sources = old["sources"] if old else list(clinic_protocol().areas[area].sources)
-    return {"area": area, "depth_mm": {"min": low, "max": high}, "ceiling_mm": ceiling,
-            "sources": sources}
+    return {"area": area, "depth_mm": {"min": low, "max": high}, "ceiling_mm": ceiling, "sources": sources}
 
 
 def _edited_areas(course: Course, items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -543,30 +612,50 @@ def _edited_sessions(course: Course, changes: Mapping[str, Any]) -> dict[str, An
     goal = clinic_protocol().goals.get(course.goal)
     floor = goal.interval_days.min if goal else 14
     count = _whole(changes.get("count"), "sessions.count", 1, MAX_SESSIONS, "the number of sessions")
-    low = _whole(changes.get("interval_min"), "sessions.interval_min", floor, MAX_INTERVAL_DAYS,
-                 "the shortest interval (days)")
-    high = _whole(changes.get("interval_max"), "sessions.interval_max", 1, MAX_INTERVAL_DAYS,
-                  "the longest interval (days)")
+    low = _whole(
+        changes.get("interval_min"),
+        "sessions.interval_min",
+        floor,
+        MAX_INTERVAL_DAYS,
+        "the shortest interval (days)",
+    )
+    high = _whole(
+        changes.get("interval_max"),
+        "sessions.interval_max",
+        1,
+        MAX_INTERVAL_DAYS,
+        "the longest interval (days)",
+    )
     if low > high:
-        raise ServiceError(f"The shortest interval ({low} days) is longer than the longest "
-                           f"({high} days).", field="sessions.interval_min")
+        raise ServiceError(
+            f"The shortest interval ({low} days) is longer than the longest ({high} days).",
+            field="sessions.interval_min",
+        )
     return {"count": count, "interval_days": {"min": low, "max": high}}
 
 
-def plan_schedule(first: dt.date, count: int, low: int, high: int,
-                  provisional: bool) -> list[dict[str, Any]]:
+def plan_schedule(first: dt.date, count: int, low: int, high: int, provisional: bool) -> list[dict[str, Any]]:
     """Return the session windows as the contract defines them: session 1 from `first` to
     `first + high - low`; each later one inside [previous earliest + low, previous earliest +
     high] (the same rule the core planner applies)."""
-    windows = [{"session": 1, "earliest": first.isoformat(),
-                "latest": (first + dt.timedelta(days=high - low)).isoformat(),
-                "provisional": provisional}]
+    windows = [
+        {
+            "session": 1,
+            "earliest": first.isoformat(),
+            "latest": (first + dt.timedelta(days=high - low)).isoformat(),
+            "provisional": provisional,
+        }
+    ]
     for n in range(2, count + 1):
         previous = first + dt.timedelta(days=low * (n - 2))
-        windows.append({"session": n,
-                        "earliest": (previous + dt.timedelta(days=low)).isoformat(),
-                        "latest": (previous + dt.timedelta(days=high)).isoformat(),
-                        "provisional": provisional})
+        windows.append(
+            {
+                "session": n,
+                "earliest": (previous + dt.timedelta(days=low)).isoformat(),
+                "latest": (previous + dt.timedelta(days=high)).isoformat(),
+                "provisional": provisional,
+            }
+        )
     return windows
 
 
@@ -575,12 +664,15 @@ def _edited_adjuncts(course: Course, selected: Sequence[str]) -> list[dict[str, 
     codes = {a["code"] for a in offered}
     unknown = [c for c in selected if c not in codes]
     if unknown:
-        raise ServiceError(f"{', '.join(unknown)} is not an adjunct the protocol offers for this "
-                           "goal.", field="adjuncts")
+        raise ServiceError(
+            f"{', '.join(unknown)} is not an adjunct the protocol offers for this goal.", field="adjuncts"
+        )
     kept = [a["code"] for a in offered if not a.get("optional", True) and a["code"] not in selected]
     if kept:
-        raise ServiceError(f"{', '.join(kept)} is part of the protocol for this goal and cannot be "
-                           "left out.", field="adjuncts")
+        raise ServiceError(
+            f"{', '.join(kept)} is part of the protocol for this goal and cannot be left out.",
+            field="adjuncts",
+        )
     return [{**a, "selected": a["code"] in selected} for a in offered]
 
 
@@ -596,16 +688,20 @@ def _edited_plan(course: Course, changes: Mapping[str, Any]) -> dict[str, Any]:
         schedule = plan.get("schedule") or [{}]
         first = dt.date.fromisoformat(schedule[0].get("earliest", course.start_date.isoformat()))
         window = plan["sessions"]["interval_days"]
-        plan["schedule"] = plan_schedule(first, plan["sessions"]["count"], window["min"],
-                                         window["max"], bool(schedule[0].get("provisional")))
+        plan["schedule"] = plan_schedule(
+            first,
+            plan["sessions"]["count"],
+            window["min"],
+            window["max"],
+            bool(schedule[0].get("provisional")),
+        )
     if "adjuncts" in changes:
         plan["adjuncts"] = _edited_adjuncts(course, list(changes["adjuncts"]))
     return plan
 
 
 @transaction.atomic
-def course_edit(*, course: Course, actor: Any, expected_version: int,
-                changes: Mapping[str, Any]) -> Course:
+def course_edit(*, course: Course, actor: Any, expected_version: int, changes: Mapping[str, Any]) -> Course:
     """Change a draft plan within the protocol's limits and return the course.
 
     `changes` may hold "areas" (a list of {"area", "min", "max"} in mm: the areas to treat),
@@ -619,20 +715,26 @@ def course_edit(*, course: Course, actor: Any, expected_version: int,
     candidate.plan = plan
     _clean(candidate)
     bump_version(course, expected=expected_version, plan=plan)
-    audit_record(actor=actor, action="change", obj=course,
-                 summary=f"edited plan ({', '.join(sorted(changes))}), version {course.version}")
+    audit_record(
+        actor=actor,
+        action="change",
+        obj=course,
+        summary=f"edited plan ({', '.join(sorted(changes))}), version {course.version}",
+    )
     return course
 
 
 @transaction.atomic
-def depth_override_give(*, course: Course, area: str, depth_max_mm: Decimal | float, reason: str,
-                        actor: Any) -> DepthOverride:
+def depth_override_give(
+    *, course: Course, area: str, depth_max_mm: Decimal | float, reason: str, actor: Any
+) -> DepthOverride:
     """Record the medical director's permission to plan `area` of `course` deeper than the
     protocol's ceiling, up to `depth_max_mm`, with a reason. A second override for the same
     area replaces the first (the audit trail keeps both)."""
     if not getattr(actor, "is_medical_director", False):
-        raise ServiceError("Only the medical director can allow a depth beyond the protocol's "
-                           "ceiling.", field="")
+        raise ServiceError(
+            "Only the medical director can allow a depth beyond the protocol's ceiling.", field=""
+        )
     _require_draft(course)
     reason = (reason or "").strip()
     if not reason:
@@ -646,8 +748,10 @@ def depth_override_give(*, course: Course, area: str, depth_max_mm: Decimal | fl
     _depth(depth, "depth_max_mm")
     ceiling = area_ceiling(course, area)
     if float(depth) <= ceiling:
-        raise ServiceError(f"{_mm(depth)} is within the ceiling of {_mm(ceiling)}: no override "
-                           "is needed.", field="depth_max_mm")
+        raise ServiceError(
+            f"{_mm(depth)} is within the ceiling of {_mm(ceiling)}: no override is needed.",
+            field="depth_max_mm",
+        )
     override = DepthOverride.objects.select_for_update().filter(course=course, area=area).first()
     action = "change" if override else "create"
     override = override or DepthOverride(course=course, area=area)
@@ -655,8 +759,13 @@ def depth_override_give(*, course: Course, area: str, depth_max_mm: Decimal | fl
     override.given_at = timezone.now()
     _clean(override)
     override.save()
-    audit_record(actor=actor, action=action, obj=override, patient_id=course.patient_id,
-                 summary=f"depth override {area} up to {depth} mm")
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=override,
+        patient_id=course.patient_id,
+        summary=f"depth override {area} up to {depth} mm",
+    )
     return override
 
 
@@ -672,20 +781,22 @@ def approval_blockers(course: Course) -> list[str]:
         return ["There is no screening for this patient."]
     if screening.intake_id != course.screening.intake_id:
         return ["The intake has changed since this plan was proposed: propose a new plan."]
-    if (screening.protocol_id, screening.protocol_version) != (course.protocol_id,
-                                                               course.protocol_version):
+    if (screening.protocol_id, screening.protocol_version) != (course.protocol_id, course.protocol_version):
         return ["The protocol has changed since this plan was proposed: propose a new plan."]
     areas = [a["area"] for a in course.plan.get("areas", [])]
-    reasons = gate.words(gate.course_blockers(course, gate.Step.APPROVE, day=timezone.localdate()),
-                         gate.Audience.CLINICAL)
+    reasons = gate.words(
+        gate.course_blockers(course, gate.Step.APPROVE, day=timezone.localdate()), gate.Audience.CLINICAL
+    )
     if not areas:
         reasons.append("The plan has no area to treat.")
     overrides = {o.area: float(o.depth_max_mm) for o in course.overrides.all()}
     for entry in course.plan.get("areas", []):
         depth, ceiling = float(entry["depth_mm"]["max"]), area_ceiling(course, entry["area"])
         if depth > ceiling and depth > overrides.get(entry["area"], 0):
-            reasons.append(f"{_label(entry['area'])} is planned to {_mm(depth)}, beyond the "
-                           f"ceiling of {_mm(ceiling)}, without the medical director's override.")
+            reasons.append(
+                f"{_label(entry['area'])} is planned to {_mm(depth)}, beyond the "
+                f"ceiling of {_mm(ceiling)}, without the medical director's override."
+            )
     return reasons
 
 
@@ -701,13 +812,19 @@ def course_approve(*, course: Course, actor: Any, expected_version: int) -> Cour
     reasons = approval_blockers(course)
     if reasons:
         found = gate.course_blockers(course, gate.Step.APPROVE, day=timezone.localdate())
-        raise Blocked(" ".join(reasons), field="",
-                      extra={"reasons": reasons, "codes": [str(b.code) for b in found]})
+        raise Blocked(
+            " ".join(reasons), field="", extra={"reasons": reasons, "codes": [str(b.code) for b in found]}
+        )
     screening = latest_screening(course.patient)
     assert screening is not None  # approval_blockers refuses otherwise
     plan = {**course.plan, "screening": screening.result, "bookable": True, "blocked_by": []}
-    changes = {"status": CourseStatus.APPROVED, "approved_at": timezone.now(),
-               "approved_by": actor, "screening": screening, "plan": plan}
+    changes = {
+        "status": CourseStatus.APPROVED,
+        "approved_at": timezone.now(),
+        "approved_by": actor,
+        "screening": screening,
+        "plan": plan,
+    }
     candidate = copy.copy(course)
     for key, value in changes.items():
         setattr(candidate, key, value)
@@ -715,8 +832,9 @@ def course_approve(*, course: Course, actor: Any, expected_version: int) -> Cour
     bump_version(course, expected=expected_version, **changes)
     audit_record(actor=actor, action="change", obj=course, summary="approved the course")
     for number in range(1, int(plan["sessions"]["count"]) + 1):
-        session = TreatmentSession(course=course, patient=course.patient, number=number,
-                                   status=SessionStatus.PLANNED)
+        session = TreatmentSession(
+            course=course, patient=course.patient, number=number, status=SessionStatus.PLANNED
+        )
         _clean(session)
         session.save()
         audit_record(actor=actor, action="create", obj=session, summary=f"session {number} planned")
@@ -733,20 +851,34 @@ def patient_intakes(patient: Patient) -> QuerySet[Intake]:
 
 
 def patient_clearances(patient: Patient) -> QuerySet[Clearance]:
-    return (Clearance.objects.filter(patient=patient)
-            .select_related("given_by", "revoked_by").order_by("-given_at", "-id"))
+    return (
+        Clearance.objects.filter(patient=patient)
+        .select_related("given_by", "revoked_by")
+        .order_by("-given_at", "-id")
+    )
 
 
 def patient_courses(patient: Patient) -> QuerySet[Course]:
-    return (Course.objects.filter(patient=patient)
-            .select_related("created_by", "approved_by").order_by("-created_at", "-id"))
+    return (
+        Course.objects.filter(patient=patient)
+        .select_related("created_by", "approved_by")
+        .order_by("-created_at", "-id")
+    )
 
 
 def latest_assessment(patient: Patient) -> Assessment | None:
-    return (Assessment.objects.filter(patient=patient).select_related("assessed_by")
-            .order_by("-assessed_at", "-id").first())
+    return (
+        Assessment.objects.filter(patient=patient)
+        .select_related("assessed_by")
+        .order_by("-assessed_at", "-id")
+        .first()
+    )
 
 
 def latest_screening_detail(patient: Patient) -> Screening | None:
-    return (Screening.objects.filter(patient=patient).select_related("created_by", "intake")
-            .order_by("-created_at", "-id").first())
+    return (
+        Screening.objects.filter(patient=patient)
+        .select_related("created_by", "intake")
+        .order_by("-created_at", "-id")
+        .first()
+    )

@@ -17,18 +17,34 @@ from needlepoint.clinic.services.screening import latest_screening
 from needlepoint.clinical.gate import Audience, Blocker, Code, Facts, Step, blockers
 from needlepoint.clinical.rules import Finding
 
-__all__ = ["Audience", "Blocker", "Code", "Step", "audience_of", "course_blockers", "refuse",
-           "screening_facts", "session_blockers", "session_due", "words"]
+__all__ = [
+    "Audience",
+    "Blocker",
+    "Code",
+    "Step",
+    "audience_of",
+    "course_blockers",
+    "refuse",
+    "screening_facts",
+    "session_blockers",
+    "session_due",
+    "words",
+]
 
 
 def _finding(data: dict[str, Any]) -> Finding:
     until = data.get("until")
     areas = data.get("areas")
-    return Finding(code=str(data.get("code", "")), decision=str(data.get("decision", "")),
-                   until=dt.date.fromisoformat(until) if until else None,
-                   areas=tuple(areas) if areas is not None else None,
-                   message=str(data.get("message", "")), rule=str(data.get("rule", "")),
-                   sources=tuple(data.get("sources", ())), cleared=bool(data.get("cleared")))
+    return Finding(
+        code=str(data.get("code", "")),
+        decision=str(data.get("decision", "")),
+        until=dt.date.fromisoformat(until) if until else None,
+        areas=tuple(areas) if areas is not None else None,
+        message=str(data.get("message", "")),
+        rule=str(data.get("rule", "")),
+        sources=tuple(data.get("sources", ())),
+        cleared=bool(data.get("cleared")),
+    )
 
 
 def screening_facts(screening: Screening) -> dict[str, Any]:
@@ -36,14 +52,18 @@ def screening_facts(screening: Screening) -> dict[str, Any]:
     areas it leaves treatable)."""
     result = screening.result or {}
     areas: dict[str, str] = result.get("areas", {})
-    return {"decision": screening.decision, "earliest_date": screening.earliest_date,
-            "findings": tuple(_finding(f) for f in result.get("findings", [])),
-            "treatable_areas": tuple(a for a, d in areas.items() if d != "contraindicated")}
+    return {
+        "decision": screening.decision,
+        "earliest_date": screening.earliest_date,
+        "findings": tuple(_finding(f) for f in result.get("findings", [])),
+        "treatable_areas": tuple(a for a, d in areas.items() if d != "contraindicated"),
+    }
 
 
 def _clearances(course: Course) -> dict[str, frozenset[str]]:
-    rows = list(Clearance.objects.filter(patient_id=course.patient_id)
-                .values_list("finding_code", "revoked_at"))
+    rows = list(
+        Clearance.objects.filter(patient_id=course.patient_id).values_list("finding_code", "revoked_at")
+    )
     cleared = frozenset(code for code, revoked in rows if revoked is None)
     revoked = frozenset(code for code, when in rows if when is not None) - cleared
     return {"cleared": cleared, "revoked": revoked}
@@ -52,13 +72,20 @@ def _clearances(course: Course) -> dict[str, frozenset[str]]:
 def _facts(course: Course, screening: Screening | None, **more: Any) -> Facts:
     plan_areas = tuple(a["area"] for a in (course.plan or {}).get("areas", []) if a.get("area"))
     judged = screening_facts(screening) if screening is not None else {}
-    return Facts(**judged, **_clearances(course), consent_signed=consent_for_course(course) is not None,
-                 plan_areas=plan_areas, status=course.status,
-                 status_words=course.get_status_display().lower(), **more)
+    return Facts(
+        **judged,
+        **_clearances(course),
+        consent_signed=consent_for_course(course) is not None,
+        plan_areas=plan_areas,
+        status=course.status,
+        status_words=course.get_status_display().lower(),
+        **more,
+    )
 
 
-def course_blockers(course: Course, step: Step, *, day: dt.date | None = None,
-                    session: int | None = None) -> list[Blocker]:
+def course_blockers(
+    course: Course, step: Step, *, day: dt.date | None = None, session: int | None = None
+) -> list[Blocker]:
     """Return what the gate says against `step` for `course` on `day`, judged on the patient's
     latest screening (the course's own when there is none)."""
     screening = latest_screening(course.patient) or course.screening
@@ -75,8 +102,9 @@ def session_due(session: TreatmentSession) -> dt.date | None:
     return visit.starts_at.astimezone(location_zone(visit.location)).date()
 
 
-def session_blockers(session: TreatmentSession, step: Step, *, screening: Screening | None = None,
-                     day: dt.date | None = None) -> list[Blocker]:
+def session_blockers(
+    session: TreatmentSession, step: Step, *, screening: Screening | None = None, day: dt.date | None = None
+) -> list[Blocker]:
     """Return what the gate says against treating `session` (judged on `screening`, the
     day-of re-screen; None: the screening is not judged) or recording its outcomes, on `day`
     (today in the clinic's zone when not given)."""
@@ -100,8 +128,12 @@ def words(found: Sequence[Blocker], actor: Any) -> list[str]:
     return list(dict.fromkeys(b.words(audience) for b in found))
 
 
-FIELDS = {Code.NOT_APPROVED: "course", Code.CONSENT_MISSING: "consent", Code.NOT_YET_DUE: "session",
-          Code.AREA_NOT_ALLOWED: "areas"}
+FIELDS = {
+    Code.NOT_APPROVED: "course",
+    Code.CONSENT_MISSING: "consent",
+    Code.NOT_YET_DUE: "session",
+    Code.AREA_NOT_ALLOWED: "areas",
+}
 
 
 def refuse(found: Sequence[Blocker], actor: Any, *, field: str | None = None) -> None:
@@ -110,5 +142,8 @@ def refuse(found: Sequence[Blocker], actor: Any, *, field: str | None = None) ->
     if not found:
         return
     said = words(found, actor)
-    raise Blocked(" ".join(said), field=FIELDS.get(found[0].code, "screening") if field is None else field,
-                  extra={"reasons": said, "codes": [str(b.code) for b in found]})
+    raise Blocked(
+        " ".join(said),
+        field=FIELDS.get(found[0].code, "screening") if field is None else field,
+        extra={"reasons": said, "codes": [str(b.code) for b in found]},
+    )

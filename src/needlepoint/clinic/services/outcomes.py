@@ -53,11 +53,14 @@ def _checked_mmasi(value: Any) -> float | None:
     if value is None:
         return None
     low, high = scales.MMASI_RANGE
-    ok = (isinstance(value, int | float) and not isinstance(value, bool)
-          and math.isfinite(value) and low <= value <= high)
+    ok = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and low <= value <= high
+    )
     if not ok:
-        raise ServiceError(f"mMASI must be a number from {low} to {high}, got {value!r}.",
-                           field="mmasi")
+        raise ServiceError(f"mMASI must be a number from {low} to {high}, got {value!r}.", field="mmasi")
     return float(value)
 
 
@@ -70,8 +73,7 @@ def _checked_scar_counts(counts: Mapping[str, Mapping[str, int | None]] | None) 
     if not isinstance(counts, Mapping) or not all(isinstance(v, Mapping) for v in counts.values()):
         raise ServiceError("Scar counts must be given per area and scar type.", field="scar_counts")
     given = {area: {t: n for t, n in row.items() if n is not None} for area, row in counts.items()}
-    as_counted = {area: {t: 0 if n is None else n for t, n in row.items()}
-                  for area, row in counts.items()}
+    as_counted = {area: {t: 0 if n is None else n for t, n in row.items()} for area, row in counts.items()}
     _scale("scar_counts", scales.summarise_by_area, as_counted)  # the types and areas
     _scale("scar_counts", scales.summarise_by_area, given)  # the counts themselves
     return {area: {t: row.get(t) for t in scales.SCAR_TYPES} for area, row in given.items() if row}
@@ -90,15 +92,21 @@ def _taken_on(course: Course, session: TreatmentSession | None, kind: str) -> dt
     scores after the course; raise when that visit has not taken place."""
     if kind == OutcomeKind.COURSE_END:
         if not course.sessions.filter(status=SessionStatus.SIGNED).exists():
-            raise ServiceError("No session of this course has taken place yet: scores after the "
-                               "course come after its sessions.", field="kind")
+            raise ServiceError(
+                "No session of this course has taken place yet: scores after the "
+                "course come after its sessions.",
+                field="kind",
+            )
         return timezone.localdate()
     if session is None:
         raise ServiceError("Choose the visit (session) the scores were taken at.", field="session")
     if not took_place(session):
-        raise ServiceError(f"Session {session.number} has not taken place yet (its chart is not "
-                           "signed): record its scores at the visit, once the session has been "
-                           "given.", field="session")
+        raise ServiceError(
+            f"Session {session.number} has not taken place yet (its chart is not "
+            "signed): record its scores at the visit, once the session has been "
+            "given.",
+            field="session",
+        )
     day = visit_day(session)
     if day is None:  # a session signed before visits were booked: the day it was signed
         day = timezone.localdate(session.signed_at) if session.signed_at else timezone.localdate()
@@ -111,28 +119,44 @@ def _check_course(course: Course, session: TreatmentSession | None) -> None:
     if session is not None and session.course_id != course.pk:
         raise ServiceError("That session belongs to another course.", field="session")
     if session is not None and session.status == SessionStatus.CANCELLED:
-        raise ServiceError("That session was cancelled; choose the visit the scores were taken "
-                           "at.", field="session")
-    found = (gate.session_blockers(session, gate.Step.OUTCOME) if session is not None
-             else gate.course_blockers(course, gate.Step.OUTCOME, day=timezone.localdate()))
+        raise ServiceError(
+            "That session was cancelled; choose the visit the scores were taken at.", field="session"
+        )
+    found = (
+        gate.session_blockers(session, gate.Step.OUTCOME)
+        if session is not None
+        else gate.course_blockers(course, gate.Step.OUTCOME, day=timezone.localdate())
+    )
     gate.refuse(found, gate.Audience.CLINICAL)
 
 
 def _summary(outcome: Outcome) -> str:
-    parts = [f"{name} {value}" for name, value in (
-        ("G&B", outcome.goodman_baron_grade), ("mMASI", outcome.mmasi), ("GAIS", outcome.gais))
-        if value is not None]
+    parts = [
+        f"{name} {value}"
+        for name, value in (
+            ("G&B", outcome.goodman_baron_grade),
+            ("mMASI", outcome.mmasi),
+            ("GAIS", outcome.gais),
+        )
+        if value is not None
+    ]
     if outcome.scar_counts:
         parts.append(f"scar counts for {len(outcome.scar_counts)} area(s)")
-    return (f"{outcome.get_kind_display().lower()} ({outcome.taken_on:%d %b %Y}): "
-            + ", ".join(parts))
+    return f"{outcome.get_kind_display().lower()} ({outcome.taken_on:%d %b %Y}): " + ", ".join(parts)
 
 
 @transaction.atomic
-def outcome_record(*, course: Course, session: TreatmentSession | None = None, kind: str,
-                   goodman_baron_grade: int | None,
-                   scar_counts: Mapping[str, Mapping[str, int | None]] | None, mmasi: float | None,
-                   gais: int | None, actor: Any) -> Outcome:
+def outcome_record(
+    *,
+    course: Course,
+    session: TreatmentSession | None = None,
+    kind: str,
+    goodman_baron_grade: int | None,
+    scar_counts: Mapping[str, Mapping[str, int | None]] | None,
+    mmasi: float | None,
+    gais: int | None,
+    actor: Any,
+) -> Outcome:
     """Record the scores taken at a visit (`kind="visit"` with its `session`, which must have
     taken place; dated by its appointment's day) or after the course (`kind="course_end"`,
     dated today, once a session has taken place). Every score is optional but at least one is
@@ -141,16 +165,22 @@ def outcome_record(*, course: Course, session: TreatmentSession | None = None, k
     _require_clinical(actor, "record outcomes")
     _check_course(course, session)
     if kind not in OutcomeKind.values:
-        raise ServiceError("Choose when the scores were taken: at a visit or after the course.",
-                           field="kind")
+        raise ServiceError("Choose when the scores were taken: at a visit or after the course.", field="kind")
     if goodman_baron_grade is not None:
         _scale("goodman_baron_grade", scales.goodman_baron_grade, goodman_baron_grade)
     if gais is not None:
         _scale("gais", scales.gais, gais)
-    outcome = Outcome(patient_id=course.patient_id, course=course, session=session, kind=kind,
-                      recorded_by=actor, goodman_baron_grade=goodman_baron_grade,
-                      scar_counts=_checked_scar_counts(scar_counts), mmasi=_checked_mmasi(mmasi),
-                      gais=gais)
+    outcome = Outcome(
+        patient_id=course.patient_id,
+        course=course,
+        session=session,
+        kind=kind,
+        recorded_by=actor,
+        goodman_baron_grade=goodman_baron_grade,
+        scar_counts=_checked_scar_counts(scar_counts),
+        mmasi=_checked_mmasi(mmasi),
+        gais=gais,
+    )
     if all(v in (None, {}) for v in (goodman_baron_grade, outcome.scar_counts, outcome.mmasi, gais)):
         raise ServiceError("Enter at least one score.", field="")
     outcome.taken_on = _taken_on(course, session, kind)
@@ -164,13 +194,14 @@ def completion_blockers(course: Course) -> list[str]:
     """Return, in plain words, why the course cannot be completed now (none: it can): it must
     be approved or under way, every session signed or cancelled, and at least one signed."""
     if course.status not in (CourseStatus.APPROVED, CourseStatus.ACTIVE):
-        return [f"Only an approved or active course can be completed; this one is "
-                f"{course.get_status_display().lower()}."]
+        return [
+            f"Only an approved or active course can be completed; this one is "
+            f"{course.get_status_display().lower()}."
+        ]
     states = list(course.sessions.order_by("number").values_list("number", "status"))
     still_open = [str(n) for n, s in states if s not in (SessionStatus.SIGNED, SessionStatus.CANCELLED)]
     if still_open:
-        return ["Sign or cancel every session first; still open: session "
-                + ", ".join(still_open) + "."]
+        return ["Sign or cancel every session first; still open: session " + ", ".join(still_open) + "."]
     if not any(s == SessionStatus.SIGNED for _, s in states):
         return ["No session of this course was signed; cancel the course instead."]
     return []
@@ -188,11 +219,13 @@ def course_complete(*, course: Course, actor: Any) -> Course:
         raise ServiceError(reasons[0], field="status")
     summary = course_summary(locked)
     if not summary.signed:
-        raise ServiceError("No session of this course was signed; cancel the course instead.",
-                           field="status")
+        raise ServiceError("No session of this course was signed; cancel the course instead.", field="status")
     locked.status = CourseStatus.COMPLETED
-    locked.summary = {**summary.as_json(), "completed_at": timezone.now().isoformat(),
-                      "completed_by": actor.get_username()}
+    locked.summary = {
+        **summary.as_json(),
+        "completed_at": timezone.now().isoformat(),
+        "completed_by": actor.get_username(),
+    }
     locked.version += 1
     locked.full_clean()
     locked.save(update_fields=["status", "summary", "version"])

@@ -53,8 +53,9 @@ def _check_birth_date(birth_date: dt.date) -> None:
     if birth_date > today:
         raise ServiceError("Date of birth cannot be in the future.", field="birth_date")
     if today.year - birth_date.year > MAX_AGE_YEARS:
-        raise ServiceError(f"Date of birth is more than {MAX_AGE_YEARS} years ago: check the year.",
-                           field="birth_date")
+        raise ServiceError(
+            f"Date of birth is more than {MAX_AGE_YEARS} years ago: check the year.", field="birth_date"
+        )
 
 
 def _check_phone(phone: str) -> None:
@@ -62,14 +63,18 @@ def _check_phone(phone: str) -> None:
         raise ServiceError("Phone: use digits, spaces and + ( ) - only.", field="phone")
 
 
-def _contact(first_name: str, last_name: str, birth_date: dt.date, email: str,
-             phone: str) -> dict[str, Any]:
+def _contact(first_name: str, last_name: str, birth_date: dt.date, email: str, phone: str) -> dict[str, Any]:
     """Return the contact details trimmed and checked (birth date, phone)."""
     _check_birth_date(birth_date)
     phone = phone.strip()
     _check_phone(phone)
-    return {"first_name": first_name.strip(), "last_name": last_name.strip(),
-            "birth_date": birth_date, "email": email.strip(), "phone": phone}
+    return {
+        "first_name": first_name.strip(),
+        "last_name": last_name.strip(),
+        "birth_date": birth_date,
+        "email": email.strip(),
+        "phone": phone,
+    }
 
 
 def _user_or_none(actor: Any) -> Any:
@@ -81,8 +86,9 @@ class PossibleDuplicate(ServiceError):
     Open one of them, or register again with a written reason for a separate record."""
 
     def __init__(self, message: str, *, matches: list[Patient]):
-        super().__init__(message, field="duplicate_reason",
-                         extra={"records": [p.record_number for p in matches]})
+        super().__init__(
+            message, field="duplicate_reason", extra={"records": [p.record_number for p in matches]}
+        )
         self.matches = matches
 
 
@@ -94,8 +100,9 @@ def name_key(name: str) -> str:
     return " ".join(plain.casefold().split())
 
 
-def patient_matches(*, first_name: str, last_name: str, birth_date: dt.date, email: str,
-                    exclude: int | None = None) -> list[Patient]:
+def patient_matches(
+    *, first_name: str, last_name: str, birth_date: dt.date, email: str, exclude: int | None = None
+) -> list[Patient]:
     """Return the records of the same person: same first and last name (ignoring case, accents
     and surrounding spaces) and date of birth, or the same email (ignoring case). Those
     matching on both come first. One query: the candidates born that day or using that email."""
@@ -104,8 +111,7 @@ def patient_matches(*, first_name: str, last_name: str, birth_date: dt.date, ema
     same = Q(birth_date=birth_date) | (Q(email__iexact=email) if email else Q(pk__in=[]))
     found: list[tuple[int, Patient]] = []
     for p in Patient.objects.filter(same).exclude(pk=exclude).order_by("id")[:200]:
-        by_name = p.birth_date == birth_date and (name_key(p.first_name),
-                                                  name_key(p.last_name)) == wanted
+        by_name = p.birth_date == birth_date and (name_key(p.first_name), name_key(p.last_name)) == wanted
         by_email = bool(email) and p.email.strip().casefold() == email.casefold()
         if by_name or by_email:
             found.append((0 if by_name and by_email else 1, p))
@@ -115,26 +121,36 @@ def patient_matches(*, first_name: str, last_name: str, birth_date: dt.date, ema
 def _duplicate_check(contact: dict[str, Any], reason: str) -> tuple[Patient | None, str]:
     """Return (the record matched, the reason) for a deliberate duplicate, (None, "") when no
     record matches; raise PossibleDuplicate when one matches and no usable reason is given."""
-    matches = patient_matches(**{k: contact[k] for k in ("first_name", "last_name",
-                                                        "birth_date", "email")})
+    matches = patient_matches(**{k: contact[k] for k in ("first_name", "last_name", "birth_date", "email")})
     if not matches:
         return None, ""
     reason = " ".join((reason or "").split())
     if not reason:
         raise PossibleDuplicate(
             "This person may already have a record: open it instead, or give the reason for "
-            "a separate record.", matches=matches)
+            "a separate record.",
+            matches=matches,
+        )
     if len(reason) < MIN_REASON_CHARS:
         raise PossibleDuplicate(
             f"Give the reason for a separate record in a few words (at least {MIN_REASON_CHARS} "
             "characters), for example that these are two people with the same name.",
-            matches=matches)
+            matches=matches,
+        )
     return matches[0], reason
 
 
 @transaction.atomic
-def patient_register(*, first_name: str, last_name: str, birth_date: dt.date, email: str,
-                     phone: str, actor: Any, duplicate_reason: str = "") -> Patient:
+def patient_register(
+    *,
+    first_name: str,
+    last_name: str,
+    birth_date: dt.date,
+    email: str,
+    phone: str,
+    actor: Any,
+    duplicate_reason: str = "",
+) -> Patient:
     """Create and return a patient record with their contact details.
 
     Refused with PossibleDuplicate when the name and date of birth, or the email, match an
@@ -154,8 +170,17 @@ def patient_register(*, first_name: str, last_name: str, birth_date: dt.date, em
 
 
 @transaction.atomic
-def patient_update(*, patient: Patient, expected_version: int, first_name: str, last_name: str,
-                   birth_date: dt.date, email: str, phone: str, actor: Any) -> Patient:
+def patient_update(
+    *,
+    patient: Patient,
+    expected_version: int,
+    first_name: str,
+    last_name: str,
+    birth_date: dt.date,
+    email: str,
+    phone: str,
+    actor: Any,
+) -> Patient:
     """Save new contact details if nobody saved the record since `expected_version` was read;
     raise StaleEdit otherwise (nothing is saved). Returns the updated patient."""
     changes = _contact(first_name, last_name, birth_date, email, phone)
@@ -165,8 +190,12 @@ def patient_update(*, patient: Patient, expected_version: int, first_name: str, 
     clean_or_refuse(candidate, exclude=["user", "created_by"])
     changed = [k for k, v in changes.items() if getattr(patient, k) != v]
     bump_version(patient, expected=expected_version, **changes)
-    audit_record(actor=actor, action="change", obj=patient,
-                 summary="changed " + (", ".join(changed) if changed else "nothing"))
+    audit_record(
+        actor=actor,
+        action="change",
+        obj=patient,
+        summary="changed " + (", ".join(changed) if changed else "nothing"),
+    )
     return patient
 
 
@@ -178,23 +207,27 @@ def patient_portal_account_create(*, patient: Patient, actor: Any) -> Any:
         raise ServiceError("This patient already has a portal login.", field="user")
     email = patient.email.strip().lower()
     if not email:
-        raise ServiceError("Add the patient's email first: it becomes their portal username.",
-                           field="email")
+        raise ServiceError("Add the patient's email first: it becomes their portal username.", field="email")
     user_model = get_user_model()
     if user_model._default_manager.filter(username__iexact=email).exists():
         raise ServiceError("A login with this email already exists.", field="email")
-    user = user_model(username=email, email=email, role=Role.PATIENT,
-                      first_name=patient.first_name, last_name=patient.last_name)
+    user = user_model(
+        username=email,
+        email=email,
+        role=Role.PATIENT,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
+    )
     user.set_unusable_password()
     try:
         clean_or_refuse(user)
     except ServiceError as exc:
-        raise ServiceError(f"This email cannot be a portal username ({exc.message})",
-                           field="email") from None
+        raise ServiceError(f"This email cannot be a portal username ({exc.message})", field="email") from None
     user.save()
     if Patient.objects.filter(pk=patient.pk, user__isnull=True).update(user=user) != 1:
         raise ServiceError("This patient already has a portal login.", field="user")
     patient.user = user
-    audit_record(actor=actor, action="create", obj=user, patient_id=patient.pk,
-                 summary="portal login created")
+    audit_record(
+        actor=actor, action="create", obj=user, patient_id=patient.pk, summary="portal login created"
+    )
     return user

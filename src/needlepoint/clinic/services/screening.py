@@ -31,13 +31,18 @@ def active_clearances(patient: Patient) -> frozenset[str]:
 def intake_create(*, patient: Patient, data: dict[str, Any], source: str, actor: Any) -> Intake:
     """Validate `data` with the clinical core and store it as the patient's next intake version.
     The patient's birth date on the record wins over the one typed into the intake."""
-    data = {**data, "patient": {**data.get("patient", {}),
-                                "birth_date": patient.birth_date.isoformat()}}
+    data = {**data, "patient": {**data.get("patient", {}), "birth_date": patient.birth_date.isoformat()}}
     parse_intake_data(data)
-    number = (Intake.objects.select_for_update().filter(patient=patient)
-              .aggregate(n=Max("number"))["n"] or 0) + 1
-    intake = Intake(patient=patient, number=number, data=data, source=source,
-                    created_by=actor if getattr(actor, "is_authenticated", False) else None)
+    number = (
+        Intake.objects.select_for_update().filter(patient=patient).aggregate(n=Max("number"))["n"] or 0
+    ) + 1
+    intake = Intake(
+        patient=patient,
+        number=number,
+        data=data,
+        source=source,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
     intake.full_clean()
     intake.save()
     audit_record(actor=actor, action="create", obj=intake, summary=f"intake version {number}")
@@ -52,9 +57,13 @@ def screening_run(*, intake: Intake, actor: Any) -> Screening:
     cleared = active_clearances(intake.patient)
     result = screener().screen(core, cleared)
     screening = Screening(
-        patient=intake.patient, intake=intake, decision=result.decision,
-        earliest_date=result.earliest_date, result=result.as_dict(),
-        cleared_codes=sorted(cleared), protocol_id=result.protocol["id"],
+        patient=intake.patient,
+        intake=intake,
+        decision=result.decision,
+        earliest_date=result.earliest_date,
+        result=result.as_dict(),
+        cleared_codes=sorted(cleared),
+        protocol_id=result.protocol["id"],
         protocol_version=result.protocol["version"],
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )

@@ -76,30 +76,51 @@ def clinic_contact() -> dict[str, str]:
     """The clinic's phone and out-of-hours advice (settings), shown wherever the portal tells a
     patient to contact the clinic."""
     phone = settings.NEEDLEPOINT_CLINIC_PHONE
-    return {"phone": phone, "tel": "".join(c for c in phone if c.isdigit() or c == "+"),
-            "out_of_hours": settings.NEEDLEPOINT_OUT_OF_HOURS_ADVICE}
+    return {
+        "phone": phone,
+        "tel": "".join(c for c in phone if c.isdigit() or c == "+"),
+        "out_of_hours": settings.NEEDLEPOINT_OUT_OF_HOURS_ADVICE,
+    }
 
 
 def checkin_list(request: HttpRequest) -> HttpResponse:
     """The patient's signed sessions with their day 1/3/7 check-ins: done, due, overdue."""
     patient = _patient(request)
     schedule = check_in_schedule(patient)
-    audit_record(actor=request.user, action="view", object_type="clinic.checkin",
-                 patient_id=patient.pk, summary="check-in list")
+    audit_record(
+        actor=request.user,
+        action="view",
+        object_type="clinic.checkin",
+        patient_id=patient.pk,
+        summary="check-in list",
+    )
     latest = schedule[0].session.course if schedule else None
-    return render(request, "portal/aftercare/checkin_list.html", {
-        "patient": patient, "schedule": schedule, "contact": clinic_contact(),
-        "instructions": aftercare_instructions(latest) if latest else [],
-    })
+    return render(
+        request,
+        "portal/aftercare/checkin_list.html",
+        {
+            "patient": patient,
+            "schedule": schedule,
+            "contact": clinic_contact(),
+            "instructions": aftercare_instructions(latest) if latest else [],
+        },
+    )
 
 
-SCORE_CHOICES = [("", "Choose 0-10"), (0, "0 — none"), *[(n, str(n)) for n in range(1, SCORE_MAX)],
-                 (SCORE_MAX, f"{SCORE_MAX} — the worst you can imagine")]
+SCORE_CHOICES = [
+    ("", "Choose 0-10"),
+    (0, "0 — none"),
+    *[(n, str(n)) for n in range(1, SCORE_MAX)],
+    (SCORE_MAX, f"{SCORE_MAX} — the worst you can imagine"),
+]
 
 
 def _score(label: str) -> forms.IntegerField:
-    return forms.IntegerField(label=label, widget=forms.Select(choices=SCORE_CHOICES),
-                              error_messages={"required": "Choose a number from 0 to 10."})
+    return forms.IntegerField(
+        label=label,
+        widget=forms.Select(choices=SCORE_CHOICES),
+        error_messages={"required": "Choose a number from 0 to 10."},
+    )
 
 
 class CheckInForm(forms.Form):
@@ -107,10 +128,17 @@ class CheckInForm(forms.Form):
     swelling = _score("How swollen is it?")
     pain = _score("How sore or painful is it?")
     warning_signs = forms.MultipleChoiceField(
-        label="Do you have any of these?", required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(s, WARNING_SIGN_LABELS[s].removeprefix("a ").capitalize()) for s in WARNING_SIGNS])
-    note = forms.CharField(label="Anything else you want to tell us (optional)", required=False,
-                           max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+        label="Do you have any of these?",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(s, WARNING_SIGN_LABELS[s].removeprefix("a ").capitalize()) for s in WARNING_SIGNS],
+    )
+    note = forms.CharField(
+        label="Anything else you want to tell us (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 def _own_session(request: HttpRequest, session_id: int, day: int) -> TreatmentSession:
@@ -127,10 +155,19 @@ def checkin_new(request: HttpRequest, session_id: int, day: int) -> HttpResponse
     done = session.check_ins.filter(day=day).prefetch_related("flags").first()
     if done is not None:
         level, advice = patient_advice(done, [flag_reasons(f) for f in done.flags.all()])
-        return render(request, "portal/aftercare/checkin_done.html", {
-            "session": session, "day": day, "check_in": done, "level": level, "advice": advice,
-            "contact": clinic_contact(),
-            "signs": [WARNING_SIGN_LABELS[s] for s in done.warning_signs]})
+        return render(
+            request,
+            "portal/aftercare/checkin_done.html",
+            {
+                "session": session,
+                "day": day,
+                "check_in": done,
+                "level": level,
+                "advice": advice,
+                "contact": clinic_contact(),
+                "signs": [WARNING_SIGN_LABELS[s] for s in done.warning_signs],
+            },
+        )
     form = CheckInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -140,10 +177,18 @@ def checkin_new(request: HttpRequest, session_id: int, day: int) -> HttpResponse
         else:
             return redirect("portal:checkin_new", session_id=session.pk, day=day)
     start = session_day(session)
-    return render(request, "portal/aftercare/checkin_form.html", {
-        "session": session, "day": day, "form": form, "state": check_in_state(session, day, False),
-        "contact": clinic_contact(),
-        "due_on": start + dt.timedelta(days=day) if start else None})
+    return render(
+        request,
+        "portal/aftercare/checkin_form.html",
+        {
+            "session": session,
+            "day": day,
+            "form": form,
+            "state": check_in_state(session, day, False),
+            "contact": clinic_contact(),
+            "due_on": start + dt.timedelta(days=day) if start else None,
+        },
+    )
 
 
 # ---- staff: flags ------------------------------------------------------------------------------
@@ -152,8 +197,11 @@ def checkin_new(request: HttpRequest, session_id: int, day: int) -> HttpResponse
 def _flag(request: HttpRequest, flag_id: int) -> Flag:
     """Return the flag for clinical staff (404 for everyone else), writing the view event."""
     require_clinical(request)
-    flag = (Flag.objects.select_related("patient", "check_in__session", "resolved_by", "acknowledged_by")
-            .filter(pk=flag_id).first())
+    flag = (
+        Flag.objects.select_related("patient", "check_in__session", "resolved_by", "acknowledged_by")
+        .filter(pk=flag_id)
+        .first()
+    )
     if flag is None:
         raise Http404("No such flag.")
     audit_record(actor=request.user, action="view", obj=flag)
@@ -161,8 +209,9 @@ def _flag(request: HttpRequest, flag_id: int) -> Flag:
 
 
 class ResolveForm(forms.Form):
-    resolution = forms.CharField(label="What was done", required=False, max_length=2000,
-                                 widget=forms.Textarea(attrs={"rows": 3}))
+    resolution = forms.CharField(
+        label="What was done", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 def flag_resolve_view(request: HttpRequest, flag_id: int) -> HttpResponse:
@@ -178,10 +227,17 @@ def flag_resolve_view(request: HttpRequest, flag_id: int) -> HttpResponse:
             messages.success(request, f"Flag for {flag.patient} resolved.")
             return redirect("clinic:dashboard")
     check_in = flag.check_in
-    return render(request, "clinic/aftercare/flag.html", {
-        "flag": flag, "form": form, "check_in": check_in, "alerts": list(flag.alerts.all()),
-        "signs": [WARNING_SIGN_LABELS.get(s, s) for s in (check_in.warning_signs if check_in else [])],
-    })
+    return render(
+        request,
+        "clinic/aftercare/flag.html",
+        {
+            "flag": flag,
+            "form": form,
+            "check_in": check_in,
+            "alerts": list(flag.alerts.all()),
+            "signs": [WARNING_SIGN_LABELS.get(s, s) for s in (check_in.warning_signs if check_in else [])],
+        },
+    )
 
 
 def flag_acknowledge_view(request: HttpRequest, flag_id: int) -> HttpResponse:
@@ -214,24 +270,31 @@ GAIS_CHOICES = [("", "Not asked"), *[(n, f"{n} — {label}") for n, label in GAI
 
 class OutcomeForm(forms.Form):
     kind = forms.ChoiceField(label="When", choices=OutcomeKind.choices, initial=OutcomeKind.VISIT)
-    session = forms.TypedChoiceField(label="Visit (session)", required=False, coerce=int,
-                                     empty_value=None,
-                                     help_text="Only sessions that have taken place are listed.",
-                                     error_messages={"invalid_choice": "Choose a session that has "
-                                                     "taken place (its chart is signed)."})
-    goodman_baron_grade = forms.IntegerField(label="Goodman & Baron grade", required=False,
-                                             widget=forms.Select(choices=GB_CHOICES))
-    mmasi = forms.FloatField(label="mMASI (0-24)", required=False,
-                             widget=forms.NumberInput(attrs={"step": "0.1"}))
-    gais = forms.IntegerField(label="Patient-rated improvement (GAIS)", required=False,
-                              widget=forms.Select(choices=GAIS_CHOICES))
+    session = forms.TypedChoiceField(
+        label="Visit (session)",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text="Only sessions that have taken place are listed.",
+        error_messages={"invalid_choice": "Choose a session that has taken place (its chart is signed)."},
+    )
+    goodman_baron_grade = forms.IntegerField(
+        label="Goodman & Baron grade", required=False, widget=forms.Select(choices=GB_CHOICES)
+    )
+    mmasi = forms.FloatField(
+        label="mMASI (0-24)", required=False, widget=forms.NumberInput(attrs={"step": "0.1"})
+    )
+    gais = forms.IntegerField(
+        label="Patient-rated improvement (GAIS)", required=False, widget=forms.Select(choices=GAIS_CHOICES)
+    )
 
     def __init__(self, *args: Any, sessions: list[TreatmentSession], **kwargs: Any):
         """`sessions` are those that took place: a visit's scores belong to one of them."""
         super().__init__(*args, **kwargs)
         self.fields["session"].choices = [("", "None (scores after the course)")] + [
             (s.pk, f"Session {s.number}" + (f" · {day:%d %b %Y}" if (day := visit_day(s)) else ""))
-            for s in sessions]
+            for s in sessions
+        ]
 
     def clean_mmasi(self) -> float | None:
         value = self.cleaned_data.get("mmasi")
@@ -250,8 +313,9 @@ class ScarGrid:
 
     @classmethod
     def read(cls, areas: list[str], data: Any) -> "ScarGrid":
-        values = {a: {t: (data.get(f"scar-{a}-{t}", "") if data else "").strip() for t in SCAR_TYPES}
-                  for a in areas}
+        values = {
+            a: {t: (data.get(f"scar-{a}-{t}", "") if data else "").strip() for t in SCAR_TYPES} for a in areas
+        }
         return cls(areas, values)
 
     def counts(self) -> dict[str, dict[str, int]] | None:
@@ -266,14 +330,18 @@ class ScarGrid:
                 try:
                     out.setdefault(area, {})[scar_type] = int(text)
                 except ValueError:
-                    self.error = (f"Scar count for {scar_type} in the {area_label(area).lower()} must "
-                                  f"be a whole number, got {text!r}.")
+                    self.error = (
+                        f"Scar count for {scar_type} in the {area_label(area).lower()} must "
+                        f"be a whole number, got {text!r}."
+                    )
                     return None
         return out
 
     def rows(self) -> list[tuple[str, str, list[tuple[str, str]]]]:
-        return [(area, area_label(area).capitalize(),
-                 [(t, self.values[area][t]) for t in SCAR_TYPES]) for area in self.areas]
+        return [
+            (area, area_label(area).capitalize(), [(t, self.values[area][t]) for t in SCAR_TYPES])
+            for area in self.areas
+        ]
 
 
 def _outcome_areas(course: Course) -> list[str]:
@@ -285,16 +353,24 @@ def _outcome_areas(course: Course) -> list[str]:
 def outcome_new(request: HttpRequest, course_id: int) -> HttpResponse:
     """Record the scores of a visit or of the end of the course."""
     course = _course(request, course_id)
-    sessions = {s.pk: s for s in course.sessions.select_related("appointment").order_by("number")
-                if took_place(s)}
+    sessions = {
+        s.pk: s for s in course.sessions.select_related("appointment").order_by("number") if took_place(s)
+    }
     form = OutcomeForm(request.POST or None, sessions=list(sessions.values()))
     grid = ScarGrid.read(_outcome_areas(course), request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and (counts := grid.counts()) is not None:
         d = form.cleaned_data
         try:
-            outcome_record(course=course, session=sessions.get(d["session"]), kind=d["kind"],
-                           goodman_baron_grade=d["goodman_baron_grade"], scar_counts=counts,
-                           mmasi=d["mmasi"], gais=d["gais"], actor=request.user)
+            outcome_record(
+                course=course,
+                session=sessions.get(d["session"]),
+                kind=d["kind"],
+                goodman_baron_grade=d["goodman_baron_grade"],
+                scar_counts=counts,
+                mmasi=d["mmasi"],
+                gais=d["gais"],
+                actor=request.user,
+            )
         except ServiceError as exc:
             if exc.field in form.fields:
                 form.add_error(exc.field, exc.message)
@@ -305,9 +381,18 @@ def outcome_new(request: HttpRequest, course_id: int) -> HttpResponse:
         else:
             messages.success(request, "Outcome recorded.")
             return redirect("clinic:course_summary", course_id=course.pk)
-    return render(request, "clinic/aftercare/outcome_form.html", {
-        "course": course, "patient": course.patient, "form": form, "grid": grid,
-        "scar_types": SCAR_TYPES, "none_taken_place": not sessions})
+    return render(
+        request,
+        "clinic/aftercare/outcome_form.html",
+        {
+            "course": course,
+            "patient": course.patient,
+            "form": form,
+            "grid": grid,
+            "scar_types": SCAR_TYPES,
+            "none_taken_place": not sessions,
+        },
+    )
 
 
 # ---- staff: course summary ---------------------------------------------------------------------
@@ -317,18 +402,25 @@ def course_summary_view(request: HttpRequest, course_id: int) -> HttpResponse:
     """What happened in the course, its outcomes charted over time, in plain words."""
     course = _course(request, course_id)
     summary = course_summary(course)
-    return render(request, "clinic/aftercare/course_summary.html", {
-        "course": course, "patient": course.patient, "summary": summary,
-        "goal": area_label(course.goal),
-        "depth_rows": [(area_label(area).capitalize(), cells) for area, cells in summary.depths],
-        "not_taken_place": [s for s in summary.sessions if s.status != SessionStatus.SIGNED],
-        "chart": outcome_chart(summary.series),
-        "can_complete": course.status in ("approved", "active"),
-        "complete_blockers": completion_blockers(course),
-        "check_in_notes": [c for c in summary.check_ins if c.note.strip()],
-        "check_in_rows": [(c, [WARNING_SIGN_LABELS.get(s, s) for s in c.warning_signs])
-                          for c in summary.check_ins],
-    })
+    return render(
+        request,
+        "clinic/aftercare/course_summary.html",
+        {
+            "course": course,
+            "patient": course.patient,
+            "summary": summary,
+            "goal": area_label(course.goal),
+            "depth_rows": [(area_label(area).capitalize(), cells) for area, cells in summary.depths],
+            "not_taken_place": [s for s in summary.sessions if s.status != SessionStatus.SIGNED],
+            "chart": outcome_chart(summary.series),
+            "can_complete": course.status in ("approved", "active"),
+            "complete_blockers": completion_blockers(course),
+            "check_in_notes": [c for c in summary.check_ins if c.note.strip()],
+            "check_in_rows": [
+                (c, [WARNING_SIGN_LABELS.get(s, s) for s in c.warning_signs]) for c in summary.check_ins
+            ],
+        },
+    )
 
 
 def course_complete_view(request: HttpRequest, course_id: int) -> HttpResponse:
@@ -438,10 +530,24 @@ def _panel(name: str, points: list[SeriesPoint], xs: dict[dt.date, float], top: 
         return _n(TOP + plot_h * (1 - (v - low) / (high - low)))
 
     title, note = SERIES_TITLES[name]
-    drawn = [(_n(xs[p.date]), y(p.value), f"{p.value:g}",
-              f"{title} {p.value:g} on {p.date.day} {p.date:%b %Y} ({p.label})") for p in points]
-    return Panel(title, note, top, [(y(v), t) for v, t in ticks], _x_ticks(xs), drawn,
-                 " ".join(f"{x},{yy}" for x, yy, _, _ in drawn))
+    drawn = [
+        (
+            _n(xs[p.date]),
+            y(p.value),
+            f"{p.value:g}",
+            f"{title} {p.value:g} on {p.date.day} {p.date:%b %Y} ({p.label})",
+        )
+        for p in points
+    ]
+    return Panel(
+        title,
+        note,
+        top,
+        [(y(v), t) for v, t in ticks],
+        _x_ticks(xs),
+        drawn,
+        " ".join(f"{x},{yy}" for x, yy, _, _ in drawn),
+    )
 
 
 def outcome_chart(series: dict[str, list[SeriesPoint]]) -> Chart | None:

@@ -23,22 +23,28 @@ TEMPLATE = "clinic/audit/search.html"
 
 def object_types() -> list[str]:
     """Return the object types the trail records, for the filter's suggestions (no query)."""
-    models = [m._meta.label_lower for app in ("clinic", "accounts") for m in
-              apps.get_app_config(app).get_models()]
+    models = [
+        m._meta.label_lower for app in ("clinic", "accounts") for m in apps.get_app_config(app).get_models()
+    ]
     return sorted([*models, "audit.search", "clinic.checkin", "clinic.dashboard"])
 
 
 class AuditSearchForm(forms.Form):
     patient_id = forms.IntegerField(label="Patient id", required=False, min_value=1)
     actor = forms.CharField(label="Username", required=False, max_length=150)
-    action = forms.ChoiceField(label="Action", required=False,
-                               choices=[("", "Any"), *Action.choices])
-    object_type = forms.CharField(label="Object type", required=False, max_length=60,
-                                  widget=forms.TextInput(attrs={"list": "object-types"}))
-    date_from = forms.DateField(label="From (day)", required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="To (day, included)", required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any"), *Action.choices])
+    object_type = forms.CharField(
+        label="Object type",
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"list": "object-types"}),
+    )
+    date_from = forms.DateField(
+        label="From (day)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To (day, included)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -49,9 +55,14 @@ class AuditSearchForm(forms.Form):
 
     def to_filter(self) -> AuditFilter:
         d = self.cleaned_data
-        return AuditFilter(patient_id=d["patient_id"], actor=d["actor"].strip(),
-                           action=d["action"], object_type=d["object_type"].strip(),
-                           date_from=d["date_from"], date_to=d["date_to"])
+        return AuditFilter(
+            patient_id=d["patient_id"],
+            actor=d["actor"].strip(),
+            action=d["action"],
+            object_type=d["object_type"].strip(),
+            date_from=d["date_from"],
+            date_to=d["date_to"],
+        )
 
 
 def audit_search(request: HttpRequest) -> HttpResponse:
@@ -64,11 +75,20 @@ def audit_search(request: HttpRequest) -> HttpResponse:
     if not form.is_bound or form.is_valid():
         f = form.to_filter() if form.is_bound else AuditFilter()
         number = request.GET.get("page") or 1
-        audit_record(actor=request.user, action="view", object_type="audit.search",
-                     patient_id=f.patient_id, summary=f"{f.describe()} page {number}")
+        audit_record(
+            actor=request.user,
+            action="view",
+            object_type="audit.search",
+            patient_id=f.patient_id,
+            summary=f"{f.describe()} page {number}",
+        )
         page = Paginator(audit_events(f), PAGE_SIZE).get_page(number)
-    context = {"form": form, "page": page, "object_types": object_types(),
-               "rows": _with_patients(page.object_list) if page else []}
+    context = {
+        "form": form,
+        "page": page,
+        "object_types": object_types(),
+        "rows": _with_patients(page.object_list) if page else [],
+    }
     return render(request, f"{TEMPLATE}#results" if request.htmx else TEMPLATE, context)
 
 

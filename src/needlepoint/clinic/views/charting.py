@@ -55,29 +55,55 @@ def _session(request: HttpRequest, session_id: int) -> TreatmentSession:
 
 # ---- the day-of re-screen ----------------------------------------------------------------------
 
+
 class RescreenForm(forms.Form):
-    new_medicine = forms.ChoiceField(label="Any new medicine since the last visit?", choices=YES_NO,
-                                     widget=forms.RadioSelect)
-    medicine_names = forms.CharField(label="Which medicines? (one per line, or separated by commas)",
-                                     required=False, max_length=2000, widget=forms.Textarea(
-                                         attrs={"rows": 2}))
-    sunburn = forms.ChoiceField(label="Sunburn now or in the last 2 weeks?", widget=forms.RadioSelect,
-                                choices=[("no", "No"), ("now", "Yes, now"),
-                                         ("recent", "In the last 2 weeks")])
-    sunburn_date = forms.DateField(label="Day of the sunburn (if in the last 2 weeks)",
-                                   required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    cold_sore = forms.ChoiceField(label="A cold sore now?", choices=YES_NO,
-                                  widget=forms.RadioSelect)
-    pregnancy = forms.ChoiceField(label="Pregnant, possibly pregnant, or breastfeeding?", choices=[
-        ("", "Choose"), ("no", "No"), ("trying", "Trying to conceive"),
-        ("possibly_pregnant", "Possibly pregnant (treated as pregnant until ruled out)"),
-        ("pregnant", "Pregnant"), ("breastfeeding", "Breastfeeding")])
-    breakout = forms.ChoiceField(label="A breakout (active acne) in the treatment areas since the "
-                                       "last visit?", choices=YES_NO, widget=forms.RadioSelect)
+    new_medicine = forms.ChoiceField(
+        label="Any new medicine since the last visit?", choices=YES_NO, widget=forms.RadioSelect
+    )
+    medicine_names = forms.CharField(
+        label="Which medicines? (one per line, or separated by commas)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    sunburn = forms.ChoiceField(
+        label="Sunburn now or in the last 2 weeks?",
+        widget=forms.RadioSelect,
+        choices=[("no", "No"), ("now", "Yes, now"), ("recent", "In the last 2 weeks")],
+    )
+    sunburn_date = forms.DateField(
+        label="Day of the sunburn (if in the last 2 weeks)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    cold_sore = forms.ChoiceField(label="A cold sore now?", choices=YES_NO, widget=forms.RadioSelect)
+    pregnancy = forms.ChoiceField(
+        label="Pregnant, possibly pregnant, or breastfeeding?",
+        choices=[
+            ("", "Choose"),
+            ("no", "No"),
+            ("trying", "Trying to conceive"),
+            ("possibly_pregnant", "Possibly pregnant (treated as pregnant until ruled out)"),
+            ("pregnant", "Pregnant"),
+            ("breastfeeding", "Breastfeeding"),
+        ],
+    )
+    breakout = forms.ChoiceField(
+        label="A breakout (active acne) in the treatment areas since the last visit?",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+    )
     other_condition = forms.ChoiceField(label="Any other new condition?", required=False)
-    other_condition_where = forms.ChoiceField(label="Where is it?", required=False, choices=[
-        ("treatment_areas", "In the treatment areas"), ("elsewhere", "Elsewhere on the body"),
-        ("unsure", "Not sure / whole body")], initial="unsure")
+    other_condition_where = forms.ChoiceField(
+        label="Where is it?",
+        required=False,
+        choices=[
+            ("treatment_areas", "In the treatment areas"),
+            ("elsewhere", "Elsewhere on the body"),
+            ("unsure", "Not sure / whole body"),
+        ],
+        initial="unsure",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -85,7 +111,8 @@ class RescreenForm(forms.Form):
             f.error_messages["required"] = "Answer this question."
         codes = sorted(clinic_protocol().vocabulary_for_intake().conditions)
         self.fields["other_condition"].choices = [("", "None")] + [
-            (c, c.replace("_", " ").capitalize()) for c in codes]
+            (c, c.replace("_", " ").capitalize()) for c in codes
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -99,10 +126,14 @@ class RescreenForm(forms.Form):
         d = self.cleaned_data
         return DayOfAnswers(
             new_medicines=_names(d["medicine_names"]) if d["new_medicine"] == "yes" else (),
-            sunburn=d["sunburn"], sunburn_date=d["sunburn_date"] if d["sunburn"] == "recent" else None,
-            cold_sore=d["cold_sore"] == "yes", pregnancy=d["pregnancy"],
-            breakout=d["breakout"] == "yes", other_condition=d["other_condition"],
-            other_condition_where=d["other_condition_where"] or "unsure")
+            sunburn=d["sunburn"],
+            sunburn_date=d["sunburn_date"] if d["sunburn"] == "recent" else None,
+            cold_sore=d["cold_sore"] == "yes",
+            pregnancy=d["pregnancy"],
+            breakout=d["breakout"] == "yes",
+            other_condition=d["other_condition"],
+            other_condition_where=d["other_condition_where"] or "unsure",
+        )
 
 
 def _names(text: str) -> tuple[str, ...]:
@@ -133,35 +164,52 @@ def rescreen(request: HttpRequest, session_id: int) -> HttpResponse:
             if session.status == SessionStatus.BLOCKED:
                 messages.error(request, "Re-screen done: the session is blocked (see why below).")
             else:
-                messages.success(request, "Re-screen done: "
-                                 f"{screening.get_decision_display().lower()}. You can chart the session.")
+                messages.success(
+                    request,
+                    f"Re-screen done: {screening.get_decision_display().lower()}. You can chart the session.",
+                )
             url = reverse("clinic:charting_chart", kwargs={"session_id": session.pk})
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     page = "clinic/charting/rescreen.html"
-    context = {"session": session, "form": form, "closed": closed, "not_due": not_due,
-               "late": _is_late(session)}
+    context = {
+        "session": session,
+        "form": form,
+        "closed": closed,
+        "not_due": not_due,
+        "late": _is_late(session),
+    }
     return render(request, f"{page}#rescreen_form" if request.htmx else page, context)
 
 
 # ---- the chart editor --------------------------------------------------------------------------
 
+
 class ChartForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    device = forms.ModelChoiceField(label="Pen", required=False, empty_label="Choose the pen",
-                                    queryset=Device.objects.exclude(kind="centrifuge").order_by("name"))
+    device = forms.ModelChoiceField(
+        label="Pen",
+        required=False,
+        empty_label="Choose the pen",
+        queryset=Device.objects.exclude(kind="centrifuge").order_by("name"),
+    )
     cartridge_lot = forms.CharField(label="Cartridge lot", max_length=60, required=False)
     anaesthetic_on = forms.DateTimeField(label="Anaesthetic on", required=False, widget=DATETIME_LOCAL)
     anaesthetic_off = forms.DateTimeField(label="Anaesthetic off", required=False, widget=DATETIME_LOCAL)
-    prp_ml = forms.DecimalField(label="PRP volume (ml)", required=False, max_digits=4,
-                                decimal_places=1, min_value=Decimal("0"))
-    prf_ml = forms.DecimalField(label="PRF volume (ml)", required=False, max_digits=4,
-                                decimal_places=1, min_value=Decimal("0"))
-    topicals = forms.MultipleChoiceField(label="Topicals used", required=False,
-                                         widget=forms.CheckboxSelectMultiple)
-    end_point = forms.ChoiceField(label="End-point reached", required=False,
-                                  choices=[("", "Not recorded"), *END_POINTS.items()])
-    immediate_reactions = forms.CharField(label="Immediate reactions", required=False,
-                                          widget=forms.Textarea(attrs={"rows": 2}))
+    prp_ml = forms.DecimalField(
+        label="PRP volume (ml)", required=False, max_digits=4, decimal_places=1, min_value=Decimal("0")
+    )
+    prf_ml = forms.DecimalField(
+        label="PRF volume (ml)", required=False, max_digits=4, decimal_places=1, min_value=Decimal("0")
+    )
+    topicals = forms.MultipleChoiceField(
+        label="Topicals used", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    end_point = forms.ChoiceField(
+        label="End-point reached", required=False, choices=[("", "Not recorded"), *END_POINTS.items()]
+    )
+    immediate_reactions = forms.CharField(
+        label="Immediate reactions", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, session: TreatmentSession, **kwargs: Any):
@@ -197,13 +245,21 @@ class AreaForm(forms.Form):
 
 class AdverseEventForm(forms.Form):
     id = forms.IntegerField(widget=forms.HiddenInput, required=False)
-    kind = forms.CharField(label="What happened", max_length=60, required=False,
-                           widget=forms.TextInput(attrs={"aria-label": "What happened"}))
-    severity = forms.ChoiceField(label="Severity", required=False,
-                                 choices=[("", "Choose"), *Severity.choices],
-                                 widget=forms.Select(attrs={"aria-label": "Severity"}))
-    action = forms.CharField(label="Action taken", required=False,
-                             widget=forms.TextInput(attrs={"aria-label": "Action taken"}))
+    kind = forms.CharField(
+        label="What happened",
+        max_length=60,
+        required=False,
+        widget=forms.TextInput(attrs={"aria-label": "What happened"}),
+    )
+    severity = forms.ChoiceField(
+        label="Severity",
+        required=False,
+        choices=[("", "Choose"), *Severity.choices],
+        widget=forms.Select(attrs={"aria-label": "Severity"}),
+    )
+    action = forms.CharField(
+        label="Action taken", required=False, widget=forms.TextInput(attrs={"aria-label": "Action taken"})
+    )
 
     def is_blank(self) -> bool:
         d = self.cleaned_data
@@ -227,9 +283,11 @@ class ChartEditor:
 
     @classmethod
     def for_session(cls, session: TreatmentSession, data: Any = None) -> "ChartEditor":
-        return cls(ChartForm(data, session=session, initial=_chart_initial(session)),
-                   AreaFormSet(data, prefix="areas", initial=_area_initial(session)),
-                   EventFormSet(data, prefix="events", initial=_event_initial(session)))
+        return cls(
+            ChartForm(data, session=session, initial=_chart_initial(session)),
+            AreaFormSet(data, prefix="areas", initial=_area_initial(session)),
+            EventFormSet(data, prefix="events", initial=_event_initial(session)),
+        )
 
     def is_valid(self) -> bool:
         return all([self.form.is_valid(), self.areas.is_valid(), self.events.is_valid()])
@@ -237,12 +295,19 @@ class ChartEditor:
     def chart_data(self) -> ChartData:
         d = self.form.cleaned_data
         return ChartData(
-            device=d["device"], cartridge_lot=d["cartridge_lot"],
-            anaesthetic_on=d["anaesthetic_on"], anaesthetic_off=d["anaesthetic_off"],
-            areas=tuple(self._areas()), prp_ml=d.get("prp_ml"), prf_ml=d.get("prf_ml"),
-            topicals=tuple(d["topicals"]), end_point=d["end_point"],
-            immediate_reactions=d["immediate_reactions"], notes=d["notes"],
-            adverse_events=tuple(self._events()))
+            device=d["device"],
+            cartridge_lot=d["cartridge_lot"],
+            anaesthetic_on=d["anaesthetic_on"],
+            anaesthetic_off=d["anaesthetic_off"],
+            areas=tuple(self._areas()),
+            prp_ml=d.get("prp_ml"),
+            prf_ml=d.get("prf_ml"),
+            topicals=tuple(d["topicals"]),
+            end_point=d["end_point"],
+            immediate_reactions=d["immediate_reactions"],
+            notes=d["notes"],
+            adverse_events=tuple(self._events()),
+        )
 
     def _areas(self) -> list[AreaRow]:
         self.area_rows, rows = [], []
@@ -260,8 +325,9 @@ class ChartEditor:
             if f.is_blank() or d.get("DELETE"):
                 continue
             self.event_rows.append(i)
-            rows.append(AdverseEventRow(kind=d["kind"], severity=d["severity"], action=d["action"],
-                                        id=d.get("id")))
+            rows.append(
+                AdverseEventRow(kind=d["kind"], severity=d["severity"], action=d["action"], id=d.get("id"))
+            )
         return rows
 
     def add_service_error(self, exc: ServiceError) -> None:
@@ -270,8 +336,9 @@ class ChartEditor:
         if exc.field in self.form.fields and not isinstance(exc, StaleEdit):
             self.form.add_error(exc.field, exc.message)
         elif len(parts) == 3 and parts[0] in ("areas", "adverse_events"):
-            rows, formset = ((self.area_rows, self.areas) if parts[0] == "areas"
-                             else (self.event_rows, self.events))
+            rows, formset = (
+                (self.area_rows, self.areas) if parts[0] == "areas" else (self.event_rows, self.events)
+            )
             form = formset.forms[rows[int(parts[1])]]
             form.add_error(parts[2] if parts[2] in form.fields else None, exc.message)
         else:
@@ -280,23 +347,38 @@ class ChartEditor:
 
 def _chart_initial(session: TreatmentSession) -> dict[str, Any]:
     adjuncts = session.adjuncts or {}
-    return {"version": session.version, "device": session.device_id,
-            "cartridge_lot": session.cartridge_lot, "anaesthetic_on": session.anaesthetic_on,
-            "anaesthetic_off": session.anaesthetic_off, "prp_ml": adjuncts.get("prp_ml"),
-            "prf_ml": adjuncts.get("prf_ml"), "topicals": adjuncts.get("topicals", []),
-            "end_point": session.end_point, "immediate_reactions": session.immediate_reactions,
-            "notes": session.notes}
+    return {
+        "version": session.version,
+        "device": session.device_id,
+        "cartridge_lot": session.cartridge_lot,
+        "anaesthetic_on": session.anaesthetic_on,
+        "anaesthetic_off": session.anaesthetic_off,
+        "prp_ml": adjuncts.get("prp_ml"),
+        "prf_ml": adjuncts.get("prf_ml"),
+        "topicals": adjuncts.get("topicals", []),
+        "end_point": session.end_point,
+        "immediate_reactions": session.immediate_reactions,
+        "notes": session.notes,
+    }
 
 
 def _area_initial(session: TreatmentSession) -> list[dict[str, Any]]:
     charted = {a.area: a for a in session.areas.all()}
-    return [{"area": area, "depth_mm": getattr(charted.get(area), "depth_mm", None),
-             "passes": getattr(charted.get(area), "passes", None)} for area in plan_areas(session.course)]
+    return [
+        {
+            "area": area,
+            "depth_mm": getattr(charted.get(area), "depth_mm", None),
+            "passes": getattr(charted.get(area), "passes", None),
+        }
+        for area in plan_areas(session.course)
+    ]
 
 
 def _event_initial(session: TreatmentSession) -> list[dict[str, Any]]:
-    return [{"id": e.id, "kind": e.kind, "severity": e.severity, "action": e.action}
-            for e in session.adverse_events.order_by("noted_at", "id")]
+    return [
+        {"id": e.id, "kind": e.kind, "severity": e.severity, "action": e.action}
+        for e in session.adverse_events.order_by("noted_at", "id")
+    ]
 
 
 def chart(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -307,9 +389,12 @@ def chart(request: HttpRequest, session_id: int) -> HttpResponse:
         editor = ChartEditor.for_session(session, request.POST)
         if editor.is_valid():
             try:
-                chart_save(session=session, actor=request.user,
-                           expected_version=editor.form.cleaned_data["version"],
-                           data=editor.chart_data())
+                chart_save(
+                    session=session,
+                    actor=request.user,
+                    expected_version=editor.form.cleaned_data["version"],
+                    data=editor.chart_data(),
+                )
             except ServiceError as exc:
                 editor.add_service_error(exc)
             else:
@@ -326,8 +411,7 @@ def sign(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        chart_sign(session=session, actor=request.user,
-                   expected_version=_int(request.POST.get("version")))
+        chart_sign(session=session, actor=request.user, expected_version=_int(request.POST.get("version")))
     except ServiceError as exc:
         return _render_chart(request, session, sign_error=exc.message)
     messages.success(request, "Chart signed. Later notes are added as addenda.")
@@ -335,8 +419,9 @@ def sign(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 class AddendumForm(forms.Form):
-    text = forms.CharField(label="Addendum", max_length=5000, required=False,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label="Addendum", max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 def addendum(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -355,8 +440,7 @@ def addendum(request: HttpRequest, session_id: int) -> HttpResponse:
                 return _render_chart(request, session, partial="addenda")
             messages.success(request, "Addendum added.")
             return redirect("clinic:charting_chart", session_id=session.pk)
-    return _render_chart(request, session, addendum_form=form,
-                         partial="addenda" if request.htmx else "")
+    return _render_chart(request, session, addendum_form=form, partial="addenda" if request.htmx else "")
 
 
 def _int(value: Any) -> int:
@@ -372,29 +456,45 @@ def _is_late(session: TreatmentSession) -> bool:
     return day is not None and timezone.localdate() > day
 
 
-def _render_chart(request: HttpRequest, session: TreatmentSession, *, editor: ChartEditor | None = None,
-                  partial: str = "", **extra: Any) -> HttpResponse:
+def _render_chart(
+    request: HttpRequest,
+    session: TreatmentSession,
+    *,
+    editor: ChartEditor | None = None,
+    partial: str = "",
+    **extra: Any,
+) -> HttpResponse:
     refusal = charting_refusal(session)
     if editor is None and refusal is None:
         editor = ChartEditor.for_session(session)
     screening = session.day_of_screening
     context = {
-        "session": session, "course": session.course, "patient": session.patient,
-        "goal": area_label(session.course.goal), "screening": screening,
-        "findings": [{**f, "label": DECISIONS.get(f.get("decision"), f.get("decision"))}
-                     for f in (screening.result.get("findings", []) if screening else [])],
+        "session": session,
+        "course": session.course,
+        "patient": session.patient,
+        "goal": area_label(session.course.goal),
+        "screening": screening,
+        "findings": [
+            {**f, "label": DECISIONS.get(f.get("decision"), f.get("decision"))}
+            for f in (screening.result.get("findings", []) if screening else [])
+        ],
         "blocked": blocked_message(screening) if screening and screening.is_blocking else "",
-        "refusal": refusal, "editor": editor, "signed": session.status == SessionStatus.SIGNED,
-        "visit": booked_appointment(session), "not_due": day_refusal(session),
-        "late": _is_late(session) and session.status not in (SessionStatus.SIGNED,
-                                                             SessionStatus.CANCELLED),
+        "refusal": refusal,
+        "editor": editor,
+        "signed": session.status == SessionStatus.SIGNED,
+        "visit": booked_appointment(session),
+        "not_due": day_refusal(session),
+        "late": _is_late(session) and session.status not in (SessionStatus.SIGNED, SessionStatus.CANCELLED),
         "areas": [(area_label(a.area), a) for a in session.areas.all()],
         "events": session.adverse_events.order_by("noted_at", "id"),
-        "addenda": session.addenda.select_related("written_by"), "limits": area_limits(session.course),
+        "addenda": session.addenda.select_related("written_by"),
+        "limits": area_limits(session.course),
         "end_point": END_POINTS.get(session.end_point, ""),
-        "topicals": [topical_choices(session.course).get(c, c)
-                     for c in (session.adjuncts or {}).get("topicals", [])],
-        "addendum_form": AddendumForm(), **extra,
+        "topicals": [
+            topical_choices(session.course).get(c, c) for c in (session.adjuncts or {}).get("topicals", [])
+        ],
+        "addendum_form": AddendumForm(),
+        **extra,
     }
     name = f"{TEMPLATE}#{partial}" if partial and request.htmx else TEMPLATE
     return render(request, name, context)

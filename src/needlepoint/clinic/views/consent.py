@@ -39,27 +39,36 @@ TEXT_MISSING = "The consent text could not be found. Reload the page and sign ag
 
 
 class SignForm(forms.Form):
-    consent_text = forms.IntegerField(widget=forms.HiddenInput, error_messages={
-        "required": TEXT_MISSING, "invalid": TEXT_MISSING})
+    consent_text = forms.IntegerField(
+        widget=forms.HiddenInput, error_messages={"required": TEXT_MISSING, "invalid": TEXT_MISSING}
+    )
     typed_name = forms.CharField(
-        max_length=200, label="Full name",
+        max_length=200,
+        label="Full name",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Type the patient's full name."})
+        error_messages={"required": "Type the patient's full name."},
+    )
     signature_png = forms.CharField(required=False, strip=True)
 
 
-def _sign_page(request: HttpRequest, course: Course, *, channel: str, template: str,
-               done_url: str, done_message: str) -> HttpResponse:
+def _sign_page(
+    request: HttpRequest, course: Course, *, channel: str, template: str, done_url: str, done_message: str
+) -> HttpResponse:
     """Show the current consent text and the signing form for `course`; on POST sign through
     `consent_sign` and redirect to `done_url`, or show the refusal next to the field at fault."""
     text = current_consent_text()
     form = SignForm(request.POST or None, initial={"consent_text": text.pk if text else None})
     if request.method == "POST" and form.is_valid():
         try:
-            consent = consent_sign(course=course, consent_text=_posted_text(form),
-                                   typed_name=form.cleaned_data["typed_name"],
-                                   signature_png=form.cleaned_data["signature_png"],
-                                   channel=channel, actor=request.user, ip=client_ip(request))
+            consent = consent_sign(
+                course=course,
+                consent_text=_posted_text(form),
+                typed_name=form.cleaned_data["typed_name"],
+                signature_png=form.cleaned_data["signature_png"],
+                channel=channel,
+                actor=request.user,
+                ip=client_ip(request),
+            )
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in FIELD_ERRORS else None, exc.message)
         else:
@@ -81,7 +90,10 @@ def _sign_context(course: Course, text: ConsentText | None, form: SignForm) -> d
     signed_current = consent is not None and text is not None and consent.consent_text_id == text.pk
     keep_drawing = form.is_bound and "signature_png" not in form.errors
     return {
-        "course": course, "patient": course.patient, "text": text, "form": form,
+        "course": course,
+        "patient": course.patient,
+        "text": text,
+        "form": form,
         "consent": consent,
         "can_sign": text is not None and not signed_current and course.status in SIGNABLE_STATUSES,
         # After a refusal for another reason the drawing is kept, so it need not be drawn again.
@@ -95,33 +107,47 @@ def portal_sign(request: HttpRequest, course_id: int) -> HttpResponse:
     course = get_course_for_user(request, course_id, clinical=False)
     if course.patient_id != patient.pk:
         raise Http404("No such record.")
-    return _sign_page(request, course, channel=ConsentChannel.PORTAL,
-                      template="portal/consent_sign.html", done_url=reverse("portal:home"),
-                      done_message="Thank you: your consent is signed (consent text version "
-                                   "{version}).")
+    return _sign_page(
+        request,
+        course,
+        channel=ConsentChannel.PORTAL,
+        template="portal/consent_sign.html",
+        done_url=reverse("portal:home"),
+        done_message="Thank you: your consent is signed (consent text version {version}).",
+    )
 
 
 def tablet(request: HttpRequest, course_id: int) -> HttpResponse:
     """Signing on the clinic's tablet, handed over by a member of staff (the witness)."""
     require_staff(request)
     course = get_course_for_user(request, course_id, clinical=False)
-    return _sign_page(request, course, channel=ConsentChannel.TABLET,
-                      template="clinic/consent/tablet.html",
-                      done_url=reverse("clinic:consent_tablet", args=[course.pk]),
-                      done_message="Consent signed (consent text version {version}). Please hand "
-                                   "the tablet back to the clinic staff.")
+    return _sign_page(
+        request,
+        course,
+        channel=ConsentChannel.TABLET,
+        template="clinic/consent/tablet.html",
+        done_url=reverse("clinic:consent_tablet", args=[course.pk]),
+        done_message="Consent signed (consent text version {version}). Please hand "
+        "the tablet back to the clinic staff.",
+    )
 
 
 def detail(request: HttpRequest, consent_id: int) -> HttpResponse:
     """The signed record: text version, typed name, drawn signature, time, channel, witness."""
     require_clinical(request)
-    consent = (Consent.objects.filter(pk=consent_id, patient__in=visible_patients(request.user))
-               .select_related("patient", "course", "consent_text", "witnessed_by").first())
+    consent = (
+        Consent.objects.filter(pk=consent_id, patient__in=visible_patients(request.user))
+        .select_related("patient", "course", "consent_text", "witnessed_by")
+        .first()
+    )
     if consent is None:
         raise Http404("No such record.")
     audit_record(actor=request.user, action="view", obj=consent, summary="signed consent")
-    return render(request, "clinic/consent/detail.html",
-                  {"consent": consent, "goal": vocab.area_label(consent.course.goal).capitalize()})
+    return render(
+        request,
+        "clinic/consent/detail.html",
+        {"consent": consent, "goal": vocab.area_label(consent.course.goal).capitalize()},
+    )
 
 
 urls: list[URLPattern] = [

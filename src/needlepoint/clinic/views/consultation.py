@@ -86,11 +86,16 @@ def _findings(result: dict[str, Any], clearances: dict[str, Clearance]) -> list[
     rows = []
     for f in result.get("findings", []):
         decision = f["decision"]
-        rows.append({**f, "decision_label": Decision(decision).label,
-                     "areas_label": ", ".join(vocab.area_label(a) for a in f["areas"] or ()),
-                     "citations": _source_citations(f.get("sources", ())),
-                     "clearance": clearances.get(f["code"]) if f.get("cleared") else None,
-                     "clearable": decision == Decision.NEEDS_CLEARANCE and not f.get("cleared")})
+        rows.append(
+            {
+                **f,
+                "decision_label": Decision(decision).label,
+                "areas_label": ", ".join(vocab.area_label(a) for a in f["areas"] or ()),
+                "citations": _source_citations(f.get("sources", ())),
+                "clearance": clearances.get(f["code"]) if f.get("cleared") else None,
+                "clearable": decision == Decision.NEEDS_CLEARANCE and not f.get("cleared"),
+            }
+        )
     return rows
 
 
@@ -102,34 +107,43 @@ def _medicine_text(m: dict[str, Any], medicines: dict[str, str], staff_typed: bo
     name for its code, else a plain "not recognised"."""
     code = m.get("atc") or vocab.medicine_code_for(m.get("name") or "", medicines)
     known = vocab.medicine_name_for(code, medicines) if code else ""
-    name = (m.get("name") if staff_typed else known) or known or "a medicine the protocol does " \
-        "not recognise"
+    name = (m.get("name") if staff_typed else known) or known or "a medicine the protocol does not recognise"
     return f"{name} ({m.get('status', 'current')})"
 
 
-def _intake_summary(data: dict[str, Any], source: str = "consultation"
-                    ) -> list[tuple[str, str]]:
+def _intake_summary(data: dict[str, Any], source: str = "consultation") -> list[tuple[str, str]]:
     """Return an intake as (label, text) lines a clinician reads at a glance, in staff wording:
     what the patient typed is shown apart (`_patient_words`)."""
+
     def join(items: Iterable[str]) -> str:
         return ", ".join(items) or "none reported"
 
     medicines = _medicines()
     staff_typed = source not in PATIENT_SOURCES
     scars = data.get("scars") or {}
-    lines = [("Goals", join(vocab.area_label(g) for g in data.get("goals", ()))),
-             ("Areas", join(vocab.area_label(a) for a in data.get("areas", ()))),
-             ("Phototype", str((data.get("skin") or {}).get("fitzpatrick") or "not recorded"))]
+    lines = [
+        ("Goals", join(vocab.area_label(g) for g in data.get("goals", ()))),
+        ("Areas", join(vocab.area_label(a) for a in data.get("areas", ()))),
+        ("Phototype", str((data.get("skin") or {}).get("fitzpatrick") or "not recorded")),
+    ]
     if scars:  # carried by intakes from other sources; the assessment is where they are taken
         lines.append(("Scars", join(f"{k.replace('_', ' ')} {v}" for k, v in scars.items())))
-    lines += [("Pregnancy", data.get("pregnancy") or "not asked"),
-              ("Conditions", join(f"{vocab.area_label(c['code'])} ({c.get('status', 'active')})"
-                                  for c in data.get("conditions", ()))),
-              ("Medications", join(_medicine_text(m, medicines, staff_typed)
-                                   for m in data.get("medications", ()))),
-              ("Procedures", join(f"{vocab.area_label(p['code'])} on {p.get('date')}"
-                                  for p in data.get("procedures", ()))),
-              ("Allergies", join(vocab.area_label(a) for a in data.get("allergies", ())))]
+    lines += [
+        ("Pregnancy", data.get("pregnancy") or "not asked"),
+        (
+            "Conditions",
+            join(
+                f"{vocab.area_label(c['code'])} ({c.get('status', 'active')})"
+                for c in data.get("conditions", ())
+            ),
+        ),
+        ("Medications", join(_medicine_text(m, medicines, staff_typed) for m in data.get("medications", ()))),
+        (
+            "Procedures",
+            join(f"{vocab.area_label(p['code'])} on {p.get('date')}" for p in data.get("procedures", ())),
+        ),
+        ("Allergies", join(vocab.area_label(a) for a in data.get("allergies", ()))),
+    ]
     return lines
 
 
@@ -139,10 +153,12 @@ def _patient_words(data: dict[str, Any], source: str) -> list[tuple[str, list[st
     if source not in PATIENT_SOURCES:
         return []
     meds = [m["name"] for m in data.get("medications", ()) if m.get("name")]
-    others = [vocab.area_label(a) for a in data.get("allergies", ())
-              if a not in vocab.RECOGNISED_ALLERGIES]
-    return [(label, words) for label, words in (("Medicines they listed", meds),
-                                                ("Other allergies they listed", others)) if words]
+    others = [vocab.area_label(a) for a in data.get("allergies", ()) if a not in vocab.RECOGNISED_ALLERGIES]
+    return [
+        (label, words)
+        for label, words in (("Medicines they listed", meds), ("Other allergies they listed", others))
+        if words
+    ]
 
 
 def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
@@ -150,26 +166,40 @@ def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
     assessment = services.latest_assessment(patient)
     clearances = list(services.patient_clearances(patient))
     active = {c.finding_code: c for c in clearances if c.revoked_at is None}
-    intakes = [{"intake": i, "summary": _intake_summary(i.data, i.source),
-                "patient_words": _patient_words(i.data, i.source)}
-               for i in services.patient_intakes(patient)]
+    intakes = [
+        {
+            "intake": i,
+            "summary": _intake_summary(i.data, i.source),
+            "patient_words": _patient_words(i.data, i.source),
+        }
+        for i in services.patient_intakes(patient)
+    ]
     return {
-        "patient": patient, "intakes": intakes, "screening": screening,
+        "patient": patient,
+        "intakes": intakes,
+        "screening": screening,
         "decision_label": Decision(screening.decision).label if screening else "",
-        "areas": [(vocab.area_label(a), d, Decision(d).label)
-                  for a, d in screening.result.get("areas", {}).items()] if screening else [],
+        "areas": [
+            (vocab.area_label(a), d, Decision(d).label) for a, d in screening.result.get("areas", {}).items()
+        ]
+        if screening
+        else [],
         "findings": _findings(screening.result, active) if screening else [],
         "active_clearances": [c for c in clearances if c.revoked_at is None],
         "revoked_clearances": [c for c in clearances if c.revoked_at is not None],
         "assessment": assessment,
-        "assessment_phototype": (f"{scales.PHOTOTYPE_ROMAN[assessment.phototype - 1]} — "
-                                 f"{scales.PHOTOTYPES[assessment.phototype]}"
-                                 if assessment and assessment.phototype else ""),
-        "assessment_grade": (scales.GOODMAN_BARON_GRADES.get(assessment.goodman_baron_grade)
-                             if assessment and assessment.goodman_baron_grade else None),
+        "assessment_phototype": (
+            f"{scales.PHOTOTYPE_ROMAN[assessment.phototype - 1]} — {scales.PHOTOTYPES[assessment.phototype]}"
+            if assessment and assessment.phototype
+            else ""
+        ),
+        "assessment_grade": (
+            scales.GOODMAN_BARON_GRADES.get(assessment.goodman_baron_grade)
+            if assessment and assessment.goodman_baron_grade
+            else None
+        ),
         "courses": [(c, vocab.area_label(c.goal)) for c in services.patient_courses(patient)],
-        "propose_blockers": services.propose_blockers(intakes[0]["intake"] if intakes else None,
-                                                      screening),
+        "propose_blockers": services.propose_blockers(intakes[0]["intake"] if intakes else None, screening),
         "propose_form": ProposeForm(),
         **extra,
     }
@@ -187,8 +217,12 @@ def rescreen(request: HttpRequest, patient_id: int) -> HttpResponse:
     try:
         screening = services.screening_refresh(patient=patient, actor=request.user)
     except ServiceError as exc:
-        return render(request, TEMPLATES + "overview.html",
-                      _overview_context(patient, page_error=exc.message), status=_status(exc))
+        return render(
+            request,
+            TEMPLATES + "overview.html",
+            _overview_context(patient, page_error=exc.message),
+            status=_status(exc),
+        )
     messages.success(request, f"Screened again: {Decision(screening.decision).label}.")
     return redirect("clinic:consultation_overview", patient_id=patient.pk)
 
@@ -208,17 +242,26 @@ class IntakeForm(forms.Form):
 
     assessed_on = forms.DateField(label="Assessed on", widget=DATE)
     goal = forms.ChoiceField(label="Main goal")
-    other_goals = forms.MultipleChoiceField(label="Other goals", required=False,
-                                            widget=forms.CheckboxSelectMultiple)
+    other_goals = forms.MultipleChoiceField(
+        label="Other goals", required=False, widget=forms.CheckboxSelectMultiple
+    )
     areas = forms.MultipleChoiceField(label="Areas to treat", widget=forms.CheckboxSelectMultiple)
     fitzpatrick = forms.TypedChoiceField(
-        label="Fitzpatrick phototype", required=False, coerce=int, empty_value=None,
-        choices=_optional(((n, f"{scales.PHOTOTYPE_ROMAN[n - 1]} — {d}")
-                           for n, d in scales.PHOTOTYPES.items()), "Not recorded"))
-    pregnancy = forms.ChoiceField(label="Pregnancy", required=False,
-                                  choices=_optional(_choices(vocab.PREGNANCY), "Not asked"))
-    allergies = forms.CharField(label="Allergies", required=False,
-                                help_text="Separate with commas, e.g. lidocaine, nickel.")
+        label="Fitzpatrick phototype",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=_optional(
+            ((n, f"{scales.PHOTOTYPE_ROMAN[n - 1]} — {d}") for n, d in scales.PHOTOTYPES.items()),
+            "Not recorded",
+        ),
+    )
+    pregnancy = forms.ChoiceField(
+        label="Pregnancy", required=False, choices=_optional(_choices(vocab.PREGNANCY), "Not asked")
+    )
+    allergies = forms.CharField(
+        label="Allergies", required=False, help_text="Separate with commas, e.g. lidocaine, nickel."
+    )
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -285,9 +328,12 @@ class MedicationRow(_Row):
     source) is kept, hidden, while the row keeps the name it came with."""
 
     key = "name"
-    name = forms.CharField(label="Medicine", required=False, max_length=200,
-                           widget=forms.TextInput(attrs={"list": "medicine-names",
-                                                         "autocomplete": "off"}))
+    name = forms.CharField(
+        label="Medicine",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"list": "medicine-names", "autocomplete": "off"}),
+    )
     status = forms.ChoiceField(choices=_choices(vocab.MEDICATION_STATUSES), initial="current")
     last_taken = forms.DateField(required=False, widget=DATE)
     atc = forms.CharField(required=False, max_length=10, widget=forms.HiddenInput)
@@ -313,8 +359,7 @@ class MedicationRow(_Row):
 def _medication_initial(row: dict[str, Any]) -> dict[str, Any]:
     """Return an intake's medication as the editor's row: its name (the protocol's name for a
     medicine recorded only by its code) with any code kept behind the scenes."""
-    name = row.get("name") or vocab.medicine_name_for(row.get("atc", ""), _medicines()) \
-        or row.get("atc", "")
+    name = row.get("name") or vocab.medicine_name_for(row.get("atc", ""), _medicines()) or row.get("atc", "")
     out = {k: v for k, v in row.items() if k in ("status", "last_taken")} | {"name": name}
     if row.get("atc"):
         out |= {"atc": row["atc"], "atc_name": name}
@@ -325,10 +370,12 @@ class ProcedureRow(_Row):
     key = "code"
     code = forms.ChoiceField(label="Procedure", required=False)
     date = forms.DateField(required=False, widget=DATE)
-    depth = forms.ChoiceField(required=False, label="Peel depth",
-                              choices=_optional(_choices(vocab.PEEL_DEPTHS), "—"))
-    kind = forms.ChoiceField(required=False, label="Laser kind",
-                             choices=_optional(_choices(vocab.LASER_KINDS), "—"))
+    depth = forms.ChoiceField(
+        required=False, label="Peel depth", choices=_optional(_choices(vocab.PEEL_DEPTHS), "—")
+    )
+    kind = forms.ChoiceField(
+        required=False, label="Laser kind", choices=_optional(_choices(vocab.LASER_KINDS), "—")
+    )
     areas = forms.CharField(required=False, help_text="Areas, separated with commas")
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -349,9 +396,11 @@ class ProcedureRow(_Row):
         return row
 
 
-ROWS = {"conditions": formset_factory(ConditionRow, extra=2),
-        "medications": formset_factory(MedicationRow, extra=2),
-        "procedures": formset_factory(ProcedureRow, extra=2)}
+ROWS = {
+    "conditions": formset_factory(ConditionRow, extra=2),
+    "medications": formset_factory(MedicationRow, extra=2),
+    "procedures": formset_factory(ProcedureRow, extra=2),
+}
 
 
 def _intake_initial(data: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, list[Any]]]:
@@ -361,13 +410,22 @@ def _intake_initial(data: dict[str, Any] | None) -> tuple[dict[str, Any], dict[s
     if not data:
         return {"assessed_on": today}, {k: [] for k in ROWS}
     goals = list(data.get("goals", ()))
-    initial = {"assessed_on": today, "goal": goals[0] if goals else None,
-               "other_goals": goals[1:], "areas": list(data.get("areas", ())),
-               "fitzpatrick": (data.get("skin") or {}).get("fitzpatrick"),
-               "pregnancy": data.get("pregnancy") or "",
-               "allergies": ", ".join(data.get("allergies", ()))}
-    rows = {k: [{**r, "areas": ", ".join(r.get("areas") or ())} if "areas" in r else dict(r)
-                for r in data.get(k, ())] for k in ROWS}
+    initial = {
+        "assessed_on": today,
+        "goal": goals[0] if goals else None,
+        "other_goals": goals[1:],
+        "areas": list(data.get("areas", ())),
+        "fitzpatrick": (data.get("skin") or {}).get("fitzpatrick"),
+        "pregnancy": data.get("pregnancy") or "",
+        "allergies": ", ".join(data.get("allergies", ())),
+    }
+    rows = {
+        k: [
+            {**r, "areas": ", ".join(r.get("areas") or ())} if "areas" in r else dict(r)
+            for r in data.get(k, ())
+        ]
+        for k in ROWS
+    }
     rows["medications"] = [_medication_initial(r) for r in rows["medications"]]
     return initial, rows
 
@@ -415,10 +473,13 @@ def _intake_data(form: IntakeForm, rows: dict[str, Any]) -> tuple[dict[str, Any]
     """Return the intake in the contract's shape, and for each repeatable section the form row
     of each entry (blank rows are left out, so the core's index differs from the form's)."""
     d = form.cleaned_data
-    data: dict[str, Any] = {"schema": vocab.INTAKE_SCHEMA, "assessed_on": d["assessed_on"].isoformat(),
-                            "patient": {}, "goals": [d["goal"], *(g for g in d["other_goals"]
-                                                                   if g != d["goal"])],
-                            "areas": list(d["areas"])}
+    data: dict[str, Any] = {
+        "schema": vocab.INTAKE_SCHEMA,
+        "assessed_on": d["assessed_on"].isoformat(),
+        "patient": {},
+        "goals": [d["goal"], *(g for g in d["other_goals"] if g != d["goal"])],
+        "areas": list(d["areas"]),
+    }
     if d.get("fitzpatrick") is not None:
         data["skin"] = {"fitzpatrick": d["fitzpatrick"]}
     if d.get("pregnancy"):
@@ -432,12 +493,18 @@ def _intake_data(form: IntakeForm, rows: dict[str, Any]) -> tuple[dict[str, Any]
     return data, positions
 
 
-INTAKE_FIELDS = {"assessed_on": "assessed_on", "areas": "areas", "skin": "fitzpatrick",
-                 "pregnancy": "pregnancy", "allergies": "allergies"}
+INTAKE_FIELDS = {
+    "assessed_on": "assessed_on",
+    "areas": "areas",
+    "skin": "fitzpatrick",
+    "pregnancy": "pregnancy",
+    "allergies": "allergies",
+}
 
 
-def _place_intake_error(exc: ServiceError, form: IntakeForm, rows: dict[str, Any],
-                        positions: dict[str, list[int]]) -> None:
+def _place_intake_error(
+    exc: ServiceError, form: IntakeForm, rows: dict[str, Any], positions: dict[str, list[int]]
+) -> None:
     """Show the core's message next to the form field its dotted path names."""
     parts = exc.field.split(".")
     head = parts[0]
@@ -456,21 +523,39 @@ def _place_intake_error(exc: ServiceError, form: IntakeForm, rows: dict[str, Any
         form.add_error(None, exc.message)
 
 
-def _intake_page(request: HttpRequest, patient: Patient, form: IntakeForm, rows: dict[str, Any],
-                 *, error: str = "", status: int = 200) -> HttpResponse:
+def _intake_page(
+    request: HttpRequest,
+    patient: Patient,
+    form: IntakeForm,
+    rows: dict[str, Any],
+    *,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
     latest = services.patient_intakes(patient).first()
-    return render(request, TEMPLATES + "intake.html",
-                  {"patient": patient, "form": form, "rows": rows, "latest": latest,
-                   "error": error, "max_rows": MAX_ROWS,
-                   "medicine_names": vocab.medicine_names(_medicines())}, status=status)
+    return render(
+        request,
+        TEMPLATES + "intake.html",
+        {
+            "patient": patient,
+            "form": form,
+            "rows": rows,
+            "latest": latest,
+            "error": error,
+            "max_rows": MAX_ROWS,
+            "medicine_names": vocab.medicine_names(_medicines()),
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     latest = services.patient_intakes(patient).first()
-    form, rows = _intake_forms(request.POST if request.method == "POST" else None,
-                               latest.data if latest else None)
+    form, rows = _intake_forms(
+        request.POST if request.method == "POST" else None, latest.data if latest else None
+    )
     if request.method == "GET":
         return _intake_page(request, patient, form, rows)
     if request.POST.get("add_row") in ROWS:
@@ -478,18 +563,27 @@ def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
         _without_errors(form, rows)
         return _intake_page(request, patient, form, rows)
     if not (form.is_valid() and all(f.is_valid() for f in rows.values())):
-        return _intake_page(request, patient, form, rows, status=400,
-                            error="The intake was not saved: correct the fields marked below.")
+        return _intake_page(
+            request,
+            patient,
+            form,
+            rows,
+            status=400,
+            error="The intake was not saved: correct the fields marked below.",
+        )
     data, positions = _intake_data(form, rows)
     try:
         screening = services.intake_record(patient=patient, data=data, actor=request.user)
     except ServiceError as exc:
         _place_intake_error(exc, form, rows, positions)
         said = exc.message if exc.field in exc.message else f"{exc.field}: {exc.message}"
-        return _intake_page(request, patient, form, rows, status=_status(exc),
-                            error=f"The intake was not saved. {said}")
-    messages.success(request, f"Intake version {screening.intake.number} saved and screened: "
-                              f"{Decision(screening.decision).label}.")
+        return _intake_page(
+            request, patient, form, rows, status=_status(exc), error=f"The intake was not saved. {said}"
+        )
+    messages.success(
+        request,
+        f"Intake version {screening.intake.number} saved and screened: {Decision(screening.decision).label}.",
+    )
     return redirect("clinic:consultation_overview", patient_id=patient.pk)
 
 
@@ -499,19 +593,38 @@ def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 class ClearanceForm(forms.Form):
-    basis = forms.CharField(label="Basis for the clearance", widget=forms.Textarea(attrs={"rows": 4}),
-                            help_text="For example the specialist's letter, or what you examined.")
+    basis = forms.CharField(
+        label="Basis for the clearance",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For example the specialist's letter, or what you examined.",
+    )
 
 
-def _clearance_page(request: HttpRequest, patient: Patient, finding_code: str,
-                    form: ClearanceForm, *, error: str = "", status: int = 200) -> HttpResponse:
+def _clearance_page(
+    request: HttpRequest,
+    patient: Patient,
+    finding_code: str,
+    form: ClearanceForm,
+    *,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
     screening = services.latest_screening_detail(patient)
-    findings = [f for f in _findings(screening.result, {}) if f["code"] == finding_code] \
-        if screening else []
-    return render(request, TEMPLATES + "clearance.html",
-                  {"patient": patient, "finding_code": finding_code, "findings": findings,
-                   "clearable": any(f["clearable"] for f in findings), "form": form,
-                   "error": error, "screening": screening}, status=status)
+    findings = [f for f in _findings(screening.result, {}) if f["code"] == finding_code] if screening else []
+    return render(
+        request,
+        TEMPLATES + "clearance.html",
+        {
+            "patient": patient,
+            "finding_code": finding_code,
+            "findings": findings,
+            "clearable": any(f["clearable"] for f in findings),
+            "form": form,
+            "error": error,
+            "screening": screening,
+        },
+        status=status,
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -522,18 +635,19 @@ def clearance_give(request: HttpRequest, patient_id: int, finding_code: str) -> 
     form = ClearanceForm(request.POST)
     basis = request.POST.get("basis", "")
     try:
-        services.clearance_give(patient=patient, finding_code=finding_code, basis=basis,
-                                actor=request.user)
+        services.clearance_give(patient=patient, finding_code=finding_code, basis=basis, actor=request.user)
     except ServiceError as exc:
         if exc.field == "basis" and form.is_bound:
             form.is_valid()
             if "basis" in form.cleaned_data:
                 form.add_error("basis", exc.message)
-        return _clearance_page(request, patient, finding_code, form, error=exc.message,
-                               status=_status(exc))
+        return _clearance_page(request, patient, finding_code, form, error=exc.message, status=_status(exc))
     screening = services.latest_screening_detail(patient)
-    messages.success(request, f"Clearance recorded; the screening now reads: "
-                              f"{Decision(screening.decision).label if screening else '—'}.")
+    messages.success(
+        request,
+        f"Clearance recorded; the screening now reads: "
+        f"{Decision(screening.decision).label if screening else '—'}.",
+    )
     return redirect("clinic:consultation_overview", patient_id=patient.pk)
 
 
@@ -546,8 +660,12 @@ def clearance_revoke(request: HttpRequest, patient_id: int, clearance_id: int) -
     try:
         services.clearance_revoke(clearance=clearance, actor=request.user)
     except ServiceError as exc:
-        return render(request, TEMPLATES + "overview.html",
-                      _overview_context(patient, page_error=exc.message), status=_status(exc))
+        return render(
+            request,
+            TEMPLATES + "overview.html",
+            _overview_context(patient, page_error=exc.message),
+            status=_status(exc),
+        )
     messages.success(request, "Clearance revoked; the patient was screened again.")
     return redirect("clinic:consultation_overview", patient_id=patient.pk)
 
@@ -560,27 +678,40 @@ DEFAULT_SCAR_AREAS = ("forehead", "cheeks", "chin")
 MASI_REGIONS = tuple(scales.MASI_REGION_WEIGHTS)
 
 
-def _number(label: str, low: float, high: float, step: str = "1", *, integer: bool = True
-            ) -> forms.Field:
+def _number(label: str, low: float, high: float, step: str = "1", *, integer: bool = True) -> forms.Field:
     """A number field that parses only; ranges are the scales library's to judge (its
     messages name the scale, the item and the value), the browser hints them. The label is also
     the input's accessible name, for the grids that show inputs without a visible label."""
-    widget = forms.NumberInput(attrs={"min": str(low), "max": str(high), "step": step,
-                                      "aria-label": label})
+    widget = forms.NumberInput(attrs={"min": str(low), "max": str(high), "step": step, "aria-label": label})
     field = forms.IntegerField if integer else forms.FloatField
     return field(label=label, required=False, widget=widget)
 
 
 class AssessmentForm(forms.Form):
     phototype = forms.TypedChoiceField(
-        label="Phototype (direct)", required=False, coerce=int, empty_value=None,
-        choices=_optional(((n, f"{scales.PHOTOTYPE_ROMAN[n - 1]} — {d}")
-                           for n, d in scales.PHOTOTYPES.items()), "From the questionnaire"))
+        label="Phototype (direct)",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=_optional(
+            ((n, f"{scales.PHOTOTYPE_ROMAN[n - 1]} — {d}") for n, d in scales.PHOTOTYPES.items()),
+            "From the questionnaire",
+        ),
+    )
     goodman_baron_grade = forms.TypedChoiceField(
-        label="Goodman & Baron grade", required=False, coerce=int, empty_value=None,
+        label="Goodman & Baron grade",
+        required=False,
+        coerce=int,
+        empty_value=None,
         widget=forms.RadioSelect,
-        choices=_optional(((g.grade, f"{g.grade} — {g.level}: {g.definition}")
-                           for g in scales.GOODMAN_BARON_GRADES.values()), "Not graded"))
+        choices=_optional(
+            (
+                (g.grade, f"{g.grade} — {g.level}: {g.definition}")
+                for g in scales.GOODMAN_BARON_GRADES.values()
+            ),
+            "Not graded",
+        ),
+    )
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, areas: Iterable[str], **kwargs: Any):
@@ -590,12 +721,10 @@ class AssessmentForm(forms.Form):
             self.fields[f"fp_{item}"] = _number(text.capitalize(), 0, scales.FITZPATRICK_ITEM_MAX)
         for area in self.areas:
             for kind in scales.SCAR_TYPES:
-                self.fields[f"scar_{area}_{kind}"] = _number(f"{vocab.area_label(area)} {kind}",
-                                                             0, 999)
+                self.fields[f"scar_{area}_{kind}"] = _number(f"{vocab.area_label(area)} {kind}", 0, 999)
         for region in MASI_REGIONS:
             name = region.replace("_", " ")
-            self.fields[f"masi_{region}_percent"] = _number(f"{name}: area %", 0, 100, "any",
-                                                            integer=False)
+            self.fields[f"masi_{region}_percent"] = _number(f"{name}: area %", 0, 100, "any", integer=False)
             self.fields[f"masi_{region}_score"] = _number(f"{name}: area score", 0, 6)
             self.fields[f"masi_{region}_darkness"] = _number(f"{name}: darkness", 0, 4)
             self.fields[f"masi_{region}_homogeneity"] = _number(f"{name}: homogeneity", 0, 4)
@@ -604,28 +733,41 @@ class AssessmentForm(forms.Form):
         return [self[f"fp_{item}"] for item in scales.FITZPATRICK_ITEMS]
 
     def scar_rows(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [(vocab.area_label(a), [self[f"scar_{a}_{k}"] for k in scales.SCAR_TYPES])
-                for a in self.areas]
+        return [(vocab.area_label(a), [self[f"scar_{a}_{k}"] for k in scales.SCAR_TYPES]) for a in self.areas]
 
     def masi_rows(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [(r.replace("_", " "), [self[f"masi_{r}_{k}"] for k in
-                                       ("percent", "score", "darkness", "homogeneity")])
-                for r in MASI_REGIONS]
+        return [
+            (
+                r.replace("_", " "),
+                [self[f"masi_{r}_{k}"] for k in ("percent", "score", "darkness", "homogeneity")],
+            )
+            for r in MASI_REGIONS
+        ]
 
     def service_inputs(self) -> dict[str, Any]:
         """Return the keyword arguments of `assessment_scores` from the cleaned form."""
         d = self.cleaned_data
         answers = {i: d[f"fp_{i}"] for i in scales.FITZPATRICK_ITEMS if d.get(f"fp_{i}") is not None}
-        scars = {a: {k: d[f"scar_{a}_{k}"] for k in scales.SCAR_TYPES
-                     if d.get(f"scar_{a}_{k}") is not None} for a in self.areas}
-        regions = {r: {"area_percent": d.get(f"masi_{r}_percent"),
-                       "area_score": d.get(f"masi_{r}_score"),
-                       "darkness": d.get(f"masi_{r}_darkness"),
-                       "homogeneity": d.get(f"masi_{r}_homogeneity")} for r in MASI_REGIONS}
-        return {"phototype": d.get("phototype"), "phototype_answers": answers or None,
-                "goodman_baron_grade": d.get("goodman_baron_grade"),
-                "scar_counts": {a: c for a, c in scars.items() if c} or None,
-                "masi_regions": regions}
+        scars = {
+            a: {k: d[f"scar_{a}_{k}"] for k in scales.SCAR_TYPES if d.get(f"scar_{a}_{k}") is not None}
+            for a in self.areas
+        }
+        regions = {
+            r: {
+                "area_percent": d.get(f"masi_{r}_percent"),
+                "area_score": d.get(f"masi_{r}_score"),
+                "darkness": d.get(f"masi_{r}_darkness"),
+                "homogeneity": d.get(f"masi_{r}_homogeneity"),
+            }
+            for r in MASI_REGIONS
+        }
+        return {
+            "phototype": d.get("phototype"),
+            "phototype_answers": answers or None,
+            "goodman_baron_grade": d.get("goodman_baron_grade"),
+            "scar_counts": {a: c for a, c in scars.items() if c} or None,
+            "masi_regions": regions,
+        }
 
 
 def _assessment_areas(patient: Patient) -> tuple[str, ...]:
@@ -637,20 +779,28 @@ def _scores(form: AssessmentForm) -> tuple[services.AssessmentScores | None, lis
     """Return the scores of a bound form (None when a field does not parse) and the form's own
     errors as plain lines."""
     if not form.is_valid():
-        lines = [f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}".lstrip(": ")
-                 for k, v in form.errors.items()]
+        lines = [
+            f"{form.fields[k].label if k in form.fields else ''}: {' '.join(v)}".lstrip(": ")
+            for k, v in form.errors.items()
+        ]
         return None, lines
     return services.assessment_scores(**form.service_inputs()), []
 
 
 def _assessment_context(patient: Patient, form: AssessmentForm, **extra: Any) -> dict[str, Any]:
     scores, form_errors = _scores(form) if form.is_bound else (None, [])
-    return {"patient": patient, "form": form, "scores": scores, "form_errors": form_errors,
-            "grades": list(scales.GOODMAN_BARON_GRADES.values()),
-            "item_max": scales.FITZPATRICK_ITEM_MAX, "mmasi_note": scales.MMASI_NOTE,
-            "scar_types": scales.SCAR_TYPES,
-            "masi_weights": [(r.replace("_", " "), w) for r, w in scales.MASI_REGION_WEIGHTS.items()],
-            **extra}
+    return {
+        "patient": patient,
+        "form": form,
+        "scores": scores,
+        "form_errors": form_errors,
+        "grades": list(scales.GOODMAN_BARON_GRADES.values()),
+        "item_max": scales.FITZPATRICK_ITEM_MAX,
+        "mmasi_note": scales.MMASI_NOTE,
+        "scar_types": scales.SCAR_TYPES,
+        "masi_weights": [(r.replace("_", " "), w) for r, w in scales.MASI_REGION_WEIGHTS.items()],
+        **extra,
+    }
 
 
 @require_http_methods(["GET", "POST"])
@@ -662,16 +812,28 @@ def assessment(request: HttpRequest, patient_id: int) -> HttpResponse:
         return render(request, TEMPLATES + "assessment.html", _assessment_context(patient, form))
     form = AssessmentForm(request.POST, areas=areas)
     if not form.is_valid():
-        return render(request, TEMPLATES + "assessment.html",
-                      _assessment_context(patient, form, error="The assessment was not saved: "
-                                          "correct the fields marked below."), status=400)
+        return render(
+            request,
+            TEMPLATES + "assessment.html",
+            _assessment_context(
+                patient, form, error="The assessment was not saved: correct the fields marked below."
+            ),
+            status=400,
+        )
     try:
-        services.assessment_record(patient=patient, actor=request.user,
-                                   notes=form.cleaned_data.get("notes", ""), **form.service_inputs())
+        services.assessment_record(
+            patient=patient,
+            actor=request.user,
+            notes=form.cleaned_data.get("notes", ""),
+            **form.service_inputs(),
+        )
     except ServiceError as exc:
-        return render(request, TEMPLATES + "assessment.html",
-                      _assessment_context(patient, form, error=f"The assessment was not saved: "
-                                          f"{exc.message}"), status=_status(exc))
+        return render(
+            request,
+            TEMPLATES + "assessment.html",
+            _assessment_context(patient, form, error=f"The assessment was not saved: {exc.message}"),
+            status=_status(exc),
+        )
     messages.success(request, "Assessment recorded.")
     return redirect("clinic:consultation_overview", patient_id=patient.pk)
 
@@ -712,44 +874,56 @@ def course_propose(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = ProposeForm(request.POST)
     if form.is_valid():
         try:
-            course = services.course_propose(patient=patient, actor=request.user,
-                                             start_date=form.cleaned_data["start_date"])
+            course = services.course_propose(
+                patient=patient, actor=request.user, start_date=form.cleaned_data["start_date"]
+            )
         except ServiceError as exc:
             form.add_error("start_date" if exc.field == "start_date" else None, exc.message)
         else:
             messages.success(request, "Course proposed as a draft: review and edit it, then approve.")
             return redirect("clinic:consultation_course", patient_id=patient.pk, course_id=course.pk)
-    return render(request, TEMPLATES + "overview.html",
-                  _overview_context(patient, propose_form=form), status=400)
+    return render(
+        request, TEMPLATES + "overview.html", _overview_context(patient, propose_form=form), status=400
+    )
 
 
 class CourseForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
-    sessions_count = forms.IntegerField(label="Sessions",
-                                        widget=forms.NumberInput(attrs={"min": "1", "max": "12"}))
+    sessions_count = forms.IntegerField(
+        label="Sessions", widget=forms.NumberInput(attrs={"min": "1", "max": "12"})
+    )
     interval_min = forms.IntegerField(label="Shortest interval (days)")
     interval_max = forms.IntegerField(label="Longest interval (days)")
-    adjuncts = forms.MultipleChoiceField(label="Adjuncts", required=False,
-                                         widget=forms.CheckboxSelectMultiple)
+    adjuncts = forms.MultipleChoiceField(
+        label="Adjuncts", required=False, widget=forms.CheckboxSelectMultiple
+    )
 
     def __init__(self, *args: Any, course: Course, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.areas = _course_areas(course)
         self.ceilings = {a: services.area_ceiling(course, a) for a in self.areas}
         self.fields["adjuncts"].choices = [  # type: ignore[attr-defined]
-            (a["code"], a.get("name") or a["code"]) for a in course.plan.get("adjuncts", [])]
+            (a["code"], a.get("name") or a["code"]) for a in course.plan.get("adjuncts", [])
+        ]
         for area in self.areas:
             label = vocab.area_label(area)
-            self.fields[f"area_{area}_include"] = forms.BooleanField(label=f"Treat {label}",
-                                                                     required=False)
+            self.fields[f"area_{area}_include"] = forms.BooleanField(label=f"Treat {label}", required=False)
             self.fields[f"area_{area}_min"] = forms.DecimalField(
-                label=f"{label}: shallowest (mm)", required=False, decimal_places=2, widget=DEPTH)
+                label=f"{label}: shallowest (mm)", required=False, decimal_places=2, widget=DEPTH
+            )
             self.fields[f"area_{area}_max"] = forms.DecimalField(
-                label=f"{label}: deepest (mm)", required=False, decimal_places=2, widget=DEPTH)
+                label=f"{label}: deepest (mm)", required=False, decimal_places=2, widget=DEPTH
+            )
 
     def area_rows(self) -> list[tuple[str, list[forms.BoundField], float]]:
-        return [(vocab.area_label(a), [self[f"area_{a}_{k}"] for k in ("include", "min", "max")],
-                 self.ceilings[a]) for a in self.areas]
+        return [
+            (
+                vocab.area_label(a),
+                [self[f"area_{a}_{k}"] for k in ("include", "min", "max")],
+                self.ceilings[a],
+            )
+            for a in self.areas
+        ]
 
     def changes(self) -> dict[str, Any]:
         d = self.cleaned_data
@@ -757,22 +931,35 @@ class CourseForm(forms.Form):
         for area in self.areas:
             if d.get(f"area_{area}_include"):
                 low, high = d.get(f"area_{area}_min"), d.get(f"area_{area}_max")
-                areas.append({"area": area, "min": float(low) if low is not None else None,
-                              "max": float(high) if high is not None else None})
-        return {"areas": areas,
-                "sessions": {"count": d["sessions_count"], "interval_min": d["interval_min"],
-                             "interval_max": d["interval_max"]},
-                "adjuncts": list(d.get("adjuncts", []))}
+                areas.append(
+                    {
+                        "area": area,
+                        "min": float(low) if low is not None else None,
+                        "max": float(high) if high is not None else None,
+                    }
+                )
+        return {
+            "areas": areas,
+            "sessions": {
+                "count": d["sessions_count"],
+                "interval_min": d["interval_min"],
+                "interval_max": d["interval_max"],
+            },
+            "adjuncts": list(d.get("adjuncts", [])),
+        }
 
     def place(self, exc: ServiceError) -> None:
         """Show a service's message next to the field its path names."""
         parts = exc.field.split(".")
-        name = {"sessions.count": "sessions_count", "sessions.interval_min": "interval_min",
-                "sessions.interval_max": "interval_max", "adjuncts": "adjuncts"}.get(exc.field)
+        name = {
+            "sessions.count": "sessions_count",
+            "sessions.interval_min": "interval_min",
+            "sessions.interval_max": "interval_max",
+            "adjuncts": "adjuncts",
+        }.get(exc.field)
         if parts[0] == "areas" and len(parts) > 1:
             name = f"area_{parts[1]}_{parts[2] if len(parts) > 2 else 'include'}"
-        self.add_error(name if name in self.fields and name in self.cleaned_data else None,
-                       exc.message)
+        self.add_error(name if name in self.fields and name in self.cleaned_data else None, exc.message)
 
 
 def _course_areas(course: Course) -> list[str]:
@@ -783,10 +970,12 @@ def _course_areas(course: Course) -> list[str]:
 def _course_initial(course: Course) -> dict[str, Any]:
     plan = course.plan
     initial: dict[str, Any] = {
-        "version": course.version, "sessions_count": plan["sessions"]["count"],
+        "version": course.version,
+        "sessions_count": plan["sessions"]["count"],
         "interval_min": plan["sessions"]["interval_days"]["min"],
         "interval_max": plan["sessions"]["interval_days"]["max"],
-        "adjuncts": [a["code"] for a in plan.get("adjuncts", []) if a.get("selected")]}
+        "adjuncts": [a["code"] for a in plan.get("adjuncts", []) if a.get("selected")],
+    }
     protocol = clinic_protocol()
     goal = protocol.goals.get(course.goal)
     for area in _course_areas(course):
@@ -794,13 +983,17 @@ def _course_initial(course: Course) -> dict[str, Any]:
         if entry:
             low, high = entry["depth_mm"]["min"], entry["depth_mm"]["max"]
         elif area in protocol.areas:
-            depth = (goal.depths.areas.get(area) if goal and goal.depths else None) \
-                or protocol.areas[area].depth_mm
+            depth = (goal.depths.areas.get(area) if goal and goal.depths else None) or protocol.areas[
+                area
+            ].depth_mm
             low, high = depth.min, min(depth.max, protocol.areas[area].ceiling_mm)
         else:
             low = high = None
-        initial |= {f"area_{area}_include": entry is not None, f"area_{area}_min": low,
-                    f"area_{area}_max": high}
+        initial |= {
+            f"area_{area}_include": entry is not None,
+            f"area_{area}_min": low,
+            f"area_{area}_max": high,
+        }
     return initial
 
 
@@ -812,8 +1005,8 @@ class OverrideForm(forms.Form):
     def __init__(self, *args: Any, course: Course, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["area"].choices = _choices(  # type: ignore[attr-defined]
-            a["area"] for a in course.plan.get("areas", []))
-
+            a["area"] for a in course.plan.get("areas", [])
+        )
 
 
 def _sessions(course: Course) -> list[TreatmentSession]:
@@ -831,23 +1024,35 @@ def _chart_note(session: TreatmentSession) -> str:
     day = visit_day(session)
     return "book it first" if day is None else f"charted on its day, {day.day} {day:%b %Y}"
 
+
 def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[str, Any]:
     plan = course.plan
     screening = services.latest_screening_detail(course.patient)
     overrides = list(course.overrides.select_related("given_by").order_by("area"))
     by_area = {o.area: o for o in overrides}
-    rows = [{"area": vocab.area_label(a["area"]), "min": a["depth_mm"]["min"],
-             "max": a["depth_mm"]["max"], "ceiling": a.get("ceiling_mm"),
-             "override": by_area.get(a["area"])} for a in plan.get("areas", [])]
+    rows = [
+        {
+            "area": vocab.area_label(a["area"]),
+            "min": a["depth_mm"]["min"],
+            "max": a["depth_mm"]["max"],
+            "ceiling": a.get("ceiling_mm"),
+            "override": by_area.get(a["area"]),
+        }
+        for a in plan.get("areas", [])
+    ]
     treatable = services.treatable_areas(course.screening)
-    excluded = [vocab.area_label(a) for a in course.screening.result.get("areas", {})
-                if a not in treatable]
+    excluded = [vocab.area_label(a) for a in course.screening.result.get("areas", {}) if a not in treatable]
     is_draft = course.status == CourseStatus.DRAFT
     return {
         "booked_ids": booked_session_ids(course.sessions.all()) if not is_draft else set(),
-        "patient": course.patient, "course": course, "plan": plan, "area_rows": rows,
+        "patient": course.patient,
+        "course": course,
+        "plan": plan,
+        "area_rows": rows,
         "goal_label": vocab.area_label(course.goal),
-        "excluded": excluded, "overrides": overrides, "screening": screening,
+        "excluded": excluded,
+        "overrides": overrides,
+        "screening": screening,
         "decision_label": Decision(screening.decision).label if screening else "",
         "blockers": services.approval_blockers(course) if is_draft else [],
         "is_draft": is_draft,
@@ -867,10 +1072,10 @@ def consent_for_course(course: Course) -> Any:
     return signed(course)
 
 
-def _course_page(request: HttpRequest, course: Course, *, status: int = 200,
-                 **extra: Any) -> HttpResponse:
-    return render(request, TEMPLATES + "course.html", _course_context(request, course, **extra),
-                  status=status)
+def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **extra: Any) -> HttpResponse:
+    return render(
+        request, TEMPLATES + "course.html", _course_context(request, course, **extra), status=status
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -880,33 +1085,47 @@ def course(request: HttpRequest, patient_id: int, course_id: int) -> HttpRespons
         return _course_page(request, course)
     form = CourseForm(request.POST, course=course)
     if not form.is_valid():
-        return _course_page(request, course, form=form, status=400,
-                            error="The plan was not saved: correct the fields marked below.")
+        return _course_page(
+            request,
+            course,
+            form=form,
+            status=400,
+            error="The plan was not saved: correct the fields marked below.",
+        )
     try:
-        services.course_edit(course=course, actor=request.user,
-                             expected_version=form.cleaned_data["version"], changes=form.changes())
+        services.course_edit(
+            course=course,
+            actor=request.user,
+            expected_version=form.cleaned_data["version"],
+            changes=form.changes(),
+        )
     except ServiceError as exc:
         form.place(exc)
         course.refresh_from_db()
         # After a stale edit the form shows this user's unsaved values, not the plan as saved:
         # approving from here would approve a plan nobody on this page has read.
-        return _course_page(request, course, form=form, status=_status(exc),
-                            error=f"The plan was not saved: {exc.message}",
-                            stale=isinstance(exc, StaleEdit))
+        return _course_page(
+            request,
+            course,
+            form=form,
+            status=_status(exc),
+            error=f"The plan was not saved: {exc.message}",
+            stale=isinstance(exc, StaleEdit),
+        )
     messages.success(request, f"Plan saved (version {course.version}).")
     return redirect("clinic:consultation_course", patient_id=patient_id, course_id=course.pk)
 
 
-def _post_action(request: HttpRequest, patient_id: int, course_id: int,
-                 action: Callable[[Course], str]) -> HttpResponse:
+def _post_action(
+    request: HttpRequest, patient_id: int, course_id: int, action: Callable[[Course], str]
+) -> HttpResponse:
     """Run a course action from a plain form; on refusal show the course page with why."""
     course = _course(request, patient_id, course_id)
     try:
         done = action(course)
     except ServiceError as exc:
         course.refresh_from_db()
-        return _course_page(request, course, status=_status(exc),
-                            error=exc.message, error_field=exc.field)
+        return _course_page(request, course, status=_status(exc), error=exc.message, error_field=exc.field)
     messages.success(request, done)
     return redirect("clinic:consultation_course", patient_id=patient_id, course_id=course.pk)
 
@@ -917,8 +1136,9 @@ def course_approve(request: HttpRequest, patient_id: int, course_id: int) -> Htt
         try:
             version = int(request.POST.get("version", ""))
         except ValueError:
-            raise ServiceError("The form is missing the plan's version: reload the page.",
-                               field="version") from None
+            raise ServiceError(
+                "The form is missing the plan's version: reload the page.", field="version"
+            ) from None
         services.course_approve(course=course, actor=request.user, expected_version=version)
         return f"Course approved: {course.sessions.count()} sessions planned."
 
@@ -930,17 +1150,31 @@ def depth_override(request: HttpRequest, patient_id: int, course_id: int) -> Htt
     course = _course(request, patient_id, course_id)
     form = OverrideForm(request.POST, course=course)
     if not form.is_valid():
-        return _course_page(request, course, override_form=form, status=400,
-                            error="The override was not recorded: correct the fields marked below.")
+        return _course_page(
+            request,
+            course,
+            override_form=form,
+            status=400,
+            error="The override was not recorded: correct the fields marked below.",
+        )
     d = form.cleaned_data
     try:
-        services.depth_override_give(course=course, area=d["area"],
-                                     depth_max_mm=Decimal(d["depth_max_mm"]),
-                                     reason=d["reason"], actor=request.user)
+        services.depth_override_give(
+            course=course,
+            area=d["area"],
+            depth_max_mm=Decimal(d["depth_max_mm"]),
+            reason=d["reason"],
+            actor=request.user,
+        )
     except ServiceError as exc:
         form.add_error(exc.field if exc.field in form.cleaned_data else None, exc.message)
-        return _course_page(request, course, override_form=form, status=_status(exc),
-                            error=f"The override was not recorded: {exc.message}")
+        return _course_page(
+            request,
+            course,
+            override_form=form,
+            status=_status(exc),
+            error=f"The override was not recorded: {exc.message}",
+        )
     messages.success(request, f"Override recorded for {vocab.area_label(d['area'])}.")
     return redirect("clinic:consultation_course", patient_id=patient_id, course_id=course.pk)
 
@@ -949,21 +1183,37 @@ urls: list[URLPattern] = [
     path("patients/<int:patient_id>/consultation/", overview, name="consultation_overview"),
     path("patients/<int:patient_id>/consultation/screen/", rescreen, name="consultation_rescreen"),
     path("patients/<int:patient_id>/consultation/intake/", intake, name="consultation_intake"),
-    path("patients/<int:patient_id>/consultation/clearances/<slug:finding_code>/",
-         clearance_give, name="consultation_clearance"),
-    path("patients/<int:patient_id>/consultation/clearances/<int:clearance_id>/revoke/",
-         clearance_revoke, name="consultation_clearance_revoke"),
-    path("patients/<int:patient_id>/consultation/assessment/", assessment,
-         name="consultation_assessment"),
-    path("patients/<int:patient_id>/consultation/assessment/preview/", assessment_preview,
-         name="consultation_assessment_preview"),
-    path("patients/<int:patient_id>/consultation/courses/", course_propose,
-         name="consultation_course_propose"),
-    path("patients/<int:patient_id>/consultation/courses/<int:course_id>/", course,
-         name="consultation_course"),
-    path("patients/<int:patient_id>/consultation/courses/<int:course_id>/approve/",
-         course_approve, name="consultation_course_approve"),
-    path("patients/<int:patient_id>/consultation/courses/<int:course_id>/override/",
-         depth_override, name="consultation_depth_override"),
+    path(
+        "patients/<int:patient_id>/consultation/clearances/<slug:finding_code>/",
+        clearance_give,
+        name="consultation_clearance",
+    ),
+    path(
+        "patients/<int:patient_id>/consultation/clearances/<int:clearance_id>/revoke/",
+        clearance_revoke,
+        name="consultation_clearance_revoke",
+    ),
+    path("patients/<int:patient_id>/consultation/assessment/", assessment, name="consultation_assessment"),
+    path(
+        "patients/<int:patient_id>/consultation/assessment/preview/",
+        assessment_preview,
+        name="consultation_assessment_preview",
+    ),
+    path(
+        "patients/<int:patient_id>/consultation/courses/", course_propose, name="consultation_course_propose"
+    ),
+    path(
+        "patients/<int:patient_id>/consultation/courses/<int:course_id>/", course, name="consultation_course"
+    ),
+    path(
+        "patients/<int:patient_id>/consultation/courses/<int:course_id>/approve/",
+        course_approve,
+        name="consultation_course_approve",
+    ),
+    path(
+        "patients/<int:patient_id>/consultation/courses/<int:course_id>/override/",
+        depth_override,
+        name="consultation_depth_override",
+    ),
 ]
 portal_urls: list[URLPattern] = []

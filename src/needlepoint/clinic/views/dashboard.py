@@ -24,17 +24,30 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     require_staff(request)
     show_all = request.GET.get("all", "")
     board = dashboard_for(request.user, show_all=show_all if show_all in DASHBOARD_SECTIONS else "")
-    audit_record(actor=request.user, action="view", object_type="clinic.dashboard",
-                 summary=f"dashboard {board.day.isoformat()}: {board.today.total} today, "
-                         f"{board.open_flags.total} open flags")
+    audit_record(
+        actor=request.user,
+        action="view",
+        object_type="clinic.dashboard",
+        summary=f"dashboard {board.day.isoformat()}: {board.today.total} today, "
+        f"{board.open_flags.total} open flags",
+    )
     clinical = board.clinical
-    return render(request, "clinic/dashboard/dashboard.html", {
-        "board": board, "clinical": clinical, "horizon": DEFERRAL_HORIZON_DAYS,
-        "clearances": [(s, findings_with(s, Decision.NEEDS_CLEARANCE) if clinical else [])
-                       for s in board.pending_clearances.rows],
-        "deferrals": [(s, findings_with(s, Decision.DEFER) if clinical else [])
-                      for s in board.deferrals.rows],
-    })
+    return render(
+        request,
+        "clinic/dashboard/dashboard.html",
+        {
+            "board": board,
+            "clinical": clinical,
+            "horizon": DEFERRAL_HORIZON_DAYS,
+            "clearances": [
+                (s, findings_with(s, Decision.NEEDS_CLEARANCE) if clinical else [])
+                for s in board.pending_clearances.rows
+            ],
+            "deferrals": [
+                (s, findings_with(s, Decision.DEFER) if clinical else []) for s in board.deferrals.rows
+            ],
+        },
+    )
 
 
 urls: list[URLPattern] = [path("dashboard/", dashboard, name="dashboard")]

@@ -60,52 +60,80 @@ QUEUE_PAGE_SIZE = 50
 # ---- the questions, in plain words, and the intake codes they stand for -------------------------
 
 GOAL_LABELS = {
-    "acne_scars": "Acne scars", "surgical_scars": "Scars from surgery or an injury",
-    "stretch_marks": "Stretch marks", "hyperpigmentation": "Dark patches or uneven skin tone",
+    "acne_scars": "Acne scars",
+    "surgical_scars": "Scars from surgery or an injury",
+    "stretch_marks": "Stretch marks",
+    "hyperpigmentation": "Dark patches or uneven skin tone",
     "melasma": "Melasma (brown patches, often on the face)",
-    "fine_lines": "Fine lines and wrinkles", "enlarged_pores": "Enlarged pores",
-    "texture": "Rough or uneven skin texture", "laxity": "Loose or sagging skin",
+    "fine_lines": "Fine lines and wrinkles",
+    "enlarged_pores": "Enlarged pores",
+    "texture": "Rough or uneven skin texture",
+    "laxity": "Loose or sagging skin",
 }
 AREA_LABELS = {
-    "forehead": "Forehead", "temples": "Temples",
-    "periorbital": "Around the eyes (not the eyelids)", "eyelids": "Eyelids", "nose": "Nose",
-    "cheeks": "Cheeks", "perioral": "Around the mouth", "lips": "Lips", "chin": "Chin",
-    "jawline": "Jawline", "neck": "Neck", "decolletage": "Upper chest (décolletage)",
-    "back": "Back", "abdomen": "Tummy (abdomen)", "arms": "Arms", "thighs": "Thighs",
+    "forehead": "Forehead",
+    "temples": "Temples",
+    "periorbital": "Around the eyes (not the eyelids)",
+    "eyelids": "Eyelids",
+    "nose": "Nose",
+    "cheeks": "Cheeks",
+    "perioral": "Around the mouth",
+    "lips": "Lips",
+    "chin": "Chin",
+    "jawline": "Jawline",
+    "neck": "Neck",
+    "decolletage": "Upper chest (décolletage)",
+    "back": "Back",
+    "abdomen": "Tummy (abdomen)",
+    "arms": "Arms",
+    "thighs": "Thighs",
     "buttocks": "Buttocks",
 }
 PREGNANCY_CHOICES = [
-    ("no", "No (or this does not apply to me)"), ("pregnant", "I am pregnant"),
-    ("breastfeeding", "I am breastfeeding"), ("trying", "I am trying to become pregnant"),
+    ("no", "No (or this does not apply to me)"),
+    ("pregnant", "I am pregnant"),
+    ("breastfeeding", "I am breastfeeding"),
+    ("trying", "I am trying to become pregnant"),
 ]
 # key → (plain words, condition code, status)
 CONDITIONS = {
     "acne_now": ("An acne breakout at the moment", "acne", "active"),
     "cold_sore_now": ("A cold sore at the moment", "herpes_simplex", "active"),
     "cold_sores_before": ("Cold sores in the past", "herpes_simplex", "history"),
-    "skin_infection": ("A skin infection (for example impetigo or a fungal infection)",
-                       "skin_infection", "active"),
+    "skin_infection": (
+        "A skin infection (for example impetigo or a fungal infection)",
+        "skin_infection",
+        "active",
+    ),
     "open_wound": ("An open wound, cut or sore on an area you want treated", "open_wound", "active"),
     "warts": ("Warts on an area you want treated", "warts", "active"),
     "skin_cancer": ("Skin cancer, now or being treated", "skin_cancer", "active"),
     "tattoo": ("A tattoo or permanent make-up on an area you want treated", "tattoo", "active"),
     "keloid": ("A tendency to form raised, thick scars (keloids)", "keloid_tendency", "history"),
     "bleeding": ("A bleeding disorder, such as haemophilia", "bleeding_disorder", "active"),
-    "immune": ("A weakened immune system (from an illness or its treatment)",
-               "immunosuppression", "active"),
+    "immune": ("A weakened immune system (from an illness or its treatment)", "immunosuppression", "active"),
     "diabetes": ("Diabetes", "diabetes", "active"),
     "scleroderma": ("Scleroderma", "scleroderma", "active"),
-    "connective": ("A connective tissue disease, such as lupus", "collagen_vascular_disease",
-                   "active"),
+    "connective": ("A connective tissue disease, such as lupus", "collagen_vascular_disease", "active"),
     "sensitive": ("Very sensitive skin", "sensitive_skin", "active"),
 }
-SKIN_DISEASES = [("eczema", "Eczema"), ("psoriasis", "Psoriasis"), ("rosacea", "Rosacea"),
-                 ("dermatitis", "Dermatitis")]
+SKIN_DISEASES = [
+    ("eczema", "Eczema"),
+    ("psoriasis", "Psoriasis"),
+    ("rosacea", "Rosacea"),
+    ("dermatitis", "Dermatitis"),
+]
 YES_NO = [("no", "No, it is settled"), ("yes", "Yes, it is flaring")]
-SUNBURN = [("no", "No"), ("now", "Yes, I am sunburnt now"),
-           ("recent", "Yes, in the last two weeks (give the date below)")]
-ISOTRETINOIN = [("never", "No, not in the last 12 months"), ("now", "Yes, I take it now"),
-                ("stopped", "Yes, I stopped in the last 12 months (give the date below)")]
+SUNBURN = [
+    ("no", "No"),
+    ("now", "Yes, I am sunburnt now"),
+    ("recent", "Yes, in the last two weeks (give the date below)"),
+]
+ISOTRETINOIN = [
+    ("never", "No, not in the last 12 months"),
+    ("now", "Yes, I take it now"),
+    ("stopped", "Yes, I stopped in the last 12 months (give the date below)"),
+]
 # key → (plain words, procedure code)
 PROCEDURES = {
     "peel": ("A chemical peel", "chemical_peel"),
@@ -117,13 +145,24 @@ PROCEDURES = {
     "surgery": ("Surgery on the face", "facial_surgery"),
     "microneedling": ("Microneedling", "microneedling"),
 }
-PEEL_DEPTHS = [("", "I don't know"), ("superficial", "Light (superficial)"),
-               ("medium", "Medium"), ("deep", "Deep")]
-LASER_KINDS = [("", "I don't know"), ("non_ablative", "Non-ablative (no peeling skin)"),
-               ("fractional_ablative", "Fractional ablative"), ("ablative", "Fully ablative")]
+PEEL_DEPTHS = [
+    ("", "I don't know"),
+    ("superficial", "Light (superficial)"),
+    ("medium", "Medium"),
+    ("deep", "Deep"),
+]
+LASER_KINDS = [
+    ("", "I don't know"),
+    ("non_ablative", "Non-ablative (no peeling skin)"),
+    ("fractional_ablative", "Fractional ablative"),
+    ("ablative", "Fully ablative"),
+]
 ALLERGIES = [
-    ("lidocaine", "Lidocaine (a numbing cream or injection)"), ("tetracaine", "Tetracaine"),
-    ("benzocaine", "Benzocaine"), ("nickel", "Nickel"), ("stainless_steel", "Stainless steel"),
+    ("lidocaine", "Lidocaine (a numbing cream or injection)"),
+    ("tetracaine", "Tetracaine"),
+    ("benzocaine", "Benzocaine"),
+    ("nickel", "Nickel"),
+    ("stainless_steel", "Stainless steel"),
 ]
 
 
@@ -131,8 +170,7 @@ def _label(code: str, labels: dict[str, str]) -> str:
     return labels.get(code) or vocab.area_label(code).capitalize()
 
 
-def _choices(codes: frozenset[str], order: tuple[str, ...],
-             labels: dict[str, str]) -> list[tuple[str, str]]:
+def _choices(codes: frozenset[str], order: tuple[str, ...], labels: dict[str, str]) -> list[tuple[str, str]]:
     """Return the protocol's codes as choices: the contract's order, then any additions."""
     ordered = [c for c in order if c in codes] + sorted(codes - set(order))
     return [(c, _label(c, labels)) for c in ordered]
@@ -140,7 +178,8 @@ def _choices(codes: frozenset[str], order: tuple[str, ...],
 
 def _phototype_choices() -> list[tuple[str, str]]:
     return [("", "I'm not sure")] + [
-        (str(n), f"Type {PHOTOTYPE_ROMAN[n - 1]}: {text}") for n, text in PHOTOTYPES.items()]
+        (str(n), f"Type {PHOTOTYPE_ROMAN[n - 1]}: {text}") for n, text in PHOTOTYPES.items()
+    ]
 
 
 def _split(text: str) -> list[str]:
@@ -154,57 +193,99 @@ class InquiryForm(forms.Form):
     """The candidacy questions. `intake()` returns the answers as an intake in the contract's
     shape, assessed today."""
 
-    birth_date = forms.DateField(label="Your date of birth", widget=DATE, error_messages={
-        "required": "Tell us your date of birth.", "invalid": "Enter a real date."})
+    birth_date = forms.DateField(
+        label="Your date of birth",
+        widget=DATE,
+        error_messages={"required": "Tell us your date of birth.", "invalid": "Enter a real date."},
+    )
     pregnancy = forms.ChoiceField(
         label="Are you pregnant, breastfeeding or trying to become pregnant?",
-        choices=PREGNANCY_CHOICES, widget=forms.RadioSelect,
-        error_messages={"required": "Choose one answer."})
+        choices=PREGNANCY_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose one answer."},
+    )
     goals = forms.MultipleChoiceField(
-        label="What would you like to improve?", widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one thing you would like to improve."})
+        label="What would you like to improve?",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one thing you would like to improve."},
+    )
     areas = forms.MultipleChoiceField(
-        label="Which areas would you like treated?", widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one area."})
+        label="Which areas would you like treated?",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one area."},
+    )
     fitzpatrick = forms.TypedChoiceField(
-        label="Which describes your skin best?", required=False, coerce=int, empty_value=None,
-        widget=forms.RadioSelect, choices=_phototype_choices)
+        label="Which describes your skin best?",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.RadioSelect,
+        choices=_phototype_choices,
+    )
     conditions = forms.MultipleChoiceField(
-        label="Do you have any of these?", required=False, widget=forms.CheckboxSelectMultiple,
-        choices=[(k, v[0]) for k, v in CONDITIONS.items()])
+        label="Do you have any of these?",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=[(k, v[0]) for k, v in CONDITIONS.items()],
+    )
     skin_diseases = forms.MultipleChoiceField(
-        label="Do you have any of these skin conditions?", required=False,
-        widget=forms.CheckboxSelectMultiple, choices=SKIN_DISEASES)
+        label="Do you have any of these skin conditions?",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=SKIN_DISEASES,
+    )
     skin_disease_flaring = forms.ChoiceField(
-        label="If so, is it flaring at the moment?", required=False, widget=forms.RadioSelect,
-        choices=YES_NO)
-    sunburn = forms.ChoiceField(label="Have you had sunburn in the last two weeks?",
-                                choices=SUNBURN, initial="no", widget=forms.RadioSelect,
-                                error_messages={"required": "Choose one answer."})
-    sunburn_date = forms.DateField(label="Date of the sunburn", required=False, widget=DATE,
-                                   error_messages={"invalid": "Enter a real date."})
+        label="If so, is it flaring at the moment?", required=False, widget=forms.RadioSelect, choices=YES_NO
+    )
+    sunburn = forms.ChoiceField(
+        label="Have you had sunburn in the last two weeks?",
+        choices=SUNBURN,
+        initial="no",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose one answer."},
+    )
+    sunburn_date = forms.DateField(
+        label="Date of the sunburn",
+        required=False,
+        widget=DATE,
+        error_messages={"invalid": "Enter a real date."},
+    )
     medicines = forms.CharField(
-        label="Which medicines do you take at the moment?", required=False, max_length=1000,
+        label="Which medicines do you take at the moment?",
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Names, separated by commas: include blood thinners, steroid tablets and "
-                  "acne creams. Leave empty if none.")
+        "acne creams. Leave empty if none.",
+    )
     isotretinoin = forms.ChoiceField(
         label="Have you taken isotretinoin tablets for acne (Roaccutane, Accutane)?",
-        choices=ISOTRETINOIN, initial="never", widget=forms.RadioSelect,
-        error_messages={"required": "Choose one answer."})
+        choices=ISOTRETINOIN,
+        initial="never",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose one answer."},
+    )
     isotretinoin_last_dose = forms.DateField(
-        label="Date of your last isotretinoin dose", required=False, widget=DATE,
-        help_text="Your best guess is fine.", error_messages={"invalid": "Enter a real date."})
-    peel_depth = forms.ChoiceField(label="How deep was the peel?", required=False,
-                                   choices=PEEL_DEPTHS)
-    laser_kind = forms.ChoiceField(label="What kind of laser?", required=False,
-                                   choices=LASER_KINDS)
+        label="Date of your last isotretinoin dose",
+        required=False,
+        widget=DATE,
+        help_text="Your best guess is fine.",
+        error_messages={"invalid": "Enter a real date."},
+    )
+    peel_depth = forms.ChoiceField(label="How deep was the peel?", required=False, choices=PEEL_DEPTHS)
+    laser_kind = forms.ChoiceField(label="What kind of laser?", required=False, choices=LASER_KINDS)
     allergies = forms.MultipleChoiceField(
-        label="Are you allergic to any of these?", required=False,
-        widget=forms.CheckboxSelectMultiple, choices=ALLERGIES)
+        label="Are you allergic to any of these?",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=ALLERGIES,
+    )
     other_allergies = forms.CharField(
-        label="Any other allergies?", required=False, max_length=300,
-        help_text="Separated by commas. Leave empty if none.")
+        label="Any other allergies?",
+        required=False,
+        max_length=300,
+        help_text="Separated by commas. Leave empty if none.",
+    )
 
     def __init__(self, *args: Any, today: dt.date, **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
@@ -215,8 +296,11 @@ class InquiryForm(forms.Form):
         self.fields["areas"].choices = _choices(known.areas, vocab.AREAS, AREA_LABELS)
         for key, (words, _code) in PROCEDURES.items():
             self.fields[f"{key}_date"] = forms.DateField(
-                label=f"{words}: date of the last one", required=False, widget=DATE,
-                error_messages={"invalid": "Enter a real date."})
+                label=f"{words}: date of the last one",
+                required=False,
+                widget=DATE,
+                error_messages={"invalid": "Enter a real date."},
+            )
 
     # ---- grouping for the template ----
     def procedure_fields(self) -> list[forms.BoundField]:
@@ -234,15 +318,18 @@ class InquiryForm(forms.Form):
     def clean_medicines(self) -> list[str]:
         names = _split(self.cleaned_data["medicines"])
         if len(names) > MAX_MEDICINES:
-            raise forms.ValidationError(f"List at most {MAX_MEDICINES} medicines; the clinic "
-                                        "will ask about the rest.")
+            raise forms.ValidationError(
+                f"List at most {MAX_MEDICINES} medicines; the clinic will ask about the rest."
+            )
         if any(len(n) > 100 for n in names):
             raise forms.ValidationError("Separate the medicines with commas.")
         return names
 
     def clean_other_allergies(self) -> list[str]:
-        codes = [re.sub(r"[^a-z0-9]+", "_", a.lower()).strip("_")[:64]
-                 for a in _split(self.cleaned_data["other_allergies"])]
+        codes = [
+            re.sub(r"[^a-z0-9]+", "_", a.lower()).strip("_")[:64]
+            for a in _split(self.cleaned_data["other_allergies"])
+        ]
         codes = [c for c in dict.fromkeys(codes) if c]
         if len(codes) > MAX_ALLERGIES:
             raise forms.ValidationError(f"List at most {MAX_ALLERGIES} allergies.")
@@ -251,8 +338,12 @@ class InquiryForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         self._require("sunburn", "recent", "sunburn_date", "Give the date of the sunburn.")
-        self._require("isotretinoin", "stopped", "isotretinoin_last_dose",
-                      "Give the date of your last dose (your best guess is fine).")
+        self._require(
+            "isotretinoin",
+            "stopped",
+            "isotretinoin_last_dose",
+            "Give the date of your last dose (your best guess is fine).",
+        )
         if data.get("skin_diseases") and not data.get("skin_disease_flaring"):
             self.add_error("skin_disease_flaring", "Say whether it is flaring at the moment.")
         dated = ["sunburn_date", "isotretinoin_last_dose", *(f"{k}_date" for k in PROCEDURES)]
@@ -280,10 +371,14 @@ class InquiryForm(forms.Form):
         """Return the answers as an intake (needlepoint.intake/1) assessed today."""
         d = self.cleaned_data
         intake: dict[str, Any] = {
-            "schema": vocab.INTAKE_SCHEMA, "assessed_on": self.today.isoformat(),
+            "schema": vocab.INTAKE_SCHEMA,
+            "assessed_on": self.today.isoformat(),
             "patient": {"birth_date": d["birth_date"].isoformat()},
-            "goals": list(d["goals"]), "areas": list(d["areas"]), "pregnancy": d["pregnancy"],
-            "conditions": self._conditions(), "medications": self._medications(),
+            "goals": list(d["goals"]),
+            "areas": list(d["areas"]),
+            "pregnancy": d["pregnancy"],
+            "conditions": self._conditions(),
+            "medications": self._medications(),
             "procedures": self._procedures(),
             "allergies": list(dict.fromkeys([*d["allergies"], *d["other_allergies"]])),
         }
@@ -299,8 +394,7 @@ class InquiryForm(forms.Form):
         if d["sunburn"] == "now":
             out.append({"code": "sunburn", "status": "active"})
         elif d["sunburn"] == "recent":
-            out.append({"code": "sunburn", "status": "history",
-                        "date": d["sunburn_date"].isoformat()})
+            out.append({"code": "sunburn", "status": "history", "date": d["sunburn_date"].isoformat()})
         return out
 
     def _medications(self) -> list[dict[str, Any]]:
@@ -310,8 +404,13 @@ class InquiryForm(forms.Form):
         if d["isotretinoin"] == "now" and "isotretinoin" not in listed:
             out.append({"name": "isotretinoin", "status": "current"})
         elif d["isotretinoin"] == "stopped":
-            out.append({"name": "isotretinoin", "status": "stopped",
-                        "last_taken": d["isotretinoin_last_dose"].isoformat()})
+            out.append(
+                {
+                    "name": "isotretinoin",
+                    "status": "stopped",
+                    "last_taken": d["isotretinoin_last_dose"].isoformat(),
+                }
+            )
         return out
 
     def _procedures(self) -> list[dict[str, Any]]:
@@ -333,21 +432,34 @@ class InquiryForm(forms.Form):
 class ConsultationRequestForm(forms.Form):
     """Who to contact, and the visitor's explicit consent to store their answers."""
 
-    first_name = forms.CharField(label="First name", max_length=100,
-                                 error_messages={"required": "Tell us your first name."})
-    last_name = forms.CharField(label="Last name", max_length=100,
-                                error_messages={"required": "Tell us your last name."})
-    email = forms.EmailField(label="Email", max_length=254, error_messages={
-        "required": "Tell us your email, so the clinic can reply.",
-        "invalid": "Enter a real email address."})
+    first_name = forms.CharField(
+        label="First name", max_length=100, error_messages={"required": "Tell us your first name."}
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=100, error_messages={"required": "Tell us your last name."}
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        error_messages={
+            "required": "Tell us your email, so the clinic can reply.",
+            "invalid": "Enter a real email address.",
+        },
+    )
     phone = forms.CharField(label="Phone (optional)", max_length=40, required=False)
     consent = forms.BooleanField(
         label="I agree that the clinic stores my answers and contacts me about a consultation.",
-        error_messages={"required": "Tick the box to agree that we store your answers and "
-                                    "contact you; without it nothing is stored."})
-    website = forms.CharField(label="Leave this empty", required=False, max_length=200,
-                              widget=forms.TextInput(attrs={"tabindex": "-1",
-                                                            "autocomplete": "off"}))
+        error_messages={
+            "required": "Tick the box to agree that we store your answers and "
+            "contact you; without it nothing is stored."
+        },
+    )
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
@@ -361,6 +473,7 @@ class ConsultationRequestForm(forms.Form):
 
 
 # ---- the answer, in plain words -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -377,31 +490,38 @@ def _headline(result: CoreScreening) -> tuple[str, str]:
     if decision == "eligible":
         return ("Likely suitable", "From your answers, microneedling is likely suitable for you.")
     if decision == "proceed_with_precautions":
-        return ("Likely suitable, with precautions",
-                "From your answers, microneedling is likely suitable for you, with the "
-                "precautions below.")
+        return (
+            "Likely suitable, with precautions",
+            "From your answers, microneedling is likely suitable for you, with the precautions below.",
+        )
     if decision == "needs_clearance":
-        return ("Needs a doctor's clearance",
-                "Microneedling may be possible, but a doctor must first confirm that it is "
-                "safe for you.")
+        return (
+            "Needs a doctor's clearance",
+            "Microneedling may be possible, but a doctor must first confirm that it is safe for you.",
+        )
     if decision == "defer" and result.earliest_date:
         day = human_date(result.earliest_date)
         return (f"Not before {day}", f"Treatment could start from {day} at the earliest.")
     if decision == "defer":
-        return ("Not yet", "Treatment has to wait. We cannot give a date yet: it depends on the "
-                           "reasons below.")
+        return (
+            "Not yet",
+            "Treatment has to wait. We cannot give a date yet: it depends on the reasons below.",
+        )
     return ("Not suitable", "Microneedling is not suitable for you, for the reasons below.")
 
 
 def answer_for(result: CoreScreening) -> Answer:
     """Return the screening as the visitor reads it: a headline, a sentence and each reason."""
     headline, explanation = _headline(result)
-    findings = [{"decision": f.decision, "label": _finding_label(f, result), "message": f.message}
-                for f in result.findings]
+    findings = [
+        {"decision": f.decision, "label": _finding_label(f, result), "message": f.message}
+        for f in result.findings
+    ]
     lost = [a for a, d in result.areas.items() if d == "contraindicated"]
     untreatable = human_list(lost) if lost and result.treatable_areas else ""
-    return Answer(result.decision, Decision(result.decision).label, headline, explanation,
-                  findings, untreatable)
+    return Answer(
+        result.decision, Decision(result.decision).label, headline, explanation, findings, untreatable
+    )
 
 
 def _finding_label(finding: Finding, result: CoreScreening) -> str:
@@ -413,6 +533,7 @@ def _finding_label(finding: Finding, result: CoreScreening) -> str:
 
 
 # ---- the public page ----------------------------------------------------------------------------
+
 
 def _too_many_requests(request: HttpRequest) -> bool:
     """True when this address has asked for more consultations this hour than a person would
@@ -428,13 +549,13 @@ def _too_many_requests(request: HttpRequest) -> bool:
     return count > limit
 
 
-def _page(request: HttpRequest, form: InquiryForm, *, status: int = 200,
-          **extra: Any) -> HttpResponse:
+def _page(request: HttpRequest, form: InquiryForm, *, status: int = 200, **extra: Any) -> HttpResponse:
     return render(request, PAGE, {"form": form, **extra}, status=status)
 
 
-def _request_consultation(request: HttpRequest, answers: dict[str, Any],
-                          contact: ConsultationRequestForm) -> HttpResponse | None:
+def _request_consultation(
+    request: HttpRequest, answers: dict[str, Any], contact: ConsultationRequestForm
+) -> HttpResponse | None:
     """Store the request if the contact form is valid and consent given; return the redirect
     to the thank-you state, or None with the errors on `contact`."""
     if not contact.is_valid():
@@ -443,14 +564,21 @@ def _request_consultation(request: HttpRequest, answers: dict[str, Any],
     if contact.cleaned_data["website"]:  # a field people never see: only robots fill it in
         return sent
     if _too_many_requests(request):
-        contact.add_error(None, "Too many requests from your connection. Please try again "
-                                "later, or call the clinic.")
+        contact.add_error(
+            None, "Too many requests from your connection. Please try again later, or call the clinic."
+        )
         return None
     c = contact.cleaned_data
     try:
-        inquiry_create(first_name=c["first_name"], last_name=c["last_name"], email=c["email"],
-                       phone=c["phone"], answers=answers, consented=c["consent"],
-                       actor=request.user)
+        inquiry_create(
+            first_name=c["first_name"],
+            last_name=c["last_name"],
+            email=c["email"],
+            phone=c["phone"],
+            answers=answers,
+            consented=c["consent"],
+            actor=request.user,
+        )
     except ServiceError as exc:
         contact.add_error(exc.field if exc.field in contact.fields else None, exc.message)
         return None
@@ -479,12 +607,18 @@ def inquiry(request: HttpRequest) -> HttpResponse:
         done = _request_consultation(request, answers, contact)
         if done is not None:
             return done
-    return _page(request, form, answer=answer_for(result), contact=contact,
-                 answers_copy=InquiryForm(request.POST, today=today, auto_id=False),
-                 status=400 if contact.errors else 200)
+    return _page(
+        request,
+        form,
+        answer=answer_for(result),
+        contact=contact,
+        answers_copy=InquiryForm(request.POST, today=today, auto_id=False),
+        status=400 if contact.errors else 200,
+    )
 
 
 # ---- the front desk's queue ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class QueueRow:
@@ -500,10 +634,12 @@ def _row(inquiry: Inquiry, patients_by_email: dict[str, Patient]) -> QueueRow:
     decision = shown.get("decision", "")
     earliest = shown.get("earliest_date") if decision == "defer" else None
     return QueueRow(
-        inquiry=inquiry, decision=decision,
+        inquiry=inquiry,
+        decision=decision,
         decision_label=Decision(decision).label if decision in Decision.values else "—",
         earliest=human_date(dt.date.fromisoformat(earliest)) if earliest else "",
-        same_email=None if inquiry.patient_id else patients_by_email.get(inquiry.email.lower()))
+        same_email=None if inquiry.patient_id else patients_by_email.get(inquiry.email.lower()),
+    )
 
 
 def _rows(inquiries: list[Inquiry]) -> list[QueueRow]:
@@ -521,11 +657,18 @@ def _rows(inquiries: list[Inquiry]) -> list[QueueRow]:
 def inquiry_queue(request: HttpRequest) -> HttpResponse:
     """New and contacted inquiries, newest first, with contact details and the answer shown."""
     require_staff(request)
-    inquiries = (Inquiry.objects.filter(status__in=OPEN_STATUSES).select_related("patient")
-                 .order_by("-created_at", "-id"))
+    inquiries = (
+        Inquiry.objects.filter(status__in=OPEN_STATUSES)
+        .select_related("patient")
+        .order_by("-created_at", "-id")
+    )
     page = Paginator(inquiries, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_record(actor=request.user, action="view", object_type="clinic.inquiry",
-                 summary=f"inquiry queue, page {page.number}")
+    audit_record(
+        actor=request.user,
+        action="view",
+        object_type="clinic.inquiry",
+        summary=f"inquiry queue, page {page.number}",
+    )
     return render(request, QUEUE, {"page": page, "rows": _rows(list(page.object_list))})
 
 
@@ -547,19 +690,20 @@ def _status_action(request: HttpRequest, inquiry_id: int, action: Any, done: str
     except ServiceError as exc:
         error, notice = exc.message, ""
     if not request.htmx:
-        messages.add_message(request, messages.ERROR if error else messages.SUCCESS,
-                             error or notice)
+        messages.add_message(request, messages.ERROR if error else messages.SUCCESS, error or notice)
         return redirect("clinic:inquiry_queue")
     inquiry.refresh_from_db()
     row = _rows([inquiry])[0] if inquiry.status in OPEN_STATUSES else None
-    return render(request, f"{QUEUE}#row", {"row": row, "inquiry_id": inquiry.pk,
-                                            "notice": notice, "error": error})
+    return render(
+        request, f"{QUEUE}#row", {"row": row, "inquiry_id": inquiry.pk, "notice": notice, "error": error}
+    )
 
 
 @require_POST
 def inquiry_contacted(request: HttpRequest, inquiry_id: int) -> HttpResponse:
-    return _status_action(request, inquiry_id, inquiry_mark_contacted,
-                          "{name}'s inquiry is marked as contacted.")
+    return _status_action(
+        request, inquiry_id, inquiry_mark_contacted, "{name}'s inquiry is marked as contacted."
+    )
 
 
 @require_POST
@@ -588,17 +732,27 @@ def inquiry_register(request: HttpRequest, inquiry_id: int) -> HttpResponse:
     existing = _chosen_record(request)
     reason = request.POST.get("duplicate_reason", "")[:1000]
     try:
-        patient = inquiry_convert(inquiry=inquiry, actor=request.user, existing=existing,
-                                  duplicate_reason=reason)
+        patient = inquiry_convert(
+            inquiry=inquiry, actor=request.user, existing=existing, duplicate_reason=reason
+        )
     except PossibleDuplicate as exc:
-        return render(request, REGISTER, {"inquiry": inquiry, "matches": exc.matches,
-                                          "reason": reason, "error": exc.message if reason.strip()
-                                          else ""}, status=409)
+        return render(
+            request,
+            REGISTER,
+            {
+                "inquiry": inquiry,
+                "matches": exc.matches,
+                "reason": reason,
+                "error": exc.message if reason.strip() else "",
+            },
+            status=409,
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("clinic:inquiry_queue")
-    done = ("is registered as a patient" if existing is None
-            else f"is linked to record {patient.record_number}")
+    done = (
+        "is registered as a patient" if existing is None else f"is linked to record {patient.record_number}"
+    )
     messages.success(request, f"{patient} {done}; their answers are a new intake, screened now.")
     return redirect("clinic:patient_detail", patient_id=patient.pk)
 

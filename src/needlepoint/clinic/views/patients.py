@@ -60,14 +60,27 @@ class PatientForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-    first_name = forms.CharField(label="First name", max_length=100,
-                                 error_messages={"required": "First name is required."})
-    last_name = forms.CharField(label="Last name", max_length=100,
-                                error_messages={"required": "Last name is required."})
-    birth_date = forms.DateField(label="Date of birth", widget=DATE, error_messages={
-        "required": "Date of birth is required.", "invalid": "Date of birth: enter a real date."})
-    email = forms.EmailField(label="Email", required=False, max_length=254,
-                             error_messages={"invalid": "Email: enter a real email address."})
+
+    first_name = forms.CharField(
+        label="First name", max_length=100, error_messages={"required": "First name is required."}
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=100, error_messages={"required": "Last name is required."}
+    )
+    birth_date = forms.DateField(
+        label="Date of birth",
+        widget=DATE,
+        error_messages={
+            "required": "Date of birth is required.",
+            "invalid": "Date of birth: enter a real date.",
+        },
+    )
+    email = forms.EmailField(
+        label="Email",
+        required=False,
+        max_length=254,
+        error_messages={"invalid": "Email: enter a real email address."},
+    )
     phone = forms.CharField(label="Phone", required=False, max_length=40)
 
     def contact(self) -> dict[str, Any]:
@@ -76,13 +89,16 @@ class PatientForm(forms.Form):
 
 class PatientCreateForm(PatientForm):
     portal_account = forms.BooleanField(
-        label="Create a portal login for this patient (their email becomes the username)",
-        required=False)
+        label="Create a portal login for this patient (their email becomes the username)", required=False
+    )
     duplicate_reason = forms.CharField(
-        label="Why a separate record?", required=False, max_length=1000,
+        label="Why a separate record?",
+        required=False,
+        max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Only when the records above are a different person, e.g. two people with "
-                  "the same name and date of birth. Stored on the record, with your name.")
+        "the same name and date of birth. Stored on the record, with your name.",
+    )
 
     def visible_fields(self) -> list[forms.BoundField]:
         """The contact fields; the reason is shown with the matching records only."""
@@ -123,8 +139,9 @@ def _birth_date_term(term: str) -> dt.date | None:
     try:
         return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
-        raise SearchError(f"“{term}” is not a real date: write a date of birth as "
-                          "23/11/1990 or 1990-11-23.") from None
+        raise SearchError(
+            f"“{term}” is not a real date: write a date of birth as 23/11/1990 or 1990-11-23."
+        ) from None
 
 
 def _phone_digits() -> Any:
@@ -169,23 +186,33 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     of patients, plus the audit event)."""
     require_staff(request)
     q = (request.GET.get("q") or "").strip()[:100]
-    patients = Patient.objects.only("id", "first_name", "last_name", "birth_date", "email",
-                                    "phone", "user_id")
+    patients = Patient.objects.only(
+        "id", "first_name", "last_name", "birth_date", "email", "phone", "user_id"
+    )
     error = ""
     try:
         patients = _search(patients, q)
     except SearchError as exc:
         error, patients = str(exc), patients.none()
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_record(actor=request.user, action="view", object_type="clinic.patient",
-                 summary=f"patient list, page {page.number}" + (f", search {q!r}" if q else ""))
+    audit_record(
+        actor=request.user,
+        action="view",
+        object_type="clinic.patient",
+        summary=f"patient list, page {page.number}" + (f", search {q!r}" if q else ""),
+    )
     template = f"{LIST}#results" if request.htmx else LIST
     # htmx swaps only successful answers: the live search shows its error with a 200.
-    return render(request, template, {"page": page, "q": q, "search_error": error},
-                  status=400 if error and not request.htmx else 200)
+    return render(
+        request,
+        template,
+        {"page": page, "q": q, "search_error": error},
+        status=400 if error and not request.htmx else 200,
+    )
 
 
 # ---- registration and portal login --------------------------------------------------------------
+
 
 def _set_password_link(request: HttpRequest, user: Any) -> str:
     """Return a one-time link for the user to choose a password, if the project serves
@@ -202,8 +229,9 @@ def _set_password_link(request: HttpRequest, user: Any) -> str:
 
 def _invitation(request: HttpRequest, patient: Patient, user: Any) -> HttpResponse:
     """The page shown once after a portal login is created: never cached."""
-    response = render(request, INVITATION, {"patient": patient, "login": user,
-                                            "link": _set_password_link(request, user)})
+    response = render(
+        request, INVITATION, {"patient": patient, "login": user, "link": _set_password_link(request, user)}
+    )
     add_never_cache_headers(response)
     return response
 
@@ -219,10 +247,16 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                patient = patient_register(**form.contact(), actor=request.user,
-                                           duplicate_reason=form.cleaned_data["duplicate_reason"])
-                login = (patient_portal_account_create(patient=patient, actor=request.user)
-                         if form.cleaned_data["portal_account"] else None)
+                patient = patient_register(
+                    **form.contact(),
+                    actor=request.user,
+                    duplicate_reason=form.cleaned_data["duplicate_reason"],
+                )
+                login = (
+                    patient_portal_account_create(patient=patient, actor=request.user)
+                    if form.cleaned_data["portal_account"]
+                    else None
+                )
         except PossibleDuplicate as exc:
             matches = exc.matches
             if form.cleaned_data["duplicate_reason"].strip():
@@ -235,8 +269,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{patient} is registered.")
             return redirect("clinic:patient_detail", patient_id=patient.pk)
     status = 409 if matches else 400 if form.errors else 200
-    return render(request, FORM, {"form": form, "creating": True, "matches": matches},
-                  status=status)
+    return render(request, FORM, {"form": form, "creating": True, "matches": matches}, status=status)
 
 
 @require_POST
@@ -254,17 +287,36 @@ def patient_portal_account(request: HttpRequest, patient_id: int) -> HttpRespons
 
 # ---- the record ---------------------------------------------------------------------------------
 
+
 def _screening_rows(patient: Patient) -> list[dict[str, Any]]:
     """The screenings, newest first, with their findings as code and the patient's wording (the
     screening document has no separate staff text)."""
-    screenings = (patient.screenings.select_related("intake")
-                  .only("id", "decision", "earliest_date", "result", "protocol_id", "protocol_version",
-                        "created_at", "intake__id", "intake__number")  # not the intake document
-                  .order_by("-created_at", "-id"))
-    return [{"screening": s, "decision_label": Decision(s.decision).label,
-             "findings": [{"code": f.get("code", ""), "message": f.get("message", "")}
-                          for f in (s.result or {}).get("findings", [])]}
-            for s in screenings]
+    screenings = (
+        patient.screenings.select_related("intake")
+        .only(
+            "id",
+            "decision",
+            "earliest_date",
+            "result",
+            "protocol_id",
+            "protocol_version",
+            "created_at",
+            "intake__id",
+            "intake__number",
+        )  # not the intake document
+        .order_by("-created_at", "-id")
+    )
+    return [
+        {
+            "screening": s,
+            "decision_label": Decision(s.decision).label,
+            "findings": [
+                {"code": f.get("code", ""), "message": f.get("message", "")}
+                for f in (s.result or {}).get("findings", [])
+            ],
+        }
+        for s in screenings
+    ]
 
 
 def _clinical_context(patient: Patient) -> dict[str, Any]:
@@ -272,14 +324,31 @@ def _clinical_context(patient: Patient) -> dict[str, Any]:
     the columns shown, not the intake and plan documents."""
     sources = dict(IntakeSource.choices)
     statuses = dict(CourseStatus.choices)
-    intakes = [{"intake": i, "source": sources.get(i.source, i.source)}
-               for i in patient.intakes.select_related("created_by")
-               .only("id", "number", "source", "created_at", "created_by__id", "created_by__username",
-                     "created_by__first_name", "created_by__last_name").order_by("-number")]
-    courses = [{"course": c, "status": statuses.get(c.status, c.status),
-                "goal": vocab.area_label(c.goal).capitalize()}
-               for c in patient.courses.only("id", "status", "goal", "start_date", "created_at")
-               .order_by("-created_at", "-id")]
+    intakes = [
+        {"intake": i, "source": sources.get(i.source, i.source)}
+        for i in patient.intakes.select_related("created_by")
+        .only(
+            "id",
+            "number",
+            "source",
+            "created_at",
+            "created_by__id",
+            "created_by__username",
+            "created_by__first_name",
+            "created_by__last_name",
+        )
+        .order_by("-number")
+    ]
+    courses = [
+        {
+            "course": c,
+            "status": statuses.get(c.status, c.status),
+            "goal": vocab.area_label(c.goal).capitalize(),
+        }
+        for c in patient.courses.only("id", "status", "goal", "start_date", "created_at").order_by(
+            "-created_at", "-id"
+        )
+    ]
     return {"intakes": intakes, "screenings": _screening_rows(patient), "courses": courses}
 
 
@@ -290,11 +359,21 @@ def _schedule(patient: Patient) -> list[dict[str, Any]]:
     """The patient's treatment sessions: date, status and a late entry's who and when only (what
     the front desk may see)."""
     statuses = dict(SessionStatus.choices)
-    sessions = (patient.sessions.select_related("appointment", "entered_late_by")
-                .only("id", "number", "status", "course_id", "appointment__id", "appointment__starts_at",
-                      "appointment__status", "entered_late_at",
-                      *(f"entered_late_by__{f}" for f in PERSON_FIELDS))
-                .order_by(F("appointment__starts_at").asc(nulls_last=True), "course_id", "number"))
+    sessions = (
+        patient.sessions.select_related("appointment", "entered_late_by")
+        .only(
+            "id",
+            "number",
+            "status",
+            "course_id",
+            "appointment__id",
+            "appointment__starts_at",
+            "appointment__status",
+            "entered_late_at",
+            *(f"entered_late_by__{f}" for f in PERSON_FIELDS),
+        )
+        .order_by(F("appointment__starts_at").asc(nulls_last=True), "course_id", "number")
+    )
     return [{"session": s, "status": statuses.get(s.status, s.status)} for s in sessions]
 
 
@@ -306,10 +385,18 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
     sessions = _schedule(patient)
     # Each course with sessions (approved or later) has its appointments page: book, move, cancel.
     course_ids = sorted({row["session"].course_id for row in sessions})
-    consultations = list(patient.appointments.filter(session__isnull=True).select_related("practitioner")
-                         .order_by("-starts_at", "-id")[:10])
-    context: dict[str, Any] = {"patient": patient, "clinical": clinical, "sessions": sessions,
-                               "session_course_ids": course_ids, "consultations": consultations}
+    consultations = list(
+        patient.appointments.filter(session__isnull=True)
+        .select_related("practitioner")
+        .order_by("-starts_at", "-id")[:10]
+    )
+    context: dict[str, Any] = {
+        "patient": patient,
+        "clinical": clinical,
+        "sessions": sessions,
+        "session_course_ids": course_ids,
+        "consultations": consultations,
+    }
     if clinical:
         context.update(_clinical_context(patient))
         context["booked_ids"] = booked_session_ids(patient.sessions.all())
@@ -328,8 +415,12 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            patient_update(patient=patient, expected_version=form.cleaned_data["version"],
-                           **form.contact(), actor=request.user)
+            patient_update(
+                patient=patient,
+                expected_version=form.cleaned_data["version"],
+                **form.contact(),
+                actor=request.user,
+            )
         except StaleEdit as exc:
             form.add_error(None, exc.message)
             status = 409
@@ -338,8 +429,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         else:
             messages.success(request, "Contact details saved.")
             return redirect("clinic:patient_detail", patient_id=patient.pk)
-    return render(request, FORM, {"form": form, "patient": patient, "stale": status == 409},
-                  status=status)
+    return render(request, FORM, {"form": form, "patient": patient, "stale": status == 409}, status=status)
 
 
 urls: list[URLPattern] = [
@@ -347,7 +437,6 @@ urls: list[URLPattern] = [
     path("patients/new/", patient_create, name="patient_create"),
     path("patients/<int:patient_id>/", patient_detail, name="patient_detail"),
     path("patients/<int:patient_id>/edit/", patient_edit, name="patient_edit"),
-    path("patients/<int:patient_id>/portal-login/", patient_portal_account,
-         name="patient_portal_account"),
+    path("patients/<int:patient_id>/portal-login/", patient_portal_account, name="patient_portal_account"),
 ]
 portal_urls: list[URLPattern] = []

@@ -48,12 +48,18 @@ class CourseRow:
 
 def _course_rows(patient: Patient) -> list[CourseRow]:
     consents = Consent.objects.select_related("consent_text").order_by("-signed_at", "-id")
-    courses = (Course.objects.filter(patient=patient).order_by("-created_at", "-id")
-               .prefetch_related(Prefetch("sessions", TreatmentSession.objects.select_related("appointment")
-                                          .order_by("number")),
-                                 Prefetch("consents", consents, to_attr="signed_consents")))
-    return [CourseRow(c, list(c.sessions.all()), c.signed_consents[0] if c.signed_consents else None)
-            for c in courses]
+    courses = (
+        Course.objects.filter(patient=patient)
+        .order_by("-created_at", "-id")
+        .prefetch_related(
+            Prefetch("sessions", TreatmentSession.objects.select_related("appointment").order_by("number")),
+            Prefetch("consents", consents, to_attr="signed_consents"),
+        )
+    )
+    return [
+        CourseRow(c, list(c.sessions.all()), c.signed_consents[0] if c.signed_consents else None)
+        for c in courses
+    ]
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -25,13 +25,15 @@ NEEDLEPOINT_DEMO = True
 NEEDLEPOINT_REQUIRE_STAFF_2FA = False
 # Demo email is written to files in var/outbox (one file per message, named by its Message-ID,
 # written atomically), never sent.
-MAILERS = {"default": {"BACKEND": "needlepoint.mailing.OutboxBackend",
-                       "OPTIONS": {"file_path": VAR_DIR / "outbox"}}}
+MAILERS = {
+    "default": {"BACKEND": "needlepoint.mailing.OutboxBackend", "OPTIONS": {"file_path": VAR_DIR / "outbox"}}
+}
 # The demo clinic's urgent contacts (a drama-range number, not a real one).
 NEEDLEPOINT_CLINIC_PHONE = os.environ.get("NEEDLEPOINT_CLINIC_PHONE", "020 7946 0123")
 NEEDLEPOINT_OUT_OF_HOURS_ADVICE = os.environ.get(
     "NEEDLEPOINT_OUT_OF_HOURS_ADVICE",
-    "When the clinic is closed, call NHS 111 for urgent advice, or 999 in an emergency.")
+    "When the clinic is closed, call NHS 111 for urgent advice, or 999 in an emergency.",
+)
 NEEDLEPOINT_ON_CALL_EMAIL = os.environ.get("NEEDLEPOINT_ON_CALL_EMAIL", "on-call@demo-clinic.localhost")
 DEFAULT_FROM_EMAIL = "demo-clinic@localhost"
 # Serve static files uncompressed in the demo: compressing every file takes a minute per start.

@@ -34,17 +34,21 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 
-MAILERS = {"default": {
-    "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-    "OPTIONS": {
-        "host": os.environ.get("NEEDLEPOINT_EMAIL_HOST", "localhost"),
-        "port": int(os.environ.get("NEEDLEPOINT_EMAIL_PORT", "587")),
-        "username": os.environ.get("NEEDLEPOINT_EMAIL_USER", ""),
-        "password": os.environ.get("NEEDLEPOINT_EMAIL_PASSWORD", ""),
-        "use_tls": os.environ.get("NEEDLEPOINT_EMAIL_USE_TLS", "1") != "0",
-        "timeout": 30,  # a stuck mail server must not hold the reminder worker for ever
-    },
-}}
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": os.environ.get("NEEDLEPOINT_EMAIL_HOST", "localhost"),
+            "port": int(os.environ.get("NEEDLEPOINT_EMAIL_PORT", "587")),
+            "username": os.environ.get("NEEDLEPOINT_EMAIL_USER", ""),
+            "password": os.environ.get("NEEDLEPOINT_EMAIL_PASSWORD", ""),
+            "use_tls": os.environ.get("NEEDLEPOINT_EMAIL_USE_TLS", "1") != "0",
+            "timeout": 30,  # a stuck mail server must not hold the reminder worker for ever
+        },
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get("NEEDLEPOINT_EMAIL_FROM", "clinic@localhost")
 # Links in reminders: the public address of this deployment (default: its first host, HTTPS).
-NEEDLEPOINT_SITE_URL = os.environ.get("NEEDLEPOINT_SITE_URL", f"https://{ALLOWED_HOSTS[0].lstrip('.')}").rstrip("/")
+NEEDLEPOINT_SITE_URL = os.environ.get(
+    "NEEDLEPOINT_SITE_URL", f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
+).rstrip("/")

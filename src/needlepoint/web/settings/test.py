@@ -21,7 +21,8 @@ if os.environ.get("DATABASE_URL", "").startswith("postgres"):
     # One test database per test run (process), so that two runs on one server never drop
     # each other's database; NEEDLEPOINT_TEST_DB names it explicitly.
     DATABASES["default"]["TEST"] = {  # noqa: F405
-        "NAME": os.environ.get("NEEDLEPOINT_TEST_DB", f"needlepoint_test_{os.getpid()}")}
+        "NAME": os.environ.get("NEEDLEPOINT_TEST_DB", f"needlepoint_test_{os.getpid()}")
+    }
 
 # Tests serve static files from the source folders (nothing is collected).
 STATIC_ROOT = None

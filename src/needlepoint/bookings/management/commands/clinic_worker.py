@@ -53,15 +53,23 @@ class Command(DBWorkerCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--sweep-every", type=valid_interval, default=SWEEP_EVERY.total_seconds(),
-                            help="Seconds between two sweeps (default: %(default)s).")
-        parser.add_argument("--stale-after", type=valid_interval, default=STALE_SENDING.total_seconds(),
-                            help="Seconds after which a send still going was interrupted "
-                                 "(default: %(default)s).")
+        parser.add_argument(
+            "--sweep-every",
+            type=valid_interval,
+            default=SWEEP_EVERY.total_seconds(),
+            help="Seconds between two sweeps (default: %(default)s).",
+        )
+        parser.add_argument(
+            "--stale-after",
+            type=valid_interval,
+            default=STALE_SENDING.total_seconds(),
+            help="Seconds after which a send still going was interrupted (default: %(default)s).",
+        )
 
     def handle(self, *args: Any, sweep_every: float, stale_after: float, **options: Any) -> None:
         in_reloader_parent = options.get("reload") and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
         if not options.get("batch") and not in_reloader_parent:
-            Sweeper(every=dt.timedelta(seconds=max(sweep_every, 0.1)),
-                    stale=dt.timedelta(seconds=stale_after)).start()
+            Sweeper(
+                every=dt.timedelta(seconds=max(sweep_every, 0.1)), stale=dt.timedelta(seconds=stale_after)
+            ).start()
         super().handle(*args, **options)

@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         report = sweep()
-        self.stdout.write(f"reminders re-queued: {report.requeued}; interrupted sends settled: "
-                          f"{report.interrupted}; abandoned tasks: {report.abandoned_tasks}; "
-                          f"alerts re-queued: {report.alerts_requeued}; alerts settled: "
-                          f"{report.alerts_settled}; flags escalated: {report.escalated}")
+        self.stdout.write(
+            f"reminders re-queued: {report.requeued}; interrupted sends settled: "
+            f"{report.interrupted}; abandoned tasks: {report.abandoned_tasks}; "
+            f"alerts re-queued: {report.alerts_requeued}; alerts settled: "
+            f"{report.alerts_settled}; flags escalated: {report.escalated}"
+        )

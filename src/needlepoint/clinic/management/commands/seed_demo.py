@@ -18,14 +18,19 @@ class Command(BaseCommand):
     help = "Load the demo clinic (staff, rooms, devices, ~30 patients at every stage)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing (but print the logins) when users already exist")
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing (but print the logins) when users already exist",
+        )
         parser.add_argument("--patients", type=int, default=30)
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not getattr(settings, "NEEDLEPOINT_DEMO", False):
-            raise CommandError("seed_demo only runs with the demo settings "
-                               "(DJANGO_SETTINGS_MODULE=needlepoint.web.settings.demo)")
+            raise CommandError(
+                "seed_demo only runs with the demo settings "
+                "(DJANGO_SETTINGS_MODULE=needlepoint.web.settings.demo)"
+            )
         logins_file = settings.VAR_DIR / "demo-logins.txt"
         if options["if_empty"] and User.objects.exists():
             self._print(json.loads(logins_file.read_text()) if logins_file.exists() else {})
