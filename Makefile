@@ -69,9 +69,11 @@ bench: setup
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_scheduling.py
 
+# Lint, formatting and strict types over all of src (django-stubs reads the Django apps).
 lint: setup
 	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy --strict src/needlepoint/clinical src/needlepoint/scheduling
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache

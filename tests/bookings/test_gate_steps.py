@@ -181,7 +181,7 @@ def test_it_refuses_outcomes_for_a_visit_that_has_not_happened(bookable_course, 
         )
     assert refused.value.extra["codes"] == ["not_yet_due"]
     # On the day the gate lets it through; the visit must still have taken place (its chart
-    # signed), which tests/web/test_aftercare.py follows to the recorded outcome.
+    # signed), which tests/clinic/test_aftercare.py follows to the recorded outcome.
     with time_machine.travel(first.starts_at + dt.timedelta(hours=2), tick=False):
         assert session_blockers(session, Step.OUTCOME) == []
         with pytest.raises(ServiceError, match="has not taken place yet"):

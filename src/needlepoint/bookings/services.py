@@ -83,7 +83,9 @@ CHANGED = (
 
 
 class BookingConflict(ServiceError):
-    """Someone else took one of the slots between the search and the confirmation (HTTP 409)."""
+    """Someone else took one of the slots between the search and the confirmation."""
+
+    http_status = 409
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+from needlepoint import words
 from needlepoint.clinical.intake import IntakeModel, age_on
 from needlepoint.clinical.protocol import (
     AgeRule,
@@ -25,6 +26,7 @@ from needlepoint.clinical.protocol import (
     template_fields,
 )
 from needlepoint.clinical.vocab import area_label
+from needlepoint.words import human_date
 
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
 
@@ -97,31 +99,9 @@ def _resolve(
     return MedicationFact(name=(name or "").strip() or atc or "", atc=code, status=status, last_taken=last)
 
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
-
-def human_date(day: dt.date) -> str:
-    """Return a date as a patient reads it: '1 March 2027' (independent of the locale)."""
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 def human_list(items: Sequence[str]) -> str:
-    """Return 'a', 'a and b', 'a, b and c'."""
-    words = [area_label(i) for i in items]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    """Return codes as words: 'a', 'a and b', 'a, b and c'."""
+    return words.human_list([area_label(i) for i in items])
 
 
 def _placeholder(

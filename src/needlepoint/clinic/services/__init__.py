@@ -1,15 +1,26 @@
 """State changes of the clinic: one typed, keyword-only service per action, each validating
-(`full_clean`) before saving, writing the audit trail, and all-or-nothing (atomic). HTML views
-and the JSON API call the same services."""
+(`validated`) before saving, writing the audit trail, and all-or-nothing (atomic). Here too the
+plumbing every service shares: the error types (each with the HTTP status a view answers), the
+role check, validation and the clinic's today."""
 
-from typing import Any
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import F, Model
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from needlepoint.accounts.models import User
 
 
 class ServiceError(Exception):
     """A state change was refused; `message` says why in words the user understands and
-    `field` names the input at fault (or "" for the whole request)."""
+    `field` names the input at fault (or "" for the whole request). Views answer with
+    `http_status`: 400 for bad input, 409 when the record changed under the user."""
+
+    http_status = 400
 
     def __init__(self, message: str, *, field: str = "", extra: dict[str, Any] | None = None):
         super().__init__(message)
@@ -20,6 +31,8 @@ class ServiceError(Exception):
 
 class StaleEdit(ServiceError):
     """Someone else saved this record since it was opened: the edit is refused, not merged."""
+
+    http_status = 409
 
 
 class Blocked(ServiceError):
@@ -43,3 +56,30 @@ def bump_version(obj: Model, *, expected: int, **changes: Any) -> None:
     for key, value in changes.items():
         setattr(obj, key, value)
     obj.version = expected + 1  # type: ignore[attr-defined]
+
+
+def validated[M: Model](obj: M, *, exclude: Iterable[str] = ()) -> M:
+    """Run `full_clean()` on `obj` and return it; raise ServiceError with Django's message for
+    the first field at fault (field "" when the fault is the whole record)."""
+    try:
+        obj.full_clean(exclude=list(exclude) or None)
+    except ValidationError as exc:
+        name, messages = next(iter(exc.message_dict.items()))
+        raise ServiceError(" ".join(messages), field="" if name == NON_FIELD_ERRORS else name) from None
+    return obj
+
+
+def require_role(actor: "User", *, doing: str, clinical: bool = False, director: bool = False) -> None:
+    """Refuse `actor` unless they are clinic staff (the default), clinical staff (medical
+    director or practitioner) or the medical director; `doing` completes "Only ... can ___"."""
+    if director and not actor.is_medical_director:
+        raise ServiceError(f"Only the medical director can {doing}.")
+    if clinical and not actor.is_clinical:
+        raise ServiceError(f"Only the medical director or a practitioner can {doing}.")
+    if not actor.is_clinic_staff:
+        raise ServiceError(f"Only the clinic's staff can {doing}.")
+
+
+def clinic_today() -> dt.date:
+    """Today's date in the clinic's zone (TIME_ZONE), whatever zone is active."""
+    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
