@@ -23,6 +23,7 @@ What "sent once" can mean for email, stated once here:
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ class OutboxBackend(BaseEmailBackend):
     def holds(self, message_id: str) -> bool:
         return self.file_for(message_id).exists()
 
-    def send_messages(self, email_messages: Any) -> int:
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         count = 0
         for message in email_messages:
             if not message.extra_headers.get("Message-ID"):

@@ -24,8 +24,8 @@ class StaffTwoFactorMiddleware:
         user = request.user
         if not getattr(settings, "NEEDLEPOINT_REQUIRE_STAFF_2FA", True):
             return False
-        if not user.is_authenticated or not getattr(user, "is_clinic_staff", False):
+        if not user.is_authenticated or not user.is_clinic_staff:
             return False
         if request.path.startswith(EXEMPT_PREFIXES):
             return False
-        return not user.is_verified()  # type: ignore[attr-defined]
+        return not user.is_verified()  # type: ignore[attr-defined]  # django-otp's middleware adds it

@@ -4,6 +4,7 @@ UPDATEs are refused on both databases. DELETEs are refused on PostgreSQL only: o
 row trigger would also fire when the test runner empties tables, so there the models refuse
 deletion instead (PostgreSQL empties tables with TRUNCATE, which row triggers do not see)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
@@ -52,7 +53,10 @@ def _statements(vendor: str, guards: list[Guard], *, forward: bool) -> list[str]
     return out
 
 
-def install(guards: list[Guard]):  # type: ignore[no-untyped-def]
+type Migrate = Callable[[StateApps, BaseDatabaseSchemaEditor], None]
+
+
+def install(guards: list[Guard]) -> tuple[Migrate, Migrate]:
     """Return (forward, backward) functions for migrations.RunPython installing `guards`."""
 
     def forward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

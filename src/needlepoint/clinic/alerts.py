@@ -12,8 +12,8 @@ at any point neither loses the alert nor sends it twice (the sweep settles it,
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -233,7 +233,9 @@ class AlertSweep:
     settled: int  # interrupted sends: found delivered, sent again, or failed (then escalated)
 
 
-def alerts_sweep(*, now: dt.datetime, stale: dt.timedelta, alive: Any) -> AlertSweep:
+def alerts_sweep(
+    *, now: dt.datetime, stale: dt.timedelta, alive: Callable[[list[str]], Collection[str]]
+) -> AlertSweep:
     """Queue again the waiting alerts whose task is gone, and settle the sends a stopped worker
     interrupted: delivered (the outbox has it) → sent; surely not delivered → sent again;
     unknown (SMTP) → failed, and the flag escalated, rather than a second copy. `alive(ids)`

@@ -2,8 +2,10 @@
 must reach a person, so a deployment without the clinic's phone, out-of-hours advice or on-call
 address is warned about."""
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import Warning, register
 
@@ -24,7 +26,7 @@ URGENT_CONTACTS = {
 
 
 @register(deploy=True)
-def urgent_contacts(app_configs: Any, **kwargs: Any) -> list[Warning]:
+def urgent_contacts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[Warning]:
     """Warn for each urgent-contact setting left empty."""
     return [
         Warning(f"{name} is not set: {why}.", hint=f"Set {name} in the environment.", id=check_id)

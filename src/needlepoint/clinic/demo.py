@@ -383,7 +383,7 @@ class DemoClinic:
                 )
 
     def portal_user(self, patient: Patient, *, printed: bool = False) -> User:
-        user = patient_portal_account_create(patient=patient, actor=self.front_desk)
+        user: User = patient_portal_account_create(patient=patient, actor=self.front_desk)
         if printed:
             secret = self.password(user.username)
             user.set_password(secret)
@@ -419,7 +419,7 @@ def _past_sessions(course: Course, today: dt.date) -> list[TreatmentSession]:
 def _inquiries(clinic: DemoClinic) -> None:
     """Four visitors ask for a consultation; the front desk books one for the first two (the
     first is registered as a patient by the booking itself)."""
-    visitors = [
+    visitors: list[tuple[str, str, dict[str, Any]]] = [
         ("Iris", "Holm", {}),
         ("Jonas", "Weber", {"pregnancy": "breastfeeding"}),
         ("Kira", "Sato", {"medications": [{"name": "apixaban", "status": "current"}]}),
@@ -451,7 +451,7 @@ def _inquiries(clinic: DemoClinic) -> None:
 def _consultations(clinic: DemoClinic, patients: list[Patient]) -> None:
     """Consultations only: eligible, needs a clearance, deferred by isotretinoin, pregnant."""
     who = clinic.practitioners[0]
-    variants = [
+    variants: list[dict[str, Any]] = [
         {},
         {"medications": [{"name": "warfarin", "status": "current"}]},
         {
@@ -527,7 +527,8 @@ def _finished(clinic: DemoClinic, patients: list[Patient]) -> None:
             course = clinic.approved_course(patient, who)
         clinic.book(course, start - dt.timedelta(days=19))
         clinic.portal_user(patient)
-        grade = course.assessment.goodman_baron_grade if course.assessment else 3
+        assessed = course.assessment.goodman_baron_grade if course.assessment else None
+        grade = 3 if assessed is None else assessed
         sessions = _past_sessions(course, clinic.today)
         if not sessions or len(sessions) < course.sessions.count():
             continue

@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    target = "portal:home" if getattr(user, "is_patient", False) else "clinic:dashboard"
+    target = "portal:home" if user.is_authenticated and user.is_patient else "clinic:dashboard"
     try:
         return redirect(reverse(target))
     except NoReverseMatch:  # a deployment without that part of the application

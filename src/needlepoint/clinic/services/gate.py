@@ -8,8 +8,10 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from needlepoint.accounts.models import User
 from needlepoint.clinic.models import Clearance, Course, Screening, TreatmentSession
 from needlepoint.clinic.services import Blocked
 from needlepoint.clinic.services.consent import consent_for_course
@@ -60,26 +62,32 @@ def screening_facts(screening: Screening) -> dict[str, Any]:
     }
 
 
-def _clearances(course: Course) -> dict[str, frozenset[str]]:
+def _clearances(course: Course) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the patient's cleared finding codes, and those revoked and not given again."""
     rows = list(
         Clearance.objects.filter(patient_id=course.patient_id).values_list("finding_code", "revoked_at")
     )
     cleared = frozenset(code for code, revoked in rows if revoked is None)
     revoked = frozenset(code for code, when in rows if when is not None) - cleared
-    return {"cleared": cleared, "revoked": revoked}
+    return cleared, revoked
 
 
-def _facts(course: Course, screening: Screening | None, **more: Any) -> Facts:
+def _facts(
+    course: Course, screening: Screening | None, *, due: dt.date | None = None, session: int | None = None
+) -> Facts:
     plan_areas = tuple(a["area"] for a in (course.plan or {}).get("areas", []) if a.get("area"))
     judged = screening_facts(screening) if screening is not None else {}
+    cleared, revoked = _clearances(course)
     return Facts(
         **judged,
-        **_clearances(course),
+        cleared=cleared,
+        revoked=revoked,
         consent_signed=consent_for_course(course) is not None,
         plan_areas=plan_areas,
         status=course.status,
         status_words=course.get_status_display().lower(),
-        **more,
+        due=due,
+        session=session,
     )
 
 
@@ -99,7 +107,8 @@ def session_due(session: TreatmentSession) -> dt.date | None:
     visit = session.visit  # the session's live appointment, read as everywhere else
     if visit is None:
         return None
-    return visit.starts_at.astimezone(location_zone(visit.location)).date()
+    starts: dt.datetime = visit.starts_at
+    return starts.astimezone(location_zone(visit.location)).date()
 
 
 def session_blockers(
@@ -112,17 +121,19 @@ def session_blockers(
     return blockers(step, day or timezone.localdate(), facts)
 
 
-def audience_of(actor: Any) -> Audience:
+def audience_of(actor: User | AnonymousUser | None) -> Audience:
     """Return whose words `actor` reads: clinical staff, a patient, or the front desk (anyone
     else, the most discreet)."""
-    if getattr(actor, "is_clinical", False):
+    if actor is None or not actor.is_authenticated:
+        return Audience.FRONT_DESK
+    if actor.is_clinical:
         return Audience.CLINICAL
-    if getattr(actor, "is_patient", False):
+    if actor.is_patient:
         return Audience.PATIENT
     return Audience.FRONT_DESK
 
 
-def words(found: Sequence[Blocker], actor: Any) -> list[str]:
+def words(found: Sequence[Blocker], actor: User | AnonymousUser | Audience | None) -> list[str]:
     """Return the blockers in the words `actor` (or an Audience) may read, each once."""
     audience = actor if isinstance(actor, Audience) else audience_of(actor)
     return list(dict.fromkeys(b.words(audience) for b in found))
@@ -136,7 +147,9 @@ FIELDS = {
 }
 
 
-def refuse(found: Sequence[Blocker], actor: Any, *, field: str | None = None) -> None:
+def refuse(
+    found: Sequence[Blocker], actor: User | AnonymousUser | Audience | None, *, field: str | None = None
+) -> None:
     """Raise Blocked with every blocker in `actor`'s words (and their codes in `extra`);
     do nothing when there is none."""
     if not found:

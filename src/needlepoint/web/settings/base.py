@@ -104,7 +104,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT: Path | None = VAR_DIR / "static"  # None in tests: nothing is collected
 STATICFILES_DIRS = [BASE_DIR / "src" / "needlepoint" / "static"]
 STORAGES = {
     "default": {

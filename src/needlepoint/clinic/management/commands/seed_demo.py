@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from needlepoint.accounts.models import User
 from needlepoint.clinic.demo import build_demo_clinic
@@ -17,7 +17,7 @@ from needlepoint.clinic.demo import build_demo_clinic
 class Command(BaseCommand):
     help = "Load the demo clinic (staff, rooms, devices, ~30 patients at every stage)."
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--if-empty",
             action="store_true",
