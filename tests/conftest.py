@@ -9,7 +9,6 @@ on the day it runs. A test that needs another moment travels there itself (time_
 `make test` proves it by running the suite again with the machine's clock moved ahead."""
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 import time_machine
 
 from clock import FROZEN_NOW, FROZEN_TODAY  # noqa: F401  (FROZEN_TODAY: for tests that import it here)
+from intakes import intake_with
 
 
 @pytest.fixture(autouse=True)
@@ -27,26 +27,11 @@ def frozen_clock() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
-INTAKE_A = {
-    "schema": "needlepoint.intake/1",
-    "assessed_on": "2026-11-22",
-    "patient": {"birth_date": "1994-03-02"},
-    "goals": ["acne_scars"],
-    "areas": ["cheeks", "forehead"],
-    "skin": {"fitzpatrick": 3},
-    "scars": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": 0, "goodman_baron_grade": 3},
-    "pregnancy": "no",
-    "conditions": [],
-    "medications": [],
-    "procedures": [],
-    "allergies": [],
-}
-
-
 @pytest.fixture
 def intake_a() -> dict[str, Any]:
-    """A valid intake (contract shape) of an adult with acne scars and nothing against treatment."""
-    return json.loads(json.dumps(INTAKE_A))
+    """A fresh copy of the baseline intake (tests/intakes.py): an adult with acne scars and
+    nothing against treatment."""
+    return intake_with()
 
 
 @dataclass

@@ -17,32 +17,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from intakes import INTAKE, intake_with
 from needlepoint.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_YAML = ROOT / "protocols" / "default.yaml"
 CONSOLE_SCRIPT = ROOT / ".venv" / "bin" / "needlepoint"
-
-VALID: dict[str, Any] = {
-    "schema": "needlepoint.intake/1",
-    "assessed_on": "2026-11-22",
-    "patient": {"birth_date": "1994-03-02"},
-    "goals": ["acne_scars"],
-    "areas": ["cheeks", "forehead"],
-    "skin": {"fitzpatrick": 3},
-    "scars": {"icepick": 3, "boxcar": 8, "rolling": 10, "hypertrophic": 0, "goodman_baron_grade": 3},
-    "pregnancy": "no",
-    "conditions": [],
-    "medications": [],
-    "procedures": [],
-    "allergies": [],
-}
-
-
-def _intake(**overrides: Any) -> dict[str, Any]:
-    data = copy.deepcopy(VALID)
-    data.update(overrides)
-    return data
 
 
 def _write(tmp_path: Path, data: Any, name: str = "intake.json") -> str:
@@ -94,7 +74,7 @@ def _field(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_it_screens_an_intake_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = _ok(["screen", _write(tmp_path, VALID)], capsys)
+    doc = _ok(["screen", _write(tmp_path, INTAKE)], capsys)
     assert doc["schema"] == "needlepoint.screening/1"
     assert doc["decision"] == "eligible"
     assert doc["earliest_date"] == "2026-11-22"
@@ -106,7 +86,7 @@ def test_it_screens_an_intake_file(tmp_path: Path, capsys: pytest.CaptureFixture
 def test_it_screens_an_intake_from_stdin(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    intake = _intake(medications=[{"name": "rivaroxaban", "status": "current"}])
+    intake = intake_with(medications=[{"name": "rivaroxaban", "status": "current"}])
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(json.dumps(intake).encode())))
     doc = _ok(["screen", "-"], capsys)
     assert doc["decision"] == "needs_clearance"
@@ -132,7 +112,7 @@ def test_it_screens_the_sample_intake(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_it_plans_with_a_start_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = _ok(["plan", _write(tmp_path, VALID), "--start", "2026-11-23"], capsys)
+    doc = _ok(["plan", _write(tmp_path, INTAKE), "--start", "2026-11-23"], capsys)
     assert doc["schema"] == "needlepoint.plan/1"
     assert doc["bookable"] is True
     assert doc["screening"]["schema"] == "needlepoint.screening/1"
@@ -142,14 +122,14 @@ def test_it_plans_with_a_start_date(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 
 def test_it_accepts_the_start_before_the_intake(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = _ok(["plan", "--start", "2026-11-23", _write(tmp_path, VALID)], capsys)
+    doc = _ok(["plan", "--start", "2026-11-23", _write(tmp_path, INTAKE)], capsys)
     assert doc["schema"] == "needlepoint.plan/1"
 
 
 def test_it_prints_an_unbookable_plan_for_a_deferred_patient(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    intake = _intake(medications=[{"name": "isotretinoin", "status": "current"}])
+    intake = intake_with(medications=[{"name": "isotretinoin", "status": "current"}])
     doc = _ok(["plan", _write(tmp_path, intake), "--start", "2026-11-23"], capsys)
     assert doc["bookable"] is False
     assert doc["screening"]["decision"] == "defer"
@@ -160,7 +140,7 @@ def test_it_prints_an_unbookable_plan_for_a_deferred_patient(
 def test_it_prints_an_unbookable_plan_for_a_contraindicated_patient(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    intake = _intake(conditions=[{"code": "bleeding_disorder", "status": "active"}])
+    intake = intake_with(conditions=[{"code": "bleeding_disorder", "status": "active"}])
     doc = _ok(["plan", _write(tmp_path, intake), "--start", "2026-11-23"], capsys)
     assert doc["bookable"] is False
     assert doc["screening"]["decision"] == "contraindicated"
@@ -168,7 +148,7 @@ def test_it_prints_an_unbookable_plan_for_a_contraindicated_patient(
 
 
 def test_it_refuses_a_plan_without_start(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = _error(["plan", _write(tmp_path, VALID)], capsys)
+    doc = _error(["plan", _write(tmp_path, INTAKE)], capsys)
     assert doc["extra"]["field"] == "start"
     assert "--start" in doc["message"]
 
@@ -177,7 +157,7 @@ def test_it_refuses_a_plan_without_start(tmp_path: Path, capsys: pytest.CaptureF
 def test_it_refuses_a_start_that_is_not_a_real_date(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], start: str
 ) -> None:
-    doc = _error(["plan", _write(tmp_path, VALID), "--start", start], capsys)
+    doc = _error(["plan", _write(tmp_path, INTAKE), "--start", start], capsys)
     assert doc["extra"]["field"] == "start"
     assert repr(start) in doc["message"]
 
@@ -204,7 +184,7 @@ def test_it_reports_usage_mistakes_as_json(
 
 
 def test_it_refuses_an_unknown_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = _error(["screen", _write(tmp_path, VALID), "--colour", "red"], capsys)
+    doc = _error(["screen", _write(tmp_path, INTAKE), "--colour", "red"], capsys)
     assert "--colour" in doc["message"]
 
 
@@ -231,11 +211,11 @@ def test_it_refuses_invalid_json(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_it_refuses_bytes_that_are_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "latin1.json"
-    path.write_bytes(json.dumps(VALID).encode()[:-1] + b', "x": "caf\xe9"}')
+    path.write_bytes(json.dumps(INTAKE).encode()[:-1] + b', "x": "caf\xe9"}')
     assert _field(["screen", str(path)], capsys) == "$"
 
 
-@pytest.mark.parametrize("value", [[VALID], [], 42, 3.5, None, "intake", True])
+@pytest.mark.parametrize("value", [[INTAKE], [], 42, 3.5, None, "intake", True])
 def test_it_refuses_json_that_is_not_an_object(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], value: Any
 ) -> None:
@@ -247,11 +227,11 @@ def test_it_refuses_json_that_is_not_an_object(
 def test_it_refuses_an_unknown_schema(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], schema: Any
 ) -> None:
-    assert _field(["screen", _write(tmp_path, _intake(schema=schema))], capsys) == "schema"
+    assert _field(["screen", _write(tmp_path, intake_with(schema=schema))], capsys) == "schema"
 
 
 def test_it_refuses_an_intake_without_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    intake = _intake()
+    intake = intake_with()
     del intake["schema"]
     assert _field(["screen", _write(tmp_path, intake)], capsys) == "schema"
 
@@ -260,12 +240,12 @@ def test_it_refuses_an_intake_without_schema(tmp_path: Path, capsys: pytest.Capt
 def test_it_refuses_a_missing_birth_date(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], patient: Any
 ) -> None:
-    field = _field(["screen", _write(tmp_path, _intake(patient=patient))], capsys)
+    field = _field(["screen", _write(tmp_path, intake_with(patient=patient))], capsys)
     assert field.startswith("patient")
 
 
 def test_it_refuses_an_intake_without_patient(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    intake = _intake()
+    intake = intake_with()
     del intake["patient"]
     assert _field(["screen", _write(tmp_path, intake)], capsys) == "patient"
 
@@ -274,7 +254,7 @@ def test_it_refuses_an_intake_without_patient(tmp_path: Path, capsys: pytest.Cap
 def test_it_refuses_a_missing_required_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str
 ) -> None:
-    intake = _intake()
+    intake = intake_with()
     del intake[key]
     assert _field(["screen", _write(tmp_path, intake)], capsys) == key
 
@@ -305,7 +285,7 @@ def test_it_refuses_a_missing_required_field(
 def test_it_refuses_an_unknown_code(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], field: str
 ) -> None:
-    assert _field(["screen", _write(tmp_path, _intake(**overrides))], capsys) == field
+    assert _field(["screen", _write(tmp_path, intake_with(**overrides))], capsys) == field
 
 
 @pytest.mark.parametrize(
@@ -335,7 +315,7 @@ def test_it_refuses_an_unknown_code(
 def test_it_refuses_an_impossible_date(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], field: str
 ) -> None:
-    assert _field(["screen", _write(tmp_path, _intake(**overrides))], capsys) == field
+    assert _field(["screen", _write(tmp_path, intake_with(**overrides))], capsys) == field
 
 
 @pytest.mark.parametrize(
@@ -361,7 +341,7 @@ def test_it_refuses_an_impossible_date(
 def test_it_refuses_an_ill_typed_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], field: str
 ) -> None:
-    assert _field(["screen", _write(tmp_path, _intake(**overrides))], capsys) == field
+    assert _field(["screen", _write(tmp_path, intake_with(**overrides))], capsys) == field
 
 
 @pytest.mark.parametrize(
@@ -375,13 +355,13 @@ def test_it_refuses_an_ill_typed_field(
 def test_it_refuses_an_unknown_extra_key(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: dict[str, Any], field: str
 ) -> None:
-    doc = _error(["screen", _write(tmp_path, _intake(**overrides))], capsys)
+    doc = _error(["screen", _write(tmp_path, intake_with(**overrides))], capsys)
     assert doc["extra"]["field"] == field
     assert field in doc["message"]
 
 
 def test_it_reports_errors_from_plan_like_screen(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    intake = _intake(conditions=[{"code": "gout", "status": "active"}])
+    intake = intake_with(conditions=[{"code": "gout", "status": "active"}])
     assert _field(["plan", _write(tmp_path, intake), "--start", "2026-11-23"], capsys) == "conditions.0.code"
 
 
@@ -410,7 +390,7 @@ def test_it_refuses_a_broken_protocol_naming_the_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
 ) -> None:
     broken = _broken_protocol(tmp_path)
-    doc = _error([*command, _write(tmp_path, VALID), "--protocol", str(broken)], capsys)
+    doc = _error([*command, _write(tmp_path, INTAKE), "--protocol", str(broken)], capsys)
     assert doc["extra"]["field"] == "protocol"
     assert doc["extra"]["file"] == str(broken)
     assert str(broken) in doc["message"]
@@ -422,13 +402,13 @@ def test_it_refuses_a_protocol_file_that_does_not_exist(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = str(tmp_path / "none.yaml")
-    doc = _error(["screen", _write(tmp_path, VALID), "--protocol", missing], capsys)
+    doc = _error(["screen", _write(tmp_path, INTAKE), "--protocol", missing], capsys)
     assert doc["extra"]["field"] == "protocol"
     assert missing in doc["message"]
 
 
 def test_it_screens_with_a_clinic_protocol(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = _ok(["screen", _write(tmp_path, VALID), "--protocol", str(_clinic_protocol(tmp_path))], capsys)
+    doc = _ok(["screen", _write(tmp_path, INTAKE), "--protocol", str(_clinic_protocol(tmp_path))], capsys)
     assert doc["protocol"] == {"id": "clinic-east", "version": "2027.2"}
 
 
@@ -476,7 +456,7 @@ def _process(args: list[str], stdin: bytes = b"") -> subprocess.CompletedProcess
 def test_it_runs_as_a_console_script(tmp_path: Path) -> None:
     if not CONSOLE_SCRIPT.exists():
         pytest.skip("the console script is not installed in .venv")
-    done = _process([str(CONSOLE_SCRIPT), "plan", _write(tmp_path, VALID), "--start", "2026-11-23"])
+    done = _process([str(CONSOLE_SCRIPT), "plan", _write(tmp_path, INTAKE), "--start", "2026-11-23"])
     assert done.returncode == 0, done.stderr
     assert done.stderr == b""
     assert json.loads(done.stdout)["schema"] == "needlepoint.plan/1"
@@ -493,14 +473,14 @@ def test_it_reports_bad_input_without_traceback_in_a_process() -> None:
 def test_it_reads_stdin_in_a_process() -> None:
     done = _process(
         [sys.executable, "-m", "needlepoint.cli", "screen", "-"],
-        stdin=json.dumps(_intake(pregnancy="pregnant")).encode(),
+        stdin=json.dumps(intake_with(pregnancy="pregnant")).encode(),
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["decision"] == "defer"
 
 
 def test_it_reports_a_missing_start_without_traceback_in_a_process(tmp_path: Path) -> None:
-    done = _process([sys.executable, "-m", "needlepoint.cli", "plan", _write(tmp_path, VALID)])
+    done = _process([sys.executable, "-m", "needlepoint.cli", "plan", _write(tmp_path, INTAKE)])
     assert done.returncode == 2
     assert done.stdout == b""
     assert b"Traceback" not in done.stderr
@@ -531,11 +511,11 @@ def _exits_cleanly(argv: list[str]) -> tuple[int, str, str]:
 
 
 def test_it_plans_from_the_last_day_of_the_calendar_without_traceback(tmp_path: Path) -> None:
-    _exits_cleanly(["plan", _write(tmp_path, VALID), "--start", "9999-12-31"])
+    _exits_cleanly(["plan", _write(tmp_path, INTAKE), "--start", "9999-12-31"])
 
 
 def test_it_screens_a_procedure_at_the_end_of_the_calendar_without_traceback(tmp_path: Path) -> None:
-    intake = _intake(
+    intake = intake_with(
         assessed_on="9999-12-31",
         patient={"birth_date": "9950-01-01"},
         procedures=[{"code": "tanning", "date": "9999-12-30"}],
@@ -544,7 +524,7 @@ def test_it_screens_a_procedure_at_the_end_of_the_calendar_without_traceback(tmp
 
 
 def test_it_screens_a_washout_at_the_end_of_the_calendar_without_traceback(tmp_path: Path) -> None:
-    intake = _intake(
+    intake = intake_with(
         assessed_on="9999-12-31",
         patient={"birth_date": "9950-01-01"},
         medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "9999-12-01"}],
@@ -553,17 +533,17 @@ def test_it_screens_a_washout_at_the_end_of_the_calendar_without_traceback(tmp_p
 
 
 def test_it_screens_a_minor_at_the_end_of_the_calendar_without_traceback(tmp_path: Path) -> None:
-    intake = _intake(assessed_on="9999-12-31", patient={"birth_date": "9999-01-01"})
+    intake = intake_with(assessed_on="9999-12-31", patient={"birth_date": "9999-01-01"})
     _exits_cleanly(["screen", _write(tmp_path, intake)])
 
 
 def test_it_plans_an_assessment_at_the_end_of_the_calendar_without_traceback(tmp_path: Path) -> None:
-    intake = _intake(assessed_on="9999-12-31", patient={"birth_date": "9950-01-01"})
+    intake = intake_with(assessed_on="9999-12-31", patient={"birth_date": "9950-01-01"})
     _exits_cleanly(["plan", _write(tmp_path, intake), "--start", "2026-11-23"])
 
 
 def test_it_refuses_dates_at_the_start_of_the_calendar_as_implausible(tmp_path: Path) -> None:
-    intake = _intake(assessed_on="0001-01-01", patient={"birth_date": "0001-01-01"})
+    intake = intake_with(assessed_on="0001-01-01", patient={"birth_date": "0001-01-01"})
     status, _, err = _exits_cleanly(["plan", _write(tmp_path, intake), "--start", "2026-11-23"])
     assert status == 2
     assert json.loads(err)["extra"]["field"] == "assessed_on"
@@ -571,13 +551,13 @@ def test_it_refuses_dates_at_the_start_of_the_calendar_as_implausible(tmp_path: 
 
 @pytest.mark.parametrize("start", ["9999-12-31", "0001-01-01", "20261123", "2026-W48-1"])
 def test_it_refuses_a_start_outside_the_plausible_span_or_form(tmp_path: Path, start: str) -> None:
-    status, _, err = _exits_cleanly(["plan", _write(tmp_path, VALID), "--start", start])
+    status, _, err = _exits_cleanly(["plan", _write(tmp_path, INTAKE), "--start", start])
     assert status == 2
     assert json.loads(err)["extra"]["field"] == "start"
 
 
 def test_it_plans_from_the_last_plausible_day(tmp_path: Path) -> None:
-    intake = _intake(
+    intake = intake_with(
         assessed_on="2999-12-31",
         patient={"birth_date": "2999-01-01"},
         medications=[{"name": "isotretinoin", "status": "stopped", "last_taken": "2999-12-01"}],
@@ -637,7 +617,7 @@ JSON_VALUES = st.recursive(
     max_leaves=12,
 )
 
-RICH: dict[str, Any] = _intake(
+RICH: dict[str, Any] = intake_with(
     conditions=[
         {"code": "herpes_simplex", "status": "history"},
         {"code": "acne", "status": "active", "severity": "mild", "areas": ["chin"], "date": "2026-10-01"},

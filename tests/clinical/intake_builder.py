@@ -1,25 +1,14 @@
-"""One valid intake (an adult with acne scars and nothing against treatment) for the clinical
-tests, and a builder that returns a fresh copy with top-level fields replaced."""
+"""The clinical core's baseline intake: the shared one (tests/intakes.py) without scar counts.
+Without a Goodman-Baron grade the planner plans for an unknown grade (three sessions for acne
+scars), which is the clinical tests' default case; each test that depends on the grade gives
+it. `intake(**overrides)` returns a fresh copy with top-level fields replaced."""
 
 import copy
 from typing import Any
 
-ASSESSED_ON = "2026-11-22"
-ADULT_BIRTH_DATE = "1994-03-02"
+from intakes import INTAKE
 
-BASE_INTAKE: dict[str, Any] = {
-    "schema": "needlepoint.intake/1",
-    "assessed_on": ASSESSED_ON,
-    "patient": {"birth_date": ADULT_BIRTH_DATE},
-    "goals": ["acne_scars"],
-    "areas": ["cheeks", "forehead"],
-    "skin": {"fitzpatrick": 3},
-    "pregnancy": "no",
-    "conditions": [],
-    "medications": [],
-    "procedures": [],
-    "allergies": [],
-}
+BASE_INTAKE: dict[str, Any] = {key: value for key, value in INTAKE.items() if key != "scars"}
 
 
 def intake(**overrides: Any) -> dict[str, Any]:
