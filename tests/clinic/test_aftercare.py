@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from clinic_helpers import make_course
 from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
@@ -19,11 +20,8 @@ from needlepoint.clinic.models import (
     AreaTreatment,
     Assessment,
     CheckIn,
-    Course,
     Flag,
-    Intake,
     Outcome,
-    Screening,
     TreatmentSession,
 )
 from needlepoint.clinic.selectors import SeriesPoint, check_in_schedule, course_summary
@@ -54,6 +52,8 @@ PLAN = {
         },
     ],
 }
+# The courses here: the plan above, started on 1 May 2026 and approved two months before NOW.
+COURSE = {"plan": PLAN, "start_date": dt.date(2026, 5, 1), "approved_at": NOW - dt.timedelta(days=60)}
 CLEAN = {"redness": "6", "swelling": "5", "pain": "4", "note": ""}
 
 
@@ -62,35 +62,6 @@ def frozen():
     """Stop the clock at NOW; a test moves it with `frozen.move_to(...)`."""
     with time_machine.travel(NOW, tick=False) as traveller:
         yield traveller
-
-
-def make_course(patient, by, *, status="approved", assessment=None):
-    number = Intake.objects.filter(patient=patient).count() + 1
-    intake = Intake.objects.create(
-        patient=patient, number=number, source="consultation", data={"schema": "needlepoint.intake/1"}
-    )
-    screening = Screening.objects.create(
-        patient=patient,
-        intake=intake,
-        decision="eligible",
-        result={},
-        protocol_id="default",
-        protocol_version="1",
-    )
-    return Course.objects.create(
-        patient=patient,
-        screening=screening,
-        status=status,
-        goal="acne_scars",
-        plan=PLAN,
-        start_date=dt.date(2026, 5, 1),
-        protocol_id="default",
-        protocol_version="1",
-        created_by=by,
-        assessment=assessment,
-        approved_at=None if status == "draft" else NOW - dt.timedelta(days=60),
-        approved_by=None,
-    )
 
 
 def make_session(course, number, when, by, *, signed=True, areas=(), events=(), status=None):
@@ -122,7 +93,7 @@ def days_ago(n):
 
 @pytest.fixture
 def course_a(personas, frozen):
-    return make_course(personas.record_a, personas.practitioner)
+    return make_course(personas, personas.record_a, **COURSE)
 
 
 def checkin_url(session, day):
@@ -370,7 +341,7 @@ def test_it_counts_days_in_the_clinics_zone_across_the_dst_change(personas, cour
 def test_it_lists_the_patients_check_ins_with_their_state(personas, course_a, client_for):
     old = make_session(course_a, 1, days_ago(30), personas.practitioner)
     recent = make_session(course_a, 2, days_ago(3), personas.practitioner)
-    make_session(make_course(personas.record_b, personas.practitioner), 1, days_ago(3), personas.practitioner)
+    make_session(make_course(personas, personas.record_b, **COURSE), 1, days_ago(3), personas.practitioner)
     check_in_submit(
         session=recent,
         day=1,
@@ -562,7 +533,7 @@ def test_it_refuses_bad_scar_counts(personas, course_a, client_for, value, messa
 
 
 def test_it_refuses_outcomes_for_a_draft_or_for_someone_elses_session(personas, course_a):
-    draft = make_course(personas.record_a, personas.practitioner, status="draft")
+    draft = make_course(personas, personas.record_a, status="draft", **COURSE)
     with pytest.raises(ServiceError, match="draft plan"):
         outcome_record(
             course=draft,
@@ -574,7 +545,7 @@ def test_it_refuses_outcomes_for_a_draft_or_for_someone_elses_session(personas, 
             actor=personas.practitioner,
         )
     other = make_session(
-        make_course(personas.record_b, personas.practitioner), 1, days_ago(1), personas.practitioner
+        make_course(personas, personas.record_b, **COURSE), 1, days_ago(1), personas.practitioner
     )
     with pytest.raises(ServiceError, match="another course"):
         outcome_record(
@@ -620,7 +591,7 @@ def treated(personas, frozen):
         patient=personas.record_a, assessed_by=personas.director, goodman_baron_grade=3, mmasi=8.4
     )
     Assessment.objects.filter(pk=baseline.pk).update(assessed_at=days_ago(70))
-    course = make_course(personas.record_a, personas.practitioner, assessment=baseline)
+    course = make_course(personas, personas.record_a, assessment=baseline, **COURSE)
     s1 = make_session(
         course, 1, days_ago(60), personas.practitioner, areas=[("cheeks", "1.00", 4), ("forehead", "0.50", 2)]
     )

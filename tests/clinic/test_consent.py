@@ -2,18 +2,13 @@
 one consent per course and version, the database's refusal to change it), the gate on starting a
 course, tablet signing in the clinic and the signed record for clinical staff."""
 
-import base64
-import datetime as dt
-import struct
-import zlib
-
 import pytest
+from clinic_helpers import SIGNATURE, data_url, make_course, png
 from django.db import IntegrityError, InternalError, OperationalError, transaction
 from django.urls import reverse
-from django.utils import timezone
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.clinic.models import Consent, ConsentText, Course, Intake, Screening, TreatmentSession
+from needlepoint.clinic.models import Consent, ConsentText, Course, TreatmentSession
 from needlepoint.clinic.services import Blocked, ServiceError
 from needlepoint.clinic.services.consent import (
     DEFAULT_CONSENT,
@@ -28,95 +23,6 @@ from needlepoint.clinic.services.consent import (
 )
 
 REFUSED = (IntegrityError, InternalError, OperationalError)
-
-
-# -- helpers: courses and drawn signatures ---------------------------------------------------------
-
-
-def make_course(personas, patient=None, status="approved"):
-    """A course row made directly (the consultation services are another feature's)."""
-    patient = patient or personas.record_a
-    intake = Intake.objects.create(
-        patient=patient, number=1, data={"schema": "needlepoint.intake/1"}, source="consultation"
-    )
-    screening = Screening.objects.create(
-        patient=patient,
-        intake=intake,
-        decision="eligible",
-        result={},
-        protocol_id="default",
-        protocol_version="1",
-    )
-    approved = status != "draft"
-    return Course.objects.create(
-        patient=patient,
-        screening=screening,
-        status=status,
-        goal="acne_scars",
-        plan={},
-        start_date=dt.date(2026, 12, 1),
-        protocol_id="default",
-        protocol_version="1",
-        created_by=personas.practitioner,
-        approved_at=timezone.now() if approved else None,
-        approved_by=personas.director if approved else None,
-    )
-
-
-def _filter(kind, row, prev, bpp):
-    """Apply PNG filter `kind` to one row (the encoder side, to test the decoder)."""
-    if kind == 0:
-        return b"\x00" + row
-    out = bytearray()
-    for i, x in enumerate(row):
-        a = row[i - bpp] if i >= bpp else 0
-        b = prev[i]
-        c = prev[i - bpp] if i >= bpp else 0
-        if kind == 0:
-            pred = 0
-        elif kind == 1:
-            pred = a
-        elif kind == 2:
-            pred = b
-        elif kind == 3:
-            pred = (a + b) // 2
-        else:
-            p = a + b - c
-            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-            pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
-        out.append((x - pred) & 255)
-    return bytes([kind]) + bytes(out)
-
-
-def png(width=600, height=200, strokes=((60, 100, 400),), *, filters=(0,), colour=6, declared=None):
-    """Return PNG bytes: transparent (or white, for RGB) with dark horizontal strokes, each
-    (y, x_from, x_to) three pixels thick; rows use the given filter types in turn. `declared`
-    overrides the (width, height) the header claims."""
-    bpp = {6: 4, 2: 3}[colour]
-    blank = (0, 0, 0, 0) if colour == 6 else (255, 255, 255)
-    ink = (29, 39, 51, 255) if colour == 6 else (29, 39, 51)
-    rows, prev, data = [], bytes(width * bpp), b""
-    for y in range(height):
-        row = bytearray(bytes(blank) * width)
-        for sy, x0, x1 in strokes:
-            if sy <= y < sy + 3:
-                row[x0 * bpp : x1 * bpp] = bytes(ink) * (x1 - x0)
-        rows.append(_filter(filters[y % len(filters)], bytes(row), prev, bpp))
-        prev = bytes(row)
-    data = zlib.compress(b"".join(rows))
-
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", *(declared or (width, height)), 8, colour, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
-
-
-def data_url(raw):
-    return "data:image/png;base64," + base64.b64encode(raw).decode()
-
-
-SIGNATURE = data_url(png())
 
 
 @pytest.fixture

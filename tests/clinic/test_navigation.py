@@ -5,8 +5,8 @@ visits. A link shown to someone the page would refuse is a defect, and so is a m
 from typing import Any
 
 import pytest
+from clinic_helpers import make_course
 from django.urls import reverse
-from test_portal import make_course
 
 from needlepoint.clinic.models import TreatmentSession
 

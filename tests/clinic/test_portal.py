@@ -4,17 +4,14 @@ in the portal. Every portal page is for the patient themself: anyone else gets 4
 Session times are shown in the clinic's zone (Europe/London): 1 December 2026 is GMT and
 1 June 2026 is BST (UTC+1; the clocks went forward on 29 March 2026)."""
 
-import base64
 import datetime as dt
-import struct
-import zlib
 
 import pytest
+from clinic_helpers import SIGNATURE, make_course
 from django.urls import reverse
-from django.utils import timezone
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.clinic.models import Consent, Course, Intake, Screening, TreatmentSession
+from needlepoint.clinic.models import Consent, TreatmentSession
 from needlepoint.clinic.services.consent import (
     consent_sign,
     consent_text_publish,
@@ -24,63 +21,6 @@ from needlepoint.clinic.services.consent import (
 from visit_helpers import book_visit
 
 HOME = "/portal/"
-
-
-def make_course(personas, patient=None, status="approved", goal="acne_scars"):
-    """A course row made directly (the consultation services are another feature's)."""
-    patient = patient or personas.record_a
-    number = Intake.objects.filter(patient=patient).count() + 1
-    intake = Intake.objects.create(
-        patient=patient, number=number, data={"schema": "needlepoint.intake/1"}, source="consultation"
-    )
-    screening = Screening.objects.create(
-        patient=patient,
-        intake=intake,
-        decision="eligible",
-        result={},
-        protocol_id="default",
-        protocol_version="1",
-    )
-    approved = status != "draft"
-    return Course.objects.create(
-        patient=patient,
-        screening=screening,
-        status=status,
-        goal=goal,
-        plan={},
-        start_date=dt.date(2026, 12, 1),
-        protocol_id="default",
-        protocol_version="1",
-        created_by=personas.practitioner,
-        approved_at=timezone.now() if approved else None,
-        approved_by=personas.director if approved else None,
-    )
-
-
-def signature_png():
-    """A 600 x 200 transparent PNG with one dark stroke, as the signature pad makes."""
-    width, height = 600, 200
-    rows = []
-    for y in range(height):
-        ink = 90 <= y < 93
-        rows.append(
-            b"\x00"
-            + (bytes(4) * 100 + b"\x1d\x27\x33\xff" * 300 + bytes(4) * 200 if ink else bytes(4 * width))
-        )
-
-    def chunk(kind, body):
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    raw = (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(b"".join(rows)))
-        + chunk(b"IEND", b"")
-    )
-    return "data:image/png;base64," + base64.b64encode(raw).decode()
-
-
-SIGNATURE = signature_png()
 
 
 @pytest.fixture

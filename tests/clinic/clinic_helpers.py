@@ -1,0 +1,112 @@
+"""What the clinic tests share: a course row made directly (`make_course`) and drawn signatures
+as the signature pad sends them (`png`, `data_url`, `SIGNATURE`)."""
+
+import base64
+import datetime as dt
+import struct
+import zlib
+from typing import Any
+
+from django.utils import timezone
+
+from needlepoint.clinic.models import Course, Intake, Screening
+
+
+def make_course(
+    personas: Any,
+    patient: Any = None,
+    *,
+    status: str = "approved",
+    goal: str = "acne_scars",
+    plan: dict[str, Any] | None = None,
+    start_date: dt.date = dt.date(2026, 12, 1),
+    approved_at: dt.datetime | None = None,
+    assessment: Any = None,
+) -> Course:
+    """A course row made directly, on an eligible screening of a new intake (the consultation
+    services that propose and approve a course are not what these tests are about): patient A's
+    unless `patient` is given, proposed by the practitioner and, past draft, approved by the
+    medical director at `approved_at` (now when not given)."""
+    patient = patient or personas.record_a
+    number = Intake.objects.filter(patient=patient).count() + 1
+    intake = Intake.objects.create(
+        patient=patient, number=number, data={"schema": "needlepoint.intake/1"}, source="consultation"
+    )
+    screening = Screening.objects.create(
+        patient=patient,
+        intake=intake,
+        decision="eligible",
+        result={},
+        protocol_id="default",
+        protocol_version="1",
+    )
+    approved = status != "draft"
+    return Course.objects.create(
+        patient=patient,
+        screening=screening,
+        status=status,
+        goal=goal,
+        plan=plan or {},
+        start_date=start_date,
+        protocol_id="default",
+        protocol_version="1",
+        created_by=personas.practitioner,
+        assessment=assessment,
+        approved_at=(approved_at or timezone.now()) if approved else None,
+        approved_by=personas.director if approved else None,
+    )
+
+
+def _filter(kind, row, prev, bpp):
+    """Apply PNG filter `kind` to one row (the encoder side, to test the decoder)."""
+    if kind == 0:
+        return b"\x00" + row
+    out = bytearray()
+    for i, x in enumerate(row):
+        a = row[i - bpp] if i >= bpp else 0
+        b = prev[i]
+        c = prev[i - bpp] if i >= bpp else 0
+        if kind == 1:
+            pred = a
+        elif kind == 2:
+            pred = b
+        elif kind == 3:
+            pred = (a + b) // 2
+        else:
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+        out.append((x - pred) & 255)
+    return bytes([kind]) + bytes(out)
+
+
+def png(width=600, height=200, strokes=((60, 100, 400),), *, filters=(0,), colour=6, declared=None):
+    """Return PNG bytes: transparent (or white, for RGB) with dark horizontal strokes, each
+    (y, x_from, x_to) three pixels thick; rows use the given filter types in turn. `declared`
+    overrides the (width, height) the header claims."""
+    bpp = {6: 4, 2: 3}[colour]
+    blank = (0, 0, 0, 0) if colour == 6 else (255, 255, 255)
+    ink = (29, 39, 51, 255) if colour == 6 else (29, 39, 51)
+    rows, prev, data = [], bytes(width * bpp), b""
+    for y in range(height):
+        row = bytearray(bytes(blank) * width)
+        for sy, x0, x1 in strokes:
+            if sy <= y < sy + 3:
+                row[x0 * bpp : x1 * bpp] = bytes(ink) * (x1 - x0)
+        rows.append(_filter(filters[y % len(filters)], bytes(row), prev, bpp))
+        prev = bytes(row)
+    data = zlib.compress(b"".join(rows))
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", *(declared or (width, height)), 8, colour, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+def data_url(raw: bytes) -> str:
+    """Return `raw` PNG bytes as the data URL the signature pad posts."""
+    return "data:image/png;base64," + base64.b64encode(raw).decode()
+
+
+SIGNATURE = data_url(png())  # one dark stroke, as a patient signs on the pad
