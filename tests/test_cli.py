@@ -59,7 +59,8 @@ def _error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any
     assert out == ""
     assert "Traceback" not in err
     doc = _one_json_object(err)
-    assert isinstance(doc["message"], str) and doc["message"]
+    assert isinstance(doc["message"], str)
+    assert doc["message"]
     assert isinstance(doc["extra"]["field"], str)
     return doc
 
@@ -418,7 +419,8 @@ def test_it_checks_the_default_protocol(capsys: pytest.CaptureFixture[str]) -> N
     assert doc["protocol"]["id"] == "default"
     assert doc["protocol"]["version"] == "2026.11.1"
     assert doc["warnings"] == []
-    assert doc["rules"] > 0 and doc["sources"] > 0
+    assert doc["rules"] > 0
+    assert doc["sources"] > 0
     assert Path(doc["file"]) == DEFAULT_YAML
 
 
@@ -682,7 +684,8 @@ def _check_contract(argv: list[str], schema: str) -> None:
     else:
         assert out.getvalue() == ""
         doc = _one_json_object(err.getvalue())
-        assert isinstance(doc["message"], str) and doc["message"]
+        assert isinstance(doc["message"], str)
+        assert doc["message"]
         assert isinstance(doc["extra"]["field"], str)
 
 

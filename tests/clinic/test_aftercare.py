@@ -159,14 +159,16 @@ def test_it_flags_a_day_1_fever_and_the_practitioners_dashboard_shows_it(persona
     session = make_session(course_a, 1, days_ago(1), personas.practitioner)
     patient = client_for(personas.patient_a)
     response = post_check_in(patient, session, 1, warning_signs=["fever"])
-    assert response.status_code == 302 and response["Location"] == checkin_url(session, 1)
+    assert (response.status_code, response["Location"]) == (302, checkin_url(session, 1))
 
     page = patient.get(checkin_url(session, 1)).content.decode()
-    assert "Contact the clinic now" in page and "fever" in page
+    assert "Contact the clinic now" in page
+    assert "fever" in page
     check_in = CheckIn.objects.get(session=session, day=1)
-    assert check_in.expected is False and check_in.warning_signs == ["fever"]
+    assert check_in.expected is False
+    assert check_in.warning_signs == ["fever"]
     flag = Flag.objects.get(check_in=check_in)
-    assert flag.patient == personas.record_a and flag.resolved_at is None
+    assert (flag.patient, flag.resolved_at) == (personas.record_a, None)
     assert flag.reason == "Day 1 check-in after session 1: warning sign reported: fever"
     assert AuditEvent.objects.filter(
         action="create", object_type="clinic.checkin", object_id=str(check_in.pk), actor=personas.patient_a
@@ -186,7 +188,8 @@ def test_it_does_not_flag_the_expected_recovery(personas, course_a, client_for):
     assert post_check_in(patient, session, 1).status_code == 302
     check_in = CheckIn.objects.get(session=session)
     assert (check_in.redness, check_in.swelling, check_in.pain) == (6, 5, 4)
-    assert check_in.expected is True and not Flag.objects.exists()
+    assert check_in.expected is True
+    assert not Flag.objects.exists()
     assert "within the usual recovery" in patient.get(checkin_url(session, 1)).content.decode()
 
 
@@ -199,7 +202,8 @@ def test_it_flags_a_recovery_that_gets_worse(personas, course_a, client_for):
     assert flag.check_in.day == 3
     assert "redness worse than at the day 1 check-in (3/10 → 5/10)" in flag.reason
     page = patient.get(checkin_url(session, 3)).content.decode()
-    assert "not settling as quickly" in page and "will contact you" in page
+    assert "not settling as quickly" in page
+    assert "will contact you" in page
     assert "Contact the clinic now:" not in page
 
 
@@ -208,7 +212,8 @@ def test_it_refuses_patient_b_on_patient_as_session(personas, course_a, client_f
     other = client_for(personas.patient_b)
     assert other.get(checkin_url(session, 1)).status_code == 404
     assert post_check_in(other, session, 1, warning_signs=["fever"]).status_code == 404
-    assert not CheckIn.objects.exists() and not Flag.objects.exists()
+    assert not CheckIn.objects.exists()
+    assert not Flag.objects.exists()
 
 
 def test_it_refuses_patient_b_in_the_service_too(personas, course_a):
@@ -224,7 +229,8 @@ def test_it_refuses_patient_b_in_the_service_too(personas, course_a):
             note="",
             actor=personas.patient_b,
         )
-    assert exc.value.field == "session" and not CheckIn.objects.exists()
+    assert exc.value.field == "session"
+    assert not CheckIn.objects.exists()
 
 
 @pytest.mark.parametrize("who", ["practitioner", "front_desk", "director"])
@@ -239,7 +245,8 @@ def test_it_keeps_staff_out_of_the_portal_check_ins(personas, course_a, client_f
 def test_it_refuses_anonymous_visitors(client, personas, course_a):
     session = make_session(course_a, 1, days_ago(1), personas.practitioner)
     response = post_check_in(client, session, 1)
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
 
 
 def test_it_refuses_the_day_3_check_in_before_day_3(personas, course_a, client_for):
@@ -257,8 +264,10 @@ def test_it_refuses_a_second_check_in_for_the_same_day(personas, course_a, clien
     patient = client_for(personas.patient_a)
     post_check_in(patient, session, 1)
     again = post_check_in(patient, session, 1, redness="9", warning_signs=["pus"])
-    assert again.status_code == 200 and "within the usual recovery" in again.content.decode()
-    assert CheckIn.objects.get().redness == 6 and not Flag.objects.exists()
+    assert again.status_code == 200
+    assert "within the usual recovery" in again.content.decode()
+    assert CheckIn.objects.get().redness == 6
+    assert not Flag.objects.exists()
     with pytest.raises(ServiceError, match="already sent your day-1 check-in") as exc:
         check_in_submit(
             session=session,
@@ -270,7 +279,7 @@ def test_it_refuses_a_second_check_in_for_the_same_day(personas, course_a, clien
             note="",
             actor=personas.patient_a,
         )
-    assert exc.value.field == "day" and CheckIn.objects.count() == 1
+    assert (exc.value.field, CheckIn.objects.count()) == ("day", 1)
 
 
 @pytest.mark.parametrize(
@@ -287,7 +296,8 @@ def test_it_refuses_bad_answers_with_a_clear_message(personas, course_a, client_
     response = post_check_in(client_for(personas.patient_a), session, 1, **changes)
     assert response.status_code == 200
     assert message in response.context["form"].errors[field][0]
-    assert not CheckIn.objects.exists() and not Flag.objects.exists()
+    assert not CheckIn.objects.exists()
+    assert not Flag.objects.exists()
 
 
 def test_it_has_no_check_ins_for_an_unsigned_session_or_another_day(personas, course_a, client_for):
@@ -312,7 +322,8 @@ def test_it_has_no_check_ins_for_an_unsigned_session_or_another_day(personas, co
 def test_it_closes_check_ins_two_weeks_after_the_session(personas, course_a, client_for):
     session = make_session(course_a, 1, days_ago(20), personas.practitioner)
     response = post_check_in(client_for(personas.patient_a), session, 7)
-    assert "closed" in response.content.decode() and not CheckIn.objects.exists()
+    assert "closed" in response.content.decode()
+    assert not CheckIn.objects.exists()
 
 
 def test_it_counts_days_in_the_clinics_zone_across_the_dst_change(personas, course_a, frozen):
@@ -364,8 +375,10 @@ def test_it_lists_the_patients_check_ins_with_their_state(personas, course_a, cl
         (old.pk, 7): "closed",
     }
     page = response.content.decode()
-    assert "Check in for day 3" in page and "Use SPF 50+ every morning" in page
-    assert "No make-up for 48 hours" in page and "Numbing cream" not in page
+    assert "Check in for day 3" in page
+    assert "Use SPF 50+ every morning" in page
+    assert "No make-up for 48 hours" in page
+    assert "Numbing cream" not in page
     assert "Avoid the sun before" not in page
     assert AuditEvent.objects.filter(
         object_type="clinic.checkin", action="view", patient_id=personas.record_a.pk
@@ -416,11 +429,13 @@ def test_it_lets_a_practitioner_resolve_a_flag(personas, flag, client_for):
     client = client_for(personas.practitioner)
     url = reverse("clinic:flag_resolve", args=[flag.pk])
     page = client.get(url).content.decode()
-    assert "pus and fever" in page and "Feels hot" in page and "anna@example.org" in page
+    assert "pus and fever" in page
+    assert "Feels hot" in page
+    assert "anna@example.org" in page
     response = client.post(url, {"resolution": "Called Anna; seen same day, antibiotics."})
     assert response.status_code == 302
     flag.refresh_from_db()
-    assert flag.resolved_by == personas.practitioner and flag.resolved_at == NOW
+    assert (flag.resolved_by, flag.resolved_at) == (personas.practitioner, NOW)
     assert flag.resolution == "Called Anna; seen same day, antibiotics."
     assert AuditEvent.objects.filter(
         action="change", object_type="clinic.flag", object_id=str(flag.pk)
@@ -472,7 +487,9 @@ def test_it_records_an_outcome_with_scar_counts(personas, course_a, client_for):
     session = make_session(course_a, 1, days_ago(1), personas.practitioner)
     client = client_for(personas.practitioner)
     page = client.get(reverse("clinic:outcome_new", args=[course_a.pk])).content.decode()
-    assert "scar-cheeks-icepick" in page and "2 — mild" in page and "very much improved" in page
+    assert "scar-cheeks-icepick" in page
+    assert "2 — mild" in page
+    assert "very much improved" in page
     response = outcome_post(
         client,
         course_a,
@@ -486,7 +503,7 @@ def test_it_records_an_outcome_with_scar_counts(personas, course_a, client_for):
     assert response["Location"] == reverse("clinic:course_summary", args=[course_a.pk])
     outcome = Outcome.objects.get()
     assert (outcome.goodman_baron_grade, outcome.mmasi, outcome.gais) == (2, 3.5, 2)
-    assert outcome.session == session and outcome.patient == personas.record_a
+    assert (outcome.session, outcome.patient) == (session, personas.record_a)
     # the types left blank are "not counted" (None), never 0; the forehead was not counted at all
     assert outcome.scar_counts == {
         "cheeks": {"icepick": None, "boxcar": 4, "rolling": 6, "hypertrophic": None}
@@ -680,7 +697,9 @@ def test_it_shows_the_course_summary_with_an_svg_chart(
         assert label in svg, label
     assert "Goodman &amp; Baron grade went from 3 (moderate) to 2 (mild) over 2 sessions." in page
     times = "\N{MULTIPLICATION SIGN}"
-    assert f"1 mm {times} 4" in page and f"1.5 mm {times} 4" in page and "bruising" in page
+    assert f"1 mm {times} 4" in page
+    assert f"1.5 mm {times} 4" in page
+    assert "bruising" in page
     assert "a cold sore" in page
     assert "Day 1: cold sore" in page
     assert AuditEvent.objects.filter(
@@ -701,7 +720,8 @@ def test_it_labels_at_most_about_six_dates_and_always_the_last():
     points = [SeriesPoint(dt.date(2026, 1, 1) + dt.timedelta(days=30 * i), 10 - i, "visit") for i in range(9)]
     chart = outcome_chart({"mmasi": points})
     labels = [label for _, label in chart.panels[0].x_ticks]
-    assert len(labels) <= 6 and labels[0] == "1 Jan 2026" and labels[-1] == "29 Aug 2026"
+    assert len(labels) <= 6
+    assert (labels[0], labels[-1]) == ("1 Jan 2026", "29 Aug 2026")
     assert [t for _, t in chart.panels[0].y_ticks] == ["0", "3", "6", "9", "12"]
 
 
@@ -714,7 +734,7 @@ def test_it_completes_a_course_and_stores_its_summary(personas, treated, client_
     response = client.post(reverse("clinic:course_complete", args=[treated.pk]))
     assert response.status_code == 302
     treated.refresh_from_db()
-    assert treated.status == "completed" and treated.version == 2
+    assert (treated.status, treated.version) == ("completed", 2)
     assert treated.summary["sessions"] == {"signed": 2, "cancelled": 1, "total": 3, "took_place": [1, 2]}
     assert treated.summary["depths_mm"] == {"cheeks": ["1", "1.5"], "forehead": ["0.5", None]}
     assert treated.summary["text"][1].startswith("Goodman & Baron grade went from 3")
@@ -732,7 +752,7 @@ def test_it_refuses_to_complete_a_course_with_an_open_session(personas, treated,
     response = client.post(reverse("clinic:course_complete", args=[treated.pk]), follow=True)
     assert "Sign or cancel every session first; still open: session 3." in response.content.decode()
     treated.refresh_from_db()
-    assert treated.status == "approved" and treated.summary is None
+    assert (treated.status, treated.summary) == ("approved", None)
 
 
 def test_it_refuses_to_complete_a_course_twice_or_without_a_signed_session(personas, course_a, client_for):
@@ -876,4 +896,6 @@ def test_it_counts_only_sessions_that_took_place_in_the_summary(personas, course
     )
     assert "Not taken place: session 2 (being charted), session 3 (planned)." in page
     table = page[page.index('id="sessions-heading"') : page.index('id="ae-heading"')]
-    assert "Session 1<br>" in table and "Session 2<br>" not in table and "1.5 mm" not in table
+    assert "Session 1<br>" in table
+    assert "Session 2<br>" not in table
+    assert "1.5 mm" not in table

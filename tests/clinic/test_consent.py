@@ -95,7 +95,8 @@ def test_it_refuses_to_publish_a_version_twice(personas, text):
         consent_text_publish(
             treatment="microneedling", version="1", title="Changed", body="Other.", actor=personas.director
         )
-    assert exc.value.field == "version" and "never changed" in exc.value.message
+    assert exc.value.field == "version"
+    assert "never changed" in exc.value.message
     assert ConsentText.objects.get(pk=text.pk).title == DEFAULT_CONSENT["title"]
 
 
@@ -119,7 +120,7 @@ def test_it_signs_an_approved_course_and_audits_it(personas, course, text):
         "portal",
         "203.0.113.7",
     )
-    assert consent.witnessed_by is None and consent.signature_png == SIGNATURE
+    assert (consent.witnessed_by, consent.signature_png) == (None, SIGNATURE)
     event = AuditEvent.objects.get(action="sign")
     assert (event.actor, event.object_id, event.patient_id) == (
         personas.patient_a,
@@ -136,7 +137,8 @@ def test_it_signs_an_active_course_too(personas, text):
 def test_it_refuses_a_course_that_is_not_approved(personas, text, status):
     with pytest.raises(ServiceError) as exc:
         sign(make_course(personas, status=status), text, personas)
-    assert exc.value.field == "course" and "approved" in exc.value.message
+    assert exc.value.field == "course"
+    assert "approved" in exc.value.message
     assert not Consent.objects.exists()
 
 
@@ -150,7 +152,8 @@ def test_it_refuses_a_typed_name_that_is_not_the_patients(personas, course, text
     with pytest.raises(ServiceError) as exc:
         sign(course, text, personas, typed_name=typed)
     assert exc.value.field == "typed_name"
-    assert not Consent.objects.exists() and not AuditEvent.objects.filter(action="sign").exists()
+    assert not Consent.objects.exists()
+    assert not AuditEvent.objects.filter(action="sign").exists()
 
 
 @pytest.mark.parametrize(
@@ -171,7 +174,8 @@ def test_it_refuses_a_typed_name_that_is_not_the_patients(personas, course, text
 def test_it_refuses_a_missing_or_garbage_signature(personas, course, text, signature, words):
     with pytest.raises(ServiceError) as exc:
         sign(course, text, personas, signature_png=signature)
-    assert exc.value.field == "signature_png" and words in exc.value.message
+    assert exc.value.field == "signature_png"
+    assert words in exc.value.message
     assert not Consent.objects.exists()
 
 
@@ -225,7 +229,8 @@ def test_it_refuses_a_superseded_text(personas, course, text):
     )
     with pytest.raises(ServiceError) as exc:
         sign(course, text, personas)
-    assert exc.value.field == "consent_text" and "newer version" in exc.value.message
+    assert exc.value.field == "consent_text"
+    assert "newer version" in exc.value.message
 
 
 def test_it_keeps_an_earlier_signature_valid_after_a_new_version(personas, course, text):
@@ -233,7 +238,8 @@ def test_it_keeps_an_earlier_signature_valid_after_a_new_version(personas, cours
     newer = consent_text_publish(
         treatment="microneedling", version="2", title="v2", body="Newer.", actor=personas.director
     )
-    assert consent_for_course(course) == first and course_can_start(course)
+    assert consent_for_course(course) == first
+    assert course_can_start(course)
     second = sign(course, newer, personas)
     assert consent_for_course(course) == second
 
@@ -264,9 +270,11 @@ def test_it_lets_a_course_start_only_with_a_signed_consent(personas, course, tex
     assert not course_can_start(course)
     with pytest.raises(Blocked) as exc:
         require_consent(course)
-    assert "no signed consent" in exc.value.message and exc.value.field == "consent"
+    assert "no signed consent" in exc.value.message
+    assert exc.value.field == "consent"
     consent = sign(course, text, personas)
-    assert course_can_start(course) and require_consent(course) == consent
+    assert course_can_start(course)
+    assert require_consent(course) == consent
 
 
 def test_it_does_not_let_a_cancelled_course_start_even_with_consent(personas, course, text):
@@ -291,9 +299,12 @@ def test_it_shows_the_front_desk_the_consent_text_but_no_clinical_notes(client_f
     response = client_for(personas.front_desk).get(tablet_url(course))
     page = response.content.decode()
     assert response.status_code == 200
-    assert text.title in page and "version 1" in page and "Anna Alvarez" in page
+    assert text.title in page
+    assert "version 1" in page
+    assert "Anna Alvarez" in page
     assert "SECRET" not in page
-    assert 'class="signature-pad"' in page and "needlepoint/signature.js" in page
+    assert 'class="signature-pad"' in page
+    assert "needlepoint/signature.js" in page
     assert AuditEvent.objects.filter(
         action="view", object_type="clinic.course", actor=personas.front_desk
     ).exists()
@@ -306,7 +317,7 @@ def test_it_signs_on_the_tablet_handed_over_by_the_front_desk(client_for, person
         {"consent_text": text.pk, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE},
         REMOTE_ADDR="198.51.100.4",
     )
-    assert response.status_code == 302 and response["Location"] == tablet_url(course)
+    assert (response.status_code, response["Location"]) == (302, tablet_url(course))
     consent = Consent.objects.get()
     assert (consent.channel, consent.witnessed_by, consent.ip) == (
         "tablet",
@@ -315,7 +326,8 @@ def test_it_signs_on_the_tablet_handed_over_by_the_front_desk(client_for, person
     )
     assert AuditEvent.objects.filter(action="sign", actor=personas.front_desk).exists()
     page = client.get(tablet_url(course)).content.decode()
-    assert "hand the tablet back" in page and "Signed on" in page
+    assert "hand the tablet back" in page
+    assert "Signed on" in page
     assert 'name="typed_name"' not in page
     assert reverse("clinic:consent_detail", args=[consent.pk]) not in page  # front desk: no link
 
@@ -345,9 +357,8 @@ def test_it_refuses_tablet_signing_for_a_draft_course(client_for, personas, text
         tablet_url(course),
         {"consent_text": text.pk, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE},
     )
-    assert (
-        response.status_code == 400 and "only be signed for an approved course" in response.content.decode()
-    )
+    assert response.status_code == 400
+    assert "only be signed for an approved course" in response.content.decode()
     assert not Consent.objects.exists()
 
 
@@ -355,7 +366,8 @@ def test_it_refuses_a_stale_or_unknown_text_id_on_the_tablet(client_for, persona
     response = client_for(personas.front_desk).post(
         tablet_url(course), {"consent_text": 99999, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE}
     )
-    assert response.status_code == 400 and "Reload the page" in response.content.decode()
+    assert response.status_code == 400
+    assert "Reload the page" in response.content.decode()
     assert not Consent.objects.exists()
 
 
@@ -382,7 +394,8 @@ def test_it_hides_the_tablet_page_from_patients_and_unknown_courses(client_for, 
 def test_it_sends_anonymous_visitors_to_sign_in(client, course, text):
     for url in (tablet_url(course), reverse("clinic:consent_detail", args=[1])):
         response = client.get(url)
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
 
 
 # -- the signed record -----------------------------------------------------------------------------
@@ -394,8 +407,11 @@ def test_it_shows_clinical_staff_the_signed_record(client_for, personas, course,
         response = client_for(user).get(reverse("clinic:consent_detail", args=[consent.pk]))
         page = response.content.decode()
         assert response.status_code == 200
-        assert f'src="{SIGNATURE}"' in page and "Anna Alvarez" in page
-        assert "version 1" in page and "Patient portal" in page and "203.0.113.7" in page
+        assert f'src="{SIGNATURE}"' in page
+        assert "Anna Alvarez" in page
+        assert "version 1" in page
+        assert "Patient portal" in page
+        assert "203.0.113.7" in page
         assert AuditEvent.objects.filter(
             action="view", object_type="clinic.consent", object_id=str(consent.pk), actor=user
         ).exists()

@@ -66,12 +66,18 @@ def test_it_shows_the_patient_their_own_courses_sessions_and_consent(client_for,
     response = client_for(personas.patient_a).get(HOME)
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Anna Alvarez" in page and "Acne scars" in page and "Approved" in page
-    assert "Tue 1 Dec 2026, 09:30" in page and "Mon 1 Jun 2026, 10:30" in page  # GMT, then BST
-    assert "Read and sign" in page and sign_url(course) in page
-    assert "Done" in page and reverse("portal:checkin_new", args=[done.pk, 1]) in page
+    assert "Anna Alvarez" in page
+    assert "Acne scars" in page
+    assert "Approved" in page
+    assert "Tue 1 Dec 2026, 09:30" in page  # GMT
+    assert "Mon 1 Jun 2026, 10:30" in page  # BST
+    assert "Read and sign" in page
+    assert sign_url(course) in page
+    assert "Done" in page
+    assert reverse("portal:checkin_new", args=[done.pk, 1]) in page
     assert reverse("portal:checkin_list") in page
-    assert "Ben" not in page and "Melasma" not in page
+    assert "Ben" not in page
+    assert "Melasma" not in page
     assert AuditEvent.objects.filter(
         action="view", actor=personas.patient_a, object_type="clinic.patient", patient_id=personas.record_a.pk
     ).exists()
@@ -88,7 +94,8 @@ def test_it_shows_a_signed_consent_and_a_draft_plan_on_the_home_page(client_for,
     )
     make_course(personas, status="draft", goal="hyperpigmentation")
     page = client_for(personas.patient_a).get(HOME).content.decode()
-    assert "Signed on" in page and "Read what you signed" in page
+    assert "Signed on" in page
+    assert "Read what you signed" in page
     assert "You can sign once your treatment plan is approved" in page
     assert "Read and sign" not in page
 
@@ -141,7 +148,8 @@ def test_it_refuses_a_patient_user_without_a_record(client_for, personas):
 def test_it_sends_anonymous_visitors_to_sign_in(client, course):
     for url in (HOME, sign_url(course)):
         response = client.get(url)
-        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert response.status_code == 302
+        assert "/accounts/login/" in response["Location"]
 
 
 # -- signing consent in the portal -----------------------------------------------------------------
@@ -151,20 +159,24 @@ def test_it_shows_the_consent_text_and_the_signature_pad(client_for, personas, c
     response = client_for(personas.patient_a).get(sign_url(course))
     page = response.content.decode()
     assert response.status_code == 200
-    assert text.title in page and "Consent text version 1" in page and "tram-track" in page
-    assert 'class="signature-pad"' in page and 'name="signature_png"' in page
-    assert "needlepoint/signature.js" in page and "<noscript>" in page
+    assert text.title in page
+    assert "Consent text version 1" in page
+    assert "tram-track" in page
+    assert 'class="signature-pad"' in page
+    assert 'name="signature_png"' in page
+    assert "needlepoint/signature.js" in page
+    assert "<noscript>" in page
     assert 'style="' not in page
 
 
 def test_it_lets_patient_a_sign_their_own_approved_course(client_for, personas, course, text):
     client = client_for(personas.patient_a)
     response = client.post(sign_url(course), form(text), REMOTE_ADDR="203.0.113.9")
-    assert response.status_code == 302 and response["Location"] == HOME
+    assert (response.status_code, response["Location"]) == (302, HOME)
     consent = Consent.objects.get()
     assert (consent.course, consent.patient, consent.consent_text.version) == (course, personas.record_a, "1")
     assert (consent.channel, consent.ip, consent.typed_name) == ("portal", "203.0.113.9", "Anna Alvarez")
-    assert consent.witnessed_by is None and consent.signature_png == SIGNATURE
+    assert (consent.witnessed_by, consent.signature_png) == (None, SIGNATURE)
     event = AuditEvent.objects.get(action="sign")
     assert (event.actor, event.ip, event.patient_id) == (
         personas.patient_a,
@@ -173,22 +185,26 @@ def test_it_lets_patient_a_sign_their_own_approved_course(client_for, personas, 
     )
     assert course_can_start(course)
     home = client.get(HOME).content.decode()
-    assert "your consent is signed" in home and "Signed on" in home
+    assert "your consent is signed" in home
+    assert "Signed on" in home
 
 
 def test_it_shows_what_was_signed_after_signing(client_for, personas, course, text):
     client = client_for(personas.patient_a)
     client.post(sign_url(course), form(text))
     page = client.get(sign_url(course)).content.decode()
-    assert "You signed on" in page and "“Anna Alvarez”" in page
-    assert 'name="typed_name"' not in page and "signature.js" not in page
+    assert "You signed on" in page
+    assert "“Anna Alvarez”" in page
+    assert 'name="typed_name"' not in page
+    assert "signature.js" not in page
 
 
 def test_it_gives_patient_b_404_on_patient_as_course(client_for, personas, course, text):
     client = client_for(personas.patient_b)
     assert client.get(sign_url(course)).status_code == 404
     response = client.post(sign_url(course), form(text, typed_name="Ben Brown"))
-    assert response.status_code == 404 and "Anna" not in response.content.decode()
+    assert response.status_code == 404
+    assert "Anna" not in response.content.decode()
     assert client.get(reverse("portal:consent_sign", args=[course.pk + 100])).status_code == 404
     assert not Consent.objects.exists()
 
@@ -197,7 +213,8 @@ def test_it_refuses_to_sign_a_draft_plan(client_for, personas, text):
     course = make_course(personas, status="draft")
     client = client_for(personas.patient_a)
     page = client.get(sign_url(course)).content.decode()
-    assert "still being prepared" in page and 'name="typed_name"' not in page
+    assert "still being prepared" in page
+    assert 'name="typed_name"' not in page
     response = client.post(sign_url(course), form(text))
     assert response.status_code == 400
     assert "only be signed for an approved course" in response.content.decode()
@@ -208,14 +225,17 @@ def test_it_refuses_a_wrong_typed_name_with_a_clear_message(client_for, personas
     response = client_for(personas.patient_a).post(sign_url(course), form(text, typed_name="Ann"))
     page = response.content.decode()
     assert response.status_code == 400
-    assert "does not match the name on the patient" in page and "Anna Alvarez" in page
+    assert "does not match the name on the patient" in page
+    assert "Anna Alvarez" in page
     assert f'value="{SIGNATURE}"' in page  # the drawing is kept
-    assert not Consent.objects.exists() and not AuditEvent.objects.filter(action="sign").exists()
+    assert not Consent.objects.exists()
+    assert not AuditEvent.objects.filter(action="sign").exists()
 
 
 def test_it_refuses_an_empty_typed_name(client_for, personas, course, text):
     response = client_for(personas.patient_a).post(sign_url(course), form(text, typed_name=" "))
-    assert response.status_code == 400 and "Type the patient&#x27;s full name" in response.content.decode()
+    assert response.status_code == 400
+    assert "Type the patient&#x27;s full name" in response.content.decode()
     assert not Consent.objects.exists()
 
 
@@ -223,7 +243,8 @@ def test_it_asks_to_reload_when_the_text_is_missing_from_the_form(client_for, pe
     data = form(text)
     del data["consent_text"]
     response = client_for(personas.patient_a).post(sign_url(course), data)
-    assert response.status_code == 400 and "Reload the page and sign again" in response.content.decode()
+    assert response.status_code == 400
+    assert "Reload the page and sign again" in response.content.decode()
     assert not Consent.objects.exists()
 
 
@@ -244,8 +265,10 @@ def test_it_explains_a_drawn_signature_is_needed_without_javascript(client_for, 
 def test_it_refuses_a_garbage_signature_and_does_not_echo_it(client_for, personas, course, text, garbage):
     response = client_for(personas.patient_a).post(sign_url(course), form(text, signature_png=garbage))
     page = response.content.decode()
-    assert response.status_code == 400 and "could not be read as a drawing" in page
-    assert garbage not in page and "<script>" not in page
+    assert response.status_code == 400
+    assert "could not be read as a drawing" in page
+    assert garbage not in page
+    assert "<script>" not in page
     assert not Consent.objects.exists()
 
 
@@ -253,7 +276,8 @@ def test_it_refuses_a_second_signing_cleanly(client_for, personas, course, text)
     client = client_for(personas.patient_a)
     client.post(sign_url(course), form(text))
     response = client.post(sign_url(course), form(text))
-    assert response.status_code == 400 and "already been signed" in response.content.decode()
+    assert response.status_code == 400
+    assert "already been signed" in response.content.decode()
     assert Consent.objects.count() == 1
 
 
@@ -269,8 +293,10 @@ def test_it_asks_to_read_again_when_a_newer_text_was_published_meanwhile(client_
     )
     response = client.post(sign_url(course), form(text))
     page = response.content.decode()
-    assert response.status_code == 400 and "newer version" in page
-    assert "Consent, 2027" in page and f'name="consent_text" value="{newer.pk}"' in page
+    assert response.status_code == 400
+    assert "newer version" in page
+    assert "Consent, 2027" in page
+    assert f'name="consent_text" value="{newer.pk}"' in page
     assert not Consent.objects.exists()
 
 
@@ -285,10 +311,12 @@ def test_it_keeps_the_earlier_signature_valid_and_offers_the_new_version(client_
         actor=personas.director,
     )
     page = client.get(sign_url(course)).content.decode()
-    assert "Your signature stays valid for this course" in page and 'name="typed_name"' in page
+    assert "Your signature stays valid for this course" in page
+    assert 'name="typed_name"' in page
     assert course_can_start(course)
 
 
 def test_it_says_when_no_consent_text_is_published(client_for, personas, course):
     page = client_for(personas.patient_a).get(sign_url(course)).content.decode()
-    assert "has not published its consent text yet" in page and 'name="typed_name"' not in page
+    assert "has not published its consent text yet" in page
+    assert 'name="typed_name"' not in page
