@@ -35,7 +35,8 @@ def _only(s: Screening, code: str) -> Finding:
 def _plain(message: str, *phrases: str) -> None:
     """The message is words a patient reads: no template left over, dates written out."""
     assert message.strip()
-    assert "{" not in message and "}" not in message
+    assert "{" not in message
+    assert "}" not in message
     assert not ISO_DATE.search(message), message
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
@@ -178,12 +179,22 @@ def test_it_treats_an_empty_area_list_as_not_located(make_intake: MakeIntake, sc
     assert s.decision == "contraindicated"
 
 
-def test_it_words_an_unlocated_area_finding_without_a_doubled_article(
-    make_intake: MakeIntake, screen: Screen
+@pytest.mark.parametrize(
+    ("located", "named"),
+    [
+        ({}, "the treatment areas"),
+        ({"areas": ["cheeks"]}, "the cheeks"),
+        ({"areas": ["cheeks", "forehead"]}, "the cheeks and forehead"),
+    ],
+)
+def test_it_names_the_areas_of_an_area_finding_once_with_one_article(
+    make_intake: MakeIntake, screen: Screen, located: dict[str, Any], named: str
 ) -> None:
-    s = screen(make_intake(conditions=[{"code": "skin_cancer", "status": "active"}]))
-    message = _only(s, "skin_cancer_in_area").message
-    assert "the the" not in message.lower()
+    s = screen(make_intake(conditions=[{"code": "skin_cancer", "status": "active", **located}]))
+    assert _only(s, "skin_cancer_in_area").message == (
+        f"Microneedling is never done over skin cancer, so {named} cannot be treated."
+        " If you did not say where it is, we cannot treat until a doctor has checked."
+    )
 
 
 # ---- deferrals until healed, by area -----------------------------------------------------------
@@ -1025,4 +1036,4 @@ def test_it_treats_an_empty_procedure_area_list_as_the_whole_patient(
         make_intake(procedures=[{"code": "laser", "kind": "non_ablative", "date": "2026-11-10", "areas": []}])
     )
     f = _only(s, "recent_laser")
-    assert f.areas is None and s.decision == "defer"
+    assert (f.areas, s.decision) == (None, "defer")

@@ -12,7 +12,6 @@ from needlepoint.clinical import scales
 from needlepoint.clinical.scales import (
     FITZPATRICK_ITEMS,
     FITZPATRICK_VERSION_NOTE,
-    GOODMAN_BARON_NOTE,
     GOODMAN_BARON_QUANTITATIVE_NOTE,
     MASI_AREA_NOTE,
     MASI_REGION_WEIGHTS,
@@ -236,10 +235,18 @@ def test_it_refuses_other_goodman_baron_grades(grade: Any) -> None:
         goodman_baron_grade(grade)
 
 
-def test_it_notes_the_goodman_baron_label_conflict_and_unverified_text() -> None:
-    assert "1 = mild" in GOODMAN_BARON_NOTE
-    assert "§8.19" in GOODMAN_BARON_NOTE
-    assert "S21" in GOODMAN_BARON_NOTE and "verify" in GOODMAN_BARON_NOTE
+def test_it_keeps_goodman_and_barons_levels_where_the_skinpen_registration_differs() -> None:
+    """The SkinPen registration (S54d) reads the scale as "1 = mild to 4 = severe"; the clinic
+    keeps Goodman & Baron's own levels (S19), where grade 1 is macular (colour, not contour) and
+    "mild" is grade 2."""
+    grades = [goodman_baron_grade(g) for g in (1, 2, 3, 4)]
+    assert [(g.grade, g.level) for g in grades] == [
+        (1, "macular"),
+        (2, "mild"),
+        (3, "moderate"),
+        (4, "severe"),
+    ]
+    assert goodman_baron_grade(1).definition.endswith("a problem of colour, not contour")
 
 
 def test_it_leaves_out_the_quantitative_goodman_baron_system() -> None:
@@ -516,8 +523,11 @@ def test_it_refuses_a_region_that_is_not_a_masi_region() -> None:
 
 
 def test_it_documents_masi_conflicts_and_missing_cut_offs() -> None:
-    assert "<10%" in MASI_AREA_NOTE and "1-9%" in MASI_AREA_NOTE and "§8.17" in MASI_AREA_NOTE
-    assert "not read" in MMASI_NOTE and "verify" in MMASI_NOTE
+    assert "<10%" in MASI_AREA_NOTE
+    assert "1-9%" in MASI_AREA_NOTE
+    assert "§8.17" in MASI_AREA_NOTE
+    assert "not read" in MMASI_NOTE
+    assert "verify" in MMASI_NOTE
     assert "No severity bands" in MASI_SEVERITY_NOTE
     assert not hasattr(scales, "masi_severity")
 
