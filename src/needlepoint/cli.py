@@ -1,4 +1,4 @@
-"""The `needlepoint` command: screen, plan and protocol check (see contracts/clinical-cli.md).
+"""The `needlepoint` command: screen, plan and protocol check (README, "The `needlepoint` command").
 
 Output is one JSON document on stdout with exit status 0. Bad input exits with status 2,
 prints nothing on stdout and one JSON error {"message", "extra": {"field"}} on stderr.
