@@ -194,7 +194,6 @@ def test_it_refuses_other_phototype_values(value: Any) -> None:
 
 
 def test_it_states_which_fitzpatrick_version_is_encoded() -> None:
-    assert "§8.16" in FITZPATRICK_VERSION_NOTE
     assert "0-7/8-16" in FITZPATRICK_VERSION_NOTE
     assert "VI 35+ (openSNP/Wikipedia version)" in FITZPATRICK_VERSION_NOTE
 
@@ -525,7 +524,6 @@ def test_it_refuses_a_region_that_is_not_a_masi_region() -> None:
 def test_it_documents_masi_conflicts_and_missing_cut_offs() -> None:
     assert "<10%" in MASI_AREA_NOTE
     assert "1-9%" in MASI_AREA_NOTE
-    assert "§8.17" in MASI_AREA_NOTE
     assert "not read" in MMASI_NOTE
     assert "verify" in MMASI_NOTE
     assert "No severity bands" in MASI_SEVERITY_NOTE
