@@ -26,19 +26,10 @@ from needlepoint.clinic.models import (
     TreatmentSession,
 )
 from needlepoint.clinic.services import Blocked, ServiceError, StaleEdit
-from needlepoint.clinic.services.charting import (
-    AdverseEventRow,
-    AreaRow,
-    ChartData,
-    DayOfAnswers,
-    addendum_add,
-    chart_save,
-    chart_sign,
-    day_of_intake,
-    day_refusal,
-    session_rescreen,
-    visit_day,
-)
+from needlepoint.clinic.services.chart_rules import day_refusal, visit_day
+from needlepoint.clinic.services.chart_signing import addendum_add, chart_sign
+from needlepoint.clinic.services.charting import AdverseEventRow, AreaRow, ChartData, chart_save
+from needlepoint.clinic.services.rescreen import DayOfAnswers, day_of_intake, session_rescreen
 from needlepoint.clinic.services.screening import intake_create, screening_run
 from visit_helpers import book_visit
 

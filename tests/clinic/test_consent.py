@@ -14,18 +14,16 @@ from django.utils import timezone
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import Consent, ConsentText, Course, Intake, Screening, TreatmentSession
+from needlepoint.clinic.selectors import consent_for_course, course_can_start, require_consent
 from needlepoint.clinic.services import Blocked, ServiceError
 from needlepoint.clinic.services.consent import (
     DEFAULT_CONSENT,
-    check_signature,
-    consent_for_course,
     consent_sign,
     consent_text_publish,
-    course_can_start,
     current_consent_text,
     ensure_default_consent_text,
-    require_consent,
 )
+from needlepoint.clinic.signature import check_signature
 
 REFUSED = (IntegrityError, InternalError, OperationalError)
 

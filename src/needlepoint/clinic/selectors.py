@@ -1,6 +1,7 @@
-"""Reads that span models: the staff dashboard, a course's summary, a patient's check-ins and the
-audit trail. Each runs a fixed number of queries, however many rows there are (the tests pin
-the counts), and returns plain data for the pages and the API."""
+"""Reads that span models: the staff dashboard, what the consultation pages show, a course's
+consent, a course's summary, a patient's check-ins and the audit trail. Each runs a fixed
+number of queries, however many rows there are (the tests pin the counts), and returns plain
+data for the pages and the API."""
 
 import datetime as dt
 from collections.abc import Iterable
@@ -14,23 +15,28 @@ from django.utils import timezone
 from needlepoint.audit.models import AuditEvent
 from needlepoint.bookings.models import CANCELLED, Appointment
 from needlepoint.clinic.models import (
+    APPROVED_COURSE_STATUSES,
     VISIT_STATUSES,
     AdverseEvent,
     Assessment,
     CheckIn,
+    Clearance,
     Consent,
     Course,
     CourseStatus,
     Decision,
     Flag,
+    Intake,
     Outcome,
     Patient,
     Screening,
     SessionStatus,
     TreatmentSession,
 )
+from needlepoint.clinic.services import Blocked, clinic_today
 from needlepoint.clinic.services.aftercare import CHECK_IN_DAYS, check_in_state, session_day
 from needlepoint.clinical.scales import GAIS_LABELS, GOODMAN_BARON_GRADES
+from needlepoint.words import human_date
 
 DASHBOARD_LIMIT = 20
 """Rows shown per dashboard section; the total is always shown with a link to show them all,
@@ -43,11 +49,6 @@ DASHBOARD_SECTIONS = ("today", "open_flags", "pending_clearances", "deferrals", 
 
 DEFERRAL_HORIZON_DAYS = 14
 """Deferrals ending within this many days are listed, so the front desk can offer a booking."""
-
-
-def clinic_today() -> dt.date:
-    """Return today's date in the clinic's zone."""
-    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
 
 
 def _day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -243,6 +244,89 @@ def findings_with(screening: Screening, decision: str) -> list[dict[str, Any]]:
     """Return the screening's findings with `decision` that no clearance has lifted."""
     findings = (screening.result or {}).get("findings", [])
     return [f for f in findings if f.get("decision") == decision and not f.get("cleared")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The consultation pages
+# ---------------------------------------------------------------------------------------------
+
+
+def patient_intakes(patient: Patient) -> QuerySet[Intake]:
+    """Return the patient's intake versions, newest first."""
+    return Intake.objects.filter(patient=patient).select_related("created_by").order_by("-number")
+
+
+def patient_clearances(patient: Patient) -> QuerySet[Clearance]:
+    """Return the patient's clearances (revoked ones too), newest first."""
+    return (
+        Clearance.objects.filter(patient=patient)
+        .select_related("given_by", "revoked_by")
+        .order_by("-given_at", "-id")
+    )
+
+
+def patient_courses(patient: Patient) -> QuerySet[Course]:
+    """Return the patient's courses, newest first."""
+    return (
+        Course.objects.filter(patient=patient)
+        .select_related("created_by", "approved_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def latest_assessment(patient: Patient) -> Assessment | None:
+    """Return the patient's latest skin and scar assessment, or None."""
+    return (
+        Assessment.objects.filter(patient=patient)
+        .select_related("assessed_by")
+        .order_by("-assessed_at", "-id")
+        .first()
+    )
+
+
+def latest_screening_detail(patient: Patient) -> Screening | None:
+    """Return the patient's latest screening with who made it and its intake, or None."""
+    return (
+        Screening.objects.filter(patient=patient)
+        .select_related("created_by", "intake")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A course's consent
+# ---------------------------------------------------------------------------------------------
+
+
+def consent_for_course(course: Course) -> Consent | None:
+    """Return the course's most recent signed consent (to whichever text version), or None.
+    A signature stays valid when a newer text version is published later (see
+    `services.consent`)."""
+    return (
+        Consent.objects.filter(course=course)
+        .select_related("consent_text")
+        .order_by("-signed_at", "-id")
+        .first()
+    )
+
+
+def course_can_start(course: Course) -> bool:
+    """True when the course is approved or under way and the patient has signed consent."""
+    return course.status in APPROVED_COURSE_STATUSES and consent_for_course(course) is not None
+
+
+def require_consent(course: Course) -> Consent:
+    """Return the course's signed consent; raise Blocked if there is none (no session may start
+    without it)."""
+    consent = consent_for_course(course)
+    if consent is None:
+        raise Blocked(
+            "This course has no signed consent: the patient must sign the consent (in the "
+            "portal or on the clinic's tablet) before the first session.",
+            field="consent",
+        )
+    return consent
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,7 +572,7 @@ def _sentences(summary: CourseSummary) -> list[str]:
     if summary.series["gais"]:
         last = summary.series["gais"][-1]
         out.append(
-            f"Latest patient-rated improvement (GAIS, {last.date.day} {last.date:%b %Y}): "
+            f"Latest patient-rated improvement (GAIS, {human_date(last.date)}): "
             f"{int(last.value)}, {GAIS_LABELS[int(last.value)]}."
         )
     out.append(_adverse_sentence(summary.adverse_events))

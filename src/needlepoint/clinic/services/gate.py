@@ -6,16 +6,20 @@ reads a finding)."""
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
-
+from needlepoint.accounts.models import User
 from needlepoint.clinic.models import Clearance, Course, Screening, TreatmentSession
-from needlepoint.clinic.services import Blocked
-from needlepoint.clinic.services.consent import consent_for_course
+from needlepoint.clinic.selectors import consent_for_course
+from needlepoint.clinic.services import Blocked, clinic_today
 from needlepoint.clinic.services.screening import latest_screening
 from needlepoint.clinical.gate import Audience, Blocker, Code, Facts, Step, blockers
 from needlepoint.clinical.rules import Finding
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from needlepoint.bookings.models import Appointment
 
 __all__ = [
     "Audience",
@@ -60,21 +64,24 @@ def screening_facts(screening: Screening) -> dict[str, Any]:
     }
 
 
-def _clearances(course: Course) -> dict[str, frozenset[str]]:
+def _clearances(course: Course) -> tuple[frozenset[str], frozenset[str]]:
+    """Return (the finding codes cleared, those whose clearance was revoked and not given again)."""
     rows = list(
         Clearance.objects.filter(patient_id=course.patient_id).values_list("finding_code", "revoked_at")
     )
     cleared = frozenset(code for code, revoked in rows if revoked is None)
     revoked = frozenset(code for code, when in rows if when is not None) - cleared
-    return {"cleared": cleared, "revoked": revoked}
+    return cleared, revoked
 
 
 def _facts(course: Course, screening: Screening | None, **more: Any) -> Facts:
     plan_areas = tuple(a["area"] for a in (course.plan or {}).get("areas", []) if a.get("area"))
     judged = screening_facts(screening) if screening is not None else {}
+    cleared, revoked = _clearances(course)
     return Facts(
         **judged,
-        **_clearances(course),
+        cleared=cleared,
+        revoked=revoked,
         consent_signed=consent_for_course(course) is not None,
         plan_areas=plan_areas,
         status=course.status,
@@ -96,7 +103,7 @@ def session_due(session: TreatmentSession) -> dt.date | None:
     """Return the day `session` is booked for, in its location's zone (None: not booked)."""
     from needlepoint.bookings.calendar import location_zone  # the booking app builds on this one
 
-    visit = session.visit  # the session's live appointment, read as everywhere else
+    visit: Appointment | None = session.visit  # the session's live appointment, read as everywhere else
     if visit is None:
         return None
     return visit.starts_at.astimezone(location_zone(visit.location)).date()
@@ -109,20 +116,24 @@ def session_blockers(
     day-of re-screen; None: the screening is not judged) or recording its outcomes, on `day`
     (today in the clinic's zone when not given)."""
     facts = _facts(session.course, screening, due=session_due(session), session=session.number)
-    return blockers(step, day or timezone.localdate(), facts)
+    return blockers(step, day or clinic_today(), facts)
 
 
-def audience_of(actor: Any) -> Audience:
+type Reader = User | AnonymousUser | None
+"""Whoever asks the gate: a signed-in user, or nobody (who reads the front desk's words)."""
+
+
+def audience_of(actor: Reader) -> Audience:
     """Return whose words `actor` reads: clinical staff, a patient, or the front desk (anyone
     else, the most discreet)."""
-    if getattr(actor, "is_clinical", False):
+    if isinstance(actor, User) and actor.is_clinical:
         return Audience.CLINICAL
-    if getattr(actor, "is_patient", False):
+    if isinstance(actor, User) and actor.is_patient:
         return Audience.PATIENT
     return Audience.FRONT_DESK
 
 
-def words(found: Sequence[Blocker], actor: Any) -> list[str]:
+def words(found: Sequence[Blocker], actor: Reader | Audience) -> list[str]:
     """Return the blockers in the words `actor` (or an Audience) may read, each once."""
     audience = actor if isinstance(actor, Audience) else audience_of(actor)
     return list(dict.fromkeys(b.words(audience) for b in found))
@@ -136,7 +147,7 @@ FIELDS = {
 }
 
 
-def refuse(found: Sequence[Blocker], actor: Any, *, field: str | None = None) -> None:
+def refuse(found: Sequence[Blocker], actor: Reader | Audience, *, field: str | None = None) -> None:
     """Raise Blocked with every blocker in `actor`'s words (and their codes in `extra`);
     do nothing when there is none."""
     if not found:
