@@ -705,6 +705,7 @@ def test_it_refuses_any_change_after_signing(personas, ready, pen):
             data=_chart(pen, notes="Changed later"),
         )
     assert "signed" in refused.value.message and "addendum" in refused.value.message
+    assert "signed on Tuesday 1 December 2026 at 10:00 and can" in refused.value.message  # not "01 Dec"
     with pytest.raises(ServiceError):
         chart_sign(session=signed, actor=personas.practitioner, expected_version=signed.version)
     with pytest.raises(ServiceError):

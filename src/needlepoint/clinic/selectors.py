@@ -7,11 +7,12 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 
+from needlepoint.accounts.models import User
 from needlepoint.audit.models import AuditEvent
 from needlepoint.bookings.models import CANCELLED, Appointment
 from needlepoint.clinic.models import (
@@ -37,6 +38,9 @@ from needlepoint.clinic.services import Blocked, clinic_today
 from needlepoint.clinic.services.aftercare import CHECK_IN_DAYS, check_in_state, session_day
 from needlepoint.clinical.scales import GAIS_LABELS, GOODMAN_BARON_GRADES
 from needlepoint.words import human_date
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 DASHBOARD_LIMIT = 20
 """Rows shown per dashboard section; the total is always shown with a link to show them all,
@@ -177,7 +181,11 @@ COURSE_FIELDS = (
 
 
 def dashboard_for(
-    user: Any, *, day: dt.date | None = None, limit: int = DASHBOARD_LIMIT, show_all: str = ""
+    user: "User | AnonymousUser",
+    *,
+    day: dt.date | None = None,
+    limit: int = DASHBOARD_LIMIT,
+    show_all: str = "",
 ) -> Dashboard:
     """Return the staff dashboard for `day` (today in the clinic's zone by default).
 
@@ -191,7 +199,7 @@ def dashboard_for(
     def size(section: str) -> int:
         return max(limit, SHOW_ALL_LIMIT) if section == show_all else limit
 
-    clinical = bool(getattr(user, "is_clinical", False))
+    clinical = isinstance(user, User) and user.is_clinical
     start, end = _day_bounds(day, day)
     today = (
         Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
@@ -655,8 +663,6 @@ def audit_events(f: AuditFilter) -> QuerySet[AuditEvent]:
 
 def booked_session_ids(sessions: QuerySet[TreatmentSession]) -> set[int]:
     """Return the ids of `sessions` that have an appointment on the calendar (one query)."""
-    from needlepoint.bookings.models import Appointment
-
     return set(
         Appointment.objects.filter(session__in=sessions, status__in=VISIT_STATUSES).values_list(
             "session_id", flat=True
