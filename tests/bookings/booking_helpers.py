@@ -23,7 +23,9 @@ def approved_course(personas: Any, intake: dict[str, Any], patient: Any, *, cons
 
     from needlepoint.clinic.demo import signature_png
     from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
-    from needlepoint.clinic.services.consultation import course_approve, course_propose, intake_record
+    from needlepoint.clinic.services.course_approval import course_approve
+    from needlepoint.clinic.services.course_plan import course_propose
+    from needlepoint.clinic.services.screening import intake_record
 
     intake_record(patient=patient, data=intake, actor=personas.practitioner)
     course = course_propose(patient=patient, actor=personas.practitioner, start_date=timezone.localdate())

@@ -2,7 +2,7 @@
 
 
 def test_it_builds_an_approved_consented_course_with_planned_sessions(bookable_course):
-    from needlepoint.clinic.services.consent import course_can_start
+    from needlepoint.clinic.selectors import course_can_start
 
     assert bookable_course.status == "approved"
     assert course_can_start(bookable_course)
@@ -10,7 +10,7 @@ def test_it_builds_an_approved_consented_course_with_planned_sessions(bookable_c
 
 
 def test_it_leaves_the_unconsented_course_unable_to_start(unconsented_course):
-    from needlepoint.clinic.services.consent import course_can_start
+    from needlepoint.clinic.selectors import course_can_start
 
     assert unconsented_course.status == "approved"
     assert not course_can_start(unconsented_course)

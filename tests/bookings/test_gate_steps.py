@@ -17,10 +17,13 @@ from needlepoint.bookings.models import Appointment, AppointmentStatus
 from needlepoint.bookings.waiting_list import BLOCKED, waiting_list_proposals
 from needlepoint.clinic.models import Course, TreatmentSession
 from needlepoint.clinic.services import Blocked, ServiceError
-from needlepoint.clinic.services.charting import ChartData, DayOfAnswers, chart_save, session_rescreen
-from needlepoint.clinic.services.consultation import course_approve, course_propose, intake_record
+from needlepoint.clinic.services.charting import ChartData, chart_save
+from needlepoint.clinic.services.course_approval import course_approve
+from needlepoint.clinic.services.course_plan import course_propose
 from needlepoint.clinic.services.gate import Code, Step, course_blockers, session_blockers, session_due
 from needlepoint.clinic.services.outcomes import outcome_record
+from needlepoint.clinic.services.rescreen import DayOfAnswers, session_rescreen
+from needlepoint.clinic.services.screening import intake_record
 
 BLEEDING_SAYS = "bleeding disorder"
 REVIEW = "Needs clinical review — ask the practitioner."

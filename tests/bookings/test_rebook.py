@@ -83,7 +83,7 @@ def options(
 
 def rescreen(personas: Any, intake: dict[str, Any], **changes: Any) -> None:
     """Record a new intake for patient A (the latest screening changes)."""
-    from needlepoint.clinic.services.consultation import intake_record
+    from needlepoint.clinic.services.screening import intake_record
 
     intake_record(patient=personas.record_a, data={**intake, **changes}, actor=personas.practitioner)
 
@@ -343,7 +343,9 @@ def test_it_refuses_a_session_that_is_booked_charted_or_someone_elses(
     TreatmentSession.objects.filter(pk=second.pk).update(status="in_progress")
     with pytest.raises(ServiceError, match=r"Session 2 is being charted: it cannot be booked again\."):
         options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.front_desk)
-    from needlepoint.clinic.services.consultation import course_approve, course_propose, intake_record
+    from needlepoint.clinic.services.course_approval import course_approve
+    from needlepoint.clinic.services.course_plan import course_propose
+    from needlepoint.clinic.services.screening import intake_record
 
     intake_record(patient=personas.record_b, data=intake_a, actor=personas.practitioner)
     other = course_propose(patient=personas.record_b, actor=personas.practitioner, start_date=NOW.date())

@@ -45,7 +45,7 @@ def frozen() -> Any:
 
 def rescreen(personas: Any, intake: dict[str, Any], **changes: Any) -> None:
     """Record a new intake for patient A (the latest screening changes)."""
-    from needlepoint.clinic.services.consultation import intake_record
+    from needlepoint.clinic.services.screening import intake_record
 
     intake_record(patient=personas.record_a, data={**intake, **changes}, actor=personas.practitioner)
 
@@ -233,7 +233,7 @@ def test_it_blocks_a_contraindication_and_books_nothing(bookable_course, persona
 
 
 def test_it_waits_for_a_clearance_then_books_once_it_is_given(bookable_course, personas, intake_a):
-    from needlepoint.clinic.services.consultation import clearance_give
+    from needlepoint.clinic.services.clearances import clearance_give
 
     rescreen(personas, intake_a, **DIABETES)
     blocked = options(bookable_course, personas.front_desk)
@@ -254,7 +254,7 @@ def test_it_blocks_a_course_whose_clearance_was_revoked_without_a_new_screening(
     bookable_course, personas, intake_a
 ):
     from needlepoint.clinic.models import Clearance
-    from needlepoint.clinic.services.consultation import clearance_give
+    from needlepoint.clinic.services.clearances import clearance_give
 
     rescreen(personas, intake_a, **DIABETES)
     clearance_give(

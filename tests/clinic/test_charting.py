@@ -26,19 +26,10 @@ from needlepoint.clinic.models import (
     TreatmentSession,
 )
 from needlepoint.clinic.services import Blocked, ServiceError, StaleEdit
-from needlepoint.clinic.services.charting import (
-    AdverseEventRow,
-    AreaRow,
-    ChartData,
-    DayOfAnswers,
-    addendum_add,
-    chart_save,
-    chart_sign,
-    day_of_intake,
-    day_refusal,
-    session_rescreen,
-    visit_day,
-)
+from needlepoint.clinic.services.chart_rules import day_refusal, visit_day
+from needlepoint.clinic.services.chart_signing import addendum_add, chart_sign
+from needlepoint.clinic.services.charting import AdverseEventRow, AreaRow, ChartData, chart_save
+from needlepoint.clinic.services.rescreen import DayOfAnswers, day_of_intake, session_rescreen
 from needlepoint.clinic.services.screening import intake_create, screening_run
 from visit_helpers import book_visit
 
@@ -714,6 +705,7 @@ def test_it_refuses_any_change_after_signing(personas, ready, pen):
             data=_chart(pen, notes="Changed later"),
         )
     assert "signed" in refused.value.message and "addendum" in refused.value.message
+    assert "signed on Tuesday 1 December 2026 at 10:00 and can" in refused.value.message  # not "01 Dec"
     with pytest.raises(ServiceError):
         chart_sign(session=signed, actor=personas.practitioner, expected_version=signed.version)
     with pytest.raises(ServiceError):

@@ -8,19 +8,21 @@ from django.db import IntegrityError, InternalError, OperationalError, transacti
 from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
+<<<<<<< HEAD
 from needlepoint.clinic.models import Consent, ConsentText, Course, TreatmentSession
+=======
+from needlepoint.clinic.models import Consent, ConsentText, Course, Intake, Screening, TreatmentSession
+from needlepoint.clinic.selectors import consent_for_course, course_can_start, require_consent
+>>>>>>> h-csvc
 from needlepoint.clinic.services import Blocked, ServiceError
 from needlepoint.clinic.services.consent import (
     DEFAULT_CONSENT,
-    check_signature,
-    consent_for_course,
     consent_sign,
     consent_text_publish,
-    course_can_start,
     current_consent_text,
     ensure_default_consent_text,
-    require_consent,
 )
+from needlepoint.clinic.signature import check_signature
 
 REFUSED = (IntegrityError, InternalError, OperationalError)
 

@@ -26,8 +26,17 @@ from needlepoint.clinic.models import (
 )
 from needlepoint.clinic.protocol import planner, screener
 from needlepoint.clinic.services import Blocked, ServiceError, StaleEdit
-from needlepoint.clinic.services import consultation as services
-from needlepoint.clinic.services.screening import latest_screening, parse_intake_data
+from needlepoint.clinic.services.assessment import assessment_record, assessment_scores
+from needlepoint.clinic.services.clearances import clearance_give
+from needlepoint.clinic.services.course_approval import course_approve, depth_override_give
+from needlepoint.clinic.services.course_plan import course_propose
+from needlepoint.clinic.services.plan_edit import course_edit, plan_schedule
+from needlepoint.clinic.services.screening import (
+    intake_record,
+    latest_screening,
+    parse_intake_data,
+    screening_refresh,
+)
 from needlepoint.clinical import scales
 
 TODAY = dt.date(2026, 11, 22)  # the fixtures' assessed_on; start dates are never before it
@@ -48,11 +57,11 @@ TATTOO_FOREHEAD = {"conditions": [{"code": "tattoo", "status": "active", "areas"
 
 
 def record(personas: Any, data: dict[str, Any], actor: Any = None) -> Screening:
-    return services.intake_record(patient=personas.record_a, data=data, actor=actor or personas.practitioner)
+    return intake_record(patient=personas.record_a, data=data, actor=actor or personas.practitioner)
 
 
 def propose(personas: Any, start: dt.date = TODAY) -> Course:
-    return services.course_propose(patient=personas.record_a, actor=personas.practitioner, start_date=start)
+    return course_propose(patient=personas.record_a, actor=personas.practitioner, start_date=start)
 
 
 def intake_post(data: dict[str, Any]) -> dict[str, Any]:
@@ -214,7 +223,7 @@ def test_it_shows_the_screening_findings_and_intake_versions(personas, client_fo
 def test_it_pins_the_overview_query_count(personas, client_for, intake_a, django_assert_num_queries):
     c = client_for(personas.director)
     record(personas, with_(intake_a, **DIABETES))
-    services.clearance_give(
+    clearance_give(
         patient=personas.record_a,
         finding_code="diabetes",
         basis="Endocrinologist's letter",
@@ -228,7 +237,7 @@ def test_it_pins_the_overview_query_count(personas, client_for, intake_a, django
     for _ in range(3):
         record(personas, intake_a)
         propose(personas)
-    services.assessment_record(patient=personas.record_a, actor=personas.practitioner, goodman_baron_grade=2)
+    assessment_record(patient=personas.record_a, actor=personas.practitioner, goodman_baron_grade=2)
     with django_assert_num_queries(9):
         assert c.get(target).status_code == 200
 
@@ -338,7 +347,7 @@ def test_it_stores_neither_intake_nor_screening_when_screening_fails(personas, i
     def broken(**kwargs: Any) -> None:
         raise ServiceError("the screener is down", field="")
 
-    monkeypatch.setattr(services, "screening_run", broken)
+    monkeypatch.setattr("needlepoint.clinic.services.screening.screening_run", broken)
     with pytest.raises(ServiceError):
         record(personas, intake_a)
     assert not Intake.objects.exists() and not AuditEvent.objects.filter(action="create").exists()
@@ -370,7 +379,7 @@ def test_it_records_a_clearance_and_the_finding_shows_cleared(personas, client_f
 
 def test_it_revokes_a_clearance_and_screens_again(personas, client_for, intake_a):
     record(personas, with_(intake_a, **DIABETES))
-    clearance = services.clearance_give(
+    clearance = clearance_give(
         patient=personas.record_a, finding_code="diabetes", basis="GP letter", actor=personas.director
     )
     c = client_for(personas.practitioner)
@@ -392,28 +401,26 @@ def test_it_never_clears_a_contraindication(personas, client_for, intake_a):
     assert response.status_code == 400
     assert "only a finding that needs a doctor" in response.content.decode()
     with pytest.raises(Blocked):
-        services.clearance_give(
+        clearance_give(
             patient=personas.record_a, finding_code="bleeding_disorder", basis="x", actor=personas.director
         )
     with pytest.raises(ServiceError, match="no finding"):
-        services.clearance_give(
-            patient=personas.record_a, finding_code="diabetes", basis="x", actor=personas.director
-        )
+        clearance_give(patient=personas.record_a, finding_code="diabetes", basis="x", actor=personas.director)
     assert not Clearance.objects.exists()
     assert latest_screening(personas.record_a).decision == "contraindicated"
 
 
 def test_it_refuses_a_second_clearance_of_the_same_finding(personas, intake_a):
     record(personas, with_(intake_a, **DIABETES))
-    services.clearance_give(
+    clearance_give(
         patient=personas.record_a, finding_code="diabetes", basis="GP letter", actor=personas.director
     )
     with pytest.raises(ServiceError, match="already cleared"):
-        services.clearance_give(
+        clearance_give(
             patient=personas.record_a, finding_code="diabetes", basis="again", actor=personas.practitioner
         )
     with pytest.raises(ServiceError, match="Only the medical director or a practitioner"):
-        services.clearance_give(
+        clearance_give(
             patient=personas.record_a, finding_code="diabetes", basis="x", actor=personas.front_desk
         )
     assert Clearance.objects.count() == 1
@@ -498,10 +505,10 @@ def test_it_computes_mmasi_without_homogeneity_and_masi_only_with_it():
         r: {"area_score": 2, "darkness": 1, "homogeneity": None, "area_percent": None}
         for r in scales.MASI_REGION_WEIGHTS
     }
-    scores = services.assessment_scores(masi_regions=regions)
+    scores = assessment_scores(masi_regions=regions)
     assert scores.mmasi == 2.0 and scores.masi is None and not scores.errors  # Σ w*2*1, Σw = 1
     regions["chin"]["homogeneity"] = 1
-    assert "masi_regions.forehead" in services.assessment_scores(masi_regions=regions).errors
+    assert "masi_regions.forehead" in assessment_scores(masi_regions=regions).errors
 
 
 # ---------------------------------------------------------------------------------------------
@@ -624,15 +631,15 @@ def test_it_approves_only_once_the_needed_clearance_is_given(personas, intake_a)
     record(personas, with_(intake_a, **DIABETES))
     course = propose(personas)
     with pytest.raises(Blocked, match="clearance is still needed"):
-        services.course_approve(course=course, actor=personas.practitioner, expected_version=1)
+        course_approve(course=course, actor=personas.practitioner, expected_version=1)
     assert not TreatmentSession.objects.exists()
-    services.clearance_give(
+    clearance_give(
         patient=personas.record_a,
         finding_code="diabetes",
         basis="Endocrinologist: well controlled",
         actor=personas.practitioner,
     )
-    services.course_approve(course=course, actor=personas.practitioner, expected_version=1)
+    course_approve(course=course, actor=personas.practitioner, expected_version=1)
     course.refresh_from_db()
     assert course.status == "approved" and course.screening == latest_screening(personas.record_a)
     assert course.plan["bookable"] and course.plan["screening"]["decision"] == "proceed_with_precautions"
@@ -644,7 +651,7 @@ def test_it_refuses_to_approve_a_contraindicated_patient(personas, intake_a):
     course = propose(personas)
     assert course.plan["areas"] == [] and not course.plan["bookable"]
     with pytest.raises(Blocked, match="rules microneedling out") as refused:
-        services.course_approve(course=course, actor=personas.director, expected_version=1)
+        course_approve(course=course, actor=personas.director, expected_version=1)
     assert "contraindicated" in refused.value.extra["codes"]
 
 
@@ -658,7 +665,7 @@ def test_it_leaves_nothing_half_approved_when_a_session_cannot_be_created(person
 
     monkeypatch.setattr(TreatmentSession, "save", failing_save)
     with pytest.raises(IntegrityError):
-        services.course_approve(course=course_a, actor=personas.practitioner, expected_version=1)
+        course_approve(course=course_a, actor=personas.practitioner, expected_version=1)
     course_a.refresh_from_db()
     assert course_a.status == "draft" and course_a.version == 1 and course_a.approved_at is None
     assert not TreatmentSession.objects.exists()
@@ -670,7 +677,7 @@ def test_it_refuses_approval_after_the_intake_changed(personas, intake_a):
     course = propose(personas)
     record(personas, with_(intake_a, areas=["cheeks"]))
     with pytest.raises(Blocked, match="intake has changed"):
-        services.course_approve(course=course, actor=personas.practitioner, expected_version=1)
+        course_approve(course=course, actor=personas.practitioner, expected_version=1)
 
 
 def test_it_never_plans_an_area_the_screening_excluded(personas, client_for, intake_a):
@@ -684,7 +691,7 @@ def test_it_never_plans_an_area_the_screening_excluded(personas, client_for, int
         "areas": [{"area": "cheeks", "min": 0.5, "max": 1.0}, {"area": "forehead", "min": 0.25, "max": 0.5}]
     }
     with pytest.raises(ServiceError) as caught:
-        services.course_edit(course=course, actor=personas.practitioner, expected_version=1, changes=add)
+        course_edit(course=course, actor=personas.practitioner, expected_version=1, changes=add)
     assert caught.value.field == "areas.forehead"
     course.refresh_from_db()
     assert course.version == 1
@@ -709,9 +716,7 @@ def test_it_never_plans_an_area_the_screening_excluded(personas, client_for, int
 def test_it_refuses_edits_outside_the_protocols_limits(personas, course_a, changes, field):
     before = course_a.plan
     with pytest.raises(ServiceError) as caught:
-        services.course_edit(
-            course=course_a, actor=personas.practitioner, expected_version=1, changes=changes
-        )
+        course_edit(course=course_a, actor=personas.practitioner, expected_version=1, changes=changes)
     assert caught.value.field == field and caught.value.message
     course_a.refresh_from_db()
     assert course_a.version == 1 and course_a.plan == before
@@ -719,11 +724,9 @@ def test_it_refuses_edits_outside_the_protocols_limits(personas, course_a, chang
 
 def test_it_refuses_a_stale_edit_in_the_service(personas, course_a):
     other = Course.objects.get(pk=course_a.pk)
-    services.course_edit(
-        course=other, actor=personas.director, expected_version=1, changes={"adjuncts": ["prf"]}
-    )
+    course_edit(course=other, actor=personas.director, expected_version=1, changes={"adjuncts": ["prf"]})
     with pytest.raises(StaleEdit):
-        services.course_edit(
+        course_edit(
             course=course_a, actor=personas.practitioner, expected_version=1, changes={"adjuncts": ["prp"]}
         )
     course_a.refresh_from_db()
@@ -733,18 +736,18 @@ def test_it_refuses_a_stale_edit_in_the_service(personas, course_a):
 def test_it_keeps_overrides_to_the_medical_director(personas, course_a):
     give = dict(course=course_a, area="cheeks", depth_max_mm=Decimal("2.0"), reason="Deep rolling")
     with pytest.raises(ServiceError, match="Only the medical director"):
-        services.depth_override_give(actor=personas.practitioner, **give)
+        depth_override_give(actor=personas.practitioner, **give)
     with pytest.raises(ServiceError) as caught:
-        services.depth_override_give(actor=personas.director, **{**give, "reason": ""})
+        depth_override_give(actor=personas.director, **{**give, "reason": ""})
     assert caught.value.field == "reason"
     with pytest.raises(ServiceError, match="no override is needed"):
-        services.depth_override_give(actor=personas.director, **{**give, "depth_max_mm": 1.5})
+        depth_override_give(actor=personas.director, **{**give, "depth_max_mm": 1.5})
     with pytest.raises(ServiceError) as caught:
-        services.depth_override_give(actor=personas.director, **{**give, "area": "neck"})
+        depth_override_give(actor=personas.director, **{**give, "area": "neck"})
     assert caught.value.field == "area"
     assert not DepthOverride.objects.exists()
-    services.depth_override_give(actor=personas.director, **give)
-    services.depth_override_give(actor=personas.director, **{**give, "depth_max_mm": 2.5})
+    depth_override_give(actor=personas.director, **give)
+    depth_override_give(actor=personas.director, **{**give, "depth_max_mm": 2.5})
     assert DepthOverride.objects.get().depth_max_mm == Decimal("2.50")  # replaced, audited twice
     assert AuditEvent.objects.filter(object_type="clinic.depthoverride").count() == 2
 
@@ -763,7 +766,7 @@ def test_it_proposes_only_from_a_current_screening(personas, intake_a):
     )
     with pytest.raises(ServiceError, match="screen the intake again"):
         propose(personas)
-    services.screening_refresh(patient=personas.record_a, actor=personas.practitioner)
+    screening_refresh(patient=personas.record_a, actor=personas.practitioner)
     assert propose(personas).plan["bookable"]
 
 
@@ -782,7 +785,7 @@ def test_the_edited_schedule_follows_the_planners_rule(personas, intake_a):
     first = dt.date.fromisoformat(plan["schedule"][0]["earliest"])
     window = plan["sessions"]["interval_days"]
     assert (
-        services.plan_schedule(first, plan["sessions"]["count"], window["min"], window["max"], False)
+        plan_schedule(first, plan["sessions"]["count"], window["min"], window["max"], False)
         == plan["schedule"]
     )
 
@@ -809,7 +812,7 @@ def test_it_offers_chart_this_session_only_for_a_booked_session_whose_day_has_co
     from visit_helpers import book_visit
 
     record(personas, intake_a)
-    course = services.course_approve(course=propose(personas), actor=personas.director, expected_version=1)
+    course = course_approve(course=propose(personas), actor=personas.director, expected_version=1)
     first, second, third = course.sessions.order_by("number")[:3]
     book_visit(first, FROZEN_NOW)  # today
     book_visit(second, FROZEN_NOW + dt.timedelta(days=35))  # Monday 28 December 2026

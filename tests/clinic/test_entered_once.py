@@ -29,11 +29,13 @@ from needlepoint.clinic.models import (
 )
 from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.services import ServiceError
-from needlepoint.clinic.services import consultation as services
 from needlepoint.clinic.services.aftercare import check_in_submit
+from needlepoint.clinic.services.assessment import assessment_record
+from needlepoint.clinic.services.course_approval import course_approve
+from needlepoint.clinic.services.course_plan import course_propose
 from needlepoint.clinic.services.inquiries import inquiry_convert, inquiry_create
 from needlepoint.clinic.services.outcomes import completion_blockers, course_complete
-from needlepoint.clinic.services.screening import intake_create
+from needlepoint.clinic.services.screening import intake_create, intake_record
 from needlepoint.clinical import vocab
 
 START = dt.date(2026, 11, 23)  # the frozen today
@@ -70,11 +72,11 @@ def editor_post(data: dict[str, Any], medications: list[dict[str, str]] = ()) ->
 
 
 def propose(personas: Any) -> Course:
-    return services.course_propose(patient=personas.record_a, actor=personas.practitioner, start_date=START)
+    return course_propose(patient=personas.record_a, actor=personas.practitioner, start_date=START)
 
 
 def assess(personas: Any, grade: int) -> None:
-    services.assessment_record(
+    assessment_record(
         patient=personas.record_a,
         actor=personas.practitioner,
         goodman_baron_grade=grade,
@@ -103,9 +105,7 @@ def test_it_stores_no_scars_typed_into_the_intake_editor(client_for, personas, i
 
 
 def test_it_plans_the_sessions_by_the_assessed_grade(personas, intake_a):
-    services.intake_record(
-        patient=personas.record_a, data=without_scars(intake_a), actor=personas.practitioner
-    )
+    intake_record(patient=personas.record_a, data=without_scars(intake_a), actor=personas.practitioner)
     by_grade = clinic_protocol().goals["acne_scars"].sessions.by_goodman_baron_grade
     assert (
         propose(personas).plan["sessions"]["count"] == clinic_protocol().goals["acne_scars"].sessions.count
@@ -119,7 +119,7 @@ def test_it_plans_the_sessions_by_the_assessed_grade(personas, intake_a):
 def test_it_prefers_the_assessment_to_a_grade_an_intake_carries(personas, intake_a):
     carried = json.loads(json.dumps(intake_a))
     carried["scars"] = {"goodman_baron_grade": 1}  # from another source (an import, the CLI)
-    services.intake_record(patient=personas.record_a, data=carried, actor=personas.practitioner)
+    intake_record(patient=personas.record_a, data=carried, actor=personas.practitioner)
     by_grade = clinic_protocol().goals["acne_scars"].sessions.by_goodman_baron_grade
     assert propose(personas).plan["sessions"]["count"] == by_grade[1]  # no assessment yet
     assess(personas, 4)
@@ -172,9 +172,9 @@ def test_it_refuses_the_overview_to_the_front_desk(client_for, personas):
 
 @pytest.fixture
 def approved(personas, intake_a):
-    services.intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
+    intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
     course = propose(personas)
-    services.course_approve(course=course, actor=personas.practitioner, expected_version=1)
+    course_approve(course=course, actor=personas.practitioner, expected_version=1)
     course.refresh_from_db()
     return course
 
@@ -365,7 +365,7 @@ def test_it_shows_what_the_visitor_wrote_apart_as_their_own_words(client_for, pe
 
 
 def test_it_shows_no_patient_words_for_an_intake_staff_recorded(client_for, personas, intake_a):
-    services.intake_record(
+    intake_record(
         patient=personas.record_a,
         data=without_scars(intake_a, medications=[{"name": "warfarin"}]),
         actor=personas.practitioner,

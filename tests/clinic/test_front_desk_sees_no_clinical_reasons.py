@@ -90,7 +90,9 @@ def _course(
 ) -> Course:
     from needlepoint.clinic.demo import signature_png
     from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
-    from needlepoint.clinic.services.consultation import course_approve, course_propose, intake_record
+    from needlepoint.clinic.services.course_approval import course_approve
+    from needlepoint.clinic.services.course_plan import course_propose
+    from needlepoint.clinic.services.screening import intake_record
 
     intake_record(patient=patient, data=intake, actor=personas.practitioner)
     course = course_propose(patient=patient, actor=personas.practitioner, start_date=timezone.localdate())
@@ -115,7 +117,7 @@ def _course(
 
 
 def _rescreen(personas: Any, intake: dict[str, Any], patient: Patient, changes: dict[str, Any]) -> None:
-    from needlepoint.clinic.services.consultation import intake_record
+    from needlepoint.clinic.services.screening import intake_record
 
     intake_record(patient=patient, data={**intake, **changes}, actor=personas.practitioner)
 
@@ -136,7 +138,7 @@ def clinic(personas: Any, intake_a: dict[str, Any]) -> dict[str, Course]:
     on a clearance. Eve: booked, the forehead no longer treatable. Finn: approved, no consent.
     Gus: waiting, his clearance revoked. Hana: waiting, contraindicated. An inquiry that needs
     a clearance, and a chart note on Anna's first session."""
-    from needlepoint.clinic.services.consultation import clearance_give, clearance_revoke
+    from needlepoint.clinic.services.clearances import clearance_give, clearance_revoke
     from needlepoint.clinic.services.inquiries import inquiry_create
 
     _resources(personas)

@@ -12,10 +12,10 @@ from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import Consent, TreatmentSession
+from needlepoint.clinic.selectors import course_can_start
 from needlepoint.clinic.services.consent import (
     consent_sign,
     consent_text_publish,
-    course_can_start,
     ensure_default_consent_text,
 )
 from visit_helpers import book_visit

@@ -9,14 +9,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 import needlepoint
-from needlepoint.clinic.services import consultation as services
+from needlepoint.clinic.services.course_plan import course_propose
+from needlepoint.clinic.services.screening import intake_record
 
 SRC = Path(needlepoint.__file__).parent
 
 
 def test_it_labels_every_input_of_the_plan_editor(personas, client_for, intake_a):
-    services.intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
-    course = services.course_propose(
+    intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
+    course = course_propose(
         patient=personas.record_a,
         actor=personas.practitioner,
         start_date=timezone.localdate() + dt.timedelta(days=7),

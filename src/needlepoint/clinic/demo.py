@@ -45,26 +45,19 @@ from needlepoint.bookings.services import Preferences, course_book, course_optio
 from needlepoint.bookings.tasks import send_reminder
 from needlepoint.clinic.models import Course, Device, Inquiry, Patient, Room, TreatmentSession
 from needlepoint.clinic.services.aftercare import check_in_submit
-from needlepoint.clinic.services.charting import (
-    AreaRow,
-    ChartData,
-    DayOfAnswers,
-    chart_save,
-    chart_sign,
-    session_rescreen,
-)
+from needlepoint.clinic.services.assessment import assessment_record
+from needlepoint.clinic.services.chart_signing import chart_sign
+from needlepoint.clinic.services.charting import AreaRow, ChartData, chart_save
+from needlepoint.clinic.services.clearances import clearance_give
 from needlepoint.clinic.services.consent import consent_sign, ensure_default_consent_text
-from needlepoint.clinic.services.consultation import (
-    assessment_record,
-    clearance_give,
-    course_approve,
-    course_edit,
-    course_propose,
-    intake_record,
-)
+from needlepoint.clinic.services.course_approval import course_approve
+from needlepoint.clinic.services.course_plan import course_propose
 from needlepoint.clinic.services.inquiries import inquiry_create
 from needlepoint.clinic.services.outcomes import course_complete, outcome_record
 from needlepoint.clinic.services.patients import patient_portal_account_create, patient_register
+from needlepoint.clinic.services.plan_edit import course_edit
+from needlepoint.clinic.services.rescreen import DayOfAnswers, session_rescreen
+from needlepoint.clinic.services.screening import intake_record
 from needlepoint.scheduling import AFTERNOONS, MORNINGS
 
 STAFF = [

@@ -13,6 +13,8 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
+from needlepoint.clinical.screening import BLOCKING
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -115,7 +117,9 @@ class Screening(models.Model):
 
     @property
     def is_blocking(self) -> bool:
-        return self.decision in (Decision.CONTRAINDICATED, Decision.DEFER, Decision.NEEDS_CLEARANCE)
+        """True when the decision stops treatment (contraindicated, deferred, or waiting on a
+        doctor's clearance)."""
+        return self.decision in BLOCKING
 
 
 class Clearance(models.Model):
@@ -183,6 +187,11 @@ class CourseStatus(models.TextChoices):
     ACTIVE = "active", "In progress"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
+
+
+APPROVED_COURSE_STATUSES = (CourseStatus.APPROVED, CourseStatus.ACTIVE)
+"""A course approved and not over (approved, or under way): consent may be signed for it and its
+sessions booked, treated and followed up."""
 
 
 class Course(models.Model):

@@ -1,36 +1,46 @@
-"""Reads that span models: the staff dashboard, a course's summary, a patient's check-ins and the
-audit trail. Each runs a fixed number of queries, however many rows there are (the tests pin
-the counts), and returns plain data for the pages and the API."""
+"""Reads that span models: the staff dashboard, what the consultation pages show, a course's
+consent, a course's summary, a patient's check-ins and the audit trail. Each runs a fixed
+number of queries, however many rows there are (the tests pin the counts), and returns plain
+data for the pages and the API."""
 
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 
+from needlepoint.accounts.models import User
 from needlepoint.audit.models import AuditEvent
 from needlepoint.bookings.models import CANCELLED, Appointment
 from needlepoint.clinic.models import (
+    APPROVED_COURSE_STATUSES,
     VISIT_STATUSES,
     AdverseEvent,
     Assessment,
     CheckIn,
+    Clearance,
     Consent,
     Course,
     CourseStatus,
     Decision,
     Flag,
+    Intake,
     Outcome,
     Patient,
     Screening,
     SessionStatus,
     TreatmentSession,
 )
+from needlepoint.clinic.services import Blocked, clinic_today
 from needlepoint.clinic.services.aftercare import CHECK_IN_DAYS, check_in_state, session_day
 from needlepoint.clinical.scales import GAIS_LABELS, GOODMAN_BARON_GRADES
+from needlepoint.words import human_date
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
 
 DASHBOARD_LIMIT = 20
 """Rows shown per dashboard section; the total is always shown with a link to show them all,
@@ -43,11 +53,6 @@ DASHBOARD_SECTIONS = ("today", "open_flags", "pending_clearances", "deferrals", 
 
 DEFERRAL_HORIZON_DAYS = 14
 """Deferrals ending within this many days are listed, so the front desk can offer a booking."""
-
-
-def clinic_today() -> dt.date:
-    """Return today's date in the clinic's zone."""
-    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
 
 
 def _day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -176,7 +181,11 @@ COURSE_FIELDS = (
 
 
 def dashboard_for(
-    user: Any, *, day: dt.date | None = None, limit: int = DASHBOARD_LIMIT, show_all: str = ""
+    user: "User | AnonymousUser",
+    *,
+    day: dt.date | None = None,
+    limit: int = DASHBOARD_LIMIT,
+    show_all: str = "",
 ) -> Dashboard:
     """Return the staff dashboard for `day` (today in the clinic's zone by default).
 
@@ -190,7 +199,7 @@ def dashboard_for(
     def size(section: str) -> int:
         return max(limit, SHOW_ALL_LIMIT) if section == show_all else limit
 
-    clinical = bool(getattr(user, "is_clinical", False))
+    clinical = isinstance(user, User) and user.is_clinical
     start, end = _day_bounds(day, day)
     today = (
         Appointment.objects.filter(starts_at__gte=start, starts_at__lt=end)
@@ -243,6 +252,89 @@ def findings_with(screening: Screening, decision: str) -> list[dict[str, Any]]:
     """Return the screening's findings with `decision` that no clearance has lifted."""
     findings = (screening.result or {}).get("findings", [])
     return [f for f in findings if f.get("decision") == decision and not f.get("cleared")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The consultation pages
+# ---------------------------------------------------------------------------------------------
+
+
+def patient_intakes(patient: Patient) -> QuerySet[Intake]:
+    """Return the patient's intake versions, newest first."""
+    return Intake.objects.filter(patient=patient).select_related("created_by").order_by("-number")
+
+
+def patient_clearances(patient: Patient) -> QuerySet[Clearance]:
+    """Return the patient's clearances (revoked ones too), newest first."""
+    return (
+        Clearance.objects.filter(patient=patient)
+        .select_related("given_by", "revoked_by")
+        .order_by("-given_at", "-id")
+    )
+
+
+def patient_courses(patient: Patient) -> QuerySet[Course]:
+    """Return the patient's courses, newest first."""
+    return (
+        Course.objects.filter(patient=patient)
+        .select_related("created_by", "approved_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def latest_assessment(patient: Patient) -> Assessment | None:
+    """Return the patient's latest skin and scar assessment, or None."""
+    return (
+        Assessment.objects.filter(patient=patient)
+        .select_related("assessed_by")
+        .order_by("-assessed_at", "-id")
+        .first()
+    )
+
+
+def latest_screening_detail(patient: Patient) -> Screening | None:
+    """Return the patient's latest screening with who made it and its intake, or None."""
+    return (
+        Screening.objects.filter(patient=patient)
+        .select_related("created_by", "intake")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# A course's consent
+# ---------------------------------------------------------------------------------------------
+
+
+def consent_for_course(course: Course) -> Consent | None:
+    """Return the course's most recent signed consent (to whichever text version), or None.
+    A signature stays valid when a newer text version is published later (see
+    `services.consent`)."""
+    return (
+        Consent.objects.filter(course=course)
+        .select_related("consent_text")
+        .order_by("-signed_at", "-id")
+        .first()
+    )
+
+
+def course_can_start(course: Course) -> bool:
+    """True when the course is approved or under way and the patient has signed consent."""
+    return course.status in APPROVED_COURSE_STATUSES and consent_for_course(course) is not None
+
+
+def require_consent(course: Course) -> Consent:
+    """Return the course's signed consent; raise Blocked if there is none (no session may start
+    without it)."""
+    consent = consent_for_course(course)
+    if consent is None:
+        raise Blocked(
+            "This course has no signed consent: the patient must sign the consent (in the "
+            "portal or on the clinic's tablet) before the first session.",
+            field="consent",
+        )
+    return consent
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,7 +580,7 @@ def _sentences(summary: CourseSummary) -> list[str]:
     if summary.series["gais"]:
         last = summary.series["gais"][-1]
         out.append(
-            f"Latest patient-rated improvement (GAIS, {last.date.day} {last.date:%b %Y}): "
+            f"Latest patient-rated improvement (GAIS, {human_date(last.date)}): "
             f"{int(last.value)}, {GAIS_LABELS[int(last.value)]}."
         )
     out.append(_adverse_sentence(summary.adverse_events))
@@ -571,8 +663,6 @@ def audit_events(f: AuditFilter) -> QuerySet[AuditEvent]:
 
 def booked_session_ids(sessions: QuerySet[TreatmentSession]) -> set[int]:
     """Return the ids of `sessions` that have an appointment on the calendar (one query)."""
-    from needlepoint.bookings.models import Appointment
-
     return set(
         Appointment.objects.filter(session__in=sessions, status__in=VISIT_STATUSES).values_list(
             "session_id", flat=True

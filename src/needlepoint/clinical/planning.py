@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from needlepoint.clinical.errors import PlanningError
 from needlepoint.clinical.intake import IntakeModel
 from needlepoint.clinical.protocol import CareItem, Goal, Protocol
-from needlepoint.clinical.screening import Screening
+from needlepoint.clinical.screening import BLOCKING, Screening
 from needlepoint.clinical.vocab import PLAN_SCHEMA
 
 
@@ -92,12 +92,11 @@ class Plan(NamedTuple):
 
 
 def _blocked_by(plan: Plan) -> list[str]:
-    blocking = ("contraindicated", "defer", "needs_clearance")
     treatable = set(plan.screening.treatable_areas)
     return [
         f.code
         for f in plan.screening.findings
-        if f.decision in blocking and (f.areas is None or not treatable or treatable.intersection(f.areas))
+        if f.decision in BLOCKING and (f.areas is None or not treatable or treatable.intersection(f.areas))
     ]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db.models import F, Model
+from django.db.models import F, Field, Model
 from django.utils import timezone
 
 if TYPE_CHECKING:
@@ -58,14 +58,21 @@ def bump_version(obj: Model, *, expected: int, **changes: Any) -> None:
     obj.version = expected + 1  # type: ignore[attr-defined]
 
 
-def validated[M: Model](obj: M, *, exclude: Iterable[str] = ()) -> M:
+def validated[M: Model](obj: M, *, exclude: Iterable[str] = (), labelled: bool = False) -> M:
     """Run `full_clean()` on `obj` and return it; raise ServiceError with Django's message for
-    the first field at fault (field "" when the fault is the whole record)."""
+    the first field at fault (field "" when the fault is the whole record). `labelled` gives
+    that field's first message only, after its label ("First name: This field cannot be
+    blank."), for pages that show the error apart from the field."""
     try:
         obj.full_clean(exclude=list(exclude) or None)
     except ValidationError as exc:
         name, messages = next(iter(exc.message_dict.items()))
-        raise ServiceError(" ".join(messages), field="" if name == NON_FIELD_ERRORS else name) from None
+        field = "" if name == NON_FIELD_ERRORS else name
+        if not labelled:
+            raise ServiceError(" ".join(messages), field=field) from None
+        found = obj._meta.get_field(field) if field else None
+        label = f"{str(found.verbose_name).capitalize()}: " if isinstance(found, Field) else ""
+        raise ServiceError(label + messages[0], field=field) from None
     return obj
 
 

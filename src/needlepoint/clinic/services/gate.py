@@ -6,18 +6,27 @@ reads a finding)."""
 
 import datetime as dt
 from collections.abc import Sequence
+<<<<<<< HEAD
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+=======
+from typing import TYPE_CHECKING, Any
+>>>>>>> h-csvc
 
 from needlepoint.accounts.models import User
 from needlepoint.clinic.models import Clearance, Course, Screening, TreatmentSession
-from needlepoint.clinic.services import Blocked
-from needlepoint.clinic.services.consent import consent_for_course
+from needlepoint.clinic.selectors import consent_for_course
+from needlepoint.clinic.services import Blocked, clinic_today
 from needlepoint.clinic.services.screening import latest_screening
 from needlepoint.clinical.gate import Audience, Blocker, Code, Facts, Step, blockers
 from needlepoint.clinical.rules import Finding
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from needlepoint.bookings.models import Appointment
 
 __all__ = [
     "Audience",
@@ -63,7 +72,11 @@ def screening_facts(screening: Screening) -> dict[str, Any]:
 
 
 def _clearances(course: Course) -> tuple[frozenset[str], frozenset[str]]:
+<<<<<<< HEAD
     """Return the patient's cleared finding codes, and those revoked and not given again."""
+=======
+    """Return (the finding codes cleared, those whose clearance was revoked and not given again)."""
+>>>>>>> h-csvc
     rows = list(
         Clearance.objects.filter(patient_id=course.patient_id).values_list("finding_code", "revoked_at")
     )
@@ -104,7 +117,7 @@ def session_due(session: TreatmentSession) -> dt.date | None:
     """Return the day `session` is booked for, in its location's zone (None: not booked)."""
     from needlepoint.bookings.calendar import location_zone  # the booking app builds on this one
 
-    visit = session.visit  # the session's live appointment, read as everywhere else
+    visit: Appointment | None = session.visit  # the session's live appointment, read as everywhere else
     if visit is None:
         return None
     starts: dt.datetime = visit.starts_at
@@ -118,9 +131,10 @@ def session_blockers(
     day-of re-screen; None: the screening is not judged) or recording its outcomes, on `day`
     (today in the clinic's zone when not given)."""
     facts = _facts(session.course, screening, due=session_due(session), session=session.number)
-    return blockers(step, day or timezone.localdate(), facts)
+    return blockers(step, day or clinic_today(), facts)
 
 
+<<<<<<< HEAD
 def audience_of(actor: User | AnonymousUser | None) -> Audience:
     """Return whose words `actor` reads: clinical staff, a patient, or the front desk (anyone
     else, the most discreet)."""
@@ -129,11 +143,27 @@ def audience_of(actor: User | AnonymousUser | None) -> Audience:
     if actor.is_clinical:
         return Audience.CLINICAL
     if actor.is_patient:
+=======
+type Reader = User | AnonymousUser | None
+"""Whoever asks the gate: a signed-in user, or nobody (who reads the front desk's words)."""
+
+
+def audience_of(actor: Reader) -> Audience:
+    """Return whose words `actor` reads: clinical staff, a patient, or the front desk (anyone
+    else, the most discreet)."""
+    if isinstance(actor, User) and actor.is_clinical:
+        return Audience.CLINICAL
+    if isinstance(actor, User) and actor.is_patient:
+>>>>>>> h-csvc
         return Audience.PATIENT
     return Audience.FRONT_DESK
 
 
+<<<<<<< HEAD
 def words(found: Sequence[Blocker], actor: User | AnonymousUser | Audience | None) -> list[str]:
+=======
+def words(found: Sequence[Blocker], actor: Reader | Audience) -> list[str]:
+>>>>>>> h-csvc
     """Return the blockers in the words `actor` (or an Audience) may read, each once."""
     audience = actor if isinstance(actor, Audience) else audience_of(actor)
     return list(dict.fromkeys(b.words(audience) for b in found))
@@ -147,9 +177,13 @@ FIELDS = {
 }
 
 
+<<<<<<< HEAD
 def refuse(
     found: Sequence[Blocker], actor: User | AnonymousUser | Audience | None, *, field: str | None = None
 ) -> None:
+=======
+def refuse(found: Sequence[Blocker], actor: Reader | Audience, *, field: str | None = None) -> None:
+>>>>>>> h-csvc
     """Raise Blocked with every blocker in `actor`'s words (and their codes in `extra`);
     do nothing when there is none."""
     if not found:

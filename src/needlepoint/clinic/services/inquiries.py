@@ -5,7 +5,7 @@ record they already have), with their answers as an intake screened at once."""
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,10 +13,15 @@ from django.utils import timezone
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.models import Inquiry, InquiryStatus, IntakeSource, Patient
 from needlepoint.clinic.protocol import screener
-from needlepoint.clinic.services import ServiceError
-from needlepoint.clinic.services.patients import clean_or_refuse, patient_matches, patient_register
+from needlepoint.clinic.services import ServiceError, validated
+from needlepoint.clinic.services.patients import patient_matches, patient_register
 from needlepoint.clinic.services.screening import intake_create, parse_intake_data, screening_run
 from needlepoint.clinical.screening import Screening as CoreScreening
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from needlepoint.accounts.models import User
 
 OPEN_STATUSES = (InquiryStatus.NEW, InquiryStatus.CONTACTED)
 MEANWHILE = "This inquiry was registered or closed by someone else meanwhile."
@@ -37,7 +42,7 @@ def inquiry_create(
     phone: str = "",
     answers: dict[str, Any],
     consented: bool,
-    actor: Any = None,
+    actor: "User | AnonymousUser | None" = None,
 ) -> Inquiry:
     """Store a request for a consultation with the answers and the screening they were shown
     (screened again here, so what is stored is exactly what the protocol says). Refused
@@ -57,7 +62,7 @@ def inquiry_create(
         screening=result.as_dict(),
         consented_at=timezone.now(),
     )
-    clean_or_refuse(inquiry, exclude=["patient"])
+    validated(inquiry, exclude=["patient"], labelled=True)
     inquiry.save()
     audit_record(
         actor=actor, action="create", obj=inquiry, summary=f"consultation request, shown {result.decision}"
@@ -65,7 +70,7 @@ def inquiry_create(
     return inquiry
 
 
-def _transition(inquiry: Inquiry, *, allowed: Iterable[str], to: str, actor: Any, refused: str) -> Inquiry:
+def _transition(inquiry: Inquiry, *, allowed: Iterable[str], to: str, actor: "User", refused: str) -> Inquiry:
     """Move `inquiry` to status `to` if it is still in one of `allowed` (settled by the
     database: a conditional update), else raise ServiceError with `refused`."""
     updated = Inquiry.objects.filter(pk=inquiry.pk, status__in=list(allowed)).update(status=to)
@@ -77,7 +82,7 @@ def _transition(inquiry: Inquiry, *, allowed: Iterable[str], to: str, actor: Any
 
 
 @transaction.atomic
-def inquiry_mark_contacted(*, inquiry: Inquiry, actor: Any) -> Inquiry:
+def inquiry_mark_contacted(*, inquiry: Inquiry, actor: "User") -> Inquiry:
     """Record that the front desk has contacted the visitor."""
     return _transition(
         inquiry,
@@ -89,7 +94,7 @@ def inquiry_mark_contacted(*, inquiry: Inquiry, actor: Any) -> Inquiry:
 
 
 @transaction.atomic
-def inquiry_close(*, inquiry: Inquiry, actor: Any) -> Inquiry:
+def inquiry_close(*, inquiry: Inquiry, actor: "User") -> Inquiry:
     """Close the inquiry: it leaves the queue."""
     return _transition(
         inquiry,
@@ -117,7 +122,7 @@ def inquiry_matches(inquiry: Inquiry) -> list[Patient]:
     )
 
 
-def _registered(inquiry: Inquiry, existing: Patient | None, duplicate_reason: str, actor: Any) -> Patient:
+def _registered(inquiry: Inquiry, existing: Patient | None, duplicate_reason: str, actor: "User") -> Patient:
     """Return the patient the inquiry belongs to: `existing` (which must be one of the
     matching records), or a new record (refused with PossibleDuplicate when one matches)."""
     if existing is None:
@@ -141,7 +146,7 @@ def _registered(inquiry: Inquiry, existing: Patient | None, duplicate_reason: st
 
 @transaction.atomic
 def inquiry_convert(
-    *, inquiry: Inquiry, actor: Any, existing: Patient | None = None, duplicate_reason: str = ""
+    *, inquiry: Inquiry, actor: "User", existing: Patient | None = None, duplicate_reason: str = ""
 ) -> Patient:
     """Register the visitor as a patient (name, birth date, email, phone), or add the inquiry
     to `existing`, one of the records that match it; store their answers as the next intake

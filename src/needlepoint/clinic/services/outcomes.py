@@ -26,7 +26,7 @@ from needlepoint.clinic.models import (
 )
 from needlepoint.clinic.selectors import course_summary
 from needlepoint.clinic.services import ServiceError, gate
-from needlepoint.clinic.services.charting import booked_appointment, visit_day
+from needlepoint.clinic.services.chart_rules import booked_appointment, visit_day
 from needlepoint.clinical import scales
 
 # Outcomes are also recorded after completion (the safety gate lets a completed course have

@@ -10,42 +10,25 @@ import copy
 import datetime as dt
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, Q
-from django.utils import timezone
+from django.db.models import Q
 
 from needlepoint.accounts.models import Role
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.models import Patient
-from needlepoint.clinic.services import ServiceError, bump_version
+from needlepoint.clinic.services import ServiceError, bump_version, clinic_today, validated
+
+if TYPE_CHECKING:
+    from needlepoint.accounts.models import User
 
 MAX_AGE_YEARS = 130
 MIN_REASON_CHARS = 10
 MAX_MATCHES = 10
 PHONE_RE = re.compile(r"^[0-9+() .\-]{3,40}$")
 CONTACT_FIELDS = ("first_name", "last_name", "birth_date", "email", "phone")
-
-
-def clinic_today() -> dt.date:
-    """Return today's date in the clinic's zone (TIME_ZONE), whatever zone is active."""
-    return timezone.localdate(timezone.now(), timezone.get_default_timezone())
-
-
-def clean_or_refuse(obj: Model, *, exclude: list[str] | None = None) -> None:
-    """Run `full_clean()` on `obj`; raise ServiceError naming the first field at fault, in the
-    words of the field's label ("First name: This field cannot be blank.")."""
-    try:
-        obj.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        if field == "__all__":
-            raise ServiceError(messages[0]) from None
-        label = str(obj._meta.get_field(field).verbose_name).capitalize()
-        raise ServiceError(f"{label}: {messages[0]}", field=field) from None
 
 
 def _check_birth_date(birth_date: dt.date) -> None:
@@ -77,8 +60,8 @@ def _contact(first_name: str, last_name: str, birth_date: dt.date, email: str, p
     }
 
 
-def _user_or_none(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
+def _user_or_none(actor: "User | None") -> "User | None":
+    return actor if actor is not None and actor.is_authenticated else None
 
 
 class PossibleDuplicate(ServiceError):
@@ -109,8 +92,11 @@ def patient_matches(
     email = email.strip()
     wanted = (name_key(first_name), name_key(last_name))
     same = Q(birth_date=birth_date) | (Q(email__iexact=email) if email else Q(pk__in=[]))
+    candidates = Patient.objects.filter(same)
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude)
     found: list[tuple[int, Patient]] = []
-    for p in Patient.objects.filter(same).exclude(pk=exclude).order_by("id")[:200]:
+    for p in candidates.order_by("id")[:200]:
         by_name = p.birth_date == birth_date and (name_key(p.first_name), name_key(p.last_name)) == wanted
         by_email = bool(email) and p.email.strip().casefold() == email.casefold()
         if by_name or by_email:
@@ -148,7 +134,7 @@ def patient_register(
     birth_date: dt.date,
     email: str,
     phone: str,
-    actor: Any,
+    actor: "User",
     duplicate_reason: str = "",
 ) -> Patient:
     """Create and return a patient record with their contact details.
@@ -158,7 +144,7 @@ def patient_register(
     reason and the record it matched are stored and audited)."""
     contact = _contact(first_name, last_name, birth_date, email, phone)
     patient = Patient(**contact, created_by=_user_or_none(actor))
-    clean_or_refuse(patient)
+    validated(patient, labelled=True)
     original, reason = _duplicate_check(contact, duplicate_reason)
     patient.duplicate_of, patient.duplicate_reason = original, reason
     patient.save()
@@ -179,7 +165,7 @@ def patient_update(
     birth_date: dt.date,
     email: str,
     phone: str,
-    actor: Any,
+    actor: "User",
 ) -> Patient:
     """Save new contact details if nobody saved the record since `expected_version` was read;
     raise StaleEdit otherwise (nothing is saved). Returns the updated patient."""
@@ -187,7 +173,7 @@ def patient_update(
     candidate = copy.copy(patient)
     for key, value in changes.items():
         setattr(candidate, key, value)
-    clean_or_refuse(candidate, exclude=["user", "created_by"])
+    validated(candidate, exclude=["user", "created_by"], labelled=True)
     changed = [k for k, v in changes.items() if getattr(patient, k) != v]
     bump_version(patient, expected=expected_version, **changes)
     audit_record(
@@ -200,7 +186,7 @@ def patient_update(
 
 
 @transaction.atomic
-def patient_portal_account_create(*, patient: Patient, actor: Any) -> Any:
+def patient_portal_account_create(*, patient: Patient, actor: "User") -> "User":
     """Create a portal login (role patient, username = email, no usable password yet) for
     `patient` and return the user; the patient sets a password from the clinic's invitation."""
     if patient.user_id is not None:
@@ -220,7 +206,7 @@ def patient_portal_account_create(*, patient: Patient, actor: Any) -> Any:
     )
     user.set_unusable_password()
     try:
-        clean_or_refuse(user)
+        validated(user, labelled=True)
     except ServiceError as exc:
         raise ServiceError(f"This email cannot be a portal username ({exc.message})", field="email") from None
     user.save()

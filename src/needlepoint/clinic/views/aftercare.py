@@ -48,7 +48,7 @@ from needlepoint.clinic.services.aftercare import (
     patient_advice,
     session_day,
 )
-from needlepoint.clinic.services.charting import visit_day
+from needlepoint.clinic.services.chart_rules import visit_day
 from needlepoint.clinic.services.outcomes import (
     completion_blockers,
     course_complete,

@@ -20,26 +20,25 @@ from needlepoint.clinic.access import get_session_for_user, require_clinical
 from needlepoint.clinic.models import Decision, Device, SessionStatus, Severity, TreatmentSession
 from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.services import ServiceError, StaleEdit
+from needlepoint.clinic.services.chart_rules import (
+    blocked_message,
+    booked_appointment,
+    day_refusal,
+    visit_day,
+)
+from needlepoint.clinic.services.chart_signing import addendum_add, chart_sign
 from needlepoint.clinic.services.charting import (
     END_POINTS,
     PLATELET_ADJUNCTS,
     AdverseEventRow,
     AreaRow,
     ChartData,
-    DayOfAnswers,
-    addendum_add,
     area_limits,
-    blocked_message,
-    booked_appointment,
     chart_save,
-    chart_sign,
     charting_refusal,
-    day_refusal,
-    plan_areas,
-    session_rescreen,
     topical_choices,
-    visit_day,
 )
+from needlepoint.clinic.services.rescreen import DayOfAnswers, plan_areas, session_rescreen
 from needlepoint.clinical.vocab import area_label
 
 TEMPLATE = "clinic/charting/chart.html"

@@ -23,14 +23,11 @@ from needlepoint.clinic.access import (
     require_staff,
     visible_patients,
 )
+from needlepoint.clinic.models import APPROVED_COURSE_STATUSES as SIGNABLE_STATUSES
 from needlepoint.clinic.models import Consent, ConsentChannel, ConsentText, Course
+from needlepoint.clinic.selectors import consent_for_course
 from needlepoint.clinic.services import ServiceError
-from needlepoint.clinic.services.consent import (
-    SIGNABLE_STATUSES,
-    consent_for_course,
-    consent_sign,
-    current_consent_text,
-)
+from needlepoint.clinic.services.consent import consent_sign, current_consent_text
 from needlepoint.clinic.views.portal import own_patient
 from needlepoint.clinical import vocab
 

@@ -3,7 +3,7 @@ else gets 404): the patient's intake versions and screening, clearances, the ski
 assessment with scores that update as you type, and the proposed course from draft to approval.
 
 Views never write models: they parse the form, call a service from
-`needlepoint.clinic.services.consultation` and show `ServiceError.message` next to the field at
+`needlepoint.clinic.services` and show `ServiceError.message` next to the field at
 fault. Every control is a plain form; htmx only adds the live score preview."""
 
 import datetime as dt
@@ -33,10 +33,22 @@ from needlepoint.clinic.models import (
     TreatmentSession,
 )
 from needlepoint.clinic.protocol import clinic_protocol
-from needlepoint.clinic.selectors import booked_session_ids
-from needlepoint.clinic.services import ServiceError, StaleEdit
-from needlepoint.clinic.services import consultation as services
-from needlepoint.clinic.services.charting import day_refusal, visit_day
+from needlepoint.clinic.selectors import (
+    booked_session_ids,
+    latest_assessment,
+    latest_screening_detail,
+    patient_clearances,
+    patient_courses,
+    patient_intakes,
+)
+from needlepoint.clinic.services import ServiceError, StaleEdit, course_approval, course_plan
+from needlepoint.clinic.services import clearances as clearance_services
+from needlepoint.clinic.services.assessment import AssessmentScores, assessment_record, assessment_scores
+from needlepoint.clinic.services.chart_rules import day_refusal, visit_day
+from needlepoint.clinic.services.course_approval import approval_blockers, depth_override_give
+from needlepoint.clinic.services.course_plan import area_ceiling, propose_blockers
+from needlepoint.clinic.services.plan_edit import course_edit
+from needlepoint.clinic.services.screening import intake_record, screening_refresh, treatable_areas
 from needlepoint.clinical import scales, vocab
 
 TEMPLATES = "clinic/consultation/"
@@ -162,9 +174,9 @@ def _patient_words(data: dict[str, Any], source: str) -> list[tuple[str, list[st
 
 
 def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
-    screening = services.latest_screening_detail(patient)
-    assessment = services.latest_assessment(patient)
-    clearances = list(services.patient_clearances(patient))
+    screening = latest_screening_detail(patient)
+    assessment = latest_assessment(patient)
+    clearances = list(patient_clearances(patient))
     active = {c.finding_code: c for c in clearances if c.revoked_at is None}
     intakes = [
         {
@@ -172,7 +184,7 @@ def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
             "summary": _intake_summary(i.data, i.source),
             "patient_words": _patient_words(i.data, i.source),
         }
-        for i in services.patient_intakes(patient)
+        for i in patient_intakes(patient)
     ]
     return {
         "patient": patient,
@@ -198,8 +210,8 @@ def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
             if assessment and assessment.goodman_baron_grade
             else None
         ),
-        "courses": [(c, vocab.area_label(c.goal)) for c in services.patient_courses(patient)],
-        "propose_blockers": services.propose_blockers(intakes[0]["intake"] if intakes else None, screening),
+        "courses": [(c, vocab.area_label(c.goal)) for c in patient_courses(patient)],
+        "propose_blockers": propose_blockers(intakes[0]["intake"] if intakes else None, screening),
         "propose_form": ProposeForm(),
         **extra,
     }
@@ -215,7 +227,7 @@ def overview(request: HttpRequest, patient_id: int) -> HttpResponse:
 def rescreen(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     try:
-        screening = services.screening_refresh(patient=patient, actor=request.user)
+        screening = screening_refresh(patient=patient, actor=request.user)
     except ServiceError as exc:
         return render(
             request,
@@ -532,7 +544,7 @@ def _intake_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    latest = services.patient_intakes(patient).first()
+    latest = patient_intakes(patient).first()
     return render(
         request,
         TEMPLATES + "intake.html",
@@ -552,7 +564,7 @@ def _intake_page(
 @require_http_methods(["GET", "POST"])
 def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
-    latest = services.patient_intakes(patient).first()
+    latest = patient_intakes(patient).first()
     form, rows = _intake_forms(
         request.POST if request.method == "POST" else None, latest.data if latest else None
     )
@@ -573,7 +585,7 @@ def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
         )
     data, positions = _intake_data(form, rows)
     try:
-        screening = services.intake_record(patient=patient, data=data, actor=request.user)
+        screening = intake_record(patient=patient, data=data, actor=request.user)
     except ServiceError as exc:
         _place_intake_error(exc, form, rows, positions)
         said = exc.message if exc.field in exc.message else f"{exc.field}: {exc.message}"
@@ -609,7 +621,7 @@ def _clearance_page(
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    screening = services.latest_screening_detail(patient)
+    screening = latest_screening_detail(patient)
     findings = [f for f in _findings(screening.result, {}) if f["code"] == finding_code] if screening else []
     return render(
         request,
@@ -635,14 +647,16 @@ def clearance_give(request: HttpRequest, patient_id: int, finding_code: str) -> 
     form = ClearanceForm(request.POST)
     basis = request.POST.get("basis", "")
     try:
-        services.clearance_give(patient=patient, finding_code=finding_code, basis=basis, actor=request.user)
+        clearance_services.clearance_give(
+            patient=patient, finding_code=finding_code, basis=basis, actor=request.user
+        )
     except ServiceError as exc:
         if exc.field == "basis" and form.is_bound:
             form.is_valid()
             if "basis" in form.cleaned_data:
                 form.add_error("basis", exc.message)
         return _clearance_page(request, patient, finding_code, form, error=exc.message, status=_status(exc))
-    screening = services.latest_screening_detail(patient)
+    screening = latest_screening_detail(patient)
     messages.success(
         request,
         f"Clearance recorded; the screening now reads: "
@@ -658,7 +672,7 @@ def clearance_revoke(request: HttpRequest, patient_id: int, clearance_id: int) -
     if clearance is None:
         raise Http404("No such record.")
     try:
-        services.clearance_revoke(clearance=clearance, actor=request.user)
+        clearance_services.clearance_revoke(clearance=clearance, actor=request.user)
     except ServiceError as exc:
         return render(
             request,
@@ -771,11 +785,11 @@ class AssessmentForm(forms.Form):
 
 
 def _assessment_areas(patient: Patient) -> tuple[str, ...]:
-    latest = services.patient_intakes(patient).first()
+    latest = patient_intakes(patient).first()
     return tuple(latest.data.get("areas", ())) if latest else DEFAULT_SCAR_AREAS
 
 
-def _scores(form: AssessmentForm) -> tuple[services.AssessmentScores | None, list[str]]:
+def _scores(form: AssessmentForm) -> tuple[AssessmentScores | None, list[str]]:
     """Return the scores of a bound form (None when a field does not parse) and the form's own
     errors as plain lines."""
     if not form.is_valid():
@@ -784,7 +798,7 @@ def _scores(form: AssessmentForm) -> tuple[services.AssessmentScores | None, lis
             for k, v in form.errors.items()
         ]
         return None, lines
-    return services.assessment_scores(**form.service_inputs()), []
+    return assessment_scores(**form.service_inputs()), []
 
 
 def _assessment_context(patient: Patient, form: AssessmentForm, **extra: Any) -> dict[str, Any]:
@@ -821,7 +835,7 @@ def assessment(request: HttpRequest, patient_id: int) -> HttpResponse:
             status=400,
         )
     try:
-        services.assessment_record(
+        assessment_record(
             patient=patient,
             actor=request.user,
             notes=form.cleaned_data.get("notes", ""),
@@ -874,7 +888,7 @@ def course_propose(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = ProposeForm(request.POST)
     if form.is_valid():
         try:
-            course = services.course_propose(
+            course = course_plan.course_propose(
                 patient=patient, actor=request.user, start_date=form.cleaned_data["start_date"]
             )
         except ServiceError as exc:
@@ -901,7 +915,7 @@ class CourseForm(forms.Form):
     def __init__(self, *args: Any, course: Course, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.areas = _course_areas(course)
-        self.ceilings = {a: services.area_ceiling(course, a) for a in self.areas}
+        self.ceilings = {a: area_ceiling(course, a) for a in self.areas}
         self.fields["adjuncts"].choices = [  # type: ignore[attr-defined]
             (a["code"], a.get("name") or a["code"]) for a in course.plan.get("adjuncts", [])
         ]
@@ -964,7 +978,7 @@ class CourseForm(forms.Form):
 
 def _course_areas(course: Course) -> list[str]:
     planned = [a["area"] for a in course.plan.get("areas", [])]
-    return planned + [a for a in services.treatable_areas(course.screening) if a not in planned]
+    return planned + [a for a in treatable_areas(course.screening) if a not in planned]
 
 
 def _course_initial(course: Course) -> dict[str, Any]:
@@ -1027,7 +1041,7 @@ def _chart_note(session: TreatmentSession) -> str:
 
 def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[str, Any]:
     plan = course.plan
-    screening = services.latest_screening_detail(course.patient)
+    screening = latest_screening_detail(course.patient)
     overrides = list(course.overrides.select_related("given_by").order_by("area"))
     by_area = {o.area: o for o in overrides}
     rows = [
@@ -1040,7 +1054,7 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
         }
         for a in plan.get("areas", [])
     ]
-    treatable = services.treatable_areas(course.screening)
+    treatable = treatable_areas(course.screening)
     excluded = [vocab.area_label(a) for a in course.screening.result.get("areas", {}) if a not in treatable]
     is_draft = course.status == CourseStatus.DRAFT
     return {
@@ -1054,7 +1068,7 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
         "overrides": overrides,
         "screening": screening,
         "decision_label": Decision(screening.decision).label if screening else "",
-        "blockers": services.approval_blockers(course) if is_draft else [],
+        "blockers": approval_blockers(course) if is_draft else [],
         "is_draft": is_draft,
         "is_director": getattr(request.user, "is_medical_director", False),
         "selected_adjuncts": [a for a in plan.get("adjuncts", []) if a.get("selected")],
@@ -1067,7 +1081,7 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
 
 
 def consent_for_course(course: Course) -> Any:
-    from needlepoint.clinic.services.consent import consent_for_course as signed
+    from needlepoint.clinic.selectors import consent_for_course as signed
 
     return signed(course)
 
@@ -1093,7 +1107,7 @@ def course(request: HttpRequest, patient_id: int, course_id: int) -> HttpRespons
             error="The plan was not saved: correct the fields marked below.",
         )
     try:
-        services.course_edit(
+        course_edit(
             course=course,
             actor=request.user,
             expected_version=form.cleaned_data["version"],
@@ -1139,7 +1153,7 @@ def course_approve(request: HttpRequest, patient_id: int, course_id: int) -> Htt
             raise ServiceError(
                 "The form is missing the plan's version: reload the page.", field="version"
             ) from None
-        services.course_approve(course=course, actor=request.user, expected_version=version)
+        course_approval.course_approve(course=course, actor=request.user, expected_version=version)
         return f"Course approved: {course.sessions.count()} sessions planned."
 
     return _post_action(request, patient_id, course_id, approve)
@@ -1159,7 +1173,7 @@ def depth_override(request: HttpRequest, patient_id: int, course_id: int) -> Htt
         )
     d = form.cleaned_data
     try:
-        services.depth_override_give(
+        depth_override_give(
             course=course,
             area=d["area"],
             depth_max_mm=Decimal(d["depth_max_mm"]),

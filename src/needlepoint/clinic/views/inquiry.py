@@ -34,7 +34,7 @@ from needlepoint.audit.services import audit_record
 from needlepoint.clinic.access import require_staff
 from needlepoint.clinic.models import Decision, Inquiry, Patient
 from needlepoint.clinic.protocol import clinic_protocol
-from needlepoint.clinic.services import ServiceError
+from needlepoint.clinic.services import ServiceError, clinic_today
 from needlepoint.clinic.services.inquiries import (
     OPEN_STATUSES,
     inquiry_close,
@@ -43,7 +43,7 @@ from needlepoint.clinic.services.inquiries import (
     inquiry_mark_contacted,
     inquiry_screen,
 )
-from needlepoint.clinic.services.patients import PHONE_RE, PossibleDuplicate, clinic_today
+from needlepoint.clinic.services.patients import PHONE_RE, PossibleDuplicate
 from needlepoint.clinical import vocab
 from needlepoint.clinical.rules import Finding, human_date, human_list
 from needlepoint.clinical.scales import PHOTOTYPE_ROMAN, PHOTOTYPES

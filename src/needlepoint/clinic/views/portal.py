@@ -11,8 +11,8 @@ from django.urls import URLPattern, path
 
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.access import visible_patients
+from needlepoint.clinic.models import APPROVED_COURSE_STATUSES as SIGNABLE_STATUSES
 from needlepoint.clinic.models import Consent, Course, CourseStatus, Patient, TreatmentSession
-from needlepoint.clinic.services.consent import SIGNABLE_STATUSES
 from needlepoint.clinical import vocab
 
 
