@@ -11,7 +11,7 @@ from django.urls import URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from needlepoint.bookings import visits
+from needlepoint.bookings.services import visits
 from needlepoint.bookings.views._access import get_appointment_for_user
 from needlepoint.clinic.services import ServiceError
 

@@ -607,7 +607,7 @@ def chart_sign(*, session: TreatmentSession, actor: Any, expected_version: int) 
 
 def _mark_attended(session: TreatmentSession, actor: Any) -> None:
     """The visit took place: its appointment is attended (see bookings.visits)."""
-    from needlepoint.bookings.visits import appointment_attended  # bookings builds on the clinic app
+    from needlepoint.bookings.services.visits import appointment_attended  # bookings builds on the clinic app
 
     appointment_attended(session=session, actor=actor)
 

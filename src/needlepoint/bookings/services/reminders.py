@@ -222,7 +222,7 @@ def planned_reminders(appointment: Appointment) -> list[Planned]:
     """Return the reminders a booked course session should have, from its course plan's care
     items (plain data, nothing saved). Times are aware and in UTC."""
     ctx = _Context.of(appointment)
-    care = [c for c in (appointment.course.plan or {}).get("care", []) if c.get("text")]
+    care = [c for c in _plan(appointment).get("care", []) if c.get("text")]
     out: list[Planned] = []
     if appointment.status != AppointmentStatus.ATTENDED:  # after the visit, nothing to get ready for
         before: dict[int, list[dict[str, Any]]] = {}
@@ -237,6 +237,12 @@ def planned_reminders(appointment: Appointment) -> list[Planned]:
     out.append(_aftercare(ctx, [c for c in care if _is_aftercare(c)]))
     out += [_check_in(ctx, day, care) for day in CHECK_IN_DAYS]
     return out
+
+
+def _plan(appointment: Appointment) -> dict[str, Any]:
+    """The plan of the appointment's course ({} for a visit without one)."""
+    course = appointment.course
+    return (course.plan or {}) if course is not None else {}
 
 
 def _is_day_of(item: dict[str, Any]) -> bool:
@@ -288,7 +294,7 @@ class _Context:
     @property
     def session_label(self) -> str:
         session = self.appointment.session
-        total = ((self.appointment.course.plan or {}).get("sessions") or {}).get("count")
+        total = (_plan(self.appointment).get("sessions") or {}).get("count")
         if session is None:
             return "your microneedling session"
         return f"your microneedling session ({_nth(session.number, total)})"

@@ -38,23 +38,26 @@ from needlepoint.bookings.calendar import (
     location_zone,
 )
 from needlepoint.bookings.models import LIVE, Appointment, AppointmentType, Location
-from needlepoint.bookings.services import (
+from needlepoint.bookings.services import BookingConflict, ServiceError
+from needlepoint.bookings.services._common import (
     BOOKABLE,
-    BookingConflict,
+    default_location,
+    local_today,
+    past_is_busy,
+    resource_names,
+)
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.preferences import preferences_for
+from needlepoint.bookings.services.search import (
     Proposal,
-    _default_location,
-    _local_today,
-    _past_is_busy,
-    _request_days,
-    _require_staff,
-    _Signer,
-    course_book,
     course_booking_blockers,
     course_request,
-    preferences_for,
+    proposal_sign,
+    request_days,
 )
 from needlepoint.clinic.models import Course, SessionStatus, TreatmentSession
-from needlepoint.clinic.services import ServiceError, gate
+from needlepoint.clinic.services import gate, require_role
+from needlepoint.words import human_when
 
 MAX_COURSES = 200  # the longest-waiting courses, as the "to book" list shows them
 WORKERS = 2
@@ -190,7 +193,7 @@ def waiting_list_proposals(
     """Return dates for every course waiting to be booked (or only `course_ids`), placed
     together: per course a proposal `course_book` books, or why there is none, with the
     optimiser's and greedy's figures. Reading each course is audited."""
-    _require_staff(actor, "book courses")
+    require_role(actor, doing="book courses")
     t0 = time.perf_counter()
     ids = None if course_ids is None else sorted(set(course_ids))
     if ids is not None and len(ids) > MAX_COURSES:
@@ -207,7 +210,7 @@ def waiting_list_proposals(
     candidates = [c for c in courses if c.pk not in found]
     optimiser = greedy = None
     if candidates:
-        location = _default_location(location)
+        location = default_location(location)
         optimiser, greedy = _place(candidates, location, time_limit_s, found)
     audit_record(
         actor=actor,
@@ -260,17 +263,20 @@ def _place(
     if not wanted:
         return None, None
     requests = [w.request for w in wanted]
-    days = [_request_days(r) for r in requests]
-    calendar = _past_is_busy(
+    days = [request_days(r) for r in requests]
+    calendar = past_is_busy(
         calendar_for(location=location, start=min(d[0] for d in days), end=max(d[1] for d in days)),
         timezone.now(),
     )
     optimiser, greedy = _batch(requests, calendar, time_limit_s)
     placed = _whole_courses(wanted, optimiser.courses, calendar)
+    names = resource_names(calendar)
     for n, w in enumerate(wanted):
         booking = placed.get(n)
         if isinstance(booking, scheduling.CourseBooking):
-            proposal = _Signer(w.course, location, w.type_row, calendar).proposal(booking)
+            proposal = proposal_sign(
+                booking, course=w.course, location=location, type_row=w.type_row, names=names
+            )
             found[w.course.pk] = WaitingCourse(w.course, PROPOSED, proposal)
         else:
             found[w.course.pk] = WaitingCourse(w.course, UNPLACED, reasons=(NO_ROOM, *(booking or ())))
@@ -280,7 +286,7 @@ def _place(
 def _requests(candidates: list[Course], location: Location, found: dict[int, WaitingCourse]) -> list[_Wanted]:
     """The core's request for each candidate; a course whose plan or type cannot be searched
     goes into `found` with the reason."""
-    today = _local_today(location_zone(location))
+    today = local_today(location_zone(location))
     types: dict[bool, tuple[AppointmentType, scheduling.AppointmentType]] = {}
     out = []
     preferences = preferences_for(candidates)  # kept from an earlier booking, if any
@@ -364,7 +370,7 @@ def waiting_list_book(*, actor: Any, tokens: Mapping[int, str]) -> WaitingListOu
     """Book each course of `tokens` (course id -> the proposal's token) with `course_book`, each
     in its own transaction and all or nothing, in the order given; return what happened to each.
     A conflict or blocker on one course leaves the others booked."""
-    _require_staff(actor, "book courses")
+    require_role(actor, doing="book courses")
     if not tokens:
         raise ServiceError("Tick at least one course to book.", field="courses")
     courses = Course.objects.select_related("patient").in_bulk(list(tokens))
@@ -395,11 +401,6 @@ def _book_one(course_id: int, course: Course | None, token: str, actor: Any) -> 
         course,
         BOOKED,
         f"Booked {len(appointments)} session{'s' if len(appointments) != 1 else ''}: "
-        f"the first on {_when(first)}.",
+        f"the first on {human_when(first.starts_at, location_zone(first.location))}.",
         tuple(appointments),
     )
-
-
-def _when(appointment: Appointment) -> str:
-    local = appointment.starts_at.astimezone(location_zone(appointment.location))
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
