@@ -251,7 +251,9 @@ def test_it_describes_the_window_in_words(bookable_course, personas, booked, sec
         "Session 2 can be booked from 6 January 2027 to 7 February 2027: 28-60 days "
         "after session 1 on 9 December 2026."
     )
-    assert window.next_words.startswith("Session 3 is booked for Wednesday 3 February 2027 at 09:00. It stays")
+    assert window.next_words.startswith(
+        "Session 3 is booked for Wednesday 3 February 2027 at 09:00. It stays"
+    )
     assert window.cancelled is not None and window.cancelled.pk == booked[1].pk
 
 

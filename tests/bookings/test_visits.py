@@ -20,7 +20,8 @@ from needlepoint.bookings.models import Appointment, Hold, Reminder
 from needlepoint.bookings.services import ServiceError, StaleEdit
 from needlepoint.bookings.services.cancel import appointment_cancel
 from needlepoint.bookings.services.rebook import session_rebook_window
-from needlepoint.bookings.services.reminders import DAY_BEFORE, reminders_sync
+from needlepoint.bookings.services.reminder_plan import DAY_BEFORE
+from needlepoint.bookings.services.reminders import reminders_sync
 from needlepoint.bookings.services.visits import appointment_arrive, appointment_attended, appointment_no_show
 from needlepoint.clinic.models import TreatmentSession
 

@@ -33,7 +33,6 @@ from needlepoint.bookings.services.waiting_list import (
     BLOCKED,
     BOOKED,
     CONFLICT,
-    NO_ROOM,
     PARTLY_BOOKED,
     PROPOSED,
     REFUSED,
@@ -44,6 +43,7 @@ from needlepoint.bookings.services.waiting_list import (
     waiting_list_count,
     waiting_list_proposals,
 )
+from needlepoint.bookings.services.waiting_list_placing import NO_ROOM
 from needlepoint.clinic.models import VISIT_STATUSES, Course, Patient, TreatmentSession
 from needlepoint.clinic.services import ServiceError
 

@@ -6,14 +6,6 @@
       ├──▶ no-show (only once its start has passed)
       └──▶ cancelled / cancelled late (`cancel.appointment_cancel`)
 
-Decisions stated once here:
-- "Arrived" only on the visit's own day (in the location's zone): not for a future day, nor
-  for a day gone by (then it is attended, through the chart, or a no-show).
-- "No-show" only once the visit's start has passed and the patient has not arrived; its
-  holds stay active (the time was set aside and lost) and its session may be booked again.
-- "Attended" comes from signing the chart (clinical staff only), never before the visit's
-  day: the "session tomorrow" and other preparation messages still unsent are cancelled, and
-  the aftercare timeline runs from the day the visit took place.
 Every change is audited and guarded by a conditional update, so two people marking the same
 visit at once cannot both succeed."""
 
@@ -91,7 +83,8 @@ def appointment_arrive(
     *, appointment: Appointment, actor: User, expected_version: int | None = None
 ) -> Appointment:
     """Record that the patient has arrived for `appointment` (front desk or clinical staff).
-    Refused unless the visit is booked and is today in the location's zone."""
+    Refused unless the visit is booked and is today in the location's zone: not for a future
+    day, nor for a day gone by (then it is attended, through the chart, or a no-show)."""
     require_role(actor, doing="mark a patient arrived")
     row = _locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
@@ -120,8 +113,9 @@ def appointment_no_show(
     *, appointment: Appointment, actor: User, expected_version: int | None = None
 ) -> Appointment:
     """Record that the patient did not come to `appointment`. Refused before the visit's
-    start, once the patient has arrived, or for a session already being charted. The
-    session (if any) is free to be booked again; unsent reminders are cancelled."""
+    start, once the patient has arrived, or for a session already being charted. Its holds
+    stay active (the time was set aside and lost); the session (if any) is free to be booked
+    again; unsent reminders are cancelled."""
     require_role(actor, doing="mark a visit as missed")
     row = _locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
