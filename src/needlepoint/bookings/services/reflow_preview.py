@@ -112,9 +112,9 @@ class ReflowPreview:
     are the course's booked appointments in time order; `followers` the booked ones the re-flow
     may move (the moved session and those after it, or those after a session booked again);
     `index` is the session set at the new time, from 1, among the `sessions` the core re-flows,
-    and `number` its number in the course. The
-    later sessions keep the course's rules (windows, clinic hours, resources) and the
-    preferences it was booked with (`preferences.preferences_for`)."""
+    and `number` its number in the course. The later sessions keep the course's rules (windows,
+    clinic hours, resources) and the preferences it was booked with (`preferences_for`).
+    Subclasses say which session moves: `blockers`, `course_booking`, `token`."""
 
     course: Course
     booked: list[Appointment]
