@@ -89,7 +89,9 @@ def bookable_course(personas: Any, intake_a: dict[str, Any], clinic: Clinic) -> 
 def booked(bookable_course: Any, personas: Any) -> list[Any]:
     """Patient A's course booked whole by the front desk: the earliest course, any day or time
     (modules with their own way of booking define their own `booked`)."""
-    from needlepoint.bookings.services import Preferences, course_book, course_options
+    from needlepoint.bookings.services.book import course_book
+    from needlepoint.bookings.services.preferences import Preferences
+    from needlepoint.bookings.services.search import course_options
 
     found = course_options(course=bookable_course, actor=personas.front_desk, preferences=Preferences())
     assert found.best is not None

@@ -16,9 +16,11 @@ from booking_helpers import NOW, local
 from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.bookings.consultations import consultation_book, consultation_options
 from needlepoint.bookings.models import Appointment, Hold
-from needlepoint.bookings.services import BookingConflict, Preferences, ServiceError, appointment_cancel
+from needlepoint.bookings.services import BookingConflict, ServiceError
+from needlepoint.bookings.services.cancel import appointment_cancel
+from needlepoint.bookings.services.consultations import consultation_book, consultation_options
+from needlepoint.bookings.services.preferences import Preferences
 from needlepoint.clinic.models import Inquiry, Patient
 from needlepoint.clinic.services.inquiries import inquiry_close, inquiry_create
 

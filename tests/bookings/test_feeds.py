@@ -15,8 +15,8 @@ from django.urls import reverse
 from icalendar import Calendar
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.bookings import feeds
 from needlepoint.bookings.models import Appointment, FeedToken
+from needlepoint.bookings.services import feeds
 from needlepoint.clinic.services import ServiceError
 
 NOW = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)

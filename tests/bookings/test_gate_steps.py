@@ -12,9 +12,14 @@ import pytest
 import time_machine
 from booking_helpers import BLEEDING, DIABETES, ISOTRETINOIN, LONDON, NOW, local
 
-from needlepoint.bookings import services
 from needlepoint.bookings.models import Appointment, AppointmentStatus
-from needlepoint.bookings.waiting_list import BLOCKED, waiting_list_proposals
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.cancel import appointment_cancel
+from needlepoint.bookings.services.move import session_move, session_move_options
+from needlepoint.bookings.services.preferences import Preferences
+from needlepoint.bookings.services.rebook import session_rebook_blockers, session_rebook_options
+from needlepoint.bookings.services.search import course_booking_blockers, course_options
+from needlepoint.bookings.services.waiting_list import BLOCKED, waiting_list_proposals
 from needlepoint.clinic.models import Course, TreatmentSession
 from needlepoint.clinic.services import Blocked, ServiceError
 from needlepoint.clinic.services.charting import ChartData, chart_save
@@ -40,9 +45,9 @@ def rescreen(personas: Any, intake: dict[str, Any], **changes: Any) -> None:
 
 
 def booked(course: Course, actor: Any) -> list[Appointment]:
-    found = services.course_options(course=course, actor=actor, preferences=services.Preferences())
+    found = course_options(course=course, actor=actor, preferences=Preferences())
     assert found.best is not None, found.why_not or found.blockers
-    return services.course_book(course=course, actor=actor, token=found.best.token)
+    return course_book(course=course, actor=actor, token=found.best.token)
 
 
 def test_it_refuses_approval_through_the_gate(personas, intake_a, clinic):
@@ -58,40 +63,36 @@ def test_it_refuses_approval_through_the_gate(personas, intake_a, clinic):
 
 
 def test_it_refuses_booking_in_the_front_desks_words(bookable_course, personas, intake_a):
-    token = services.course_options(
-        course=bookable_course, actor=personas.front_desk, preferences=services.Preferences()
+    token = course_options(
+        course=bookable_course, actor=personas.front_desk, preferences=Preferences()
     ).best.token
     rescreen(personas, intake_a, **BLEEDING)
     with pytest.raises(Blocked) as refused:
-        services.course_book(course=bookable_course, actor=personas.front_desk, token=token)
+        course_book(course=bookable_course, actor=personas.front_desk, token=token)
     assert refused.value.message == REVIEW
     assert refused.value.extra["codes"] == ["contraindicated"]
     assert BLEEDING_SAYS not in refused.value.message
     assert not Appointment.objects.filter(course=bookable_course).exists()
-    found = services.course_options(
-        course=bookable_course, actor=personas.practitioner, preferences=services.Preferences()
-    )
+    found = course_options(course=bookable_course, actor=personas.practitioner, preferences=Preferences())
     assert BLEEDING_SAYS in found.blockers[0]
 
 
 def test_it_refuses_a_move_before_a_deferral_ends(bookable_course, personas, intake_a):
     first = booked(bookable_course, personas.front_desk)[0]
     new_start = first.starts_at + dt.timedelta(days=1)
-    preview = services.session_move_options(appointment=first, actor=personas.front_desk, new_start=new_start)
+    preview = session_move_options(appointment=first, actor=personas.front_desk, new_start=new_start)
     assert preview.ok
     rescreen(personas, intake_a, **ISOTRETINOIN)  # stopped 1 Sep 2026: wait until 1 March 2027
-    refused = services.session_move_options(appointment=first, actor=personas.front_desk, new_start=new_start)
+    refused = session_move_options(appointment=first, actor=personas.front_desk, new_start=new_start)
     assert not refused.ok and refused.why_not == ("Not before 1 March 2027.",)
     with pytest.raises(Blocked, match="Not before 1 March 2027") as blocked:
-        services.session_move(
+        session_move(
             appointment=first, actor=personas.front_desk, token=preview.token, expected_version=first.version
         )
     assert blocked.value.extra["codes"] == ["deferred_until"]
     first.refresh_from_db()
     assert first.starts_at != new_start
-    clinical = services.session_move_options(
-        appointment=first, actor=personas.practitioner, new_start=new_start
-    )
+    clinical = session_move_options(appointment=first, actor=personas.practitioner, new_start=new_start)
     assert clinical.why_not[0].startswith("Treatment has to wait: session 1 cannot be before 1 March 2027.")
     assert "isotretinoin" in clinical.why_not[0].lower()
 
@@ -99,7 +100,7 @@ def test_it_refuses_a_move_before_a_deferral_ends(bookable_course, personas, int
 def test_it_refuses_a_move_for_a_patient_now_ruled_out(bookable_course, personas, intake_a):
     first = booked(bookable_course, personas.front_desk)[0]
     rescreen(personas, intake_a, **BLEEDING)
-    refused = services.session_move_options(
+    refused = session_move_options(
         appointment=first, actor=personas.front_desk, new_start=first.starts_at + dt.timedelta(days=1)
     )
     assert refused.why_not == (REVIEW,)
@@ -108,17 +109,17 @@ def test_it_refuses_a_move_for_a_patient_now_ruled_out(bookable_course, personas
 def test_it_refuses_booking_again_through_the_gate(bookable_course, personas, intake_a):
     appointments = booked(bookable_course, personas.front_desk)
     last = appointments[-1]
-    services.appointment_cancel(
+    appointment_cancel(
         appointment=last, actor=personas.front_desk, reason="Patient asked", expected_version=last.version
     )
     rescreen(personas, intake_a, **DIABETES)
-    refused = services.session_rebook_options(
+    refused = session_rebook_options(
         course=bookable_course, session=last.session, actor=personas.front_desk, new_start=last.starts_at
     )
     assert refused.why_not == (
         "Waiting for a doctor's clearance: needs clinical review — ask the practitioner.",
     )
-    assert [b.code for b in services.session_rebook_blockers(bookable_course)] == [Code.CLEARANCE_PENDING]
+    assert [b.code for b in session_rebook_blockers(bookable_course)] == [Code.CLEARANCE_PENDING]
 
 
 def test_it_lists_a_blocked_course_on_the_waiting_list_in_the_front_desks_words(
@@ -201,7 +202,7 @@ def test_it_refuses_outcomes_for_a_visit_that_has_not_happened(bookable_course, 
 
 
 def test_it_books_when_the_gate_lets_it(bookable_course, personas):
-    assert services.course_booking_blockers(bookable_course) == []
+    assert course_booking_blockers(bookable_course) == []
     appointments = booked(bookable_course, personas.front_desk)
     assert len(appointments) == 4 and all(a.status == AppointmentStatus.BOOKED for a in appointments)
     assert local(2026, 12, 9).date() <= appointments[0].starts_at.date()

@@ -18,7 +18,8 @@ from django.db import IntegrityError, connection, connections, transaction
 from test_services import options
 
 from needlepoint.bookings.models import Appointment, Hold
-from needlepoint.bookings.services import BookingConflict, course_book
+from needlepoint.bookings.services import BookingConflict
+from needlepoint.bookings.services.book import course_book
 from needlepoint.clinic.models import VISIT_STATUSES, Course, Patient, TreatmentSession
 
 ON_POSTGRES = connection.vendor == "postgresql"

@@ -18,18 +18,19 @@ from django.db.models import F
 from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.bookings import services
 from needlepoint.bookings.models import Appointment, AppointmentStatus, Hold, Reminder
-from needlepoint.bookings.services import (
-    Blocked,
-    BookingConflict,
-    ServiceError,
-    StaleEdit,
-    appointment_cancel,
+from needlepoint.bookings.services import Blocked, BookingConflict, ServiceError, StaleEdit
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.cancel import appointment_cancel
+from needlepoint.bookings.services.preferences import Preferences
+from needlepoint.bookings.services.rebook import (
     session_rebook,
+    session_rebook_blockers,
     session_rebook_options,
     session_rebook_window,
 )
+from needlepoint.bookings.services.reflow_preview import MovePreview
+from needlepoint.bookings.services.search import ProposedSession, course_options
 from needlepoint.clinic.models import Course, TreatmentSession
 
 HTMX = {"HX-Request": "true"}
@@ -45,18 +46,16 @@ def starts(sessions: Any) -> list[str]:
     return [s.starts_at.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") for s in sessions]
 
 
-def changes(preview: services.MovePreview) -> list[tuple[int, str]]:
+def changes(preview: MovePreview) -> list[tuple[int, str]]:
     return [(s.number, "new" if s.new else "moves" if s.moves else "stays") for s in preview.sessions]
 
 
 @pytest.fixture
 def booked(bookable_course: Course, personas: Any) -> list[Appointment]:
     """Patient A's course booked whole: the earliest course, any day or time."""
-    found = services.course_options(
-        course=bookable_course, actor=personas.front_desk, preferences=services.Preferences()
-    )
+    found = course_options(course=bookable_course, actor=personas.front_desk, preferences=Preferences())
     assert found.best is not None
-    booked = services.course_book(course=bookable_course, actor=personas.front_desk, token=found.best.token)
+    booked = course_book(course=bookable_course, actor=personas.front_desk, token=found.best.token)
     assert starts(booked) == ["2026-12-09 09:00", "2027-01-06 09:00", "2027-02-03 09:00", "2027-03-03 09:00"]
     return booked
 
@@ -75,9 +74,7 @@ def second(booked: list[Appointment], personas: Any) -> TreatmentSession:
     return cancel(booked[1], personas.front_desk)
 
 
-def options(
-    course: Course, session: TreatmentSession, when: dt.datetime, actor: Any = None
-) -> services.MovePreview:
+def options(course: Course, session: TreatmentSession, when: dt.datetime, actor: Any = None) -> MovePreview:
     return session_rebook_options(course=course, session=session, actor=actor, new_start=when)
 
 
@@ -96,7 +93,7 @@ def active_holds(course: Course) -> set[int]:
     return set(Hold.objects.filter(appointment__course=course, active=True).values_list("pk", flat=True))
 
 
-def take(slot: services.ProposedSession, like: Appointment, patient: Any, actor: Any) -> None:
+def take(slot: ProposedSession, like: Appointment, patient: Any, actor: Any) -> None:
     """Test data: another patient's visit written straight to the calendar with the practitioner
     of `slot`, between a preview and its confirmation, as a concurrent booking would (the race
     itself is settled by the database constraint, tested in test_races)."""
@@ -254,7 +251,9 @@ def test_it_describes_the_window_in_words(bookable_course, personas, booked, sec
         "Session 2 can be booked from 6 January 2027 to 7 February 2027: 28-60 days "
         "after session 1 on 9 December 2026."
     )
-    assert window.next_words.startswith("Session 3 is booked for Wed 3 February 2027 at 09:00. It stays")
+    assert window.next_words.startswith(
+        "Session 3 is booked for Wednesday 3 February 2027 at 09:00. It stays"
+    )
     assert window.cancelled is not None and window.cancelled.pk == booked[1].pk
 
 
@@ -322,7 +321,7 @@ def test_it_waits_for_a_dated_deferral_and_for_a_clearance(
     rescreen(personas, intake_a, **DIABETES)
     waiting = options(bookable_course, second, local(2027, 1, 6, 14, 0), personas.practitioner)
     assert waiting.why_not[0].startswith("A doctor's clearance is still needed (diabetes)")
-    assert services.session_rebook_blockers(bookable_course)[0].clinical.startswith("A doctor's clearance")
+    assert session_rebook_blockers(bookable_course)[0].clinical.startswith("A doctor's clearance")
 
 
 def test_it_refuses_a_course_that_is_no_longer_approved(bookable_course, personas, booked, second):

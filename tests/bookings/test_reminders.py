@@ -71,7 +71,7 @@ def book(course: Any, clinic: Any, personas: Any, *, number: int, starts: dt.dat
 @pytest.fixture
 def sync(django_capture_on_commit_callbacks: Any) -> Any:
     """Run `reminders_sync` and the after-commit enqueueing it arranges, as a booking would."""
-    from needlepoint.bookings.reminders import reminders_sync
+    from needlepoint.bookings.services.reminders import reminders_sync
 
     def run(appointment: Any, **kwargs: Any) -> dict[tuple[str, str], Any]:
         with django_capture_on_commit_callbacks(execute=True):
@@ -188,7 +188,7 @@ def test_it_schedules_at_ten_local_time_after_the_autumn_clock_change(
 def test_it_queues_one_task_per_reminder_to_run_at_its_due_time(bookable_course, clinic, personas, sync):
     from django_tasks_db.models import DBTaskResult
 
-    from needlepoint.bookings.reminders import due_iso
+    from needlepoint.bookings.services.reminders import due_iso
 
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))
     with time_machine.travel(dt.datetime(2027, 3, 1, 9, tzinfo=UTC), tick=False):
@@ -385,7 +385,7 @@ def test_it_sends_a_reminder_once_when_its_task_runs_twice_and_after_a_restart(
     bookable_course, clinic, personas, sync
 ):
     from needlepoint.bookings.models import Delivery
-    from needlepoint.bookings.reminders import enqueue
+    from needlepoint.bookings.services.reminders import enqueue
     from needlepoint.bookings.tasks import reminders_requeue, send_reminder
 
     appointment = book(bookable_course, clinic, personas, number=1, starts=local(2027, 3, 29, 10, 30))

@@ -18,20 +18,19 @@ from django.core import signing
 from django.db.models import F
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.bookings import services
 from needlepoint.bookings.models import Appointment, Hold, Reminder
-from needlepoint.bookings.services import (
-    Blocked,
-    BookingConflict,
-    Preferences,
-    ServiceError,
-    StaleEdit,
-    appointment_cancel,
-    course_book,
+from needlepoint.bookings.services import Blocked, BookingConflict, ServiceError, StaleEdit
+from needlepoint.bookings.services._common import TOKEN_MAX_AGE
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.cancel import appointment_cancel
+from needlepoint.bookings.services.move import session_move, session_move_options
+from needlepoint.bookings.services.preferences import Preferences, preferences_for
+from needlepoint.bookings.services.search import (
+    PROPOSAL_SALT,
+    CourseOptions,
     course_booking_blockers,
     course_options,
-    session_move,
-    session_move_options,
+    preparation_lead_days,
 )
 from needlepoint.clinic.models import VISIT_STATUSES, Course, TreatmentSession
 from needlepoint.scheduling import AFTERNOONS, MORNINGS
@@ -50,7 +49,7 @@ def rescreen(personas: Any, intake: dict[str, Any], **changes: Any) -> None:
     intake_record(patient=personas.record_a, data={**intake, **changes}, actor=personas.practitioner)
 
 
-def options(course: Course, actor: Any, **prefs: Any) -> services.CourseOptions:
+def options(course: Course, actor: Any, **prefs: Any) -> CourseOptions:
     return course_options(course=course, actor=actor, preferences=Preferences(**prefs))
 
 
@@ -72,8 +71,8 @@ def counts(course: Course) -> tuple[int, int]:
 
 
 def resign(token: str, **changes: Any) -> str:
-    data = signing.loads(token, salt=services.PROPOSAL_SALT)
-    return signing.dumps({**data, **changes}, salt=services.PROPOSAL_SALT, compress=True)
+    data = signing.loads(token, salt=PROPOSAL_SALT)
+    return signing.dumps({**data, **changes}, salt=PROPOSAL_SALT, compress=True)
 
 
 # ---- course_options -----------------------------------------------------------------------------
@@ -82,7 +81,7 @@ def resign(token: str, **changes: Any) -> str:
 def test_it_leaves_the_plans_preparation_time_before_a_course_booked_weeks_after_approval(
     bookable_course, personas, frozen
 ):
-    assert services.preparation_lead_days(bookable_course.plan) == 14  # sun, retinoids: 2 weeks before
+    assert preparation_lead_days(bookable_course.plan) == 14  # sun, retinoids: 2 weeks before
     frozen.move_to(NOW + dt.timedelta(days=40))  # approved on 25 Nov, booked on 4 Jan
     found = options(bookable_course, personas.front_desk)
     assert found.best is not None
@@ -90,7 +89,7 @@ def test_it_leaves_the_plans_preparation_time_before_a_course_booked_weeks_after
     # A plan that asks no preparation can start at once (the clinic opens at 09:00, now).
     Course.objects.filter(pk=bookable_course.pk).update(plan={**bookable_course.plan, "care": []})
     bookable_course.refresh_from_db()
-    assert services.preparation_lead_days(bookable_course.plan) == 0
+    assert preparation_lead_days(bookable_course.plan) == 0
     assert starts(options(bookable_course, personas.front_desk).best.sessions)[0] == "2027-01-04 09:00"
 
 
@@ -354,7 +353,7 @@ def test_it_refuses_a_tampered_token(bookable_course, personas):
 def test_it_refuses_a_token_older_than_thirty_minutes(bookable_course, personas, frozen):
     token = options(bookable_course, personas.front_desk).best.token
     frozen.shift(dt.timedelta(minutes=29))
-    signing.loads(token, salt=services.PROPOSAL_SALT, max_age=services.TOKEN_MAX_AGE)  # still good
+    signing.loads(token, salt=PROPOSAL_SALT, max_age=TOKEN_MAX_AGE)  # still good
     frozen.shift(dt.timedelta(minutes=2))
     with pytest.raises(ServiceError, match=r"more than 30 minutes old\. Search again"):
         course_book(course=bookable_course, actor=personas.front_desk, token=token)
@@ -669,4 +668,4 @@ def test_it_keeps_no_preference_when_none_was_given(bookable_course, personas):
     book(bookable_course, personas.front_desk)
     kept = CoursePreferences.objects.get(course=bookable_course)
     assert (kept.weekdays, kept.times, kept.practitioner_id) == ([], [], None)
-    assert services.preferences_for([bookable_course])[bookable_course.pk] == Preferences()
+    assert preferences_for([bookable_course])[bookable_course.pk] == Preferences()

@@ -18,8 +18,11 @@ import time_machine
 from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.bookings import services
 from needlepoint.bookings.models import Appointment, AppointmentStatus, Hold
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.cancel import appointment_cancel
+from needlepoint.bookings.services.preferences import Preferences
+from needlepoint.bookings.services.search import course_options
 from needlepoint.clinic.models import TreatmentSession
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -34,9 +37,9 @@ def frozen_clock() -> Any:
 
 
 def _book(course: Any, actor: Any, **wishes: Any) -> list[Appointment]:
-    options = services.course_options(course=course, actor=actor, preferences=services.Preferences(**wishes))
+    options = course_options(course=course, actor=actor, preferences=Preferences(**wishes))
     assert options.best is not None, options
-    return services.course_book(course=course, actor=actor, token=options.best.token)
+    return course_book(course=course, actor=actor, token=options.best.token)
 
 
 def _consent(course: Any, personas: Any) -> Any:
@@ -569,7 +572,7 @@ def test_it_navigates_day_by_day_and_week_by_week(client_for, personas, booked):
 def test_it_hides_cancelled_visits_unless_asked_and_strikes_them_through(client_for, personas, booked):
     client = client_for(personas.front_desk)
     first = booked[0]
-    services.appointment_cancel(
+    appointment_cancel(
         appointment=first, actor=personas.front_desk, reason="Flu", expected_version=first.version
     )
     day = _local(first.starts_at).date().isoformat()

@@ -13,7 +13,7 @@ from booking_helpers import NOW, local
 from django.urls import reverse
 
 from needlepoint.bookings.models import Appointment
-from needlepoint.bookings.services import appointment_cancel
+from needlepoint.bookings.services.cancel import appointment_cancel
 
 DAY = "2026-12-09"
 

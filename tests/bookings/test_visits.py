@@ -17,14 +17,12 @@ from django.db import IntegrityError, transaction
 from needlepoint.audit.models import AuditEvent
 from needlepoint.bookings.calendar import calendar_for
 from needlepoint.bookings.models import Appointment, Hold, Reminder
-from needlepoint.bookings.reminders import DAY_BEFORE, reminders_sync
-from needlepoint.bookings.services import (
-    ServiceError,
-    StaleEdit,
-    appointment_cancel,
-    session_rebook_window,
-)
-from needlepoint.bookings.visits import appointment_arrive, appointment_attended, appointment_no_show
+from needlepoint.bookings.services import ServiceError, StaleEdit
+from needlepoint.bookings.services.cancel import appointment_cancel
+from needlepoint.bookings.services.rebook import session_rebook_window
+from needlepoint.bookings.services.reminder_plan import DAY_BEFORE
+from needlepoint.bookings.services.reminders import reminders_sync
+from needlepoint.bookings.services.visits import appointment_arrive, appointment_attended, appointment_no_show
 from needlepoint.clinic.models import TreatmentSession
 
 FIRST = local(2026, 12, 9, 9, 0)

@@ -23,13 +23,16 @@ from django.urls import reverse
 from test_services import resign
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.bookings import services
 from needlepoint.bookings.models import Appointment, Closure, Hold, Location
-from needlepoint.bookings.waiting_list import (
+from needlepoint.bookings.services._common import CONFLICT as CONFLICT_WORDS
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.cancel import appointment_cancel
+from needlepoint.bookings.services.preferences import Preferences
+from needlepoint.bookings.services.search import PROPOSAL_SALT, course_options
+from needlepoint.bookings.services.waiting_list import (
     BLOCKED,
     BOOKED,
     CONFLICT,
-    NO_ROOM,
     PARTLY_BOOKED,
     PROPOSED,
     REFUSED,
@@ -40,6 +43,7 @@ from needlepoint.bookings.waiting_list import (
     waiting_list_count,
     waiting_list_proposals,
 )
+from needlepoint.bookings.services.waiting_list_placing import NO_ROOM
 from needlepoint.clinic.models import VISIT_STATUSES, Course, Patient, TreatmentSession
 from needlepoint.clinic.services import ServiceError
 
@@ -76,7 +80,7 @@ def holds(plan: WaitingListPlan) -> list[tuple[str, dt.datetime, dt.datetime]]:
     """Every resource each proposal would hold, read from its signed token."""
     out = []
     for token in tokens(plan).values():
-        for session in signing.loads(token, salt=services.PROPOSAL_SALT)["sessions"]:
+        for session in signing.loads(token, salt=PROPOSAL_SALT)["sessions"]:
             out += [
                 (h[0], dt.datetime.fromisoformat(h[4]), dt.datetime.fromisoformat(h[5]))
                 for h in session["holds"]
@@ -160,9 +164,7 @@ def test_it_reports_the_optimiser_against_greedy(waiting, personas):
 def test_it_signs_proposals_that_book_exactly_what_was_shown(waiting, personas):
     plan = propose(personas.front_desk)
     course = plan.proposed[2]
-    appointments = services.course_book(
-        course=course.course, actor=personas.front_desk, token=course.proposal.token
-    )
+    appointments = course_book(course=course.course, actor=personas.front_desk, token=course.proposal.token)
     assert [(a.starts_at, a.practitioner_id, a.room_id) for a in appointments] == [
         (s.starts_at, s.practitioner_id, s.room_id) for s in course.proposal.sessions
     ]
@@ -193,12 +195,10 @@ def test_it_lists_a_blocked_course_with_its_reason_and_never_books_it(waiting, u
 
 
 def test_it_leaves_a_partly_booked_course_to_its_own_page(waiting, personas):
-    first = services.course_options(
-        course=waiting[0], actor=personas.front_desk, preferences=services.Preferences()
-    ).best
-    booked = services.course_book(course=waiting[0], actor=personas.front_desk, token=first.token)
+    first = course_options(course=waiting[0], actor=personas.front_desk, preferences=Preferences()).best
+    booked = course_book(course=waiting[0], actor=personas.front_desk, token=first.token)
     last = Appointment.objects.get(pk=booked[3].pk)
-    services.appointment_cancel(
+    appointment_cancel(
         appointment=last, actor=personas.front_desk, reason="moving away", expected_version=last.version
     )
 
@@ -231,11 +231,11 @@ def test_it_says_why_no_dates_fit_when_the_clinic_is_closed(waiting, personas, c
 
 
 def test_it_proposes_only_the_courses_asked_for_and_says_why_one_is_not_waiting(waiting, personas):
-    services.course_book(
+    course_book(
         course=waiting[1],
         actor=personas.front_desk,
-        token=services.course_options(
-            course=waiting[1], actor=personas.front_desk, preferences=services.Preferences()
+        token=course_options(
+            course=waiting[1], actor=personas.front_desk, preferences=Preferences()
         ).best.token,
     )
 
@@ -308,7 +308,7 @@ def test_it_refuses_a_course_whose_slot_was_taken_meanwhile_and_books_the_others
     outcome = waiting_list_book(actor=personas.front_desk, tokens=tokens(plan))
 
     lost = outcome.results[2]
-    assert (lost.course, lost.status, lost.message) == (waiting[2], CONFLICT, services.CONFLICT)
+    assert (lost.course, lost.status, lost.message) == (waiting[2], CONFLICT, CONFLICT_WORDS)
     assert counts(waiting[2]) == (0, 0, 0)
     assert [r.status for r in outcome.results] == [BOOKED, BOOKED, CONFLICT, BOOKED, BOOKED]
     assert all(counts(c) == (4, 16, 4) for c in waiting if c != waiting[2])
@@ -438,7 +438,7 @@ def test_it_books_the_rest_when_one_course_lost_its_slots(client_for, personas, 
 
     assert response.status_code == 200
     assert "Booked 4 of 5 courses" in response.text
-    assert services.CONFLICT in response.text and "propose dates again" in response.text
+    assert CONFLICT_WORDS in response.text and "propose dates again" in response.text
     assert [counts(c)[0] for c in waiting] == [4, 0, 4, 4, 4]
 
 
@@ -452,7 +452,7 @@ def test_it_answers_409_when_every_ticked_course_lost_its_slots(client_for, pers
     )
 
     assert response.status_code == 409
-    assert "Booked 0 of 1 course" in response.text and services.CONFLICT in response.text
+    assert "Booked 0 of 1 course" in response.text and CONFLICT_WORDS in response.text
     assert not Appointment.objects.filter(course__in=waiting).exists()
 
 

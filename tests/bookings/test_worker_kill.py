@@ -57,7 +57,7 @@ import datetime as dt
 from django.utils import timezone
 from needlepoint.accounts.models import User
 from needlepoint.bookings.models import Appointment, AppointmentType, Location, Reminder
-from needlepoint.bookings.reminders import enqueue
+from needlepoint.bookings.services.reminders import enqueue
 from needlepoint.clinic.models import Patient
 
 desk = User.objects.create(username="desk", role="front_desk")

@@ -16,8 +16,11 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from needlepoint.bookings import services as booking
 from needlepoint.bookings.models import Appointment, AppointmentStatus
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.cancel import appointment_cancel
+from needlepoint.bookings.services.preferences import Preferences
+from needlepoint.bookings.services.search import PROPOSAL_SALT, course_options
 from needlepoint.clinic.models import (
     Clearance,
     Consent,
@@ -107,11 +110,9 @@ def _course(
             actor=personas.front_desk,
         )
     if book:
-        found = booking.course_options(
-            course=course, actor=personas.front_desk, preferences=booking.Preferences()
-        )
+        found = course_options(course=course, actor=personas.front_desk, preferences=Preferences())
         assert found.best is not None, found.why_not or found.blockers
-        booking.course_book(course=course, actor=personas.front_desk, token=found.best.token)
+        course_book(course=course, actor=personas.front_desk, token=found.best.token)
     course.refresh_from_db()
     return course
 
@@ -159,7 +160,7 @@ def clinic(personas: Any, intake_a: dict[str, Any]) -> dict[str, Course]:
         for name, p in people.items()
     }
     last = Appointment.objects.filter(course=courses["anna"]).order_by("-starts_at").first()
-    booking.appointment_cancel(
+    appointment_cancel(
         appointment=last, actor=personas.front_desk, reason="Patient asked", expected_version=last.version
     )
     TreatmentSession.objects.filter(course=courses["anna"], number=1).update(notes=NOTE)
@@ -316,7 +317,7 @@ def _post_pages(client: Any) -> dict[str, str]:
                 "location": Location.objects.get().pk,
                 "type": AppointmentType.objects.first().pk,
             },
-            salt=booking.PROPOSAL_SALT,
+            salt=PROPOSAL_SALT,
             compress=True,
         )
         url = reverse("bookings:course_book", args=[course.pk])

@@ -170,7 +170,7 @@ def sweep(*, now: dt.datetime | None = None, stale: dt.timedelta = STALE_SENDING
     requeued = 0
     for reminder in scheduled:
         if reminder.task_id not in alive:
-            from needlepoint.bookings.reminders import enqueue
+            from needlepoint.bookings.services.reminders import enqueue
 
             enqueue(reminder_id=reminder.pk, due_at=reminder.due_at)
             requeued += 1
@@ -268,7 +268,7 @@ def _send_again(reminder: Reminder) -> int:
         status=ReminderStatus.SCHEDULED, attempt=None, claimed_at=None, updated_at=timezone.now()
     )
     if changed:
-        from needlepoint.bookings.reminders import enqueue
+        from needlepoint.bookings.services.reminders import enqueue
 
         audit_record(
             actor=None,

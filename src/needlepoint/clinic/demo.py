@@ -30,7 +30,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from needlepoint.accounts.models import Role, User
-from needlepoint.bookings.consultations import consultation_book, consultation_options
 from needlepoint.bookings.models import (
     Appointment,
     AppointmentKind,
@@ -40,8 +39,11 @@ from needlepoint.bookings.models import (
     Reminder,
     ReminderStatus,
 )
-from needlepoint.bookings.reminders import due_iso
-from needlepoint.bookings.services import Preferences, course_book, course_options, preparation_lead_days
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.consultations import consultation_book, consultation_options
+from needlepoint.bookings.services.preferences import Preferences
+from needlepoint.bookings.services.reminders import due_iso
+from needlepoint.bookings.services.search import course_options, preparation_lead_days
 from needlepoint.bookings.tasks import send_reminder
 from needlepoint.clinic.models import Course, Device, Inquiry, Patient, Room, TreatmentSession
 from needlepoint.clinic.services.aftercare import check_in_submit

@@ -31,7 +31,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings import services
 from needlepoint.bookings.models import (
     LIVE,
     Appointment,
@@ -42,6 +41,8 @@ from needlepoint.bookings.models import (
     Reminder,
     ReminderStatus,
 )
+from needlepoint.bookings.services import BookingConflict, book, cancel, move, rebook, search
+from needlepoint.bookings.services import preferences as booking_preferences
 from needlepoint.bookings.views._access import get_appointment_for_user
 from needlepoint.clinic.access import get_course_for_user, get_session_for_user, require_staff
 from needlepoint.clinic.models import Consent, Course, CourseStatus, SessionStatus, TreatmentSession
@@ -64,7 +65,7 @@ TIMES = {"mornings": MORNINGS, "afternoons": AFTERNOONS, "evenings": EVENINGS}
 
 def _status(exc: ServiceError) -> int:
     """409 when someone else got there first (a slot taken, a stale copy), 400 otherwise."""
-    return 409 if isinstance(exc, services.BookingConflict | StaleEdit) else 400
+    return 409 if isinstance(exc, BookingConflict | StaleEdit) else 400
 
 
 def _zone(location: Location | None) -> str:
@@ -133,7 +134,9 @@ class PreferencesForm(forms.Form):
         data = self.cleaned_data
         weekdays = frozenset(data.get("weekdays") or range(7))
         times = tuple(TIMES[k] for k in TIMES if k in (data.get("times") or ()))
-        return services.Preferences(weekdays=weekdays, times=times, practitioner_id=data.get("practitioner"))
+        return booking_preferences.Preferences(
+            weekdays=weekdays, times=times, practitioner_id=data.get("practitioner")
+        )
 
     def as_query(self) -> list[tuple[str, str]]:
         """The preferences as query parameters (for a fresh search after a refusal)."""
@@ -167,7 +170,7 @@ def _search(request: HttpRequest, course: Course, form: PreferencesForm) -> tupl
     if not form.is_valid():
         return None, ""
     try:
-        return services.course_options(
+        return search.course_options(
             course=course, actor=request.user, preferences=form.preferences(), location=form.chosen_location()
         ), ""
     except ServiceError as exc:
@@ -183,7 +186,7 @@ def _book_page(
     error: str = "",
     partial: bool = False,
 ) -> HttpResponse:
-    blockers = gate.words(services.course_booking_blockers(course), request.user)
+    blockers = gate.words(search.course_booking_blockers(course), request.user)
     options, refused = (None, "") if blockers else _search(request, course, form)
     error = error or refused
     proposals = []
@@ -205,7 +208,7 @@ def _book_page(
         "zone": settings.TIME_ZONE,
         "query": form.as_query(),
         "sessions_count": course.sessions.count(),
-        "preparation_days": services.preparation_lead_days(course.plan or {}),
+        "preparation_days": search.preparation_lead_days(course.plan or {}),
     }
     template = TEMPLATES + "book.html"
     if partial:
@@ -227,7 +230,7 @@ def course_book(request: HttpRequest, course_id: int) -> HttpResponse:
     try:
         if not token:
             raise ServiceError("Pick one of the proposals to book (the form had none).", field="token")
-        appointments = services.course_book(course=course, actor=request.user, token=token)
+        appointments = book.course_book(course=course, actor=request.user, token=token)
     except ServiceError as exc:
         course.refresh_from_db()
         return _book_page(request, course, form, status=_status(exc), error=_refusal(exc))
@@ -241,7 +244,7 @@ def course_book(request: HttpRequest, course_id: int) -> HttpResponse:
 
 
 def _refusal(exc: ServiceError) -> str:
-    if isinstance(exc, services.BookingConflict):
+    if isinstance(exc, BookingConflict):
         return f"Nothing was booked: {exc.message} Here is a fresh search with the same preferences."
     return f"Nothing was booked: {exc.message}"
 
@@ -292,7 +295,7 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
     cancelled = {a.session_id: a for a in appointments if not a.is_live and a.session_id}
     missing = [
         (s, cancelled.get(s.pk))
-        for s in course.sessions.filter(status__in=services.REBOOKABLE)
+        for s in course.sessions.filter(status__in=rebook.REBOOKABLE)
         .exclude(Q(appointment__status__in=LIVE))
         .order_by("number")
     ]
@@ -302,8 +305,9 @@ def course_appointments(request: HttpRequest, course_id: int) -> HttpResponse:
     preferences = (
         ""
         if kept is None
-        else services.describe_preferences(
-            services.kept_preferences(kept), kept.practitioner.get_full_name() if kept.practitioner else ""
+        else booking_preferences.describe_preferences(
+            booking_preferences.kept_preferences(kept),
+            kept.practitioner.get_full_name() if kept.practitioner else "",
         )
     )
     reminders = list(
@@ -469,7 +473,7 @@ def appointment_reschedule(request: HttpRequest, appointment_id: int) -> HttpRes
     if not form.is_valid():
         return _move_page(request, appointment, form, status=400)
     try:
-        preview = services.session_move_options(
+        preview = move.session_move_options(
             appointment=appointment, actor=request.user, new_start=form.new_start()
         )
     except ServiceError as exc:
@@ -488,7 +492,7 @@ def _move_confirm(request: HttpRequest, appointment: Appointment) -> HttpRespons
             raise ServiceError(
                 "The form is missing the preview: pick the new date and time again.", field="token"
             )
-        moved = services.session_move(
+        moved = move.session_move(
             appointment=appointment, actor=request.user, token=request.POST["token"], expected_version=version
         )
     except ServiceError as exc:
@@ -541,7 +545,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
     if not form.is_valid():
         return render(request, page, {**context, "form": form}, status=400)
     try:
-        services.appointment_cancel(
+        cancel.appointment_cancel(
             appointment=appointment,
             actor=request.user,
             reason=form.cleaned_data["reason"],
@@ -558,7 +562,7 @@ def appointment_cancel(request: HttpRequest, appointment_id: int) -> HttpRespons
         session
         and appointment.course
         and appointment.course.status in BOOKABLE
-        and session.status in services.REBOOKABLE
+        and session.status in rebook.REBOOKABLE
     ):
         messages.success(
             request,
@@ -581,7 +585,7 @@ def _session_for_staff(request: HttpRequest, session_id: int) -> TreatmentSessio
     return get_session_for_user(request, session_id, clinical=False)
 
 
-def _rebook_form(data: Any, window: services.RebookWindow | None) -> NewTimeForm | None:
+def _rebook_form(data: Any, window: rebook.RebookWindow | None) -> NewTimeForm | None:
     if window is None:
         return None
     today = timezone.now().astimezone(ZoneInfo(window.location.time_zone)).date()
@@ -590,9 +594,9 @@ def _rebook_form(data: Any, window: services.RebookWindow | None) -> NewTimeForm
     )
 
 
-def _rebook_window(session: TreatmentSession) -> services.RebookWindow | None:
+def _rebook_window(session: TreatmentSession) -> rebook.RebookWindow | None:
     try:
-        return services.session_rebook_window(course=session.course, session=session)
+        return rebook.session_rebook_window(course=session.course, session=session)
     except ServiceError:
         return None
 
@@ -600,7 +604,7 @@ def _rebook_window(session: TreatmentSession) -> services.RebookWindow | None:
 def _rebook_page(
     request: HttpRequest,
     session: TreatmentSession,
-    window: services.RebookWindow | None,
+    window: rebook.RebookWindow | None,
     form: NewTimeForm | None,
     *,
     preview: Any = None,
@@ -609,7 +613,7 @@ def _rebook_page(
 ) -> HttpResponse:
     # A preview has checked the blockers for its day already, and says them in its reasons.
     blockers = (
-        gate.words(services.session_rebook_blockers(session.course), request.user)
+        gate.words(rebook.session_rebook_blockers(session.course), request.user)
         if window and preview is None
         else []
     )
@@ -638,7 +642,7 @@ def session_rebook(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "POST":
         return _rebook_confirm(request, session)
     try:
-        window = services.session_rebook_window(course=session.course, session=session)
+        window = rebook.session_rebook_window(course=session.course, session=session)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("bookings:course_appointments", course_id=session.course_id)
@@ -647,7 +651,7 @@ def session_rebook(request: HttpRequest, session_id: int) -> HttpResponse:
     if not asked or form is None or not form.is_valid():
         return _rebook_page(request, session, window, form, status=400 if asked else 200)
     try:
-        preview = services.session_rebook_options(
+        preview = rebook.session_rebook_options(
             course=session.course, session=session, actor=request.user, new_start=form.new_start()
         )
     except ServiceError as exc:
@@ -662,7 +666,7 @@ def _rebook_confirm(request: HttpRequest, session: TreatmentSession) -> HttpResp
             raise ServiceError(
                 "The form is missing the preview: pick the new date and time again.", field="token"
             )
-        booked = services.session_rebook(
+        booked = rebook.session_rebook(
             course=session.course, session=session, actor=request.user, token=token
         )
     except ServiceError as exc:
@@ -694,7 +698,7 @@ def _rebook_confirm(request: HttpRequest, session: TreatmentSession) -> HttpResp
 def course_preferences_forget(request: HttpRequest, course_id: int) -> HttpResponse:
     """Forget the patient's booking preferences kept with the course (staff)."""
     course = _bookable_course(request, course_id)
-    if services.course_preferences_forget(course=course, actor=request.user):
+    if booking_preferences.course_preferences_forget(course=course, actor=request.user):
         messages.success(
             request,
             "The patient's preferred days and times are forgotten: moves now re-flow "

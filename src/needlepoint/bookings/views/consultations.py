@@ -13,9 +13,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from needlepoint.bookings import consultations as service
 from needlepoint.bookings.models import PractitionerProfile
-from needlepoint.bookings.services import BookingConflict, Preferences
+from needlepoint.bookings.services import BookingConflict
+from needlepoint.bookings.services import consultations as service
+from needlepoint.bookings.services.preferences import Preferences
 from needlepoint.clinic.access import get_patient_for_user, require_staff
 from needlepoint.clinic.models import Inquiry, Patient
 from needlepoint.clinic.services import ServiceError, StaleEdit

@@ -6,7 +6,7 @@ where an address is made, shown once, listed and revoked.
 - A course's feed: clinic staff on the staff page; the patient on the portal page, for their own
   course only. Everyone else gets 404.
 
-Views never write models: they call the services in `needlepoint.bookings.feeds`."""
+Views never write models: they call the services in `needlepoint.bookings.services.feeds`."""
 
 from typing import Any
 
@@ -20,8 +20,8 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from needlepoint.accounts.models import CLINICAL_ROLES
-from needlepoint.bookings import feeds as services
 from needlepoint.bookings.models import FeedToken
+from needlepoint.bookings.services import feeds as services
 from needlepoint.clinic.access import get_course_for_user, require_clinical, require_staff
 from needlepoint.clinic.models import Course
 from needlepoint.clinic.services import ServiceError

@@ -1,6 +1,6 @@
 """The front desk's marks on a visit: the patient has arrived, or did not come (staff only;
 patients and visitors get 404). Each is a plain form post that returns to the page it came
-from with a message; the services decide what makes sense (see `bookings.visits`)."""
+from with a message; the services decide what makes sense (see `bookings.services.visits`)."""
 
 from typing import Any
 
@@ -11,7 +11,7 @@ from django.urls import URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from needlepoint.bookings import visits
+from needlepoint.bookings.services import visits
 from needlepoint.bookings.views._access import get_appointment_for_user
 from needlepoint.clinic.services import ServiceError
 

@@ -22,8 +22,8 @@ from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_http_methods, require_POST
 
-from needlepoint.bookings import waiting_list
 from needlepoint.bookings.models import Location
+from needlepoint.bookings.services import waiting_list
 from needlepoint.clinic.access import require_staff
 from needlepoint.clinic.services import ServiceError
 

@@ -69,8 +69,8 @@ def chart_sign(*, session: TreatmentSession, actor: "User", expected_version: in
 
 
 def _mark_attended(session: TreatmentSession, actor: "User") -> None:
-    """The visit took place: its appointment is attended (see bookings.visits)."""
-    from needlepoint.bookings.visits import appointment_attended  # bookings builds on the clinic app
+    """The visit took place: its appointment is attended (see bookings.services.visits)."""
+    from needlepoint.bookings.services.visits import appointment_attended  # bookings builds on the clinic app
 
     appointment_attended(session=session, actor=actor)
 

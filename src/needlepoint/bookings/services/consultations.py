@@ -10,43 +10,43 @@ the search proposes the earliest free consultation from that day on (within
 Booking from an inquiry registers the visitor as a patient first (their answers become the
 first intake) when that has not been done, and is the only way the inquiry becomes
 "consultation booked": cancelling that consultation puts the inquiry back in the queue as
-"contacted" (`services.appointment_cancel`)."""
+"contacted" (`cancel.appointment_cancel`)."""
 
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.core import signing
-from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from needlepoint import scheduling
+from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import appointment_type_core, calendar_for, location_zone
-from needlepoint.bookings.models import Appointment, AppointmentKind, AppointmentType, Location
-from needlepoint.bookings.services import (
-    CONFLICT,
-    BookingConflict,
-    Preferences,
-    ProposedSession,
-    _clean,
-    _default_location,
-    _insert_holds,
-    _is_conflict,
-    _local_today,
-    _location_and_type,
-    _main,
-    _past_is_busy,
-    _practitioner_message,
-    _require_staff,
-    _unsign,
-    _when,
-    proposed_session,
-    slot_payload,
+from needlepoint.bookings.calendar import (
+    appointment_type_core,
+    calendar_for,
+    location_zone,
+    practitioner_resource,
 )
+from needlepoint.bookings.models import Appointment, AppointmentKind, AppointmentType, Location
+from needlepoint.bookings.services import ServiceError
+from needlepoint.bookings.services._common import (
+    database_settles,
+    default_location,
+    local_today,
+    past_is_busy,
+    practitioner_message,
+    resource_names,
+    sign,
+    slot_payload,
+    unsign,
+)
+from needlepoint.bookings.services.book import insert_holds, location_and_type, main_resource
+from needlepoint.bookings.services.preferences import Preferences
+from needlepoint.bookings.services.search import ProposedSession, proposed_session
 from needlepoint.clinic.models import Inquiry, InquiryStatus, Patient
-from needlepoint.clinic.services import ServiceError
+from needlepoint.clinic.services import require_role, validated
 from needlepoint.clinic.services.inquiries import OPEN_STATUSES, inquiry_convert
+from needlepoint.words import human_when
 
 CONSULTATION_SALT = "bookings.consultation"
 SEARCH_DAYS = 14
@@ -96,7 +96,7 @@ def _for_whom(patient: Patient | None, inquiry: Inquiry | None) -> tuple[Patient
 
 def consultation_options(
     *,
-    actor: Any,
+    actor: User,
     day: dt.date,
     preferences: Preferences | None = None,
     patient: Patient | None = None,
@@ -107,15 +107,15 @@ def consultation_options(
     """Return the earliest free consultation on or after `day` (within SEARCH_DAYS) and up to
     `alternatives` others, or why there is none. Refused: not clinic staff, a day gone by, a
     closed inquiry, no consultation visit type or location. Looking is audited."""
-    _require_staff(actor, "book a consultation")
+    require_role(actor, doing="book a consultation")
     preferences = preferences or Preferences()
     patient, inquiry = _for_whom(patient, inquiry)
-    location = _default_location(location)
+    location = default_location(location)
     type_row = consultation_type()
     zone = location_zone(location)
-    if day < _local_today(zone):
+    if day < local_today(zone):
         raise ServiceError("Choose a day from today on: that day has passed.", field="day")
-    who = f"practitioner:{preferences.practitioner_id}" if preferences.practitioner_id else None
+    who = practitioner_resource(preferences.practitioner_id) if preferences.practitioner_id else None
     request = scheduling.CourseRequest(
         appointment_type_core(type_row),
         1,
@@ -128,14 +128,14 @@ def consultation_options(
         practitioner=who,
         patient=str(patient.pk) if patient else f"inquiry {inquiry.pk if inquiry else ''}",
     )
-    calendar = _past_is_busy(
+    calendar = past_is_busy(
         calendar_for(location=location, start=day, end=day + dt.timedelta(days=SEARCH_DAYS + 1)),
         timezone.now(),
     )
     try:
         found = scheduling.search(request, calendar, alternatives=alternatives)
     except scheduling.SchedulingError as exc:
-        raise ServiceError(_practitioner_message(exc), field=exc.field) from None
+        raise ServiceError(practitioner_message(exc), field=exc.field) from None
     audit_record(
         actor=actor,
         action="view",
@@ -144,7 +144,7 @@ def consultation_options(
     )
     if found.course is None:
         return ConsultationOptions((), found.why_not)
-    names = {r.id: getattr(r, "name", "") for r in calendar.resources}
+    names = resource_names(calendar)
     target = {
         "patient": patient.pk if patient and inquiry is None else None,
         "inquiry": inquiry.pk if inquiry else None,
@@ -155,9 +155,7 @@ def consultation_options(
         tuple(
             ConsultationProposal(
                 proposed_session(c.sessions[0], 1, names),
-                signing.dumps(
-                    {**target, "visit": slot_payload(c.sessions[0], 1)}, salt=CONSULTATION_SALT, compress=True
-                ),
+                sign({**target, "visit": slot_payload(c.sessions[0], 1)}, CONSULTATION_SALT),
             )
             for c in (found.course, *found.alternatives)
         ),
@@ -165,24 +163,19 @@ def consultation_options(
     )
 
 
-def consultation_book(*, actor: Any, token: str) -> Appointment:
+def consultation_book(*, actor: User, token: str) -> Appointment:
     """Book the consultation a proposal `token` showed and return its appointment. From an
     inquiry: the visitor is registered as a patient if they are not yet, and the inquiry
     becomes "consultation booked". All or nothing; BookingConflict when the time was taken
     meanwhile, ServiceError for an old or damaged token or an inquiry closed meanwhile."""
-    _require_staff(actor, "book a consultation")
-    data = _unsign(token, CONSULTATION_SALT, "consultation times")
-    try:
-        with transaction.atomic():
-            return _book(actor, data)
-    except (IntegrityError, OperationalError) as exc:
-        if not _is_conflict(exc):
-            raise
-        raise BookingConflict(CONFLICT, field="token") from None
+    require_role(actor, doing="book a consultation")
+    data = unsign(token, CONSULTATION_SALT, "consultation times")
+    with database_settles():
+        return _book(actor, data)
 
 
-def _book(actor: Any, data: dict[str, Any]) -> Appointment:
-    location, type_row = _location_and_type(data)
+def _book(actor: User, data: dict[str, Any]) -> Appointment:
+    location, type_row = location_and_type(data)
     inquiry = (
         Inquiry.objects.select_for_update().filter(pk=data["inquiry"]).first() if data["inquiry"] else None
     )
@@ -203,25 +196,24 @@ def _book(actor: Any, data: dict[str, Any]) -> Appointment:
         location=location,
         starts_at=start,
         ends_at=dt.datetime.fromisoformat(visit["end"]),
-        room_id=_main(visit["holds"], "room"),
-        practitioner_id=_main(visit["holds"], "practitioner"),
+        room_id=main_resource(visit["holds"], "room"),
+        practitioner_id=main_resource(visit["holds"], "practitioner"),
         created_by=actor,
     )
-    _clean(appointment)
-    appointment.save()
-    _insert_holds([(appointment, visit)])
+    validated(appointment).save()
+    insert_holds([(appointment, visit)])
     audit_record(
         actor=actor,
         action="create",
         obj=appointment,
-        summary=f"booked a consultation for {_when(start, location_zone(location))}",
+        summary=f"booked a consultation for {human_when(start, location_zone(location))}",
     )
     if inquiry is not None:
         _mark_booked(inquiry, actor)
     return appointment
 
 
-def _mark_booked(inquiry: Inquiry, actor: Any) -> None:
+def _mark_booked(inquiry: Inquiry, actor: User) -> None:
     updated = Inquiry.objects.filter(pk=inquiry.pk, status__in=OPEN_STATUSES).update(
         status=InquiryStatus.BOOKED
     )

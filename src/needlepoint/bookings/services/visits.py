@@ -4,16 +4,8 @@
     booked ──▶ arrived ──▶ attended
       │  └──────────────────▲  (signed without the arrival marked)
       ├──▶ no-show (only once its start has passed)
-      └──▶ cancelled / cancelled late (`services.appointment_cancel`)
+      └──▶ cancelled / cancelled late (`cancel.appointment_cancel`)
 
-Decisions stated once here:
-- "Arrived" only on the visit's own day (in the location's zone): not for a future day, nor
-  for a day gone by (then it is attended, through the chart, or a no-show).
-- "No-show" only once the visit's start has passed and the patient has not arrived; its
-  holds stay active (the time was set aside and lost) and its session may be booked again.
-- "Attended" comes from signing the chart (clinical staff only), never before the visit's
-  day: the "session tomorrow" and other preparation messages still unsent are cancelled, and
-  the aftercare timeline runs from the day the visit took place.
 Every change is audited and guarded by a conditional update, so two people marking the same
 visit at once cannot both succeed."""
 
@@ -23,19 +15,16 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings.calendar import location_zone
 from needlepoint.bookings.models import Appointment, AppointmentStatus
-from needlepoint.clinic.models import SessionStatus, TreatmentSession
-from needlepoint.clinic.services import ServiceError, StaleEdit
-
-FIXED = (SessionStatus.SIGNED, SessionStatus.IN_PROGRESS)
-
-
-def _require_staff(actor: Any, doing: str) -> None:
-    if not getattr(actor, "is_clinic_staff", False):
-        raise ServiceError(f"Only the clinic's staff can {doing}.")
-
+from needlepoint.bookings.services import ServiceError, StaleEdit
+from needlepoint.bookings.services._common import FIXED, local_today
+from needlepoint.bookings.services.reminders import reminders_sync
+from needlepoint.clinic.models import TreatmentSession
+from needlepoint.clinic.services import require_role
+from needlepoint.words import human_day
 
 STATE_WORDS = {
     "booked": "booked",
@@ -55,14 +44,6 @@ def _local_day(appointment: Appointment) -> dt.date:
     return appointment.starts_at.astimezone(location_zone(appointment.location)).date()
 
 
-def _today(appointment: Appointment) -> dt.date:
-    return timezone.now().astimezone(location_zone(appointment.location)).date()
-
-
-def _day_words(day: dt.date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
 def _locked(appointment: Appointment, expected_version: int | None) -> Appointment:
     row = (
         Appointment.objects.select_for_update(of=("self",))
@@ -77,7 +58,7 @@ def _locked(appointment: Appointment, expected_version: int | None) -> Appointme
     return row
 
 
-def _move_to(row: Appointment, *, actor: Any, summary: str, **changes: Any) -> Appointment:
+def _move_to(row: Appointment, *, actor: User, summary: str, **changes: Any) -> Appointment:
     """Apply `changes` if the row still has the status and version it was read with."""
     updated = Appointment.objects.filter(pk=row.pk, status=row.status, version=row.version).update(
         version=row.version + 1, updated_at=timezone.now(), **changes
@@ -92,30 +73,29 @@ def _move_to(row: Appointment, *, actor: Any, summary: str, **changes: Any) -> A
     return row
 
 
-def _sync(row: Appointment, actor: Any) -> None:
-    from needlepoint.bookings.reminders import reminders_sync
-
+def _sync(row: Appointment, actor: User) -> None:
     if row.session_id is not None:
         reminders_sync(appointment=row, actor=actor)
 
 
 @transaction.atomic
 def appointment_arrive(
-    *, appointment: Appointment, actor: Any, expected_version: int | None = None
+    *, appointment: Appointment, actor: User, expected_version: int | None = None
 ) -> Appointment:
     """Record that the patient has arrived for `appointment` (front desk or clinical staff).
-    Refused unless the visit is booked and is today in the location's zone."""
-    _require_staff(actor, "mark a patient arrived")
+    Refused unless the visit is booked and is today in the location's zone: not for a future
+    day, nor for a day gone by (then it is attended, through the chart, or a no-show)."""
+    require_role(actor, doing="mark a patient arrived")
     row = _locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
         raise ServiceError(
             f"This visit is {_state(row)}: the patient cannot be marked arrived.", field="status"
         )
-    day, today = _local_day(row), _today(row)
+    day, today = _local_day(row), local_today(location_zone(row.location))
     if day != today:
         when = "is on" if day > today else "was on"
         raise ServiceError(
-            f"This visit {when} {_day_words(day)}: a patient is marked arrived only on the day of the visit.",
+            f"This visit {when} {human_day(day)}: a patient is marked arrived only on the day of the visit.",
             field="status",
         )
     local = timezone.now().astimezone(location_zone(row.location))
@@ -130,12 +110,13 @@ def appointment_arrive(
 
 @transaction.atomic
 def appointment_no_show(
-    *, appointment: Appointment, actor: Any, expected_version: int | None = None
+    *, appointment: Appointment, actor: User, expected_version: int | None = None
 ) -> Appointment:
     """Record that the patient did not come to `appointment`. Refused before the visit's
-    start, once the patient has arrived, or for a session already being charted. The
-    session (if any) is free to be booked again; unsent reminders are cancelled."""
-    _require_staff(actor, "mark a visit as missed")
+    start, once the patient has arrived, or for a session already being charted. Its holds
+    stay active (the time was set aside and lost); the session (if any) is free to be booked
+    again; unsent reminders are cancelled."""
+    require_role(actor, doing="mark a visit as missed")
     row = _locked(appointment, expected_version)
     if row.status != AppointmentStatus.BOOKED:
         raise ServiceError(
@@ -144,7 +125,7 @@ def appointment_no_show(
     if timezone.now() < row.starts_at:
         local = row.starts_at.astimezone(location_zone(row.location))
         raise ServiceError(
-            f"This visit starts at {local:%H:%M} on {_day_words(local.date())}: it can be "
+            f"This visit starts at {local:%H:%M} on {human_day(local.date())}: it can be "
             "marked as not attended only once that time has passed.",
             field="status",
         )
@@ -166,14 +147,13 @@ def appointment_no_show(
 
 
 @transaction.atomic
-def appointment_attended(*, session: TreatmentSession, actor: Any) -> Appointment | None:
+def appointment_attended(*, session: TreatmentSession, actor: User) -> Appointment | None:
     """Mark the appointment of `session` attended (called when its chart is signed, by clinical
     staff) and bring its reminders in line: unsent preparation messages ("session tomorrow")
     are cancelled, the aftercare timeline runs from the day of the visit. Returns the
     appointment; None when the session has no booked visit (a chart from before the calendar).
     Refused for a visit on a later day than today: it has not happened yet."""
-    if not getattr(actor, "is_clinical", False):
-        raise ServiceError("Only the medical director or a practitioner can record a visit as attended.")
+    require_role(actor, doing="record a visit as attended", clinical=True)
     row = (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("location", "session")
@@ -182,10 +162,10 @@ def appointment_attended(*, session: TreatmentSession, actor: Any) -> Appointmen
     )
     if row is None:
         return Appointment.objects.filter(session_id=session.pk, status=AppointmentStatus.ATTENDED).first()
-    day, today = _local_day(row), _today(row)
+    day, today = _local_day(row), local_today(location_zone(row.location))
     if day > today:
         raise ServiceError(
-            f"This session is booked for {_day_words(day)}: it cannot be recorded as "
+            f"This session is booked for {human_day(day)}: it cannot be recorded as "
             "attended before it has happened.",
             field="status",
         )

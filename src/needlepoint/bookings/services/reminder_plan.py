@@ -1,9 +1,6 @@
-"""The messages a patient gets around each booked session, worked out from the course plan.
-
-`reminders_sync(appointment=...)` is called after every booking, move and cancellation. It makes
-the appointment's reminders match what its plan asks for, and it can be called any number of
-times: a (appointment, kind, code) row is made once, and a change only touches reminders not yet
-sent. The messages, all in the clinic's zone (the location's `time_zone`):
+"""The messages a patient gets around each booked session, worked out from the course plan
+(plain data, nothing saved; `reminders.reminders_sync` makes the rows match). All in the
+clinic's zone (the location's `time_zone`):
 
 - preparation, one message per day before the session on which care items start (code
   "before-<days>"): sun avoidance and pausing retinoids both 14 days before make one letter
@@ -17,27 +14,7 @@ sent. The messages, all in the clinic's zone (the location's `time_zone`):
 - check-in invitations on days 1, 3 and 7 after the session, at REMINDER_HOUR, with the plan's
   check-in text, the items that start that day and an absolute link to the portal page.
 
-Each visit gets each message once: the database refuses two pending (scheduled or sending)
-reminders of one kind due at the same moment for one appointment (`reminder_once_per_moment`),
-and the sync never schedules one at a moment a message of that kind already went out.
-
-Decisions (clinic's choices, stated once here):
-- A reminder whose due time has already passed when it is (re)scheduled is not sent late: a
-  new one is not made and an unsent one is cancelled. "Stop retinoids 2 weeks before" read 5
-  days before would ask for something that can no longer be done as written; the booking
-  screen shows the plan's preparation, and staff talk it through when a session is booked late.
-- A move changes the due time and the text of every reminder not yet sent and queues a new
-  task; the old task finds a different due time when it runs and does nothing. A cancellation
-  cancels every unsent reminder. Sent, sending and failed reminders are history: never changed.
-- Consultations (appointments without a course session) get no reminders here.
-- Once a visit is attended (its chart signed), the messages before it that are still unsent
-  ("your session tomorrow", preparation) are cancelled, and the aftercare timeline runs from
-  the day it took place: the aftercare message half an hour after the chart is signed when that
-  is earlier than the booked end (the treatment finished early), the check-ins from that day.
-  A no-show or a cancellation cancels every unsent message.
-
-The send itself is `needlepoint.bookings.tasks.send_reminder`, queued after commit.
-"""
+Consultations (appointments without a course session) get no reminders here."""
 
 import datetime as dt
 import zoneinfo
@@ -45,20 +22,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 
-from needlepoint.audit.services import audit_record
 from needlepoint.bookings.models import (
-    LIVE,
     Appointment,
     AppointmentStatus,
-    Reminder,
     ReminderKind,
-    ReminderStatus,
 )
 from needlepoint.clinic.services.aftercare import CHECK_IN_DAYS
+from needlepoint.words import human_day
 
 REMINDER_HOUR = dt.time(10, 0)
 """Clinic's choice: day-based reminders go out at 10:00 clinic time (awake, not at work's start)."""
@@ -70,8 +42,6 @@ or on the way, and the practitioner has said it in person)."""
 NEXT_SESSION_DAYS_BEFORE = 2
 DAY_BEFORE = "day_before"
 NEXT_SESSION = "appointment"
-UNSENT = (ReminderStatus.SCHEDULED, ReminderStatus.CANCELLED)
-"""Statuses a sync may change. Sent, sending and failed reminders are left as they are."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,140 +59,13 @@ class Planned:
         return (self.kind, self.code)
 
 
-# ---- the sync ----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def reminders_sync(*, appointment: Appointment, actor: Any = None) -> list[Reminder]:
-    """Make the appointment's reminders match its plan, its time and its status, and queue the
-    send of each new or moved one after commit. Returns all the appointment's reminders, by due
-    time (sent and cancelled ones included). Safe to call again: nothing changes the second
-    time. `actor` (optional) is who caused it, for the audit trail."""
-    appointment = Appointment.objects.select_related("patient", "location", "session", "course").get(
-        pk=appointment.pk
-    )
-    now = timezone.now()
-    planned = {p.key: p for p in planned_reminders(appointment)} if _active(appointment) else {}
-    existing = {
-        (r.kind, r.code): r for r in Reminder.objects.select_for_update().filter(appointment=appointment)
-    }
-    counts = {"scheduled": 0, "moved": 0, "cancelled": 0, "unchanged": 0}
-    # Cancel first, then move, then create: each step frees the moments the next one takes.
-    for key, reminder in existing.items():
-        if key not in planned and reminder.status == ReminderStatus.SCHEDULED:
-            _cancel(reminder)
-            counts["cancelled"] += 1
-    updates = [
-        (existing[key], plan)
-        for key, plan in planned.items()
-        if key in existing and existing[key].status in UNSENT
-    ]
-    for reminder, plan in _in_collision_free_order(updates):
-        counts[_update(reminder, plan, now)] += 1
-    gone = {(r.kind, r.due_at) for r in existing.values() if r.status not in UNSENT}
-    for key, plan in planned.items():
-        if key not in existing and plan.due_at > now and (plan.kind, plan.due_at) not in gone:
-            _schedule(appointment, plan)
-            counts["scheduled"] += 1
-    counts.pop("unchanged")
-    if any(counts.values()):
-        audit_record(
-            actor=actor,
-            action="change",
-            obj=appointment,
-            summary="reminders: " + ", ".join(f"{n} {what}" for what, n in counts.items() if n),
-        )
-    return list(Reminder.objects.filter(appointment=appointment).order_by("due_at", "id"))
-
-
-def _in_collision_free_order(updates: list[tuple[Reminder, Planned]]) -> list[tuple[Reminder, Planned]]:
-    """Order the moves so that no reminder lands on a moment another of its kind still holds
-    (the database checks each row as it is written): moves later go latest first, moves
-    earlier go earliest first. A whole session moving by two days takes day-1's check-in to
-    where day-3's was, so day-3's must go first."""
-    later = sorted((u for u in updates if u[1].due_at > u[0].due_at), key=lambda u: u[1].due_at, reverse=True)
-    rest = sorted((u for u in updates if u[1].due_at <= u[0].due_at), key=lambda u: u[1].due_at)
-    return later + rest
-
-
-def _active(appointment: Appointment) -> bool:
-    return (
-        appointment.status in LIVE
-        and appointment.session_id is not None
-        and appointment.course_id is not None
-    )
-
-
-def _schedule(appointment: Appointment, plan: Planned) -> None:
-    reminder = Reminder(
-        appointment=appointment,
-        kind=plan.kind,
-        code=plan.code,
-        due_at=plan.due_at,
-        subject=plan.subject,
-        body=plan.body,
-    )
-    reminder.full_clean()
-    reminder.save()
-    _enqueue_on_commit(reminder)
-
-
-def _update(reminder: Reminder, plan: Planned, now: dt.datetime) -> str:
-    """Bring one unsent reminder in line with the plan; return what happened, for the audit."""
-    if plan.due_at <= now:
-        if reminder.status == ReminderStatus.SCHEDULED:
-            _cancel(reminder)
-            return "cancelled"
-        return "unchanged"
-    moved = reminder.due_at != plan.due_at or reminder.status != ReminderStatus.SCHEDULED
-    if not moved and (reminder.subject, reminder.body) == (plan.subject, plan.body):
-        return "unchanged"
-    reminder.due_at, reminder.subject, reminder.body = plan.due_at, plan.subject, plan.body
-    reminder.status = ReminderStatus.SCHEDULED
-    reminder.full_clean()
-    reminder.save(update_fields=["due_at", "subject", "body", "status", "updated_at"])
-    if moved:
-        _enqueue_on_commit(reminder)
-        return "moved"
-    return "unchanged"
-
-
-def _cancel(reminder: Reminder) -> None:
-    reminder.status = ReminderStatus.CANCELLED
-    reminder.save(update_fields=["status", "updated_at"])
-
-
-def _enqueue_on_commit(reminder: Reminder) -> None:
-    reminder_id, due_at = reminder.pk, reminder.due_at
-    transaction.on_commit(lambda: enqueue(reminder_id=reminder_id, due_at=due_at))
-
-
-def enqueue(*, reminder_id: int, due_at: dt.datetime) -> str:
-    """Queue the send of a reminder at its due time and note the task on the reminder (when the
-    reminder still has that due time). Returns the task's id. Queuing twice is harmless: the
-    task claims the reminder before sending."""
-    from needlepoint.bookings.tasks import send_reminder
-
-    result = send_reminder.using(run_after=due_at).enqueue(reminder_id, due_iso(due_at))
-    Reminder.objects.filter(pk=reminder_id, due_at=due_at, status=ReminderStatus.SCHEDULED).update(
-        task_id=str(result.id)[:64]
-    )
-    return str(result.id)
-
-
-def due_iso(due_at: dt.datetime) -> str:
-    """The due time as the task receives it: ISO 8601 in UTC (whole seconds, see `_at`)."""
-    return due_at.astimezone(dt.UTC).isoformat()
-
-
-# ---- what the plan asks for --------------------------------------------------------------------
-
-
 def planned_reminders(appointment: Appointment) -> list[Planned]:
     """Return the reminders a booked course session should have, from its course plan's care
-    items (plain data, nothing saved). Times are aware and in UTC."""
+    items (plain data, nothing saved). Times are aware and in UTC. Once the visit is attended
+    (its chart signed) nothing before it is asked for any more ("your session tomorrow",
+    preparation), and the aftercare timeline runs from the day it took place (`_treated_by`)."""
     ctx = _Context.of(appointment)
-    care = [c for c in (appointment.course.plan or {}).get("care", []) if c.get("text")]
+    care = [c for c in _plan(appointment).get("care", []) if c.get("text")]
     out: list[Planned] = []
     if appointment.status != AppointmentStatus.ATTENDED:  # after the visit, nothing to get ready for
         before: dict[int, list[dict[str, Any]]] = {}
@@ -237,6 +80,12 @@ def planned_reminders(appointment: Appointment) -> list[Planned]:
     out.append(_aftercare(ctx, [c for c in care if _is_aftercare(c)]))
     out += [_check_in(ctx, day, care) for day in CHECK_IN_DAYS]
     return out
+
+
+def _plan(appointment: Appointment) -> dict[str, Any]:
+    """The plan of the appointment's course ({} for a visit without one)."""
+    course = appointment.course
+    return (course.plan or {}) if course is not None else {}
 
 
 def _is_day_of(item: dict[str, Any]) -> bool:
@@ -273,7 +122,7 @@ class _Context:
             appointment,
             zone,
             local.date(),
-            f"{_date(local.date())} at {local:%H:%M}",
+            f"{human_day(local.date())} at {local:%H:%M}",
             f"Hello {first}," if first else "Hello,",
             place,
             f"{settings.NEEDLEPOINT_CLINIC_NAME}\nIf you have a question, or need to change your "
@@ -288,17 +137,13 @@ class _Context:
     @property
     def session_label(self) -> str:
         session = self.appointment.session
-        total = ((self.appointment.course.plan or {}).get("sessions") or {}).get("count")
+        total = (_plan(self.appointment).get("sessions") or {}).get("count")
         if session is None:
             return "your microneedling session"
         return f"your microneedling session ({_nth(session.number, total)})"
 
     def letter(self, *paragraphs: str) -> str:
         return "\n\n".join([self.greeting, *[p for p in paragraphs if p], self.signature]) + "\n"
-
-
-def _date(day: dt.date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def _nth(number: int, total: int | None) -> str:
@@ -315,7 +160,7 @@ def _preparation(ctx: _Context, days: int, items: list[dict[str, Any]]) -> Plann
         ReminderKind.PREPARATION,
         f"before-{days}",
         ctx.at(-days),
-        f"Getting ready for your session on {_date(ctx.day)}",
+        f"Getting ready for your session on {human_day(ctx.day)}",
         ctx.letter(
             f"{ctx.session_label.capitalize()} is on {ctx.when}, in {days} days, at {ctx.place}.",
             "To get ready:\n" + _bullets(items),

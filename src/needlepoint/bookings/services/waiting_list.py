@@ -1,63 +1,35 @@
-"""The waiting list booked in one go: dates proposed for many courses at once by the batch
-optimiser, then booked course by course.
-
-Proposing mirrors `course_options` for many courses: the same blockers, the same request per
-course (no preferences: the clinic does not store any), one calendar covering every course's
-days, and a proposal per course signed exactly as `course_options` signs one, so that
-`course_book` books it. The optimiser (`needlepoint.scheduling.optimiser.optimise`) places
-the most sessions inside their windows and then the earliest; greedy first-fit runs on the same
-calendar in the same call, so the page can show what the optimiser gained.
-
-Decisions stated once here:
-- Only a whole course with every session inside its window is proposed, as for one course.
-  The optimiser may leave a course short or with a session outside its window (it counts
-  sessions, not courses); such a course is searched again alone, around every course proposed
-  so far, and gets its own proposal or the search's reasons why none fits.
-- Courses already partly booked (or with a session charted or cancelled) are left out with a
-  reason: their remaining sessions are booked one by one from the course's appointments page.
-- Booking is per course, each all or nothing in its own transaction: one course's conflict or
-  blocker does not undo the others.
-"""
+"""The waiting list booked in one go: the courses waiting to be booked, dates proposed for many
+of them at once (placed together by `waiting_list_placing`), then booked course by course."""
 
 import time
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeGuard
 
 from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
 
 from needlepoint import scheduling
+from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings.calendar import (
-    appointment_type_core,
-    appointment_type_for_course,
-    calendar_for,
-    course_has_prp,
     location_zone,
 )
-from needlepoint.bookings.models import LIVE, Appointment, AppointmentType, Location
-from needlepoint.bookings.services import (
+from needlepoint.bookings.models import LIVE, Appointment, Location
+from needlepoint.bookings.services import BookingConflict, ServiceError
+from needlepoint.bookings.services._common import (
     BOOKABLE,
-    BookingConflict,
-    Proposal,
-    _default_location,
-    _local_today,
-    _past_is_busy,
-    _request_days,
-    _require_staff,
-    _Signer,
-    course_book,
-    course_booking_blockers,
-    course_request,
-    preferences_for,
+    default_location,
 )
+from needlepoint.bookings.services.book import course_book
+from needlepoint.bookings.services.search import (
+    Proposal,
+    course_booking_blockers,
+)
+from needlepoint.bookings.services.waiting_list_placing import waiting_list_place
 from needlepoint.clinic.models import Course, SessionStatus, TreatmentSession
-from needlepoint.clinic.services import ServiceError, gate
+from needlepoint.clinic.services import gate, require_role
+from needlepoint.words import human_when
 
 MAX_COURSES = 200  # the longest-waiting courses, as the "to book" list shows them
-WORKERS = 2
 PROPOSED, BLOCKED, SKIPPED, UNPLACED = "proposed", "blocked", "skipped", "unplaced"
 BOOKED, CONFLICT, REFUSED = "booked", "conflict", "refused"
 PARTLY_BOOKED = (
@@ -65,8 +37,6 @@ PARTLY_BOOKED = (
     "others one by one from the course's appointments page."
 )
 NOT_WAITING = "No session of this course is waiting to be booked."
-NO_ROOM = "No whole course with every session inside its window fits alongside the other waiting courses."
-_Results = tuple[scheduling.BatchResult | None, scheduling.BatchResult | None]  # optimiser, greedy
 
 
 @dataclass(frozen=True)
@@ -138,9 +108,6 @@ class WaitingListOutcome:
         return bool(self.results) and all(r.status == CONFLICT for r in self.results)
 
 
-# ---- the waiting courses ------------------------------------------------------------------------
-
-
 def waiting_courses(course_ids: Iterable[int] | None = None) -> QuerySet[Course]:
     """Approved or active courses with a planned session not booked yet (the "to book" list),
     longest waiting first, each marked `any_booked` when one of its sessions is booked and
@@ -168,29 +135,19 @@ def waiting_list_count() -> int:
     return waiting_courses().count()
 
 
-# ---- proposing ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Wanted:
-    """A bookable course with its appointment type and the core's request for it."""
-
-    course: Course
-    type_row: AppointmentType
-    request: scheduling.CourseRequest
-
-
 def waiting_list_proposals(
     *,
-    actor: Any,
+    actor: User,
     location: Location | None = None,
     time_limit_s: float = 10.0,
     course_ids: Iterable[int] | None = None,
 ) -> WaitingListPlan:
     """Return dates for every course waiting to be booked (or only `course_ids`), placed
     together: per course a proposal `course_book` books, or why there is none, with the
-    optimiser's and greedy's figures. Reading each course is audited."""
-    _require_staff(actor, "book courses")
+    optimiser's and greedy's figures. Courses already partly booked (or with a session charted
+    or cancelled) are left out with a reason: their remaining sessions are booked one by one
+    from the course's appointments page. Reading each course is audited."""
+    require_role(actor, doing="book courses")
     t0 = time.perf_counter()
     ids = None if course_ids is None else sorted(set(course_ids))
     if ids is not None and len(ids) > MAX_COURSES:
@@ -207,8 +164,16 @@ def waiting_list_proposals(
     candidates = [c for c in courses if c.pk not in found]
     optimiser = greedy = None
     if candidates:
-        location = _default_location(location)
-        optimiser, greedy = _place(candidates, location, time_limit_s, found)
+        location = default_location(location)
+        placement = waiting_list_place(candidates, location, time_limit_s)
+        for course in candidates:
+            placed = placement.found[course.pk]
+            found[course.pk] = (
+                WaitingCourse(course, PROPOSED, placed)
+                if isinstance(placed, Proposal)
+                else WaitingCourse(course, UNPLACED, reasons=placed)
+            )
+        optimiser, greedy = placement.optimiser, placement.greedy
     audit_record(
         actor=actor,
         action="view",
@@ -221,7 +186,7 @@ def waiting_list_proposals(
     )
 
 
-def _not_now(course: Course, actor: Any) -> WaitingCourse | None:
+def _not_now(course: Course, actor: User) -> WaitingCourse | None:
     """The course left out (partly booked) or blocked, with its reasons in `actor`'s words;
     None if it can be searched."""
     if getattr(course, "any_booked", False) or getattr(course, "started", False):
@@ -231,7 +196,7 @@ def _not_now(course: Course, actor: Any) -> WaitingCourse | None:
 
 
 def _not_waiting(
-    ids: list[int] | None, listed: list[Course], found: dict[int, WaitingCourse], actor: Any
+    ids: list[int] | None, listed: list[Course], found: dict[int, WaitingCourse], actor: User
 ) -> list[Course]:
     """The courses asked for by id that are not waiting to be booked, each with why (unknown ids
     are ignored: there is nothing to say about them)."""
@@ -251,120 +216,11 @@ def _not_waiting(
     return out
 
 
-def _place(
-    candidates: list[Course], location: Location, time_limit_s: float, found: dict[int, WaitingCourse]
-) -> _Results:
-    """Place the candidates together on one calendar; record each one's proposal or reason in
-    `found` and return the optimiser's and greedy's results."""
-    wanted = _requests(candidates, location, found)
-    if not wanted:
-        return None, None
-    requests = [w.request for w in wanted]
-    days = [_request_days(r) for r in requests]
-    calendar = _past_is_busy(
-        calendar_for(location=location, start=min(d[0] for d in days), end=max(d[1] for d in days)),
-        timezone.now(),
-    )
-    optimiser, greedy = _batch(requests, calendar, time_limit_s)
-    placed = _whole_courses(wanted, optimiser.courses, calendar)
-    for n, w in enumerate(wanted):
-        booking = placed.get(n)
-        if isinstance(booking, scheduling.CourseBooking):
-            proposal = _Signer(w.course, location, w.type_row, calendar).proposal(booking)
-            found[w.course.pk] = WaitingCourse(w.course, PROPOSED, proposal)
-        else:
-            found[w.course.pk] = WaitingCourse(w.course, UNPLACED, reasons=(NO_ROOM, *(booking or ())))
-    return optimiser, greedy
-
-
-def _requests(candidates: list[Course], location: Location, found: dict[int, WaitingCourse]) -> list[_Wanted]:
-    """The core's request for each candidate; a course whose plan or type cannot be searched
-    goes into `found` with the reason."""
-    today = _local_today(location_zone(location))
-    types: dict[bool, tuple[AppointmentType, scheduling.AppointmentType]] = {}
-    out = []
-    preferences = preferences_for(candidates)  # kept from an earlier booking, if any
-    for course in candidates:
-        try:
-            prp = course_has_prp(course.plan or {})
-            if prp not in types:
-                row = appointment_type_for_course(course)
-                types[prp] = (row, appointment_type_core(row))
-            row, core = types[prp]
-            request = course_request(course, core, preferences[course.pk], today, prepare=True)
-            out.append(_Wanted(course, row, request))
-        except ServiceError as exc:
-            found[course.pk] = WaitingCourse(course, UNPLACED, reasons=(exc.message,))
-    return out
-
-
-def _batch(
-    requests: list[scheduling.CourseRequest], calendar: scheduling.Calendar, time_limit_s: float
-) -> tuple[scheduling.BatchResult, scheduling.BatchResult]:
-    """Return the optimiser's and greedy's placements of `requests` on `calendar`."""
-    from needlepoint.scheduling.optimiser import optimise  # loads OR-Tools only when asked
-
-    try:
-        return (
-            optimise(requests, calendar, time_limit_s=time_limit_s, workers=WORKERS),
-            scheduling.greedy(requests, calendar),
-        )
-    except scheduling.SchedulingError as exc:
-        raise ServiceError(exc.message, field=exc.field) from None
-
-
-def _whole(
-    booking: scheduling.CourseBooking | None, request: scheduling.CourseRequest
-) -> TypeGuard[scheduling.CourseBooking]:
-    """True for a course with every session placed, each inside its window."""
-    return (
-        booking is not None
-        and len(booking.sessions) == request.sessions
-        and all(s.inside_window for s in booking.sessions)
-    )
-
-
-def _whole_courses(
-    wanted: list[_Wanted], placed: Iterable[scheduling.CourseBooking | None], calendar: scheduling.Calendar
-) -> dict[int, scheduling.CourseBooking | tuple[str, ...]]:
-    """Return, by position in `wanted`, each whole course the batch placed inside its windows;
-    every other course is searched again alone, in waiting order, around the courses kept so far:
-    its whole course, or the search's reasons why none fits."""
-    out: dict[int, scheduling.CourseBooking | tuple[str, ...]] = {
-        n: b for n, (w, b) in enumerate(zip(wanted, placed, strict=True)) if _whole(b, w.request)
-    }
-    busy: dict[str, list[scheduling.Interval]] = defaultdict(list)
-    _add_busy(busy, (b for b in out.values() if isinstance(b, scheduling.CourseBooking)))
-    around = calendar.with_busy(busy)
-    for n, w in enumerate(wanted):
-        if n in out:
-            continue
-        found = scheduling.search(w.request, around, alternatives=0)
-        if found.course is not None and _whole(found.course, w.request):
-            out[n] = found.course
-            _add_busy(busy, [found.course])
-            around = calendar.with_busy(busy)
-        else:
-            out[n] = found.why_not
-    return out
-
-
-def _add_busy(
-    busy: dict[str, list[scheduling.Interval]], courses: Iterable[scheduling.CourseBooking]
-) -> None:
-    for course in courses:
-        for resource, intervals in course.busy().items():
-            busy[resource].extend(intervals)
-
-
-# ---- booking ------------------------------------------------------------------------------------
-
-
-def waiting_list_book(*, actor: Any, tokens: Mapping[int, str]) -> WaitingListOutcome:
+def waiting_list_book(*, actor: User, tokens: Mapping[int, str]) -> WaitingListOutcome:
     """Book each course of `tokens` (course id -> the proposal's token) with `course_book`, each
     in its own transaction and all or nothing, in the order given; return what happened to each.
-    A conflict or blocker on one course leaves the others booked."""
-    _require_staff(actor, "book courses")
+    A conflict or blocker on one course does not undo the others."""
+    require_role(actor, doing="book courses")
     if not tokens:
         raise ServiceError("Tick at least one course to book.", field="courses")
     courses = Course.objects.select_related("patient").in_bulk(list(tokens))
@@ -373,7 +229,7 @@ def waiting_list_book(*, actor: Any, tokens: Mapping[int, str]) -> WaitingListOu
     )
 
 
-def _book_one(course_id: int, course: Course | None, token: str, actor: Any) -> CourseOutcome:
+def _book_one(course_id: int, course: Course | None, token: str, actor: User) -> CourseOutcome:
     if course is None:
         return CourseOutcome(course_id, None, REFUSED, "This course no longer exists.")
     if not token:
@@ -395,11 +251,6 @@ def _book_one(course_id: int, course: Course | None, token: str, actor: Any) -> 
         course,
         BOOKED,
         f"Booked {len(appointments)} session{'s' if len(appointments) != 1 else ''}: "
-        f"the first on {_when(first)}.",
+        f"the first on {human_when(first.starts_at, location_zone(first.location))}.",
         tuple(appointments),
     )
-
-
-def _when(appointment: Appointment) -> str:
-    local = appointment.starts_at.astimezone(location_zone(appointment.location))
-    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"

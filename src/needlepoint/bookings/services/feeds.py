@@ -19,13 +19,14 @@ import hashlib
 import secrets
 import zoneinfo
 from collections.abc import Iterable
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vDuration
 
+from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings.models import Appointment, FeedKind, FeedToken
 from needlepoint.clinic.models import Course
@@ -37,11 +38,6 @@ WINDOW_DAYS = 60  # a feed shows the last two months and everything ahead
 REFRESH = dt.timedelta(hours=1)
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 100
-
-
-# ---------------------------------------------------------------------------------------------
-# Rendering
-# ---------------------------------------------------------------------------------------------
 
 
 def render_feed(*, name: str, appointments: Iterable[Appointment], for_patient: bool) -> bytes:
@@ -61,7 +57,8 @@ def render_feed(*, name: str, appointments: Iterable[Appointment], for_patient: 
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     for appointment in appointments:
         cal.add_component(_event(appointment, for_patient=for_patient))
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -139,7 +136,7 @@ def _preparation_line(a: Appointment) -> str:
     )
 
 
-def _zone(a: Appointment) -> Any:
+def _zone(a: Appointment) -> dt.tzinfo:
     try:
         return zoneinfo.ZoneInfo(a.location.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -170,32 +167,22 @@ def _practitioner_words(a: Appointment) -> tuple[str, str, str]:
     return f"{patient}: {visit[:1].lower()}{visit[1:]}", f"{a.location.name}{room}", "\n".join(lines)
 
 
-# ---------------------------------------------------------------------------------------------
-# Who may manage which feed
-# ---------------------------------------------------------------------------------------------
-
-
-def may_manage_practitioner_feed(actor: Any, practitioner: Any) -> bool:
+def may_manage_practitioner_feed(actor: User | AnonymousUser, practitioner: User | None) -> bool:
     """A practitioner or the medical director for their own feed; the director for anyone's."""
-    if not getattr(actor, "is_active", False) or not getattr(actor, "is_clinical", False):
+    if not isinstance(actor, User) or not actor.is_active or not actor.is_clinical:
         return False
-    if not getattr(practitioner, "is_clinical", False):
+    if practitioner is None or not practitioner.is_clinical:
         return False
     return actor.pk == practitioner.pk or actor.is_medical_director
 
 
-def may_manage_course_feed(actor: Any, course: Course) -> bool:
+def may_manage_course_feed(actor: User | AnonymousUser, course: Course | None) -> bool:
     """Clinic staff for any course (the front desk keeps the schedule); a patient for their own."""
-    if not getattr(actor, "is_active", False):
+    if not isinstance(actor, User) or not actor.is_active:
         return False
-    if getattr(actor, "is_clinic_staff", False):
+    if actor.is_clinic_staff:
         return True
-    return bool(getattr(actor, "is_patient", False) and course.patient.user_id == actor.pk)
-
-
-# ---------------------------------------------------------------------------------------------
-# Token services
-# ---------------------------------------------------------------------------------------------
+    return actor.is_patient and course is not None and course.patient.user_id == actor.pk
 
 
 def token_hash(raw: str) -> str:
@@ -204,7 +191,7 @@ def token_hash(raw: str) -> str:
 
 @transaction.atomic
 def feed_token_create(
-    *, actor: Any, practitioner: Any = None, course: Course | None = None
+    *, actor: User, practitioner: User | None = None, course: Course | None = None
 ) -> tuple[FeedToken, str]:
     """Make a new feed address for a practitioner or a course. Returns the token row and the raw
     token, which is never stored and cannot be shown again."""
@@ -237,7 +224,7 @@ def feed_token_create(
 
 
 @transaction.atomic
-def feed_token_revoke(*, actor: Any, token: FeedToken) -> FeedToken:
+def feed_token_revoke(*, actor: User, token: FeedToken) -> FeedToken:
     """Revoke a feed address: from now on it answers like an address that never existed."""
     allowed = (
         may_manage_practitioner_feed(actor, token.practitioner)
@@ -254,7 +241,7 @@ def feed_token_revoke(*, actor: Any, token: FeedToken) -> FeedToken:
         actor=actor,
         action="change",
         obj=token,
-        patient_id=token.course.patient_id if token.course_id else None,
+        patient_id=token.course.patient_id if token.course is not None else None,
         summary=f"revoked the calendar feed address for {_owner_words(token)}",
     )
     return token
@@ -272,29 +259,25 @@ def feed_for_token(raw: str) -> FeedToken | None:
     )
     if token is None:
         return None
-    if token.practitioner_id and not (token.practitioner.is_active and token.practitioner.is_clinical):
+    practitioner = token.practitioner
+    if practitioner is not None and not (practitioner.is_active and practitioner.is_clinical):
         return None
     return token
 
 
 def _owner_words(token: FeedToken) -> str:
-    if token.practitioner_id:
-        p = token.practitioner
+    if (p := token.practitioner) is not None:
         return f"the appointments of {p.get_full_name() or p.get_username()}"
     return f"course {token.course_id}"
 
 
-def feed_owner(token: FeedToken) -> Any:
+def feed_owner(token: FeedToken) -> User:
     """The person whose calendar the feed is: the practitioner, or the course's patient (their
     portal account; the person who made the address when the patient has none)."""
-    if token.practitioner_id:
+    if token.practitioner is not None:
         return token.practitioner
-    return token.course.patient.user or token.created_by
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading a feed
-# ---------------------------------------------------------------------------------------------
+    patient = token.course.patient if token.course is not None else None
+    return (patient.user if patient is not None else None) or token.created_by
 
 
 def feed_appointments(token: FeedToken, *, now: dt.datetime | None = None) -> list[Appointment]:
@@ -306,14 +289,13 @@ def feed_appointments(token: FeedToken, *, now: dt.datetime | None = None) -> li
     if token.practitioner_id:
         qs = qs.filter(practitioner_id=token.practitioner_id)
     else:
-        qs = qs.filter(course_id=token.course_id)
+        qs = qs.filter(course=token.course)
     return list(qs.order_by("starts_at", "id"))
 
 
 def feed_name(token: FeedToken) -> str:
     clinic = settings.NEEDLEPOINT_CLINIC_NAME
-    if token.practitioner_id:
-        p = token.practitioner
+    if (p := token.practitioner) is not None:
         return f"{clinic}: {p.get_full_name() or p.get_username()}"
     return f"{clinic}: my microneedling course"
 
