@@ -8,12 +8,8 @@ from django.db import IntegrityError, InternalError, OperationalError, transacti
 from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
-<<<<<<< HEAD
 from needlepoint.clinic.models import Consent, ConsentText, Course, TreatmentSession
-=======
-from needlepoint.clinic.models import Consent, ConsentText, Course, Intake, Screening, TreatmentSession
 from needlepoint.clinic.selectors import consent_for_course, course_can_start, require_consent
->>>>>>> h-csvc
 from needlepoint.clinic.services import Blocked, ServiceError
 from needlepoint.clinic.services.consent import (
     DEFAULT_CONSENT,

@@ -6,14 +6,7 @@ reads a finding)."""
 
 import datetime as dt
 from collections.abc import Sequence
-<<<<<<< HEAD
-from typing import Any
-
-from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
-=======
 from typing import TYPE_CHECKING, Any
->>>>>>> h-csvc
 
 from needlepoint.accounts.models import User
 from needlepoint.clinic.models import Clearance, Course, Screening, TreatmentSession
@@ -72,11 +65,7 @@ def screening_facts(screening: Screening) -> dict[str, Any]:
 
 
 def _clearances(course: Course) -> tuple[frozenset[str], frozenset[str]]:
-<<<<<<< HEAD
-    """Return the patient's cleared finding codes, and those revoked and not given again."""
-=======
     """Return (the finding codes cleared, those whose clearance was revoked and not given again)."""
->>>>>>> h-csvc
     rows = list(
         Clearance.objects.filter(patient_id=course.patient_id).values_list("finding_code", "revoked_at")
     )
@@ -134,16 +123,6 @@ def session_blockers(
     return blockers(step, day or clinic_today(), facts)
 
 
-<<<<<<< HEAD
-def audience_of(actor: User | AnonymousUser | None) -> Audience:
-    """Return whose words `actor` reads: clinical staff, a patient, or the front desk (anyone
-    else, the most discreet)."""
-    if actor is None or not actor.is_authenticated:
-        return Audience.FRONT_DESK
-    if actor.is_clinical:
-        return Audience.CLINICAL
-    if actor.is_patient:
-=======
 type Reader = User | AnonymousUser | None
 """Whoever asks the gate: a signed-in user, or nobody (who reads the front desk's words)."""
 
@@ -154,16 +133,11 @@ def audience_of(actor: Reader) -> Audience:
     if isinstance(actor, User) and actor.is_clinical:
         return Audience.CLINICAL
     if isinstance(actor, User) and actor.is_patient:
->>>>>>> h-csvc
         return Audience.PATIENT
     return Audience.FRONT_DESK
 
 
-<<<<<<< HEAD
-def words(found: Sequence[Blocker], actor: User | AnonymousUser | Audience | None) -> list[str]:
-=======
 def words(found: Sequence[Blocker], actor: Reader | Audience) -> list[str]:
->>>>>>> h-csvc
     """Return the blockers in the words `actor` (or an Audience) may read, each once."""
     audience = actor if isinstance(actor, Audience) else audience_of(actor)
     return list(dict.fromkeys(b.words(audience) for b in found))
@@ -177,13 +151,7 @@ FIELDS = {
 }
 
 
-<<<<<<< HEAD
-def refuse(
-    found: Sequence[Blocker], actor: User | AnonymousUser | Audience | None, *, field: str | None = None
-) -> None:
-=======
 def refuse(found: Sequence[Blocker], actor: Reader | Audience, *, field: str | None = None) -> None:
->>>>>>> h-csvc
     """Raise Blocked with every blocker in `actor`'s words (and their codes in `extra`);
     do nothing when there is none."""
     if not found:
