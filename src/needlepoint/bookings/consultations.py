@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from needlepoint import scheduling
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import appointment_type_core, calendar_for, location_zone
+from needlepoint.bookings.core_adapter import appointment_type_core, calendar_for, location_zone
 from needlepoint.bookings.models import Appointment, AppointmentKind, AppointmentType, Location
 from needlepoint.bookings.services import (
     CONFLICT,

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import location_zone
+from needlepoint.bookings.core_adapter import location_zone
 from needlepoint.bookings.models import Appointment, AppointmentStatus
 from needlepoint.clinic.models import SessionStatus, TreatmentSession
 from needlepoint.clinic.services import ServiceError, StaleEdit
