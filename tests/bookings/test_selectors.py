@@ -2,8 +2,12 @@
 must not read one row per appointment)."""
 
 import datetime as dt
+from typing import Any
 
-from booking_helpers import LONDON
+from booking_helpers import LONDON, approved_course
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from needlepoint.bookings import selectors
 from needlepoint.bookings.models import FeedToken
@@ -148,3 +152,29 @@ def test_an_unknown_resource_in_the_week_falls_back_to_the_first(clinic):
         location=clinic.location, day=dt.date(2026, 12, 9), resources=resources, who="room:0", week=True
     )
     assert (grid.who, grid.who_label) == (resources[0].key, resources[0].label)
+
+
+# ---- the pages read the same number of queries however many rows they show --------------------
+
+
+def _queries(client: Any, url: str, **params: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url, params).status_code == 200
+    return len(queries)
+
+
+def test_the_calendar_page_reads_as_much_for_a_busy_day_as_for_an_empty_one(booked, client_for, personas):
+    desk = client_for(personas.front_desk)
+    day = _local_day(booked[0].starts_at)
+    busy = _queries(desk, reverse("bookings:calendar"), date=day.isoformat())
+    empty = _queries(desk, reverse("bookings:calendar"), date=(day + dt.timedelta(days=1)).isoformat())
+    assert busy == empty
+
+
+def test_the_waiting_courses_page_reads_as_much_for_two_courses_as_for_one(
+    bookable_course, personas, intake_a, client_for
+):
+    desk = client_for(personas.front_desk)
+    one = _queries(desk, reverse("bookings:to_book"))
+    approved_course(personas, intake_a, personas.record_b, consent=False)
+    assert _queries(desk, reverse("bookings:to_book")) == one
