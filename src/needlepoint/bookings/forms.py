@@ -3,17 +3,15 @@ or booking again), a cancellation's reason, a consultation search, the calendar'
 the waiting list's location. Forms read what the user typed; the services decide."""
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
 
 from needlepoint.bookings import services
+from needlepoint.bookings.grid import Resource
 from needlepoint.bookings.models import Appointment, Location, PractitionerProfile
 from needlepoint.scheduling import AFTERNOONS, EVENINGS, MORNINGS
-
-if TYPE_CHECKING:
-    from needlepoint.bookings.selectors import Resource
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -238,7 +236,7 @@ class CalendarForm(forms.Form):
     location = forms.CharField(label="Location", required=False, widget=forms.Select)
     cancelled = forms.BooleanField(label="Show cancelled visits", required=False)
 
-    def __init__(self, *args: Any, locations: list[Location], columns: list["Resource"], **kwargs: Any):
+    def __init__(self, *args: Any, locations: list[Location], columns: list[Resource], **kwargs: Any):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         _select(self, "location").choices = [(loc.pk, loc.name) for loc in locations]
