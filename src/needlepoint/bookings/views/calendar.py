@@ -5,6 +5,7 @@ hidden unless asked for. The grid itself is `selectors.calendar_grid`."""
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,8 @@ from django.utils import timezone
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings import selectors
 from needlepoint.bookings.forms import CalendarForm
+from needlepoint.bookings.grid import Grid
+from needlepoint.bookings.models import Location
 from needlepoint.clinic.access import require_staff
 from needlepoint.web.http import HtmxHttpRequest
 
@@ -45,12 +48,21 @@ def _links(
     }
 
 
-def _page(request: HtmxHttpRequest, *, week: bool) -> HttpResponse:
-    require_staff(request)
-    locations = selectors.locations()
-    name = "bookings:calendar_week" if week else "bookings:calendar"
-    if not locations:
-        return render(request, TEMPLATE, {"week": week, "no_location": True, "view_name": name})
+@dataclass(frozen=True)
+class _Shown:
+    """What the page shows: the choices as read from the query, and the grid for them."""
+
+    form: CalendarForm
+    location: Location
+    by: str
+    day: dt.date
+    cancelled: bool
+    invalid: bool
+    grid: Grid
+
+
+def _shown(request: HtmxHttpRequest, locations: list[Location], *, week: bool) -> _Shown:
+    """Read the choices (bad values fall back to the defaults, with a message) and the grid."""
     location = next((loc for loc in locations if str(loc.pk) == request.GET.get("location")), locations[0])
     by = "room" if request.GET.get("by") == "room" else "practitioner"
     resources = selectors.calendar_resources(location, by)
@@ -67,37 +79,51 @@ def _page(request: HtmxHttpRequest, *, week: bool) -> HttpResponse:
         week=week,
         cancelled=cancelled,
     )
+    return _Shown(form, location, by, day, cancelled, invalid, grid)
+
+
+def _context(shown: _Shown, *, name: str, week: bool, several: bool) -> dict[str, object]:
+    params = {
+        "location": shown.location.pk if several else "",
+        "by": shown.by,
+        "who": shown.grid.who,
+        "cancelled": "on" if shown.cancelled else "",
+    }
+    return {
+        "week": week,
+        "view_name": name,
+        "form": shown.form,
+        "location": shown.location,
+        "zone": shown.location.time_zone,
+        "day": shown.day,
+        "by": shown.by,
+        "grid": shown.grid,
+        "cancelled": shown.cancelled,
+        "first": shown.grid.first,
+        "last": shown.grid.last,
+        "who_label": shown.grid.who_label,
+        "invalid": shown.invalid,
+        **_links(name, params, day=shown.day, week=week, cancelled=shown.cancelled),
+    }
+
+
+def _page(request: HtmxHttpRequest, *, week: bool) -> HttpResponse:
+    require_staff(request)
+    name = "bookings:calendar_week" if week else "bookings:calendar"
+    locations = selectors.locations()
+    if not locations:
+        return render(request, TEMPLATE, {"week": week, "no_location": True, "view_name": name})
+    shown = _shown(request, locations, week=week)
     audit_record(
         actor=request.user,
         action="view",
         object_type="bookings.calendar",
-        summary=f"{'week' if week else 'day'} of {day.isoformat()} by {by} at {location.name}: "
-        f"{grid.count} entries",
+        summary=f"{'week' if week else 'day'} of {shown.day.isoformat()} by {shown.by} at "
+        f"{shown.location.name}: {shown.grid.count} entries",
     )
-    params = {
-        "location": location.pk if len(locations) > 1 else "",
-        "by": by,
-        "who": grid.who,
-        "cancelled": "on" if cancelled else "",
-    }
-    context = {
-        "week": week,
-        "view_name": name,
-        "form": form,
-        "location": location,
-        "zone": location.time_zone,
-        "day": day,
-        "by": by,
-        "grid": grid,
-        "cancelled": cancelled,
-        "first": grid.first,
-        "last": grid.last,
-        "who_label": grid.who_label,
-        "invalid": invalid,
-        **_links(name, params, day=day, week=week, cancelled=cancelled),
-    }
+    context = _context(shown, name=name, week=week, several=len(locations) > 1)
     template = TEMPLATE + "#calendar" if request.htmx else TEMPLATE
-    return render(request, template, context, status=400 if invalid else 200)
+    return render(request, template, context, status=400 if shown.invalid else 200)
 
 
 def calendar_day(request: HtmxHttpRequest) -> HttpResponse:
