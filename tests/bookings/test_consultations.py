@@ -174,3 +174,18 @@ def test_it_says_what_is_wrong_with_a_damaged_token_and_books_nothing(client_for
     assert refused.status_code == 400
     assert "could not be read" in refused.content.decode()
     assert not Appointment.objects.exists()
+
+
+def test_it_says_the_time_booked_in_words_and_answers_409_for_a_time_taken_meanwhile(
+    client_for, personas, clinic, inquiry
+):
+    desk = client_for(personas.front_desk)
+    for_inquiry = first_free(personas.front_desk, inquiry=inquiry)
+    page = desk.get(URL, {"patient": personas.record_a.pk, "day": THURSDAY.isoformat()})
+    token = page.context["options"].proposals[0].token
+    done = desk.post(URL, {"patient": personas.record_a.pk, "token": token}, follow=True)
+    assert f"Consultation booked for {personas.record_a} on Thursday 26 November 2026 at 09:00." in done.text
+
+    taken = desk.post(URL, {"inquiry": inquiry.pk, "token": for_inquiry.token, "day": THURSDAY.isoformat()})
+    assert (taken.status_code, Appointment.objects.count()) == (409, 1)
+    assert "Nothing was booked" in taken.text

@@ -762,7 +762,7 @@ def test_it_records_a_failed_delivery_when_the_mail_server_refuses(bookable_cour
     # Staff see it on the dashboard: a flag on the patient, open until someone resolves it.
     flag = Flag.objects.get(patient=personas.record_a, resolved_at__isnull=True)
     assert flag.reason.startswith(
-        "Next-session reminder email about the visit of 29 Mar 2027 10:30 was "
+        "Next-session reminder email about the visit of Monday 29 March 2027 at 10:30 was "
         "not delivered: ConnectionRefusedError"
     )
     assert flag.reason.endswith(". Contact the patient.") and len(flag.reason) <= 300

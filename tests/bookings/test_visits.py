@@ -15,7 +15,7 @@ from booking_helpers import LONDON, NOW, local
 from django.db import IntegrityError, transaction
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.bookings.calendar import calendar_for
+from needlepoint.bookings.core_adapter import calendar_for
 from needlepoint.bookings.models import Appointment, Hold, Reminder
 from needlepoint.bookings.services import ServiceError, StaleEdit
 from needlepoint.bookings.services.cancel import appointment_cancel

@@ -12,21 +12,20 @@ in a message, and deletes nothing. There is no bulk delete."""
 from collections import Counter
 from collections.abc import Callable
 from functools import update_wrapper
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
 from django.db import router
 from django.db.models import Model, ProtectedError, RestrictedError
 from django.db.models.deletion import Collector
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import URLPattern, URLResolver, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from needlepoint.accounts.models import CLINICAL_ROLES
+from needlepoint.accounts.models import CLINICAL_ROLES, User
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings.models import (
     Appointment,
@@ -41,6 +40,13 @@ from needlepoint.clinic.models import Device, Room
 ROOM_KINDS = [("treatment", "Treatment room"), ("numbing", "Numbing chair"), ("consult", "Consultation room")]
 DEVICE_KINDS = [("pen", "Microneedling pen"), ("centrifuge", "Centrifuge (PRP/PRF)")]
 
+if TYPE_CHECKING:  # django-stubs makes these generic; Django's own classes take no parameters
+    _ModelAdmin = admin.ModelAdmin[Any]
+    _ClosureInline = admin.TabularInline[Closure, Location]
+    _ModelForm = forms.ModelForm[Any]
+else:
+    _ModelAdmin, _ClosureInline, _ModelForm = admin.ModelAdmin, admin.TabularInline, forms.ModelForm
+
 
 class ClinicAdminSite(admin.AdminSite):
     site_header = "Clinic resources"
@@ -51,24 +57,24 @@ class ClinicAdminSite(admin.AdminSite):
     def has_permission(self, request: HttpRequest) -> bool:
         """The active medical director only, with a verified device when two-factor is required."""
         user = request.user
-        if not (user.is_active and getattr(user, "is_medical_director", False)):
+        if not (isinstance(user, User) and user.is_active and user.is_medical_director):
             return False
         if getattr(settings, "NEEDLEPOINT_REQUIRE_STAFF_2FA", True):
             is_verified = getattr(user, "is_verified", None)
             return bool(is_verified and is_verified())
         return True
 
-    def admin_view(self, view: Callable[..., HttpResponse], cacheable: bool = False) -> Any:
+    def admin_view[V: Callable[..., HttpResponseBase]](self, view: V, cacheable: bool = False) -> V:
         """Refuse signed-in users without permission with 404 (never a glimpse, never the admin's
         own login form)."""
         wrapped = super().admin_view(view, cacheable)
 
-        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def inner(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.user.is_authenticated and not self.has_permission(request):
                 raise Http404("No such page.")
             return wrapped(request, *args, **kwargs)
 
-        return update_wrapper(inner, wrapped)
+        return cast(V, update_wrapper(inner, wrapped))
 
     def get_urls(self) -> list[URLPattern | URLResolver]:
         """Django points anonymous visitors of the site-wide admin views at the admin's login;
@@ -119,7 +125,7 @@ def what_uses(obj: Model) -> list[str]:
     return []
 
 
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(_ModelAdmin):
     """Director-only permissions, audited saves, and deletion refused (with a message) while
     anything uses the resource."""
 
@@ -182,7 +188,7 @@ class ResourceAdmin(admin.ModelAdmin):
 # ---------------------------------------------------------------------------------------------
 
 
-class ClosureInline(admin.TabularInline):
+class ClosureInline(_ClosureInline):
     model = Closure
     extra = 1
     fields = ("first", "last", "reason")
@@ -217,7 +223,7 @@ class LocationAdmin(ResourceAdmin):
 # ---------------------------------------------------------------------------------------------
 
 
-class RoomForm(forms.ModelForm):
+class RoomForm(_ModelForm):
     kind = forms.ChoiceField(
         choices=ROOM_KINDS,
         help_text="A numbing chair holds a patient during numbing; treatments need a treatment room.",
@@ -236,7 +242,7 @@ class RoomAdmin(ResourceAdmin):
     list_select_related = ("location",)
 
 
-class DeviceForm(forms.ModelForm):
+class DeviceForm(_ModelForm):
     kind = forms.ChoiceField(choices=DEVICE_KINDS)
 
     class Meta:
@@ -258,7 +264,7 @@ class DeviceAdmin(ResourceAdmin):
 # ---------------------------------------------------------------------------------------------
 
 
-class PractitionerProfileForm(forms.ModelForm):
+class PractitionerProfileForm(_ModelForm):
     skills = forms.MultipleChoiceField(
         choices=Skill.choices, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -269,8 +275,8 @@ class PractitionerProfileForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        clinical = get_user_model().objects.filter(role__in=CLINICAL_ROLES, is_active=True)
-        self.fields["user"].queryset = clinical
+        clinical = User.objects.filter(role__in=CLINICAL_ROLES, is_active=True)
+        cast(forms.ModelChoiceField[Any], self.fields["user"]).queryset = clinical
         self.fields["user"].label = "Practitioner"
 
 

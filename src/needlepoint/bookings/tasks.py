@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.tasks import TaskResultStatus, task
 from django.tasks.exceptions import TaskResultDoesNotExist
 from django.utils import timezone
@@ -42,6 +42,7 @@ from needlepoint.bookings.models import LIVE, Delivery, Reminder, ReminderStatus
 from needlepoint.clinic.models import Flag
 from needlepoint.clinic.services.aftercare import flag_raise
 from needlepoint.mailing import message_id, send_email, was_delivered
+from needlepoint.words import human_when
 
 logger = logging.getLogger(__name__)
 
@@ -129,10 +130,10 @@ def _record(reminder: Reminder, recipient: str, *, ok: bool, detail: str) -> str
 def _flag_undelivered(reminder: Reminder, detail: str) -> None:
     """Raise a flag on the staff dashboard: the patient did not get this message (preparation,
     aftercare or a check-in invitation), so someone has to tell them another way."""
-    when = timezone.localtime(reminder.appointment.starts_at, timezone.get_default_timezone())
-    head = f"{reminder.get_kind_display()} email about the visit of {when:%d %b %Y %H:%M} was not delivered: "
+    when = human_when(reminder.appointment.starts_at, timezone.get_default_timezone())
+    head = f"{reminder.get_kind_display()} email about the visit of {when} was not delivered: "
     tail = ". Contact the patient."
-    room = Flag._meta.get_field("reason").max_length - len(head) - len(tail)
+    room = (Flag._meta.get_field("reason").max_length or 0) - len(head) - len(tail)
     why = detail.strip().rstrip(".")
     why = why if len(why) <= room else why[: room - 1].rstrip() + "…"
     flag_raise(
@@ -257,7 +258,7 @@ def _settle_interrupted(reminder: Reminder) -> int:
     return _fail_interrupted(reminder)
 
 
-def _this_attempt(reminder: Reminder) -> Any:
+def _this_attempt(reminder: Reminder) -> QuerySet[Reminder]:
     """The reminder, if it is still in the interrupted attempt the sweep found."""
     return Reminder.objects.filter(pk=reminder.pk, attempt=reminder.attempt, status=ReminderStatus.SENDING)
 

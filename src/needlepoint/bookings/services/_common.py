@@ -12,13 +12,13 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from needlepoint import scheduling
-from needlepoint.bookings.calendar import day_start
+from needlepoint.bookings.core_adapter import day_start
 from needlepoint.bookings.models import Location
 from needlepoint.bookings.services import BookingConflict, ServiceError
-from needlepoint.clinic.models import CourseStatus, SessionStatus
+from needlepoint.clinic.models import APPROVED_COURSE_STATUSES, SessionStatus
 
 TOKEN_MAX_AGE = 30 * 60  # seconds: long enough to talk it through, short enough to stay true
-BOOKABLE = (CourseStatus.APPROVED, CourseStatus.ACTIVE)
+BOOKABLE = APPROVED_COURSE_STATUSES  # a course can be booked once approved, and while it runs
 FIXED = (SessionStatus.SIGNED, SessionStatus.IN_PROGRESS)  # a chart exists: the time is history
 CONFLICT = "Someone else has just booked one of these times. Search again to see what is free now."
 SEARCH_AGAIN = "Search again to see what is free now."

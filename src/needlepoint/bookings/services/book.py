@@ -9,7 +9,7 @@ from typing import Any
 
 from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import location_zone, resource_pk
+from needlepoint.bookings.core_adapter import location_zone, resource_pk
 from needlepoint.bookings.models import ENDED, Appointment, AppointmentType, Hold, Location
 from needlepoint.bookings.services import ServiceError
 from needlepoint.bookings.services._common import FIXED, SEARCH_AGAIN, database_settles, unsign

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import location_zone
+from needlepoint.bookings.core_adapter import location_zone
 from needlepoint.bookings.models import Appointment, AppointmentStatus, Hold
 from needlepoint.bookings.services import ServiceError
 from needlepoint.bookings.services._common import FIXED

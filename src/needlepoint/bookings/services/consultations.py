@@ -21,7 +21,7 @@ from django.utils import timezone
 from needlepoint import scheduling
 from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import (
+from needlepoint.bookings.core_adapter import (
     appointment_type_core,
     calendar_for,
     location_zone,

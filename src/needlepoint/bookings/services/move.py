@@ -11,7 +11,7 @@ from typing import Any
 from needlepoint import scheduling
 from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import appointment_type_core, location_zone
+from needlepoint.bookings.core_adapter import appointment_type_core, location_zone
 from needlepoint.bookings.models import ENDED, Appointment, AppointmentStatus, Hold
 from needlepoint.bookings.services import ServiceError, StaleEdit
 from needlepoint.bookings.services._common import (

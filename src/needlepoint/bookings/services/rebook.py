@@ -10,7 +10,7 @@ from typing import Any
 from needlepoint import scheduling
 from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import (
+from needlepoint.bookings.core_adapter import (
     appointment_type_core,
     appointment_type_for_course,
     location_zone,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from needlepoint import scheduling
 from needlepoint.accounts.models import User
-from needlepoint.bookings.calendar import calendar_for
+from needlepoint.bookings.core_adapter import calendar_for
 from needlepoint.bookings.models import LIVE, Appointment, AppointmentStatus, Location
 from needlepoint.bookings.services._common import FIXED, local_today, past_is_busy, resource_names
 from needlepoint.bookings.services.search import ProposedSession, proposed_session

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import location_zone
+from needlepoint.bookings.core_adapter import location_zone
 from needlepoint.bookings.models import Appointment, AppointmentStatus
 from needlepoint.bookings.services import ServiceError, StaleEdit
 from needlepoint.bookings.services._common import FIXED, local_today

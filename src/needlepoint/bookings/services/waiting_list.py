@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from needlepoint import scheduling
 from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.bookings.calendar import (
+from needlepoint.bookings.core_adapter import (
     location_zone,
 )
 from needlepoint.bookings.models import LIVE, Appointment, Location

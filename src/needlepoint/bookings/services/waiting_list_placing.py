@@ -12,7 +12,7 @@ from typing import TypeGuard
 from django.utils import timezone
 
 from needlepoint import scheduling
-from needlepoint.bookings.calendar import (
+from needlepoint.bookings.core_adapter import (
     appointment_type_core,
     appointment_type_for_course,
     calendar_for,

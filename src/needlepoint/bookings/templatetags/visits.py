@@ -6,13 +6,13 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from needlepoint.bookings.models import AppointmentStatus
+from needlepoint.bookings.models import Appointment, AppointmentStatus
 
 register = template.Library()
 
 
 @register.inclusion_tag("bookings/visit_actions.html", takes_context=True)
-def visit_actions(context: template.Context, appointment: Any) -> dict[str, Any]:
+def visit_actions(context: template.Context, appointment: Appointment) -> dict[str, Any]:
     request = context.get("request")
     now = timezone.now()
     booked = appointment.status == AppointmentStatus.BOOKED

@@ -3,9 +3,6 @@
 the front desk's queue). GET with a day shows the earliest free consultations from that day;
 POST books the one chosen, exactly as shown, and goes to that day's calendar."""
 
-from typing import Any
-
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,52 +10,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from needlepoint.bookings.models import PractitionerProfile
-from needlepoint.bookings.services import BookingConflict
+from needlepoint.bookings.forms import ConsultationForm
 from needlepoint.bookings.services import consultations as service
-from needlepoint.bookings.services.preferences import Preferences
 from needlepoint.clinic.access import get_patient_for_user, require_staff
 from needlepoint.clinic.models import Inquiry, Patient
-from needlepoint.clinic.services import ServiceError, StaleEdit
-from needlepoint.scheduling import AFTERNOONS, EVENINGS, MORNINGS
+from needlepoint.clinic.services import ServiceError
+from needlepoint.words import human_when
 
 TEMPLATE = "bookings/consultation/book.html"
-TIMES = {"mornings": MORNINGS, "afternoons": AFTERNOONS, "evenings": EVENINGS}
-
-
-class ConsultationForm(forms.Form):
-    day = forms.DateField(
-        label="From",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"required": "From: pick a day.", "invalid": "From: enter a real date."},
-    )
-    times = forms.ChoiceField(
-        label="Time of day",
-        required=False,
-        choices=[
-            ("", "Any time the clinic is open"),
-            *[(k, f"{k.capitalize()} ({span})") for k, span in TIMES.items()],
-        ],
-    )
-    practitioner = forms.TypedChoiceField(label="Practitioner", required=False, coerce=int, empty_value=None)
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        profiles = (
-            PractitionerProfile.objects.filter(active=True)
-            .select_related("user")
-            .order_by("user__last_name", "user__first_name")
-        )
-        self.fields["practitioner"].choices = [("", "Anyone free")] + [
-            (p.user_id, p.user.get_full_name() or p.user.get_username()) for p in profiles
-        ]
-
-    def preferences(self) -> Preferences:
-        chosen = self.cleaned_data.get("times")
-        return Preferences(
-            times=(TIMES[chosen],) if chosen else (), practitioner_id=self.cleaned_data.get("practitioner")
-        )
 
 
 def _who(request: HttpRequest) -> tuple[Patient | None, Inquiry | None]:
@@ -132,15 +91,15 @@ def consultation_book(request: HttpRequest) -> HttpResponse:
             inquiry,
             again,
             error=f"Nothing was booked: {exc.message}",
-            status=409 if isinstance(exc, BookingConflict | StaleEdit) else 400,
+            status=exc.http_status,
         )
-    local = timezone.localtime(appointment.starts_at)
+    zone = timezone.get_current_timezone()
     messages.success(
         request,
-        f"Consultation booked for {appointment.patient} on {local:%A} {local.day} "
-        f"{local:%B %Y} at {local:%H:%M}.",
+        f"Consultation booked for {appointment.patient} on {human_when(appointment.starts_at, zone)}.",
     )
-    return redirect(reverse("bookings:calendar") + f"?date={local.date().isoformat()}")
+    day = timezone.localdate(appointment.starts_at)
+    return redirect(reverse("bookings:calendar") + f"?date={day.isoformat()}")
 
 
 urls: list[URLPattern] = [path("consultations/book/", consultation_book, name="consultation_book")]

@@ -11,15 +11,16 @@ Views never write models: they call the services in `needlepoint.bookings.servic
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from needlepoint.accounts.models import CLINICAL_ROLES
+from needlepoint.accounts.models import CLINICAL_ROLES, User
+from needlepoint.bookings import selectors
 from needlepoint.bookings.models import FeedToken
 from needlepoint.bookings.services import feeds as services
 from needlepoint.clinic.access import get_course_for_user, require_clinical, require_staff
@@ -55,13 +56,16 @@ def _addresses(request: HttpRequest, raw: str) -> dict[str, str]:
 
 
 def _page(
-    request: HttpRequest, context: dict[str, Any], tokens: Any, *, raw: str = "", status: int = 200
+    request: HttpRequest,
+    context: dict[str, Any],
+    tokens: QuerySet[FeedToken],
+    *,
+    raw: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     context = {
         **context,
-        "tokens": list(
-            tokens.filter(revoked_at__isnull=True).select_related("created_by").order_by("-created_at", "-id")
-        ),
+        "tokens": selectors.live_feed_tokens(tokens),
         "new_address": _addresses(request, raw) if raw else None,
     }
     response = render(request, TEMPLATES + "feed.html", context, status=status)
@@ -74,10 +78,10 @@ def _page(
 # ---------------------------------------------------------------------------------------------
 
 
-def _practitioner(request: HttpRequest, user_id: int) -> Any:
+def _practitioner(request: HttpRequest, user_id: int) -> User:
     """Return the practitioner whose feed the user may manage (404 for anyone else)."""
     require_clinical(request)
-    target = get_user_model().objects.filter(pk=user_id, role__in=CLINICAL_ROLES, is_active=True).first()
+    target = User.objects.filter(pk=user_id, role__in=CLINICAL_ROLES, is_active=True).first()
     if target is None or not services.may_manage_practitioner_feed(request.user, target):
         raise Http404("No such page.")
     return target
@@ -87,17 +91,12 @@ def _practitioner(request: HttpRequest, user_id: int) -> Any:
 def practitioner_feeds(request: HttpRequest) -> HttpResponse:
     """The director picks a practitioner; a practitioner goes straight to their own feed."""
     require_clinical(request)
-    if not request.user.is_medical_director:  # type: ignore[union-attr]
+    if not (isinstance(request.user, User) and request.user.is_medical_director):
         return redirect("bookings:practitioner_feed", request.user.pk)
-    people = (
-        get_user_model()
-        .objects.filter(role__in=CLINICAL_ROLES, is_active=True)
-        .order_by("last_name", "first_name", "username")
-    )
-    return render(request, TEMPLATES + "practitioners.html", {"people": people})
+    return render(request, TEMPLATES + "practitioners.html", {"people": selectors.clinical_staff()})
 
 
-def _practitioner_context(target: Any) -> dict[str, Any]:
+def _practitioner_context(target: User) -> dict[str, Any]:
     name = target.get_full_name() or target.get_username()
     return {
         "title": f"Calendar feed: {name}",
@@ -153,7 +152,7 @@ def _course(request: HttpRequest, course_id: int, *, portal: bool) -> Course:
     """Return the course: for staff on the staff page, for its own patient on the portal page;
     404 for everyone else (audited as a view by the access helper)."""
     if portal:
-        if not getattr(request.user, "is_patient", False):
+        if not (isinstance(request.user, User) and request.user.is_patient):
             raise Http404("No such page.")
     else:
         require_staff(request)

@@ -2,7 +2,7 @@
 patients and visitors get 404). Each is a plain form post that returns to the page it came
 from with a message; the services decide what makes sense (see `bookings.services.visits`)."""
 
-from typing import Any
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -11,8 +11,9 @@ from django.urls import URLPattern, path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from needlepoint.bookings.access import get_appointment_for_user
+from needlepoint.bookings.models import Appointment
 from needlepoint.bookings.services import visits
-from needlepoint.bookings.views._access import get_appointment_for_user
 from needlepoint.clinic.services import ServiceError
 
 
@@ -30,7 +31,9 @@ def _version(request: HttpRequest) -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _mark(request: HttpRequest, appointment_id: int, service: Any, done: str) -> HttpResponse:
+def _mark(
+    request: HttpRequest, appointment_id: int, service: Callable[..., Appointment], done: str
+) -> HttpResponse:
     appointment = get_appointment_for_user(request, appointment_id)
     try:
         service(appointment=appointment, actor=request.user, expected_version=_version(request))

@@ -16,69 +16,43 @@ part of the page; without it the same form posts and the whole page comes back."
 
 from typing import Any
 
-from django import forms
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_http_methods, require_POST
 
-from needlepoint.bookings.models import Location
+from needlepoint.bookings import selectors
+from needlepoint.bookings.forms import PlanForm
 from needlepoint.bookings.services import waiting_list
 from needlepoint.clinic.access import require_staff
 from needlepoint.clinic.services import ServiceError
+from needlepoint.web.http import HtmxHttpRequest
 
 TEMPLATE = "bookings/waiting_list/plan.html"
 
 
-class PlanForm(forms.Form):
-    """Where to book, asked only when the clinic has more than one location."""
-
-    location = forms.TypedChoiceField(
-        label="Location",
-        coerce=int,
-        empty_value=None,
-        error_messages={
-            "required": "Location: choose where to book.",
-            "invalid_choice": "Location: choose where to book.",
-        },
-    )
-
-    def __init__(self, *args: Any, locations: list[Location], **kwargs: Any):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-        self.locations = {loc.pk: loc for loc in locations}
-        if len(locations) > 1:
-            self.fields["location"].choices = [("", "Choose…")] + [(loc.pk, loc.name) for loc in locations]
-        else:
-            del self.fields["location"]
-
-    def chosen_location(self) -> Location | None:
-        """The chosen location (None: the only one there is, or none yet)."""
-        return self.locations.get(self.cleaned_data.get("location") or 0)
+def _form(data: QueryDict | None = None) -> PlanForm:
+    return PlanForm(data, locations=selectors.locations())
 
 
-def _form(data: Any = None) -> PlanForm:
-    return PlanForm(data, locations=list(Location.objects.order_by("name")))
-
-
-def _page(request: HttpRequest, form: PlanForm, *, status: int = 200, **context: Any) -> HttpResponse:
+def _page(request: HtmxHttpRequest, form: PlanForm, *, status: int = 200, **context: Any) -> HttpResponse:
     """The whole page, or only its plan part for htmx (which does not swap error answers: the
     part carries the error instead)."""
     context = {"form": form, "plan": None, "outcome": None, "error": "", **context}
-    if request.htmx:  # type: ignore[attr-defined]
+    if request.htmx:
         return render(request, TEMPLATE + "#plan", context)
     return render(request, TEMPLATE, context, status=status)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def waiting_list_plan(request: HttpRequest) -> HttpResponse:
+def waiting_list_plan(request: HtmxHttpRequest) -> HttpResponse:
     """GET: the button. POST: propose dates for every waiting course and preview them."""
     require_staff(request)
     if request.method != "POST":
         return _page(request, _form(), waiting=waiting_list.waiting_list_count())
     form = _form(request.POST)
     if not form.is_valid():
-        errors = " ".join(e for field_errors in form.errors.values() for e in field_errors)
+        errors = " ".join(str(e) for field_errors in form.errors.values() for e in field_errors)
         return _page(request, form, status=400, error=errors)
     try:
         plan = waiting_list.waiting_list_proposals(actor=request.user, location=form.chosen_location())
@@ -88,7 +62,7 @@ def waiting_list_plan(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def waiting_list_book(request: HttpRequest) -> HttpResponse:
+def waiting_list_book(request: HtmxHttpRequest) -> HttpResponse:
     """Book the ticked courses, each on its own, and say what happened to each."""
     require_staff(request)
     chosen = dict.fromkeys(int(v) for v in request.POST.getlist("course") if v.isdigit())

@@ -104,7 +104,7 @@ def course_blockers(
 
 def session_due(session: TreatmentSession) -> dt.date | None:
     """Return the day `session` is booked for, in its location's zone (None: not booked)."""
-    from needlepoint.bookings.calendar import location_zone  # the booking app builds on this one
+    from needlepoint.bookings.core_adapter import location_zone  # the booking app builds on this one
 
     visit: Appointment | None = session.visit  # the session's live appointment, read as everywhere else
     if visit is None:

@@ -66,7 +66,9 @@ class Command(DBWorkerCommand):
             help="Seconds after which a send still going was interrupted (default: %(default)s).",
         )
 
-    def handle(self, *args: Any, sweep_every: float, stale_after: float, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
+        sweep_every: float = options.pop("sweep_every")
+        stale_after: float = options.pop("stale_after")
         in_reloader_parent = options.get("reload") and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
         if not options.get("batch") and not in_reloader_parent:
             Sweeper(

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from needlepoint import scheduling
-from needlepoint.bookings.calendar import appointment_type_core, appointment_type_for_course, calendar_for
+from needlepoint.bookings.core_adapter import appointment_type_core, appointment_type_for_course, calendar_for
 from needlepoint.bookings.models import (
     Appointment,
     AppointmentKind,
