@@ -13,6 +13,15 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
+from needlepoint.clinical.protocol import ABSOLUTE_MAX_DEPTH_MM
+from needlepoint.clinical.scales import (
+    GAIS_RANGE,
+    GOODMAN_BARON_RANGE,
+    MASI_RANGE,
+    MMASI_RANGE,
+    PHOTOTYPE_RANGE,
+)
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -161,18 +170,19 @@ class Assessment(models.Model):
         ordering = ["-assessed_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(phototype__isnull=True) | Q(phototype__range=(1, 6)),
+                condition=Q(phototype__isnull=True) | Q(phototype__range=PHOTOTYPE_RANGE),
                 name="assessment_phototype_range",
             ),
             models.CheckConstraint(
-                condition=Q(goodman_baron_grade__isnull=True) | Q(goodman_baron_grade__range=(1, 4)),
+                condition=Q(goodman_baron_grade__isnull=True)
+                | Q(goodman_baron_grade__range=GOODMAN_BARON_RANGE),
                 name="assessment_gb_grade_range",
             ),
             models.CheckConstraint(
-                condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)), name="assessment_mmasi_range"
+                condition=Q(mmasi__isnull=True) | Q(mmasi__range=MMASI_RANGE), name="assessment_mmasi_range"
             ),
             models.CheckConstraint(
-                condition=Q(masi__isnull=True) | Q(masi__range=(0, 48)), name="assessment_masi_range"
+                condition=Q(masi__isnull=True) | Q(masi__range=MASI_RANGE), name="assessment_masi_range"
             ),
         ]
 
@@ -385,7 +395,9 @@ class AreaTreatment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["session", "area"], name="area_once_per_session"),
-            models.CheckConstraint(condition=Q(depth_mm__gt=0) & Q(depth_mm__lte=5), name="area_depth_range"),
+            models.CheckConstraint(
+                condition=Q(depth_mm__gt=0) & Q(depth_mm__lte=ABSOLUTE_MAX_DEPTH_MM), name="area_depth_range"
+            ),
             models.CheckConstraint(condition=Q(passes__gte=1) & Q(passes__lte=20), name="area_passes_range"),
         ]
 
@@ -556,14 +568,15 @@ class Outcome(models.Model):
         ordering = ["taken_on", "recorded_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(gais__isnull=True) | Q(gais__range=(1, 5)), name="outcome_gais_range"
+                condition=Q(gais__isnull=True) | Q(gais__range=GAIS_RANGE), name="outcome_gais_range"
             ),
             models.CheckConstraint(
-                condition=Q(goodman_baron_grade__isnull=True) | Q(goodman_baron_grade__range=(1, 4)),
+                condition=Q(goodman_baron_grade__isnull=True)
+                | Q(goodman_baron_grade__range=GOODMAN_BARON_RANGE),
                 name="outcome_gb_grade_range",
             ),
             models.CheckConstraint(
-                condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)), name="outcome_mmasi_range"
+                condition=Q(mmasi__isnull=True) | Q(mmasi__range=MMASI_RANGE), name="outcome_mmasi_range"
             ),
         ]
 

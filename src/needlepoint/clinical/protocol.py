@@ -27,7 +27,11 @@ Decision = Literal["contraindicated", "defer", "needs_clearance", "proceed_with_
 Level = Literal["PR", "REG", "IND", "PRAC", "professional", "press", "reference"]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 SourceId = Annotated[str, Field(pattern=r"^S[0-9]+[a-z]?$")]
-Depth = Annotated[float, Field(gt=0, le=5)]
+ABSOLUTE_MAX_DEPTH_MM = 5.0
+"""No depth is ever planned or charted deeper than this, override or not: the bound of every
+depth in a protocol, of a director's override and of the charting table's check constraint."""
+
+Depth = Annotated[float, Field(gt=0, le=ABSOLUTE_MAX_DEPTH_MM)]
 
 
 class _Entry(BaseModel):

@@ -46,11 +46,9 @@ from needlepoint.clinic.services.screening import (
 from needlepoint.clinical import scales
 from needlepoint.clinical.errors import PlanningError
 from needlepoint.clinical.intake import IntakeModel, Scars
+from needlepoint.clinical.protocol import ABSOLUTE_MAX_DEPTH_MM
 from needlepoint.clinical.vocab import area_label
 
-# No area is ever planned deeper than this, override or not (the protocol's own upper bound and
-# the charting table's check constraint).
-ABSOLUTE_MAX_DEPTH_MM = 5.0
 MAX_SESSIONS = 12  # the protocol schema's bound for a course
 MAX_INTERVAL_DAYS = 365
 

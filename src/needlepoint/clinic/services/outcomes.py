@@ -28,10 +28,10 @@ from needlepoint.clinic.selectors import course_summary
 from needlepoint.clinic.services import ServiceError, gate
 from needlepoint.clinic.services.charting import booked_appointment, visit_day
 from needlepoint.clinical import scales
+from needlepoint.clinical.errors import ScaleError
 
 # Outcomes are also recorded after completion (the safety gate lets a completed course have
-# them): the result is judged 3-12 months after the last session (evidence/clinical.md §5,
-# Minutilli [S40]).
+# them): the result is judged 3-12 months after the last session [S40].
 
 
 def _require_clinical(actor: Any, what: str) -> None:
@@ -44,7 +44,7 @@ def _scale(field: str, check: Any, value: Any) -> Any:
     (the scales' messages name the item and the value, e.g. "GAIS score must be 1-5, got 0")."""
     try:
         return check(value)
-    except scales.ScaleError as exc:
+    except ScaleError as exc:
         message = str(exc)
         raise ServiceError(message[:1].upper() + message[1:] + ".", field=field) from None
 

@@ -38,10 +38,11 @@ from needlepoint.clinic.services import ServiceError, StaleEdit
 from needlepoint.clinic.services import consultation as services
 from needlepoint.clinic.services.charting import day_refusal, visit_day
 from needlepoint.clinical import scales, vocab
+from needlepoint.clinical.protocol import ABSOLUTE_MAX_DEPTH_MM
 
 TEMPLATES = "clinic/consultation/"
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DEPTH = forms.NumberInput(attrs={"step": "0.05", "min": "0.05", "max": "5"})
+DEPTH = forms.NumberInput(attrs={"step": "0.05", "min": "0.05", "max": f"{ABSOLUTE_MAX_DEPTH_MM:g}"})
 
 
 # ---------------------------------------------------------------------------------------------
