@@ -6,7 +6,7 @@ changed (triggers, migration 0002), scores stay in range (check constraints), a 
 is unique within its course."""
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -21,6 +21,9 @@ from needlepoint.clinical.scales import (
     MMASI_RANGE,
     PHOTOTYPE_RANGE,
 )
+
+if TYPE_CHECKING:
+    from needlepoint.bookings.models import Appointment
 
 USER = settings.AUTH_USER_MODEL
 
@@ -366,11 +369,11 @@ class TreatmentSession(models.Model):
         ]
 
     @property
-    def visit(self) -> Any:
+    def visit(self) -> "Appointment | None":
         """The session's appointment while it is on or took place (booked, arrived, attended);
         None when it has none, or only a cancelled or missed one."""
         try:
-            appointment = self.appointment  # type: ignore[attr-defined]
+            appointment = self.appointment
         except ObjectDoesNotExist:
             return None
         return appointment if appointment.status in VISIT_STATUSES else None
@@ -427,11 +430,10 @@ class Addendum(models.Model):
         ordering = ["written_at"]
 
 
-WARNING_SIGNS = ("pus", "fever", "spreading_redness", "blisters", "cold_sore")
-
-
 class CheckIn(models.Model):
-    """A patient's check-in after a session (days 1, 3, 7)."""
+    """A patient's check-in after a session, on one of the protocol's check-in days; the
+    database accepts days 1, 3 and 7 (the default protocol's), so a protocol with other days
+    needs a migration of `check_in_day_valid`. `warning_signs` holds the protocol's codes."""
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="check_ins")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="check_ins")
