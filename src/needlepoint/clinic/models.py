@@ -430,10 +430,16 @@ class Addendum(models.Model):
         ordering = ["written_at"]
 
 
+CHECK_IN_DAYS_RECORDED = (1, 3, 7)
+CHECK_IN_SCORE_MAX_RECORDED = 10
+"""The check-in days and highest score the database accepts: the default protocol's. A protocol
+with other days or a longer score scale needs a migration of the check constraints (the
+aftercare services refuse to start without one)."""
+
+
 class CheckIn(models.Model):
-    """A patient's check-in after a session, on one of the protocol's check-in days; the
-    database accepts days 1, 3 and 7 (the default protocol's), so a protocol with other days
-    needs a migration of `check_in_day_valid`. `warning_signs` holds the protocol's codes."""
+    """A patient's check-in after a session, on one of the protocol's check-in days (the
+    database accepts `CHECK_IN_DAYS_RECORDED`). `warning_signs` holds the protocol's codes."""
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="check_ins")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="check_ins")
@@ -450,9 +456,11 @@ class CheckIn(models.Model):
         ordering = ["-submitted_at"]
         constraints = [
             models.UniqueConstraint(fields=["session", "day"], name="one_check_in_per_day"),
-            models.CheckConstraint(condition=Q(day__in=(1, 3, 7)), name="check_in_day_valid"),
+            models.CheckConstraint(condition=Q(day__in=CHECK_IN_DAYS_RECORDED), name="check_in_day_valid"),
             models.CheckConstraint(
-                condition=Q(redness__lte=10) & Q(swelling__lte=10) & Q(pain__lte=10),
+                condition=Q(redness__lte=CHECK_IN_SCORE_MAX_RECORDED)
+                & Q(swelling__lte=CHECK_IN_SCORE_MAX_RECORDED)
+                & Q(pain__lte=CHECK_IN_SCORE_MAX_RECORDED),
                 name="check_in_scores_range",
             ),
         ]

@@ -10,12 +10,20 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.clinic.models import CheckIn, Flag, SessionStatus, TreatmentSession
+from needlepoint.clinic.models import (
+    CHECK_IN_DAYS_RECORDED,
+    CHECK_IN_SCORE_MAX_RECORDED,
+    CheckIn,
+    Flag,
+    SessionStatus,
+    TreatmentSession,
+)
 from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.services import ServiceError, clinic_today, require_role, validated
 from needlepoint.clinical import recovery
@@ -24,6 +32,16 @@ from needlepoint.words import human_list
 
 RULES = RecoveryRules.of(clinic_protocol())
 """The clinic protocol's recovery rules, read once per process like the rest of the protocol."""
+
+if (
+    not set(RULES.check_in_days) <= set(CHECK_IN_DAYS_RECORDED)
+    or RULES.score_max > CHECK_IN_SCORE_MAX_RECORDED
+):
+    raise ImproperlyConfigured(
+        f"The protocol's check-in days {list(RULES.check_in_days)} or scores (0-{RULES.score_max}) "
+        f"do not fit the CheckIn table (days {list(CHECK_IN_DAYS_RECORDED)}, scores "
+        f"0-{CHECK_IN_SCORE_MAX_RECORDED}): migrate its check constraints first."
+    )
 
 CHECK_IN_DAYS = RULES.check_in_days
 """Days after the session (day 0) on which the patient checks in."""
