@@ -9,13 +9,14 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, get_args
 
 from needlepoint.clinical.protocol import Protocol, ScoreName
 from needlepoint.words import human_list
 
-SCORES: tuple[ScoreName, ...] = ("redness", "swelling", "pain")
-"""What the patient scores at each check-in, in the order reasons name them."""
+SCORES: tuple[ScoreName, ...] = get_args(ScoreName)
+"""What the patient scores at each check-in (redness, swelling, pain), in the order reasons
+name them."""
 
 CheckInState = Literal["done", "upcoming", "due", "overdue", "closed"]
 
