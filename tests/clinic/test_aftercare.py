@@ -899,3 +899,14 @@ def test_it_counts_only_sessions_that_took_place_in_the_summary(personas, course
     assert "Session 1<br>" in table
     assert "Session 2<br>" not in table
     assert "1.5 mm" not in table
+
+
+def test_the_aftercare_services_read_the_clinic_protocols_recovery_rules():
+    from needlepoint.clinic.protocol import clinic_protocol
+    from needlepoint.clinic.services import aftercare
+    from needlepoint.clinical.recovery import RecoveryRules
+
+    rules = RecoveryRules.of(clinic_protocol())
+    assert rules == aftercare.RULES
+    assert aftercare.CHECK_IN_DAYS == rules.check_in_days == clinic_protocol().check_in_days
+    assert tuple(rules.warning_signs) == aftercare.WARNING_SIGNS

@@ -481,6 +481,169 @@ def test_it_refuses_a_broken_protocol_naming_file_entry_and_problem(
     assert shape["extra"] == {"field": "protocol", "file": "x.yaml", "entry": err.entry}
 
 
+# ---- the recovery section: each broken value is refused, naming its entry --------------------
+
+
+def _sign(d: dict[str, Any], code: str) -> dict[str, Any]:
+    sign = next(s for s in d["recovery"]["warning_signs"] if s["code"] == code)
+    assert isinstance(sign, dict)
+    return sign
+
+
+def _sign_entry(code: str) -> str:
+    i = next(i for i, s in enumerate(_DATA["recovery"]["warning_signs"]) if s["code"] == code)
+    return f"recovery.warning_signs[{i}] (code: {code})"
+
+
+def _ungrounded(d: dict[str, Any]) -> None:
+    sign = _sign(d, "blisters")
+    sign.pop("sources", None)
+    sign["clinic_choice"] = False
+
+
+def _no_evidence(d: dict[str, Any]) -> None:
+    del _sign(d, "cold_sore")["evidence"]
+
+
+def _sign_twice(d: dict[str, Any]) -> None:
+    d["recovery"]["warning_signs"].append(copy.deepcopy(_sign(d, "fever")))
+
+
+def _threshold(**changes: Any) -> Callable[[dict[str, Any]], None]:
+    def mutate(d: dict[str, Any]) -> None:
+        d["recovery"]["not_as_expected"][0].update(changes)
+
+    return mutate
+
+
+def _check_ins(*days: int) -> Callable[[dict[str, Any]], None]:
+    def mutate(d: dict[str, Any]) -> None:
+        others = [c for c in d["care"] if c["code"] != "check_in"]
+        template = next(c for c in d["care"] if c["code"] == "check_in")
+        d["care"] = others + [{**template, "offset_days": day} for day in days]
+
+    return mutate
+
+
+def _check_in_entry(position: int) -> str:
+    others = sum(1 for c in _DATA["care"] if c["code"] != "check_in")
+    return f"care[{others + position}] (code: check_in)"
+
+
+RECOVERY_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
+    ("missing recovery section", _pop(["recovery"]), "recovery", "missing key 'recovery'"),
+    (
+        "unknown key in the recovery section",
+        _set(["recovery", "colour"], "red"),
+        "recovery",
+        "unknown key 'colour'",
+    ),
+    (
+        "value with neither sources nor clinic_choice",
+        _ungrounded,
+        _sign_entry("blisters"),
+        "gives no grounds: cite its sources or mark it 'clinic_choice: true'",
+    ),
+    (
+        "sources without their evidence level",
+        _no_evidence,
+        _sign_entry("cold_sore"),
+        "cites sources without their 'evidence' level",
+    ),
+    (
+        "recovery value citing a source not in the list",
+        _set(["recovery", "worse_than_before", "sources"], ["S999"]),
+        "recovery.worse_than_before",
+        "cites source 'S999', which is not in the sources list",
+    ),
+    ("warning sign listed twice", _sign_twice, "recovery.warning_signs[5] (code: fever)", "listed twice"),
+    (
+        "warning sign without words for patients",
+        _set(["recovery", "warning_signs", 0, "label"], ""),
+        "recovery.warning_signs[0] (code: pus).label",
+        "at least 1 character",
+    ),
+    (
+        "threshold on a day that is not a check-in day",
+        _threshold(day=2),
+        "recovery.not_as_expected[0] (day: 2)",
+        "day 2 is not a check-in day [1, 3, 7]",
+    ),
+    (
+        "threshold above the highest score",
+        _threshold(from_score=11),
+        "recovery.not_as_expected[0] (day: 3)",
+        "from_score 11 is above the highest score 10",
+    ),
+    (
+        "two thresholds for one day",
+        _threshold(day=7),
+        "recovery.not_as_expected[1] (day: 7)",
+        "day 7 has a threshold already",
+    ),
+    (
+        "threshold on a score patients do not give",
+        _threshold(scores=["itch"]),
+        "recovery.not_as_expected[0].scores",
+        "Input should be 'redness', 'swelling' or 'pain'",
+    ),
+    (
+        "no check-in care item",
+        _check_ins(),
+        "care",
+        "no check-in: give care items with code 'check_in'",
+    ),
+    (
+        "check-in on the day of the session",
+        _check_ins(0, 3, 7),
+        _check_in_entry(0),
+        "a check-in is on day 1 or later, not day 0",
+    ),
+    (
+        "check-in after check-ins close",
+        _check_ins(1, 3, 7, 21),
+        _check_in_entry(3),
+        "day 21 is after check-ins close (14 days after)",
+    ),
+    ("two check-ins on one day", _check_ins(1, 3, 3, 7), _check_in_entry(2), "a second check-in on day 3"),
+    (
+        "check-ins open for no days",
+        _set(["recovery", "open_for", "days"], 0),
+        "recovery.open_for.days",
+        "greater than or equal to 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "entry", "problem"), [c[1:] for c in RECOVERY_CASES], ids=[c[0] for c in RECOVERY_CASES]
+)
+def test_it_refuses_a_broken_recovery_section_naming_entry_and_problem(
+    mutate: Callable[[dict[str, Any]], None], entry: str, problem: str
+) -> None:
+    data = _fresh()
+    mutate(data)
+    err = _refused(data)
+    assert str(err).startswith("x.yaml: "), str(err)
+    assert err.entry.startswith(entry), err.entry
+    assert problem in err.problem, err.problem
+
+
+def test_it_grounds_every_recovery_value_in_sources_or_a_clinic_choice() -> None:
+    recovery = load_protocol().recovery
+    values = [
+        recovery.scores,
+        *recovery.warning_signs,
+        *recovery.not_as_expected,
+        recovery.worse_than_before,
+        recovery.due_for,
+        recovery.open_for,
+    ]
+    assert all(v.sources or v.clinic_choice for v in values)
+    assert [v.day for v in recovery.not_as_expected] == [3, 7]
+    assert all(t.clinic_choice and t.sources for t in recovery.not_as_expected)  # scores: the clinic's
+
+
 def test_it_names_rules_by_position_and_id_for_schema_errors_too() -> None:
     data = _fresh()
     _rule(data, "recent-laser")["windows"]["non_ablative"] = {"days": "three weeks"}

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from needlepoint.clinical import scales
+from needlepoint.clinical.errors import ScaleError
 from needlepoint.clinical.scales import (
     FITZPATRICK_ITEMS,
     FITZPATRICK_VERSION_NOTE,
@@ -22,7 +23,6 @@ from needlepoint.clinical.scales import (
     SCAR_TYPES,
     SOURCES,
     MasiRegion,
-    ScaleError,
     ScarCounts,
     area_score_from_percent,
     combine_counts,

@@ -6,14 +6,25 @@ changed (triggers, migration 0002), scores stay in range (check constraints), a 
 is unique within its course."""
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
+from needlepoint.clinical.protocol import ABSOLUTE_MAX_DEPTH_MM
+from needlepoint.clinical.scales import (
+    GAIS_RANGE,
+    GOODMAN_BARON_RANGE,
+    MASI_RANGE,
+    MMASI_RANGE,
+    PHOTOTYPE_RANGE,
+)
 from needlepoint.clinical.screening import BLOCKING
+
+if TYPE_CHECKING:
+    from needlepoint.bookings.models import Appointment
 
 USER = settings.AUTH_USER_MODEL
 
@@ -165,18 +176,19 @@ class Assessment(models.Model):
         ordering = ["-assessed_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(phototype__isnull=True) | Q(phototype__range=(1, 6)),
+                condition=Q(phototype__isnull=True) | Q(phototype__range=PHOTOTYPE_RANGE),
                 name="assessment_phototype_range",
             ),
             models.CheckConstraint(
-                condition=Q(goodman_baron_grade__isnull=True) | Q(goodman_baron_grade__range=(1, 4)),
+                condition=Q(goodman_baron_grade__isnull=True)
+                | Q(goodman_baron_grade__range=GOODMAN_BARON_RANGE),
                 name="assessment_gb_grade_range",
             ),
             models.CheckConstraint(
-                condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)), name="assessment_mmasi_range"
+                condition=Q(mmasi__isnull=True) | Q(mmasi__range=MMASI_RANGE), name="assessment_mmasi_range"
             ),
             models.CheckConstraint(
-                condition=Q(masi__isnull=True) | Q(masi__range=(0, 48)), name="assessment_masi_range"
+                condition=Q(masi__isnull=True) | Q(masi__range=MASI_RANGE), name="assessment_masi_range"
             ),
         ]
 
@@ -365,11 +377,11 @@ class TreatmentSession(models.Model):
         ]
 
     @property
-    def visit(self) -> Any:
+    def visit(self) -> "Appointment | None":
         """The session's appointment while it is on or took place (booked, arrived, attended);
         None when it has none, or only a cancelled or missed one."""
         try:
-            appointment = self.appointment  # type: ignore[attr-defined]
+            appointment = self.appointment
         except ObjectDoesNotExist:
             return None
         return appointment if appointment.status in VISIT_STATUSES else None
@@ -394,7 +406,9 @@ class AreaTreatment(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["session", "area"], name="area_once_per_session"),
-            models.CheckConstraint(condition=Q(depth_mm__gt=0) & Q(depth_mm__lte=5), name="area_depth_range"),
+            models.CheckConstraint(
+                condition=Q(depth_mm__gt=0) & Q(depth_mm__lte=ABSOLUTE_MAX_DEPTH_MM), name="area_depth_range"
+            ),
             models.CheckConstraint(condition=Q(passes__gte=1) & Q(passes__lte=20), name="area_passes_range"),
         ]
 
@@ -424,11 +438,16 @@ class Addendum(models.Model):
         ordering = ["written_at"]
 
 
-WARNING_SIGNS = ("pus", "fever", "spreading_redness", "blisters", "cold_sore")
+CHECK_IN_DAYS_RECORDED = (1, 3, 7)
+CHECK_IN_SCORE_MAX_RECORDED = 10
+"""The check-in days and highest score the database accepts: the default protocol's. A protocol
+with other days or a longer score scale needs a migration of the check constraints (the
+aftercare services refuse to start without one)."""
 
 
 class CheckIn(models.Model):
-    """A patient's check-in after a session (days 1, 3, 7)."""
+    """A patient's check-in after a session, on one of the protocol's check-in days (the
+    database accepts `CHECK_IN_DAYS_RECORDED`). `warning_signs` holds the protocol's codes."""
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="check_ins")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="check_ins")
@@ -445,9 +464,11 @@ class CheckIn(models.Model):
         ordering = ["-submitted_at"]
         constraints = [
             models.UniqueConstraint(fields=["session", "day"], name="one_check_in_per_day"),
-            models.CheckConstraint(condition=Q(day__in=(1, 3, 7)), name="check_in_day_valid"),
+            models.CheckConstraint(condition=Q(day__in=CHECK_IN_DAYS_RECORDED), name="check_in_day_valid"),
             models.CheckConstraint(
-                condition=Q(redness__lte=10) & Q(swelling__lte=10) & Q(pain__lte=10),
+                condition=Q(redness__lte=CHECK_IN_SCORE_MAX_RECORDED)
+                & Q(swelling__lte=CHECK_IN_SCORE_MAX_RECORDED)
+                & Q(pain__lte=CHECK_IN_SCORE_MAX_RECORDED),
                 name="check_in_scores_range",
             ),
         ]
@@ -565,14 +586,15 @@ class Outcome(models.Model):
         ordering = ["taken_on", "recorded_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(gais__isnull=True) | Q(gais__range=(1, 5)), name="outcome_gais_range"
+                condition=Q(gais__isnull=True) | Q(gais__range=GAIS_RANGE), name="outcome_gais_range"
             ),
             models.CheckConstraint(
-                condition=Q(goodman_baron_grade__isnull=True) | Q(goodman_baron_grade__range=(1, 4)),
+                condition=Q(goodman_baron_grade__isnull=True)
+                | Q(goodman_baron_grade__range=GOODMAN_BARON_RANGE),
                 name="outcome_gb_grade_range",
             ),
             models.CheckConstraint(
-                condition=Q(mmasi__isnull=True) | Q(mmasi__range=(0, 24)), name="outcome_mmasi_range"
+                condition=Q(mmasi__isnull=True) | Q(mmasi__range=MMASI_RANGE), name="outcome_mmasi_range"
             ),
         ]
 

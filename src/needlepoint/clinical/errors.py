@@ -41,3 +41,7 @@ class PlanningError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class ScaleError(ValueError):
+    """An input to an assessment scale is invalid; the message says which and why."""

@@ -7,7 +7,6 @@ against each other. Every problem is reported as an IntakeError naming the dotte
 
 import datetime as dt
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -17,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from needlepoint.clinical.errors import IntakeError
 
 ATC_PATTERN = r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$"
-_ATC_RE = re.compile(ATC_PATTERN)
 MAX_AGE_YEARS = 130
 # Dates outside this span are refused as impossible: every window and schedule computed from a
 # date inside it stays a real calendar date.
@@ -223,8 +221,3 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     """Return the patient's age in whole years on `day` (a 29 February birthday counts on 1 March)."""
     had_birthday = (day.month, day.day) >= (birth_date.month, birth_date.day)
     return day.year - birth_date.year - (0 if had_birthday else 1)
-
-
-def is_atc(code: str) -> bool:
-    """Return True when `code` has the shape of a WHO ATC code at any level (A, A01, ... A01AA01)."""
-    return bool(_ATC_RE.match(code))

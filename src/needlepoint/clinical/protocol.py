@@ -1,8 +1,9 @@
 """The protocol: the clinic's clinical knowledge base, loaded strictly from YAML.
 
 A protocol is data: rules (each of a kind from the closed set in `rules.py`, with parameters),
-depths per area and goal, session counts, intervals, adjuncts, the care timeline and
-expectations, every entry citing source ids. Loading refuses an unknown key, an unknown rule
+depths per area and goal, session counts, intervals, adjuncts, the care timeline, expectations
+and the expected recovery after a session, every entry citing source ids (or, for a recovery
+value, marked as the clinic's choice). Loading refuses an unknown key, an unknown rule
 kind, a missing source, an impossible window, or entries that contradict each other, with a
 ProtocolError that names the file, the entry and the problem.
 """
@@ -27,7 +28,11 @@ Decision = Literal["contraindicated", "defer", "needs_clearance", "proceed_with_
 Level = Literal["PR", "REG", "IND", "PRAC", "professional", "press", "reference"]
 Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 SourceId = Annotated[str, Field(pattern=r"^S[0-9]+[a-z]?$")]
-Depth = Annotated[float, Field(gt=0, le=5)]
+ABSOLUTE_MAX_DEPTH_MM = 5.0
+"""No depth is ever planned or charted deeper than this, override or not: the bound of every
+depth in a protocol, of a director's override and of the charting table's check constraint."""
+
+Depth = Annotated[float, Field(gt=0, le=ABSOLUTE_MAX_DEPTH_MM)]
 
 
 class _Entry(BaseModel):
@@ -211,6 +216,68 @@ class CareItem(_Cited):
     alternative: Alternative | None = None
 
 
+class Grounded(_Entry):
+    """A value with its grounds: the source ids it rests on (with their evidence level), or
+    `clinic_choice: true` where the value is the clinic's choice rather than evidence; a clinic
+    choice may still cite the sources that informed it."""
+
+    sources: tuple[SourceId, ...] = ()
+    evidence: Level | None = None
+    clinic_choice: bool = False
+    note: str | None = None
+
+
+ScoreName = Literal["redness", "swelling", "pain"]
+Scores = Annotated[tuple[ScoreName, ...], Field(min_length=1)]
+
+
+class ScoreScale(Grounded):
+    """Patients score redness, swelling and pain from 0 (none) to `max` (worst)."""
+
+    max: Annotated[int, Field(ge=1, le=100)]
+
+
+class WarningSign(Grounded):
+    """A sign the patient can report that is never part of the usual recovery: urgent."""
+
+    code: Code
+    label: Annotated[str, Field(min_length=1)]
+
+
+class Threshold(Grounded):
+    """On check-in `day`, a score in `scores` at or above `from_score` is "not as expected"."""
+
+    day: Annotated[int, Field(ge=1, le=365)]
+    from_score: Annotated[int, Field(ge=0, le=100)]
+    scores: Scores
+
+
+class Worsening(Grounded):
+    """A score in `scores` higher than at the previous check-in is "not as expected"."""
+
+    scores: Scores
+
+
+class Days(Grounded):
+    days: Annotated[int, Field(ge=1, le=365)]
+
+
+class Recovery(_Entry):
+    """The expected recovery after a session, read by `recovery.py`. The check-in days are the
+    protocol's `check_in` care items."""
+
+    scores: ScoreScale
+    warning_signs: Annotated[tuple[WarningSign, ...], Field(min_length=1)]
+    not_as_expected: tuple[Threshold, ...] = ()
+    worse_than_before: Worsening
+    due_for: Days
+    open_for: Days
+
+
+CHECK_IN = "check_in"
+"""The care-item code of a check-in: its `offset_days` is a check-in day."""
+
+
 class Approval(_Entry):
     name: Annotated[str, Field(min_length=1)]
     role: Annotated[str, Field(min_length=1)]
@@ -247,6 +314,12 @@ class Protocol(_Entry):
     goals: dict[Code, Goal]
     adjuncts: dict[Code, Adjunct] = {}
     care: tuple[CareItem, ...]
+    recovery: Recovery
+
+    @property
+    def check_in_days(self) -> tuple[int, ...]:
+        """Return the days after a session (day 0) of the `check_in` care items, in order."""
+        return tuple(sorted({c.offset_days for c in self.care if c.code == CHECK_IN}))
 
     @property
     def ref(self) -> dict[str, str]:

@@ -1,15 +1,18 @@
 """Cross-entry checks of a protocol: sources exist, codes are known, windows are possible,
-depths stay under ceilings, and no two entries contradict each other."""
+depths stay under ceilings, no two entries contradict each other, and the recovery section is
+grounded and fits the check-in days."""
 
 from collections.abc import Iterable, Iterator
 
 from needlepoint.clinical import vocab
 from needlepoint.clinical.errors import ProtocolError
 from needlepoint.clinical.protocol import (
+    CHECK_IN,
     MESSAGE_FIELDS,
     AgeRule,
     AllergyRule,
     ConditionRule,
+    Grounded,
     MedicationRule,
     PregnancyRule,
     ProcedureRule,
@@ -39,6 +42,7 @@ def _problems(p: Protocol) -> Iterator[tuple[str, str]]:
     yield from _check_areas(p)
     yield from _check_goals(p)
     yield from _check_care(p)
+    yield from _check_recovery(p)
     yield from _check_medication_names(p)
 
 
@@ -65,6 +69,20 @@ def _cited(p: Protocol) -> Iterator[tuple[str, Iterable[str]]]:
         yield f"adjuncts.{name}", adj.sources
     for i, c in enumerate(p.care):
         yield f"care[{i}] (code: {c.code})", c.sources
+    for entry, value in _recovery_values(p):
+        yield entry, value.sources
+
+
+def _recovery_values(p: Protocol) -> Iterator[tuple[str, Grounded]]:
+    r = p.recovery
+    yield "recovery.scores", r.scores
+    for i, sign in enumerate(r.warning_signs):
+        yield f"recovery.warning_signs[{i}] (code: {sign.code})", sign
+    for i, limit in enumerate(r.not_as_expected):
+        yield f"recovery.not_as_expected[{i}] (day: {limit.day})", limit
+    yield "recovery.worse_than_before", r.worse_than_before
+    yield "recovery.due_for", r.due_for
+    yield "recovery.open_for", r.open_for
 
 
 def _check_sources(p: Protocol) -> Iterator[tuple[str, str]]:
@@ -282,6 +300,49 @@ def _check_care(p: Protocol) -> Iterator[tuple[str, str]]:
     for i, c in enumerate(p.care):
         if c.when != "always" and c.when not in findings:
             yield f"care[{i}] (code: {c.code})", f"'when: {c.when}' names no finding of any rule"
+
+
+def _check_recovery(p: Protocol) -> Iterator[tuple[str, str]]:
+    for entry, value in _recovery_values(p):
+        if not value.sources and not value.clinic_choice:
+            yield entry, "gives no grounds: cite its sources or mark it 'clinic_choice: true'"
+        if value.sources and value.evidence is None and not value.clinic_choice:
+            yield entry, "cites sources without their 'evidence' level"
+    yield from _check_check_in_days(p)
+    r = p.recovery
+    codes = [sign.code for sign in r.warning_signs]
+    for i, code in enumerate(codes):
+        if code in codes[:i]:
+            yield f"recovery.warning_signs[{i}] (code: {code})", f"warning sign {code!r} is listed twice"
+    days: set[int] = set()
+    for i, limit in enumerate(r.not_as_expected):
+        entry = f"recovery.not_as_expected[{i}] (day: {limit.day})"
+        if limit.day not in p.check_in_days:
+            yield entry, f"day {limit.day} is not a check-in day {list(p.check_in_days)}"
+        if limit.day in days:
+            yield entry, f"day {limit.day} has a threshold already"
+        days.add(limit.day)
+        if limit.from_score > r.scores.max:
+            yield entry, f"from_score {limit.from_score} is above the highest score {r.scores.max}"
+
+
+def _check_check_in_days(p: Protocol) -> Iterator[tuple[str, str]]:
+    checks = [(i, c) for i, c in enumerate(p.care) if c.code == CHECK_IN]
+    if not checks:
+        yield "care", f"no check-in: give care items with code {CHECK_IN!r} on the days patients check in"
+    seen: set[int] = set()
+    for i, c in checks:
+        entry = f"care[{i}] (code: {c.code})"
+        if c.offset_days < 1:
+            yield entry, f"a check-in is on day 1 or later, not day {c.offset_days}"
+        elif c.offset_days > p.recovery.open_for.days:
+            yield (
+                entry,
+                f"day {c.offset_days} is after check-ins close ({p.recovery.open_for.days} days after)",
+            )
+        if c.offset_days in seen:
+            yield entry, f"a second check-in on day {c.offset_days}"
+        seen.add(c.offset_days)
 
 
 def _check_medication_names(p: Protocol) -> Iterator[tuple[str, str]]:

@@ -4,11 +4,10 @@ Scales: Fitzpatrick skin phototype (with a self-report questionnaire), the Goodm
 qualitative global acne-scarring grade, scar counts by morphology (Jacob classification),
 MASI and modified MASI (mMASI) for melasma, and the Global Aesthetic Improvement Scale (GAIS).
 
-The only basis for the rules here is the project's evidence file, ``evidence/clinical.md``:
-§2 (assessment scales), §8 (where sources disagree) and §9 (source list). Source ids such as
-"S27b" are the ids of §9; each scale has a ``*_SOURCES`` constant mapping them to citations so
-the application can show them, and ``SOURCES`` collects all of them by scale. Where a rule is
-taken from a secondary source, derived, or left out, a ``*_NOTE`` constant says so.
+Every rule here cites source ids such as "S27b"; each scale has a ``*_SOURCES`` constant
+mapping them to citations so the application can show them, and ``SOURCES`` collects all of them
+by scale. Where a rule is taken from a secondary source, derived, or left out, a ``*_NOTE``
+constant says so.
 
 Every invalid input raises :class:`ScaleError`, whose message names the scale, the item and the
 offending value, e.g. "mMASI darkness for forehead must be 0-4, got 7".
@@ -20,9 +19,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TypeGuard
 
-
-class ScaleError(ValueError):
-    """An input to an assessment scale is invalid; the message says which and why."""
+from needlepoint.clinical.errors import ScaleError
 
 
 def _is_int(value: object) -> TypeGuard[int]:
@@ -48,7 +45,7 @@ def _names(keys: Iterable[object]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Fitzpatrick skin phototype (evidence §2.5, §8.16)
+# Fitzpatrick skin phototype
 # ---------------------------------------------------------------------------------------------
 
 FITZPATRICK_SOURCES: Mapping[str, str] = MappingProxyType(
@@ -71,6 +68,8 @@ PHOTOTYPES: Mapping[int, str] = MappingProxyType(
     }
 )
 """Phototype (1-6 for I-VI) → description, as in NCBI Bookshelf Table 1 [S27b]."""
+
+PHOTOTYPE_RANGE = (min(PHOTOTYPES), max(PHOTOTYPES))
 
 PHOTOTYPE_ROMAN: tuple[str, ...] = ("I", "II", "III", "IV", "V", "VI")
 
@@ -207,7 +206,7 @@ def phototype_from_value(value: int | str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Goodman & Baron qualitative global acne-scarring grade (evidence §2.1, §2.2, §8.19)
+# Goodman & Baron qualitative global acne-scarring grade
 # ---------------------------------------------------------------------------------------------
 
 GOODMAN_BARON_SOURCES: Mapping[str, str] = MappingProxyType(
@@ -281,13 +280,16 @@ GOODMAN_BARON_GRADES: Mapping[int, GoodmanBaronGrade] = MappingProxyType(
 )
 
 
+GOODMAN_BARON_RANGE = (min(GOODMAN_BARON_GRADES), max(GOODMAN_BARON_GRADES))
+
+
 def goodman_baron_grade(grade: int) -> GoodmanBaronGrade:
     """Return the qualitative grade 1-4 with its level and definition, so charts show words."""
-    return GOODMAN_BARON_GRADES[_checked_int(grade, 1, 4, "Goodman & Baron grade")]
+    return GOODMAN_BARON_GRADES[_checked_int(grade, *GOODMAN_BARON_RANGE, "Goodman & Baron grade")]
 
 
 # ---------------------------------------------------------------------------------------------
-# Scar counts by morphology (evidence §2.4)
+# Scar counts by morphology
 # ---------------------------------------------------------------------------------------------
 
 SCAR_COUNT_SOURCES: Mapping[str, str] = MappingProxyType(
@@ -445,7 +447,7 @@ def summarise_by_area(per_area: Mapping[str, Mapping[str, int]]) -> dict[str, Sc
 
 
 # ---------------------------------------------------------------------------------------------
-# MASI and modified MASI (evidence §2.6, §8.17)
+# MASI and modified MASI
 # ---------------------------------------------------------------------------------------------
 
 MASI_SOURCES: Mapping[str, str] = MappingProxyType(
@@ -605,7 +607,7 @@ def mmasi(regions: Mapping[str, MasiRegion]) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# Global Aesthetic Improvement Scale (evidence §2.7)
+# Global Aesthetic Improvement Scale
 # ---------------------------------------------------------------------------------------------
 
 GAIS_SOURCES: Mapping[str, str] = MappingProxyType(
@@ -625,6 +627,9 @@ GAIS_LABELS: Mapping[int, str] = MappingProxyType(
 )
 
 
+GAIS_RANGE = (min(GAIS_LABELS), max(GAIS_LABELS))
+
+
 @dataclass(frozen=True, slots=True)
 class GaisRating:
     """A GAIS score 1-5 with its label (1 is the best outcome, 5 is worse)."""
@@ -636,7 +641,7 @@ class GaisRating:
 
 def gais(score: int) -> GaisRating:
     """Return the GAIS rating for a score 1-5, so outcome charts show the label, not a number."""
-    checked = _checked_int(score, 1, 5, "GAIS score")
+    checked = _checked_int(score, *GAIS_RANGE, "GAIS score")
     return GaisRating(checked, GAIS_LABELS[checked])
 
 
@@ -650,4 +655,4 @@ SOURCES: Mapping[str, Mapping[str, str]] = MappingProxyType(
         "gais": GAIS_SOURCES,
     }
 )
-"""Scale → {source id → citation}; ids are those of evidence/clinical.md §9."""
+"""Scale → {source id → citation}."""

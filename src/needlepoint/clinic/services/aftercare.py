@@ -1,106 +1,68 @@
-"""Aftercare check-ins after a session (days 1, 3 and 7), compared with the expected recovery,
-and the flags they raise for staff.
+"""Aftercare check-ins after a session, compared with the expected recovery, and the flags
+they raise for staff.
 
-The expected recovery (evidence/clinical.md §6.1) and what counts as a warning are stated once,
-in `review_recovery`; the numbers the evidence does not give are the clinic's choices and are
-named as such below."""
+The expected recovery is the clinic protocol's (`recovery` section and `check_in` care items),
+read by the pure `needlepoint.clinical.recovery`; this module adapts it to the clinic's records:
+who may check in, on which day, and the flag a check-in off course raises."""
 
 import copy
 import datetime as dt
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
-from needlepoint.clinic.models import WARNING_SIGNS, CheckIn, Flag, SessionStatus, TreatmentSession
-from needlepoint.clinic.services import ServiceError
+from needlepoint.clinic.models import (
+    CHECK_IN_DAYS_RECORDED,
+    CHECK_IN_SCORE_MAX_RECORDED,
+    CheckIn,
+    Flag,
+    SessionStatus,
+    TreatmentSession,
+)
+from needlepoint.clinic.protocol import clinic_protocol
+from needlepoint.clinic.services import ServiceError, clinic_today, require_role, validated
+from needlepoint.clinical import recovery
+from needlepoint.clinical.recovery import SCORES, RecoveryReview, RecoveryRules
+from needlepoint.words import human_list
 
-CHECK_IN_DAYS = (1, 3, 7)
-"""Days after the session (day 0) on which the patient checks in (issue #3, item 7)."""
+RULES = RecoveryRules.of(clinic_protocol())
+"""The clinic protocol's recovery rules, read once per process like the rest of the protocol."""
 
-SCORE_MAX = 10
+if (
+    not set(RULES.check_in_days) <= set(CHECK_IN_DAYS_RECORDED)
+    or RULES.score_max > CHECK_IN_SCORE_MAX_RECORDED
+):
+    raise ImproperlyConfigured(
+        f"The protocol's check-in days {list(RULES.check_in_days)} or scores (0-{RULES.score_max}) "
+        f"do not fit the CheckIn table (days {list(CHECK_IN_DAYS_RECORDED)}, scores "
+        f"0-{CHECK_IN_SCORE_MAX_RECORDED}): migrate its check constraints first."
+    )
 
-NOT_AS_EXPECTED_FROM = {3: 7, 7: 4}
-"""Day → the redness or swelling score (0-10) from which recovery is "not as expected".
-The thresholds are the clinic's choice (issue #3); the evidence gives durations, not scores:
-erythema, oedema and pain "normally disappear within 2-3 days" [S40] and transient effects last
-"up to 7 days" [S8]. So marked redness or swelling (7/10) on day 3 or moderate (4/10) on day 7 is
-outside that course. Day 1 has no threshold: strong redness the day after is expected."""
+CHECK_IN_DAYS = RULES.check_in_days
+"""Days after the session (day 0) on which the patient checks in."""
 
-DUE_FOR_DAYS = 2
-"""Clinic's choice: a check-in is "due" on its day and the day after, then "overdue"."""
+SCORE_MAX = RULES.score_max
+WARNING_SIGNS = tuple(RULES.warning_signs)
+"""The codes of the warning signs a patient can report, in the protocol's order."""
 
-OPEN_FOR_DAYS = 14
-"""Clinic's choice: check-ins of a session close 14 days after it; later worries go to the
-clinic directly (the portal says so), not into a check-in nobody expects."""
+WARNING_SIGN_LABELS = RULES.warning_signs
+"""Warning sign code → the words patients read ("a cold sore")."""
 
-WARNING_SIGN_LABELS = {
-    "pus": "pus",
-    "fever": "fever",
-    "spreading_redness": "redness that is spreading",
-    "blisters": "blisters",
-    "cold_sore": "a cold sore",
-}
-SCORE_LABELS = {"redness": "redness", "swelling": "swelling", "pain": "pain"}
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveryReview:
-    """How a check-in compares with the expected recovery: `expected` is False when staff must
-    look at it; `reasons` say why in plain words; `warning_signs` make it urgent."""
-
-    expected: bool
-    warning_signs: tuple[str, ...]
-    reasons: tuple[str, ...]
-
-    @property
-    def urgent(self) -> bool:
-        return bool(self.warning_signs)
+SCORE_LABELS: dict[str, str] = {name: name for name in SCORES}
 
 
 def review_recovery(
-    *, day: int, scores: dict[str, int], warning_signs: Sequence[str], previous: dict[str, int] | None
+    *, day: int, scores: Mapping[str, int], warning_signs: Sequence[str], previous: Mapping[str, int] | None
 ) -> RecoveryReview:
-    """Return how a check-in compares with the expected recovery after microneedling.
-
-    The rule (evidence/clinical.md §6; the warning signs are the issue's list, item 7):
-    - Any warning sign is a flag, urgent: none is an expected effect (§6.1). Pus, fever and
-      spreading redness can mean infection, and a cold sore a herpes eruption, both listed as
-      adverse events (§6.2: infection [S52c, S68]; herpes eruption [S68]).
-    - Redness, swelling and pain are expected in the first days: they "normally disappear within
-      2-3 days" [S40]; transient effects last "up to 7 days" [S8] (durations differ, §8.11).
-    - Redness or swelling still marked on day 3 (>= 7/10, when they should be settling [S40]) or
-      still moderate on day 7 (>= 4/10, the longest duration reported [S8]) is a flag. The
-      scores 7 and 4 are the clinic's choice (NOT_AS_EXPECTED_FROM): no source gives scores.
-    - Redness, swelling or pain higher than at the previous check-in of the same session is a
-      flag: every source describes these effects as settling, never as growing.
-    """
-    reasons = []
-    signs = tuple(s for s in WARNING_SIGNS if s in warning_signs)
-    if signs:
-        reasons.append("warning sign reported: " + _words(WARNING_SIGN_LABELS[s] for s in signs))
-    limit = NOT_AS_EXPECTED_FROM.get(day)
-    for name in ("redness", "swelling"):
-        if limit is not None and scores[name] >= limit:
-            reasons.append(
-                f"{name} {scores[name]}/10 on day {day} (expected to be settling; flagged from {limit}/10)"
-            )
-    for name in ("redness", "swelling", "pain"):
-        if previous is not None and scores[name] > previous[name]:
-            reasons.append(
-                f"{name} worse than at the day {previous['day']} check-in "
-                f"({previous[name]}/10 → {scores[name]}/10)"
-            )
-    return RecoveryReview(not reasons, signs, tuple(reasons))
-
-
-def _words(items: Iterable[str]) -> str:
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    """Return how a check-in compares with the clinic protocol's expected recovery."""
+    return recovery.review_recovery(
+        RULES, day=day, scores=scores, warning_signs=warning_signs, previous=previous
+    )
 
 
 def session_day(session: TreatmentSession) -> dt.date | None:
@@ -110,23 +72,17 @@ def session_day(session: TreatmentSession) -> dt.date | None:
     return timezone.localdate(at, timezone.get_default_timezone()) if at else None
 
 
-def check_in_state(session: TreatmentSession, day: int, done: bool, today: dt.date | None = None) -> str:
+def check_in_state(
+    session: TreatmentSession, day: int, done: bool, today: dt.date | None = None
+) -> recovery.CheckInState:
     """Return "done", "upcoming" (not yet the day), "due", "overdue" or "closed" (missed)."""
-    if done:
-        return "done"
-    start = session_day(session)
-    today = today or timezone.localdate(timezone.now(), timezone.get_default_timezone())
-    if start is None:
-        return "closed"
-    if today < start + dt.timedelta(days=day):
-        return "upcoming"
-    if today > start + dt.timedelta(days=OPEN_FOR_DAYS):
-        return "closed"
-    return "due" if today < start + dt.timedelta(days=day + DUE_FOR_DAYS) else "overdue"
+    return recovery.check_in_state(
+        RULES, start=session_day(session), day=day, done=done, today=today or clinic_today()
+    )
 
 
-def _check_session(session: TreatmentSession, actor: Any) -> None:
-    if session.patient.user_id is None or session.patient.user_id != getattr(actor, "pk", None):
+def _check_session(session: TreatmentSession, actor: User) -> None:
+    if session.patient.user_id is None or session.patient.user_id != actor.pk:
         raise ServiceError("You can only check in for your own treatment sessions.", field="session")
     if session.status != SessionStatus.SIGNED:
         raise ServiceError("Check-ins open once the session has been completed and signed.", field="session")
@@ -134,7 +90,10 @@ def _check_session(session: TreatmentSession, actor: Any) -> None:
 
 def _check_day(session: TreatmentSession, day: int) -> None:
     if day not in CHECK_IN_DAYS:
-        raise ServiceError("Check-ins are on days 1, 3 and 7 after a session.", field="day")
+        raise ServiceError(
+            f"Check-ins are on days {human_list([str(d) for d in CHECK_IN_DAYS])} after a session.",
+            field="day",
+        )
     state = check_in_state(session, day, done=False)
     start = session_day(session)
     if state == "upcoming" and start is not None:
@@ -146,7 +105,7 @@ def _check_day(session: TreatmentSession, day: int) -> None:
         )
     if state == "closed":
         raise ServiceError(
-            f"Check-ins for this session closed {OPEN_FOR_DAYS} days after it. If "
+            f"Check-ins for this session closed {RULES.open_for_days} days after it. If "
             "you are worried about your skin, contact the clinic.",
             field="day",
         )
@@ -170,13 +129,14 @@ def _checked_signs(signs: Iterable[str]) -> list[str]:
 
 
 def _previous(session: TreatmentSession, day: int) -> dict[str, int] | None:
-    """Return the scores of the latest earlier check-in of the same session, or None."""
-    return (
+    """Return the day and scores of the latest earlier check-in of the same session, or None."""
+    row = (
         CheckIn.objects.filter(session=session, day__lt=day)
         .order_by("-day")
-        .values("day", "redness", "swelling", "pain")
+        .values_list("day", *SCORES)
         .first()
     )
+    return None if row is None else dict(zip(("day", *SCORES), row, strict=True))
 
 
 def _already(day: int) -> ServiceError:
@@ -197,20 +157,20 @@ def check_in_submit(
     pain: int,
     warning_signs: Iterable[str],
     note: str,
-    actor: Any,
+    actor: User,
 ) -> CheckIn:
     """Store the patient's day-`day` check-in for their signed `session`, compare it with the
     expected recovery (`review_recovery`), and raise a flag for staff when it is not as
     expected. Returns the check-in; its `expected` field says whether a flag was raised.
 
-    Refused (ServiceError): someone else's session, an unsigned one, a day other than 1/3/7, a
-    day that has not come yet (clinic's zone) or closed, a second check-in for the same day,
-    scores outside 0-10, unknown warning signs."""
+    Refused (ServiceError): someone else's session, an unsigned one, a day that is not a
+    check-in day (`CHECK_IN_DAYS`), a day that has not come yet (clinic's zone) or closed, a
+    second check-in for the same day, scores outside 0-`SCORE_MAX`, unknown warning signs."""
     _check_session(session, actor)
     _check_day(session, day)
-    scores = {
+    scores: dict[str, int] = {
         name: _checked_score(value, name)
-        for name, value in (("redness", redness), ("swelling", swelling), ("pain", pain))
+        for name, value in zip(SCORES, (redness, swelling, pain), strict=True)
     }
     signs = _checked_signs(warning_signs)
     if CheckIn.objects.filter(session=session, day=day).exists():
@@ -239,12 +199,11 @@ def check_in_submit(
 
 def _save_check_in(check_in: CheckIn) -> None:
     try:
-        check_in.full_clean()
-    except ValidationError as exc:
-        if "__all__" in exc.message_dict:  # the one-per-day constraint
+        validated(check_in)
+    except ServiceError as exc:
+        if not exc.field:  # the one-per-day constraint
             raise _already(check_in.day) from None
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ServiceError(messages[0], field=field) from None
+        raise
     try:
         with transaction.atomic():
             check_in.save()
@@ -257,7 +216,7 @@ def flag_raise(
     patient_id: int,
     reason: str,
     summary: str,
-    actor: Any = None,
+    actor: User | None = None,
     check_in: CheckIn | None = None,
     urgent: bool = False,
 ) -> Flag:
@@ -273,15 +232,14 @@ def flag_raise(
         urgent=urgent,
         reason=reason[: Flag._meta.get_field("reason").max_length],
     )
-    flag.full_clean()
-    flag.save()
+    validated(flag).save()
     audit_record(actor=actor, action="create", obj=flag, summary=summary)
     if urgent:
         alert_on_call(flag)
     return flag
 
 
-def _raise_flag(check_in: CheckIn, review: RecoveryReview, actor: Any) -> Flag:
+def _raise_flag(check_in: CheckIn, review: RecoveryReview, actor: User) -> Flag:
     head = f"Day {check_in.day} check-in after session {check_in.session.number}"
     return flag_raise(
         patient_id=check_in.patient_id,
@@ -305,7 +263,7 @@ def patient_advice(check_in: CheckIn, reasons: Sequence[str]) -> tuple[str, str]
     """Return (level, message) to show the patient after a check-in, in plain words: "urgent"
     for a warning sign, "attention" for a recovery off course, "ok" otherwise."""
     if check_in.warning_signs:
-        signs = _words(WARNING_SIGN_LABELS.get(s, s) for s in check_in.warning_signs)
+        signs = human_list([WARNING_SIGN_LABELS.get(s, s) for s in check_in.warning_signs])
         return "urgent", (
             f"Contact the clinic now: you reported {signs}. This is not part of the "
             "usual recovery and needs to be seen. Do not wait for the clinic to call "
@@ -325,18 +283,13 @@ def patient_advice(check_in: CheckIn, reasons: Sequence[str]) -> tuple[str, str]
     )
 
 
-def _require_clinical(actor: Any, what: str) -> None:
-    if not getattr(actor, "is_clinical", False):
-        raise ServiceError(f"Only the medical director or a practitioner can {what}.")
-
-
 @transaction.atomic
-def flag_acknowledge(*, flag: Flag, actor: Any) -> Flag:
+def flag_acknowledge(*, flag: Flag, actor: User) -> Flag:
     """Record that a clinician has taken the flag on ("I have it": they are calling the
     patient); who and when are recorded, and an urgent flag is no longer escalated. Refused for
     non-clinical staff and for a flag already acknowledged (the conditional update settles two
     clinicians acknowledging at once: the second is told who was first)."""
-    _require_clinical(actor, "acknowledge a flag")
+    require_role(actor, doing="acknowledge a flag", clinical=True)
     now = timezone.now()
     updated = Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(
         acknowledged_at=now, acknowledged_by=actor
@@ -362,11 +315,11 @@ def _already_acknowledged(flag: Flag) -> ServiceError:
 
 
 @transaction.atomic
-def flag_resolve(*, flag: Flag, resolution: str, actor: Any) -> Flag:
+def flag_resolve(*, flag: Flag, resolution: str, actor: User) -> Flag:
     """Close an open flag with what was done about it (who and when are recorded). Refused for
     non-clinical staff, an empty resolution, or a flag someone else has already resolved (the
     database settles two people resolving at once: only one conditional update succeeds)."""
-    _require_clinical(actor, "resolve a flag")
+    require_role(actor, doing="resolve a flag", clinical=True)
     resolution = (resolution or "").strip()
     if not resolution:
         raise ServiceError(
@@ -377,7 +330,7 @@ def flag_resolve(*, flag: Flag, resolution: str, actor: Any) -> Flag:
     candidate.resolved_at, candidate.resolved_by, candidate.resolution = now, actor, resolution
     if candidate.acknowledged_at is None:
         candidate.acknowledged_at, candidate.acknowledged_by = now, actor
-    candidate.full_clean()
+    validated(candidate)
     Flag.objects.filter(pk=flag.pk, acknowledged_at__isnull=True).update(  # resolving acknowledges
         acknowledged_at=now, acknowledged_by=actor
     )

@@ -13,6 +13,7 @@ from needlepoint.audit.services import audit_record
 from needlepoint.clinic.models import Assessment, Patient
 from needlepoint.clinic.services import ServiceError, require_role, validated
 from needlepoint.clinical import scales
+from needlepoint.clinical.errors import ScaleError
 
 if TYPE_CHECKING:
     from needlepoint.accounts.models import User
@@ -58,12 +59,12 @@ def _phototype(
     result = chosen = None
     try:
         chosen = scales.phototype_from_value(direct) if direct is not None else None
-    except scales.ScaleError as exc:
+    except ScaleError as exc:
         errors["phototype"] = str(exc)
     if answers:
         try:
             result = scales.fitzpatrick_from_questionnaire(answers)
-        except scales.ScaleError as exc:
+        except ScaleError as exc:
             errors["phototype_answers"] = str(exc)
     if result and chosen and chosen != result.phototype:
         errors["phototype"] = (
@@ -79,7 +80,7 @@ def _goodman_baron(grade: Any, errors: dict[str, str]) -> scales.GoodmanBaronGra
         return None
     try:
         return scales.goodman_baron_grade(grade)
-    except scales.ScaleError as exc:
+    except ScaleError as exc:
         errors["goodman_baron_grade"] = str(exc)
         return None
 
@@ -91,7 +92,7 @@ def _scars(
         return {}
     try:
         return scales.summarise_by_area(counts)
-    except (scales.ScaleError, TypeError) as exc:
+    except (ScaleError, TypeError) as exc:
         area = next((a for a in counts if f" in {a}" in str(exc)), None)
         errors[f"scar_counts.{area}" if area else "scar_counts"] = str(exc)
         return {}
@@ -123,7 +124,7 @@ def _masi(
     core = {r: _masi_region(v) for r, v in given.items()}
     try:
         mmasi = scales.mmasi(core)
-    except scales.ScaleError as exc:
+    except ScaleError as exc:
         _masi_error(exc, errors)
         return {}, None, None
     areas = {
@@ -134,7 +135,7 @@ def _masi(
     if any(v.homogeneity is not None for v in core.values()):
         try:
             masi = scales.masi(core)
-        except scales.ScaleError as exc:
+        except ScaleError as exc:
             _masi_error(exc, errors)
     return areas, masi, mmasi
 

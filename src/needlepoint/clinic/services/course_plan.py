@@ -25,15 +25,13 @@ from needlepoint.clinic.services.screening import (
 from needlepoint.clinical import scales
 from needlepoint.clinical.errors import PlanningError
 from needlepoint.clinical.intake import IntakeModel, Scars
+from needlepoint.clinical.protocol import ABSOLUTE_MAX_DEPTH_MM
 from needlepoint.clinical.screening import Screening as CoreScreening
 from needlepoint.clinical.vocab import area_label
 
 if TYPE_CHECKING:
     from needlepoint.accounts.models import User
 
-# No area is ever planned deeper than this, override or not (the protocol's own upper bound and
-# the charting table's check constraint).
-ABSOLUTE_MAX_DEPTH_MM = 5.0
 MAX_SESSIONS = 12  # the protocol schema's bound for a course
 MAX_INTERVAL_DAYS = 365
 

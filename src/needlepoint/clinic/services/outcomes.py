@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from needlepoint.accounts.models import User
 from needlepoint.audit.services import audit_record
 from needlepoint.bookings.models import AppointmentStatus
 from needlepoint.clinic.models import (
@@ -25,18 +26,13 @@ from needlepoint.clinic.models import (
     TreatmentSession,
 )
 from needlepoint.clinic.selectors import course_summary
-from needlepoint.clinic.services import ServiceError, gate
+from needlepoint.clinic.services import ServiceError, gate, require_role, validated
 from needlepoint.clinic.services.chart_rules import booked_appointment, visit_day
 from needlepoint.clinical import scales
+from needlepoint.clinical.errors import ScaleError
 
 # Outcomes are also recorded after completion (the safety gate lets a completed course have
-# them): the result is judged 3-12 months after the last session (evidence/clinical.md §5,
-# Minutilli [S40]).
-
-
-def _require_clinical(actor: Any, what: str) -> None:
-    if not getattr(actor, "is_clinical", False):
-        raise ServiceError(f"Only the medical director or a practitioner can {what}.")
+# them): the result is judged 3-12 months after the last session [S40].
 
 
 def _scale(field: str, check: Any, value: Any) -> Any:
@@ -44,7 +40,7 @@ def _scale(field: str, check: Any, value: Any) -> Any:
     (the scales' messages name the item and the value, e.g. "GAIS score must be 1-5, got 0")."""
     try:
         return check(value)
-    except scales.ScaleError as exc:
+    except ScaleError as exc:
         message = str(exc)
         raise ServiceError(message[:1].upper() + message[1:] + ".", field=field) from None
 
@@ -155,14 +151,14 @@ def outcome_record(
     scar_counts: Mapping[str, Mapping[str, int | None]] | None,
     mmasi: float | None,
     gais: int | None,
-    actor: Any,
+    actor: User,
 ) -> Outcome:
     """Record the scores taken at a visit (`kind="visit"` with its `session`, which must have
     taken place; dated by its appointment's day) or after the course (`kind="course_end"`,
     dated today, once a session has taken place). Every score is optional but at least one is
     needed; each is checked by the clinical scales (G&B grade 1-4, scar counts per area and type
     >= 0 or None for "not counted", mMASI 0-24, GAIS 1-5). Returns the saved outcome."""
-    _require_clinical(actor, "record outcomes")
+    require_role(actor, doing="record outcomes", clinical=True)
     _check_course(course, session)
     if kind not in OutcomeKind.values:
         raise ServiceError("Choose when the scores were taken: at a visit or after the course.", field="kind")
@@ -184,8 +180,7 @@ def outcome_record(
     if all(v in (None, {}) for v in (goodman_baron_grade, outcome.scar_counts, outcome.mmasi, gais)):
         raise ServiceError("Enter at least one score.", field="")
     outcome.taken_on = _taken_on(course, session, kind)
-    outcome.full_clean()
-    outcome.save()
+    validated(outcome).save()
     audit_record(actor=actor, action="create", obj=outcome, summary=_summary(outcome))
     return outcome
 
@@ -208,11 +203,11 @@ def completion_blockers(course: Course) -> list[str]:
 
 
 @transaction.atomic
-def course_complete(*, course: Course, actor: Any) -> Course:
+def course_complete(*, course: Course, actor: User) -> Course:
     """Mark an approved or active course completed and store its summary (sessions, depths,
     adverse events, check-ins, outcome series and the plain-language text) as JSON. Refused
     while any session is neither signed nor cancelled, or when none was signed."""
-    _require_clinical(actor, "complete a course")
+    require_role(actor, doing="complete a course", clinical=True)
     locked = Course.objects.select_for_update().get(pk=course.pk)
     reasons = completion_blockers(locked)
     if reasons:
@@ -227,8 +222,7 @@ def course_complete(*, course: Course, actor: Any) -> Course:
         "completed_by": actor.get_username(),
     }
     locked.version += 1
-    locked.full_clean()
-    locked.save(update_fields=["status", "summary", "version"])
+    validated(locked).save(update_fields=["status", "summary", "version"])
     course.status, course.summary, course.version = locked.status, locked.summary, locked.version
     audit_record(actor=actor, action="change", obj=locked, summary="course completed")
     return course

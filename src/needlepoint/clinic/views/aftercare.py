@@ -21,7 +21,6 @@ from django.urls import URLPattern, path
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.access import get_course_for_user, get_session_for_user, require_clinical
 from needlepoint.clinic.models import (
-    WARNING_SIGNS,
     Course,
     Flag,
     OutcomeKind,
@@ -40,6 +39,7 @@ from needlepoint.clinic.services.aftercare import (
     CHECK_IN_DAYS,
     SCORE_MAX,
     WARNING_SIGN_LABELS,
+    WARNING_SIGNS,
     check_in_state,
     check_in_submit,
     flag_acknowledge,

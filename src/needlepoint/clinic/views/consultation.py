@@ -50,10 +50,11 @@ from needlepoint.clinic.services.course_plan import area_ceiling, propose_blocke
 from needlepoint.clinic.services.plan_edit import course_edit
 from needlepoint.clinic.services.screening import intake_record, screening_refresh, treatable_areas
 from needlepoint.clinical import scales, vocab
+from needlepoint.clinical.protocol import ABSOLUTE_MAX_DEPTH_MM
 
 TEMPLATES = "clinic/consultation/"
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-DEPTH = forms.NumberInput(attrs={"step": "0.05", "min": "0.05", "max": "5"})
+DEPTH = forms.NumberInput(attrs={"step": "0.05", "min": "0.05", "max": f"{ABSOLUTE_MAX_DEPTH_MM:g}"})
 
 
 # ---------------------------------------------------------------------------------------------
