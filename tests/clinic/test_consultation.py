@@ -818,7 +818,7 @@ def test_it_offers_chart_this_session_only_for_a_booked_session_whose_day_has_co
     )
     chart = reverse("clinic:charting_chart", args=[first.pk])
     assert f'<a href="{chart}">chart this session</a>' in page
-    assert "charted on its day, 28 Dec 2026" in page
+    assert "charted on its day, 28 December 2026" in page
     assert "book it first" in page  # session 3 has no appointment
     assert reverse("clinic:charting_chart", args=[second.pk]) not in page
     assert reverse("clinic:charting_chart", args=[third.pk]) not in page
