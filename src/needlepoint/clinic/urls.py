@@ -8,12 +8,14 @@ from needlepoint.clinic.views import (
     consultation,
     dashboard,
     inquiry,
+    inquiry_queue,
     patients,
 )
 
 app_name = "clinic"
 urlpatterns = [
     *inquiry.urls,
+    *inquiry_queue.urls,
     *patients.urls,
     *consultation.urls,
     *consent.urls,
