@@ -14,6 +14,7 @@ import time_machine
 from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
+from needlepoint.clinic.charts import outcome_chart
 from needlepoint.clinic.models import (
     AdverseEvent,
     AreaTreatment,
@@ -30,7 +31,6 @@ from needlepoint.clinic.selectors import SeriesPoint, check_in_schedule, course_
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.aftercare import check_in_submit, flag_resolve, review_recovery
 from needlepoint.clinic.services.outcomes import course_complete, outcome_record
-from needlepoint.clinic.views.aftercare import outcome_chart
 from visit_helpers import book_visit
 
 NOW = dt.datetime(2026, 6, 10, 12, 0, tzinfo=dt.UTC)
@@ -276,7 +276,7 @@ def test_it_refuses_the_day_3_check_in_before_day_3(personas, course_a, client_f
     patient = client_for(personas.patient_a)
     assert "opens on" in patient.get(checkin_url(session, 3)).content.decode()
     response = post_check_in(patient, session, 3)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Your day-3 check-in opens on Friday 12 June" in response.content.decode()
     assert not CheckIn.objects.exists()
 
@@ -314,7 +314,7 @@ def test_it_refuses_a_second_check_in_for_the_same_day(personas, course_a, clien
 def test_it_refuses_bad_answers_with_a_clear_message(personas, course_a, client_for, changes, field, message):
     session = make_session(course_a, 1, days_ago(1), personas.practitioner)
     response = post_check_in(client_for(personas.patient_a), session, 1, **changes)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.context["form"].errors[field][0]
     assert not CheckIn.objects.exists() and not Flag.objects.exists()
 
@@ -539,7 +539,7 @@ def test_it_refuses_an_invalid_outcome_with_a_clear_message(
     personas, course_a, client_for, data, field, message
 ):
     response = outcome_post(client_for(personas.practitioner), course_a, **data)
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = response.context["form"].errors
     assert message in (errors[field][0] if field else errors["__all__"][0])
     assert not Outcome.objects.exists()

@@ -552,6 +552,8 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
     # A stale edit (opened at version 1) is refused, not merged.
     stale = paula.post(url("course", pk, course.pk), {**edit, "version": "1", "area_cheeks_max": "1.0"})
     assert stale.status_code == 409 and "Someone else changed" in stale.content.decode()
+    # ... what this user typed is kept in the form, to make again on the plan as saved
+    assert re.search(r'name="area_cheeks_max" value="1.0"', stale.content.decode())
     # ... and the page offers no approval of a plan nobody on it has read: reload first.
     assert url("course_approve", pk, course.pk) not in stale.content.decode()
     assert "Reload the plan as saved" in stale.content.decode()

@@ -9,7 +9,6 @@ drawn signature); clinical staff read the signed record.
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from needlepoint.clinic.access import (
     require_staff,
     visible_patients,
 )
+from needlepoint.clinic.forms.consent import TEXT_MISSING, SignForm
 from needlepoint.clinic.models import Consent, ConsentChannel, ConsentText, Course
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.consent import (
@@ -35,20 +35,6 @@ from needlepoint.clinic.views.portal import own_patient
 from needlepoint.clinical import vocab
 
 FIELD_ERRORS = ("typed_name", "signature_png")
-TEXT_MISSING = "The consent text could not be found. Reload the page and sign again."
-
-
-class SignForm(forms.Form):
-    consent_text = forms.IntegerField(
-        widget=forms.HiddenInput, error_messages={"required": TEXT_MISSING, "invalid": TEXT_MISSING}
-    )
-    typed_name = forms.CharField(
-        max_length=200,
-        label="Full name",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Type the patient's full name."},
-    )
-    signature_png = forms.CharField(required=False, strip=True)
 
 
 def _sign_page(
