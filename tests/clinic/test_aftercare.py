@@ -14,7 +14,6 @@ import time_machine
 from django.urls import reverse
 
 from needlepoint.audit.models import AuditEvent
-from needlepoint.clinic.charts import outcome_chart
 from needlepoint.clinic.models import (
     AdverseEvent,
     AreaTreatment,
@@ -27,7 +26,7 @@ from needlepoint.clinic.models import (
     Screening,
     TreatmentSession,
 )
-from needlepoint.clinic.selectors import SeriesPoint, check_in_schedule, course_summary
+from needlepoint.clinic.selectors import check_in_schedule, course_summary
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.aftercare import check_in_submit, flag_resolve, review_recovery
 from needlepoint.clinic.services.outcomes import course_complete, outcome_record
@@ -715,23 +714,6 @@ def test_it_shows_the_course_summary_with_an_svg_chart(
     assert AuditEvent.objects.filter(
         action="view", object_type="clinic.course", object_id=str(treated.pk)
     ).exists()
-
-
-def test_it_draws_no_chart_without_scores_and_centres_a_single_date():
-    assert outcome_chart({"goodman_baron": [], "mmasi": [], "gais": []}) is None
-    chart = outcome_chart({"gais": [SeriesPoint(dt.date(2026, 6, 1), 2, "visit")]})
-    [panel] = chart.panels
-    assert panel.points[0][0] == f"{170 + (720 - 170 - 40) / 2:.1f}"
-    assert [label for _, label in panel.x_ticks] == ["1 Jun 2026"]
-    assert panel.y_ticks[0][1] == "1 very much improved"
-
-
-def test_it_labels_at_most_about_six_dates_and_always_the_last():
-    points = [SeriesPoint(dt.date(2026, 1, 1) + dt.timedelta(days=30 * i), 10 - i, "visit") for i in range(9)]
-    chart = outcome_chart({"mmasi": points})
-    labels = [label for _, label in chart.panels[0].x_ticks]
-    assert len(labels) <= 6 and labels[0] == "1 Jan 2026" and labels[-1] == "29 Aug 2026"
-    assert [t for _, t in chart.panels[0].y_ticks] == ["0", "3", "6", "9", "12"]
 
 
 # ---- completing a course ----------------------------------------------------------------------

@@ -609,6 +609,21 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
     assert AuditEvent.objects.filter(object_type="clinic.treatmentsession").count() == 5
 
 
+def test_it_shows_the_plan_as_saved_with_its_windows_in_words(personas, client_for, course_a):
+    plan = course_a.plan
+    page = client_for(personas.practitioner).get(url("course", personas.record_a.pk, course_a.pk))
+    html = page.content.decode()
+    count, days = plan["sessions"]["count"], plan["sessions"]["interval_days"]
+    assert f"{count} sessions, {days['min']}\N{EN DASH}{days['max']} days apart." in html
+    assert f"creates its {count} sessions" in html
+    first = plan["schedule"][0]
+    earliest, latest = (dt.date.fromisoformat(first[k]) for k in ("earliest", "latest"))
+    assert f"Session 1: {earliest.day} {earliest:%B %Y} to {latest.day} {latest:%B %Y}" in html
+    assert plan["expectations"]["text"] in html
+    care = plan["care"][0]
+    assert f"Day {care['offset_days']}: {care['text']}" in html
+
+
 def test_it_refuses_to_approve_while_the_patient_is_pregnant(personas, client_for, intake_a):
     record(personas, with_(intake_a, **PREGNANT))
     course = propose(personas)
