@@ -1,5 +1,6 @@
-"""`{{ day|human_date }}`: a date in words ("5 March 2027", never "05 March"), through
-`needlepoint.words`. A moment (datetime) is read on the clinic's wall clock first."""
+"""`{{ day|human_date }}` and `{{ day|human_day }}`: a date in words ("5 March 2027", never
+"05 March"; "Friday 5 March 2027"), through `needlepoint.words`. A moment (datetime) is read
+on the clinic's wall clock first."""
 
 import datetime as dt
 
@@ -11,10 +12,17 @@ from needlepoint import words
 register = template.Library()
 
 
+def _day(value: dt.date) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
 @register.filter
 def human_date(value: dt.date | None) -> str:
-    if value is None or value == "":
-        return ""
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return words.human_date(value)
+    return "" if value is None else words.human_date(_day(value))
+
+
+@register.filter
+def human_day(value: dt.date | None) -> str:
+    return "" if value is None else words.human_day(_day(value))
