@@ -44,6 +44,7 @@ def _sign_page(
     `consent_sign` and redirect to `done_url`, or show the refusal next to the field at fault."""
     text = current_consent_text()
     form = SignForm(request.POST or None, initial={"consent_text": text.pk if text else None})
+    status = 400 if form.is_bound and not form.is_valid() else 200
     if request.method == "POST" and form.is_valid():
         try:
             consent = consent_sign(
@@ -57,11 +58,12 @@ def _sign_page(
             )
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in FIELD_ERRORS else None, exc.message)
+            status = exc.http_status
         else:
             messages.success(request, done_message.format(version=consent.consent_text.version))
             return redirect(done_url)
     context = _sign_context(course, text, form)
-    return render(request, template, context, status=400 if form.errors else 200)
+    return render(request, template, context, status=status)
 
 
 def _posted_text(form: SignForm) -> ConsentText:
