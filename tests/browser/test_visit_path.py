@@ -32,6 +32,7 @@ from test_booking import _session, book_the_course, clinic_resources  # noqa: F4
 from test_patient_path import answer_the_questions
 
 from clock import FROZEN_TODAY
+from needlepoint.words import human_date
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LONDON = zoneinfo.ZoneInfo("Europe/London")
@@ -192,7 +193,7 @@ def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, perso
         sign_in(page, "paula")
         open_outcome_form(page)
         sessions = page.get_by_label("Visit (session)").locator("option")
-        expect(sessions).to_have_text(["None (scores after the course)", f"Session 1 · {day:%d %b %Y}"])
+        expect(sessions).to_have_text(["None (scores after the course)", f"Session 1 · {human_date(day)}"])
         sign_out(page)
 
         on, off = visit + dt.timedelta(minutes=5), visit + dt.timedelta(minutes=35)
@@ -202,7 +203,7 @@ def test_it_runs_the_visits_each_on_its_day_from_inquiry_to_outcomes(page, perso
         sign_in(page, "paula")
         open_outcome_form(page)
         page.get_by_label("When").select_option(label="At a visit")
-        page.get_by_label("Visit (session)").select_option(label=f"Session 2 · {visit:%d %b %Y}")
+        page.get_by_label("Visit (session)").select_option(label=f"Session 2 · {human_date(visit.date())}")
         page.get_by_label("Goodman & Baron grade").select_option("2")
         page.get_by_label("Patient-rated improvement (GAIS)").select_option("2")
         page.get_by_label("Rolling scars, cheeks").fill("6")

@@ -480,7 +480,7 @@ def test_it_refuses_a_depth_above_the_plan_naming_the_area(client_for, personas,
         _chart_post(ready, pen, areas=(("cheeks", "1.25", "4"), ("forehead", "0.75", "3"))),
     )
     body = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "0.75 mm is deeper than this course&#x27;s plan allows for the forehead (at most 0.5 mm)" in body
     ready.refresh_from_db()
     assert ready.version == 2 and ready.status == "planned"
@@ -659,6 +659,19 @@ def test_it_shows_a_stale_save_and_keeps_what_was_typed(client_for, personas, re
     client.post(_url("chart", ready), _chart_post(ready, pen, notes="First"))
     response = client.post(_url("chart", ready), stale)
     body = response.content.decode()
+    assert response.status_code == 409
+    assert "Someone else saved this chart after you opened it" in body
+    assert "Typed by the second practitioner" in body
+    assert TreatmentSession.objects.get(pk=ready.pk).notes == "First"
+
+
+def test_it_shows_a_stale_save_in_the_htmx_editor_which_swaps_only_a_200(client_for, personas, ready, pen):
+    client = client_for(personas.practitioner)
+    stale = _chart_post(ready, pen, notes="Typed by the second practitioner")
+    client.post(_url("chart", ready), _chart_post(ready, pen, notes="First"))
+    response = client.post(_url("chart", ready), stale, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200 and "<html" not in body
     assert "Someone else saved this chart after you opened it" in body
     assert "Typed by the second practitioner" in body
     assert TreatmentSession.objects.get(pk=ready.pk).notes == "First"
@@ -798,6 +811,15 @@ def test_it_refuses_a_stale_signature(personas, ready, pen):
     with pytest.raises(StaleEdit):
         chart_sign(session=ready, actor=personas.practitioner, expected_version=ready.version - 1)
     assert TreatmentSession.objects.get(pk=ready.pk).status == "in_progress"
+
+
+def test_it_answers_a_stale_signature_with_409_and_signs_nothing(client_for, personas, ready, pen):
+    chart_save(session=ready, actor=personas.practitioner, expected_version=ready.version, data=_chart(pen))
+    response = client_for(personas.practitioner).post(_url("sign", ready), {"version": ready.version - 1})
+    assert response.status_code == 409
+    assert "Someone else" in response.content.decode()
+    kept = TreatmentSession.objects.get(pk=ready.pk)
+    assert (kept.status, kept.version, kept.signed_at) == ("in_progress", ready.version, None)
 
 
 def test_it_refuses_get_on_the_sign_and_addendum_urls(client_for, personas, ready):
@@ -989,7 +1011,7 @@ def test_it_shows_an_anaesthetic_time_off_the_day_next_to_its_field(client_for, 
     response = client_for(personas.practitioner).post(
         _url("chart", ready), _chart_post(ready, pen, anaesthetic_on="2026-11-30T09:10")
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "on Monday 30 November 2026, but this session was on Tuesday 1 December 2026" in str(
         response.context["editor"].form.errors["anaesthetic_on"]
     )

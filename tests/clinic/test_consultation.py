@@ -559,6 +559,8 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
     # A stale edit (opened at version 1) is refused, not merged.
     stale = paula.post(url("course", pk, course.pk), {**edit, "version": "1", "area_cheeks_max": "1.0"})
     assert stale.status_code == 409 and "Someone else changed" in stale.content.decode()
+    # ... what this user typed is kept in the form, to make again on the plan as saved
+    assert re.search(r'name="area_cheeks_max" value="1.0"', stale.content.decode())
     # ... and the page offers no approval of a plan nobody on it has read: reload first.
     assert url("course_approve", pk, course.pk) not in stale.content.decode()
     assert "Reload the plan as saved" in stale.content.decode()
@@ -612,6 +614,21 @@ def test_it_runs_a_consultation_to_an_approved_course(personas, client_for, inta
         object_type="clinic.depthoverride", action="create", patient_id=pk
     ).exists()
     assert AuditEvent.objects.filter(object_type="clinic.treatmentsession").count() == 5
+
+
+def test_it_shows_the_plan_as_saved_with_its_windows_in_words(personas, client_for, course_a):
+    plan = course_a.plan
+    page = client_for(personas.practitioner).get(url("course", personas.record_a.pk, course_a.pk))
+    html = page.content.decode()
+    count, days = plan["sessions"]["count"], plan["sessions"]["interval_days"]
+    assert f"{count} sessions, {days['min']}\N{EN DASH}{days['max']} days apart." in html
+    assert f"creates its {count} sessions" in html
+    first = plan["schedule"][0]
+    earliest, latest = (dt.date.fromisoformat(first[k]) for k in ("earliest", "latest"))
+    assert f"Session 1: {earliest.day} {earliest:%B %Y} to {latest.day} {latest:%B %Y}" in html
+    assert plan["expectations"]["text"] in html
+    care = plan["care"][0]
+    assert f"Day {care['offset_days']}: {care['text']}" in html
 
 
 def test_it_refuses_to_approve_while_the_patient_is_pregnant(personas, client_for, intake_a):
@@ -821,7 +838,7 @@ def test_it_offers_chart_this_session_only_for_a_booked_session_whose_day_has_co
     )
     chart = reverse("clinic:charting_chart", args=[first.pk])
     assert f'<a href="{chart}">chart this session</a>' in page
-    assert "charted on its day, 28 Dec 2026" in page
+    assert "charted on its day, 28 December 2026" in page
     assert "book it first" in page  # session 3 has no appointment
     assert reverse("clinic:charting_chart", args=[second.pk]) not in page
     assert reverse("clinic:charting_chart", args=[third.pk]) not in page

@@ -343,6 +343,7 @@ def test_it_refuses_a_stale_edit_and_keeps_the_other_change(client_for, personas
     assert response.status_code == 409
     assert "Someone else changed this record after you opened it" in page
     assert "Now on record" in page and "anna.new@example.org" in page
+    assert 'value="01234"' in page  # what this user typed is kept, to make again
     patient.refresh_from_db()
     assert (patient.email, patient.phone, patient.version) == ("anna.new@example.org", "", 2)
 

@@ -6,16 +6,20 @@ from needlepoint.clinic.views import (
     charting,
     consent,
     consultation,
+    course_plan,
     dashboard,
     inquiry,
+    inquiry_queue,
     patients,
 )
 
 app_name = "clinic"
 urlpatterns = [
     *inquiry.urls,
+    *inquiry_queue.urls,
     *patients.urls,
     *consultation.urls,
+    *course_plan.urls,
     *consent.urls,
     *charting.urls,
     *aftercare.urls,

@@ -4,18 +4,18 @@ trail is append-only, so there is no edit or delete anywhere. Each search is its
 
 from typing import Any
 
-from django import forms
 from django.apps import apps
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import URLPattern, path
 
-from needlepoint.audit.models import Action
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.access import require_medical_director
+from needlepoint.clinic.forms.audit import AuditSearchForm
 from needlepoint.clinic.models import Patient
 from needlepoint.clinic.selectors import AuditFilter, audit_events
+from needlepoint.web.http import HtmxHttpRequest
 
 PAGE_SIZE = 50
 TEMPLATE = "clinic/audit/search.html"
@@ -29,43 +29,7 @@ def object_types() -> list[str]:
     return sorted([*models, "audit.search", "clinic.checkin", "clinic.dashboard"])
 
 
-class AuditSearchForm(forms.Form):
-    patient_id = forms.IntegerField(label="Patient id", required=False, min_value=1)
-    actor = forms.CharField(label="Username", required=False, max_length=150)
-    action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any"), *Action.choices])
-    object_type = forms.CharField(
-        label="Object type",
-        required=False,
-        max_length=60,
-        widget=forms.TextInput(attrs={"list": "object-types"}),
-    )
-    date_from = forms.DateField(
-        label="From (day)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(
-        label="To (day, included)", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end day must be on or after the start day.")
-        return data
-
-    def to_filter(self) -> AuditFilter:
-        d = self.cleaned_data
-        return AuditFilter(
-            patient_id=d["patient_id"],
-            actor=d["actor"].strip(),
-            action=d["action"],
-            object_type=d["object_type"].strip(),
-            date_from=d["date_from"],
-            date_to=d["date_to"],
-        )
-
-
-def audit_search(request: HttpRequest) -> HttpResponse:
+def audit_search(request: HtmxHttpRequest) -> HttpResponse:
     """Filter the trail by patient, actor, action, object type and days; newest first."""
     require_medical_director(request)
     if request.method not in ("GET", "HEAD"):
@@ -101,4 +65,3 @@ def _with_patients(events: Any) -> list[tuple[Any, Patient | None]]:
 
 
 urls: list[URLPattern] = [path("audit/", audit_search, name="audit_search")]
-portal_urls: list[URLPattern] = []

@@ -9,7 +9,6 @@ drawn signature); clinical staff read the signed record.
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +22,7 @@ from needlepoint.clinic.access import (
     require_staff,
     visible_patients,
 )
+from needlepoint.clinic.forms.consent import TEXT_MISSING, SignForm
 from needlepoint.clinic.models import APPROVED_COURSE_STATUSES as SIGNABLE_STATUSES
 from needlepoint.clinic.models import Consent, ConsentChannel, ConsentText, Course
 from needlepoint.clinic.selectors import consent_for_course
@@ -32,20 +32,6 @@ from needlepoint.clinic.views.portal import own_patient
 from needlepoint.clinical import vocab
 
 FIELD_ERRORS = ("typed_name", "signature_png")
-TEXT_MISSING = "The consent text could not be found. Reload the page and sign again."
-
-
-class SignForm(forms.Form):
-    consent_text = forms.IntegerField(
-        widget=forms.HiddenInput, error_messages={"required": TEXT_MISSING, "invalid": TEXT_MISSING}
-    )
-    typed_name = forms.CharField(
-        max_length=200,
-        label="Full name",
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
-        error_messages={"required": "Type the patient's full name."},
-    )
-    signature_png = forms.CharField(required=False, strip=True)
 
 
 def _sign_page(
@@ -55,6 +41,7 @@ def _sign_page(
     `consent_sign` and redirect to `done_url`, or show the refusal next to the field at fault."""
     text = current_consent_text()
     form = SignForm(request.POST or None, initial={"consent_text": text.pk if text else None})
+    status = 400 if form.is_bound and not form.is_valid() else 200
     if request.method == "POST" and form.is_valid():
         try:
             consent = consent_sign(
@@ -68,11 +55,12 @@ def _sign_page(
             )
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in FIELD_ERRORS else None, exc.message)
+            status = exc.http_status
         else:
             messages.success(request, done_message.format(version=consent.consent_text.version))
             return redirect(done_url)
     context = _sign_context(course, text, form)
-    return render(request, template, context, status=400 if form.errors else 200)
+    return render(request, template, context, status=status)
 
 
 def _posted_text(form: SignForm) -> ConsentText:

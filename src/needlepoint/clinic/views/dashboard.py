@@ -51,4 +51,3 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 urls: list[URLPattern] = [path("dashboard/", dashboard, name="dashboard")]
-portal_urls: list[URLPattern] = []

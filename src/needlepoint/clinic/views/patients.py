@@ -11,14 +11,13 @@ import datetime as dt
 import re
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.tokens import default_token_generator
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Replace
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils.cache import add_never_cache_headers
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.access import get_patient_for_user, require_staff
+from needlepoint.clinic.forms.patients import PatientCreateForm, PatientEditForm, refuse
 from needlepoint.clinic.models import (
     CourseStatus,
     Decision,
@@ -36,7 +36,7 @@ from needlepoint.clinic.models import (
     SessionStatus,
 )
 from needlepoint.clinic.selectors import booked_session_ids
-from needlepoint.clinic.services import ServiceError, StaleEdit
+from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.patients import (
     CONTACT_FIELDS,
     PossibleDuplicate,
@@ -45,6 +45,7 @@ from needlepoint.clinic.services.patients import (
     patient_update,
 )
 from needlepoint.clinical import vocab
+from needlepoint.web.http import HtmxHttpRequest
 
 LIST = "clinic/patients/list.html"
 FORM = "clinic/patients/form.html"
@@ -52,66 +53,7 @@ DETAIL = "clinic/patients/detail.html"
 INVITATION = "clinic/patients/invitation.html"
 PAGE_SIZE = 25
 MAX_SEARCH_TERMS = 4
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 RESET_CONFIRM_URL_NAMES = ("accounts:password_reset_confirm", "password_reset_confirm")
-
-
-class PatientForm(forms.Form):
-    def __init__(self, *args: Any, **kwargs: Any):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    first_name = forms.CharField(
-        label="First name", max_length=100, error_messages={"required": "First name is required."}
-    )
-    last_name = forms.CharField(
-        label="Last name", max_length=100, error_messages={"required": "Last name is required."}
-    )
-    birth_date = forms.DateField(
-        label="Date of birth",
-        widget=DATE,
-        error_messages={
-            "required": "Date of birth is required.",
-            "invalid": "Date of birth: enter a real date.",
-        },
-    )
-    email = forms.EmailField(
-        label="Email",
-        required=False,
-        max_length=254,
-        error_messages={"invalid": "Email: enter a real email address."},
-    )
-    phone = forms.CharField(label="Phone", required=False, max_length=40)
-
-    def contact(self) -> dict[str, Any]:
-        return {k: self.cleaned_data[k] for k in CONTACT_FIELDS}
-
-
-class PatientCreateForm(PatientForm):
-    portal_account = forms.BooleanField(
-        label="Create a portal login for this patient (their email becomes the username)", required=False
-    )
-    duplicate_reason = forms.CharField(
-        label="Why a separate record?",
-        required=False,
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Only when the records above are a different person, e.g. two people with "
-        "the same name and date of birth. Stored on the record, with your name.",
-    )
-
-    def visible_fields(self) -> list[forms.BoundField]:
-        """The contact fields; the reason is shown with the matching records only."""
-        return [f for f in super().visible_fields() if f.name != "duplicate_reason"]
-
-
-class PatientEditForm(PatientForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-
-
-def _refuse(form: forms.Form, exc: ServiceError) -> None:
-    """Show a service's refusal next to the field at fault (or above the form)."""
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 # ---- list ---------------------------------------------------------------------------------------
@@ -180,7 +122,7 @@ def _search(patients: QuerySet[Patient], q: str) -> QuerySet[Patient]:
     return patients
 
 
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: HtmxHttpRequest) -> HttpResponse:
     """Staff (the front desk too: contact details only): all patients, searchable by name, date
     of birth, email, phone or record number, a page at a time (two queries, whatever the number
     of patients, plus the audit event)."""
@@ -214,7 +156,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 # ---- registration and portal login --------------------------------------------------------------
 
 
-def _set_password_link(request: HttpRequest, user: Any) -> str:
+def _set_password_link(request: HtmxHttpRequest, user: Any) -> str:
     """Return a one-time link for the user to choose a password, if the project serves
     Django's PasswordResetConfirmView; "" otherwise (the clinic then sends the invitation)."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
@@ -227,7 +169,7 @@ def _set_password_link(request: HttpRequest, user: Any) -> str:
     return ""
 
 
-def _invitation(request: HttpRequest, patient: Patient, user: Any) -> HttpResponse:
+def _invitation(request: HtmxHttpRequest, patient: Patient, user: Any) -> HttpResponse:
     """The page shown once after a portal login is created: never cached."""
     response = render(
         request, INVITATION, {"patient": patient, "login": user, "link": _set_password_link(request, user)}
@@ -237,7 +179,7 @@ def _invitation(request: HttpRequest, patient: Patient, user: Any) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: HtmxHttpRequest) -> HttpResponse:
     """Front desk and clinical staff register a patient, optionally with a portal login; both
     or nothing are saved. When the person may already have a record, the matching records are
     offered instead (409); a separate record needs a written reason."""
@@ -262,7 +204,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
             if form.cleaned_data["duplicate_reason"].strip():
                 form.add_error("duplicate_reason", exc.message)
         except ServiceError as exc:
-            _refuse(form, exc)
+            refuse(form, exc)
         else:
             if login is not None:
                 return _invitation(request, patient, login)
@@ -273,7 +215,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def patient_portal_account(request: HttpRequest, patient_id: int) -> HttpResponse:
+def patient_portal_account(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
     """Create the portal login of an existing patient."""
     require_staff(request)
     patient = get_patient_for_user(request, patient_id)
@@ -377,7 +319,7 @@ def _schedule(patient: Patient) -> list[dict[str, Any]]:
     return [{"session": s, "status": statuses.get(s.status, s.status)} for s in sessions]
 
 
-def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
+def patient_detail(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
     """Contact details and schedule for all staff; clinical sections for clinical roles."""
     require_staff(request)
     clinical = bool(request.user.is_clinical)  # type: ignore[union-attr]
@@ -404,7 +346,7 @@ def patient_detail(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+def patient_edit(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
     """Edit contact details; a save based on an out-of-date copy is refused, nothing saved."""
     require_staff(request)
     patient = get_patient_for_user(request, patient_id)
@@ -421,11 +363,9 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
                 **form.contact(),
                 actor=request.user,
             )
-        except StaleEdit as exc:
-            form.add_error(None, exc.message)
-            status = 409
         except ServiceError as exc:
-            _refuse(form, exc)
+            refuse(form, exc)
+            status = exc.http_status
         else:
             messages.success(request, "Contact details saved.")
             return redirect("clinic:patient_detail", patient_id=patient.pk)
@@ -439,4 +379,3 @@ urls: list[URLPattern] = [
     path("patients/<int:patient_id>/edit/", patient_edit, name="patient_edit"),
     path("patients/<int:patient_id>/portal-login/", patient_portal_account, name="patient_portal_account"),
 ]
-portal_urls: list[URLPattern] = []

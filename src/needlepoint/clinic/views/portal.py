@@ -69,7 +69,6 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"patient": patient, "rows": _course_rows(patient)})
 
 
-urls: list[URLPattern] = []
 portal_urls: list[URLPattern] = [
     path("", home, name="home"),
 ]
