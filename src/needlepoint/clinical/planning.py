@@ -148,6 +148,11 @@ class Planner:
             g: {int(k): v for k, v in goal.sessions.by_goodman_baron_grade.items()}
             for g, goal in protocol.goals.items()
         }
+        self._intervals = {
+            g: (dt.timedelta(days=goal.interval_days.min), dt.timedelta(days=goal.interval_days.max))
+            for g, goal in protocol.goals.items()
+        }
+        self._leads: dict[int, dt.timedelta] = {}
 
     def plan(self, intake: IntakeModel, screening: Screening, start: dt.date) -> Plan:
         """Return the proposed course for `intake`, first session no earlier than `start`."""
@@ -155,19 +160,22 @@ class Planner:
         goal = self._goal(code)
         care = self._care(screening)
         count = self._session_count(code, intake)
+        first = self._first_day(intake, screening, start, care)
+        provisional = screening.decision == "defer" and screening.earliest_date is None
+        # by position, as the fields are declared (built once per intake, on the hot path)
         return Plan(
-            screening=screening,
-            goal=code,
-            other_goals=tuple(g for g in dict.fromkeys(intake.goals) if g != code),
-            session_count=count,
-            interval_min=goal.interval_days.min,
-            interval_max=goal.interval_days.max,
-            areas=tuple(self._areas[code, a] for a in screening.treatable_areas),
-            adjuncts=self._adjuncts[code],
-            schedule=_schedule(goal, count, intake, screening, start, care),
-            care=care,
-            expectations=self._expectations[code],
-            protocol=self._ref,
+            screening,
+            code,
+            tuple([g for g in dict.fromkeys(intake.goals) if g != code]),
+            count,
+            goal.interval_days.min,
+            goal.interval_days.max,
+            tuple([self._areas[code, a] for a in screening.treatable_areas]),
+            self._adjuncts[code],
+            _schedule(first, count, self._intervals[code], provisional),
+            care,
+            self._expectations[code],
+            self._ref,
         )
 
     def _goal(self, code: str) -> Goal:
@@ -185,6 +193,20 @@ class Planner:
             care = tuple(c for c in self._care_items if c.when == "always" or c.when in present)
             self._care_cache[present] = care
         return care
+
+    def _first_day(
+        self, intake: IntakeModel, screening: Screening, start: dt.date, care: tuple[CareItem, ...]
+    ) -> dt.date:
+        """Return the first session's earliest day: after the start, the preparation lead (the
+        earliest care item, care being ordered by offset) and any deferral."""
+        lead = -min(0, care[0].offset_days) if care else 0
+        step = self._leads.get(lead)
+        if step is None:
+            step = self._leads[lead] = dt.timedelta(days=lead)
+        first = max(start, intake.assessed_on) + step
+        if screening.earliest_date is not None:
+            first = max(first, screening.earliest_date)
+        return first
 
     def _session_count(self, goal: str, intake: IntakeModel) -> int:
         grade = intake.scars.goodman_baron_grade if intake.scars else None
@@ -215,26 +237,14 @@ def _adjunct_doc(protocol: Protocol, code: str) -> dict[str, Any]:
 
 
 def _schedule(
-    goal: Goal,
-    count: int,
-    intake: IntakeModel,
-    screening: Screening,
-    start: dt.date,
-    care: tuple[CareItem, ...],
+    first: dt.date, count: int, interval: tuple[dt.timedelta, dt.timedelta], provisional: bool
 ) -> tuple[SessionWindow, ...]:
-    """Each session's window: session 1 after the start, the preparation lead and any deferral;
-    each later one inside [previous earliest + min, previous earliest + max]."""
-    lead = -min(0, care[0].offset_days) if care else 0  # care is ordered by offset
-    first = max(start, intake.assessed_on) + dt.timedelta(days=lead)
-    if screening.earliest_date is not None:
-        first = max(first, screening.earliest_date)
-    provisional = screening.decision == "defer" and screening.earliest_date is None
-    lo, hi = goal.interval_days.min, goal.interval_days.max
-    day = first.toordinal()
-    windows = [SessionWindow(1, first, dt.date.fromordinal(day + hi - lo), provisional)]
+    """Each session's window: session 1 from `first`; each later one inside [previous earliest +
+    min, previous earliest + max] of the interval."""
+    lo, hi = interval
+    windows = [SessionWindow(1, first, first + (hi - lo), provisional)]
+    day = first
     for n in range(2, count + 1):
-        windows.append(
-            SessionWindow(n, dt.date.fromordinal(day + lo), dt.date.fromordinal(day + hi), provisional)
-        )
+        windows.append(SessionWindow(n, day + lo, day + hi, provisional))
         day += lo
     return tuple(windows)

@@ -63,24 +63,37 @@ class Screening(NamedTuple):
 
 class RuleIndex:
     """The protocol's rules indexed by what can trigger them, so screening an intake evaluates
-    only the rules its facts could fire (the result is the same as evaluating every rule)."""
+    only the rules its facts could fire (the result is the same as evaluating every rule).
+
+    Built once per protocol: for each kind of fact (a condition code, a procedure code, a
+    requested area, an ATC group, a pregnancy status, any allergy) the positions of the rules it
+    can fire, in protocol order; rules no single fact selects (age, phototype) always run."""
 
     def __init__(self, rules: tuple[Rule, ...]):
-        self.by_key: dict[tuple[str, str], list[int]] = {}
-        self.always: list[int] = []
+        by_key: dict[tuple[str, str], list[int]] = {}
+        always: list[int] = []
         for i, r in enumerate(rules):
             keys = _index_keys(r)
             for key in keys:
-                self.by_key.setdefault(key, []).append(i)
+                by_key.setdefault(key, []).append(i)
             if not keys:
-                self.always.append(i)
+                always.append(i)
+        self.always = frozenset(always)
+        self.by_key = {key: tuple(found) for key, found in by_key.items()}
+        self._by_kind: dict[str, dict[str, tuple[int, ...]]] = {}
+        for (kind, value), found in self.by_key.items():
+            self._by_kind.setdefault(kind, {})[value] = tuple(found)
 
     def candidates(self, facts: Facts) -> list[int]:
-        """Return the positions of the rules that could fire for `facts`, each once."""
-        hit = list(self.always)
-        for key in _fact_keys(facts):
-            hit += self.by_key.get(key, ())
-        return list(dict.fromkeys(hit))
+        """Return the positions of the rules that could fire for `facts`, each once, in protocol
+        order."""
+        hit = set(self.always)
+        for kind, values in _fact_values(facts):
+            table = self._by_kind.get(kind)
+            if table:
+                for value in values:
+                    hit.update(table.get(value, ()))
+        return sorted(hit)
 
 
 def _index_keys(r: Rule) -> list[tuple[str, str]]:
@@ -101,19 +114,20 @@ def _index_keys(r: Rule) -> list[tuple[str, str]]:
     return []
 
 
-def _fact_keys(facts: Facts) -> list[tuple[str, str]]:
+def _fact_values(facts: Facts) -> tuple[tuple[str, list[str]], ...]:
+    """Return each kind of index key with the values this intake's facts give it."""
     i = facts.intake
-    keys = [("condition", c.code) for c in i.conditions]
-    keys += [("procedure", p.code) for p in i.procedures]
-    keys += [("area", a) for a in facts.areas]
-    keys += [("atc", (m.atc or "")[:3]) for m in facts.medications]
-    if any(m.atc for m in facts.medications):
-        keys.append(("atc", "any"))  # rules on a whole ATC group shorter than 3 characters
-    if i.allergies:
-        keys.append(("allergy", ""))
-    if i.pregnancy:
-        keys.append(("pregnancy", i.pregnancy))
-    return keys
+    atc = [(m.atc or "")[:3] for m in facts.medications]
+    if any(atc):
+        atc.append("any")  # rules on a whole ATC group shorter than 3 characters
+    return (
+        ("condition", [c.code for c in i.conditions]),
+        ("procedure", [p.code for p in i.procedures]),
+        ("area", list(facts.areas)),
+        ("atc", atc),
+        ("allergy", [""] if i.allergies else []),
+        ("pregnancy", [i.pregnancy] if i.pregnancy else []),
+    )
 
 
 class Screener:
@@ -121,7 +135,6 @@ class Screener:
 
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
-        self._order = {r.id: i for i, r in enumerate(protocol.rules)}
         self._index = RuleIndex(protocol.rules)
         self._kinds = [(r, KINDS[type(r)]) for r in protocol.rules]
         self._ref = protocol.ref
@@ -136,41 +149,51 @@ class Screener:
         kept, marked cleared, and count as `proceed_with_precautions`. No other decision can be
         cleared."""
         facts = gather_facts(intake, self.protocol, self._allergies)
-        findings = []
-        for i in self._index.candidates(facts):
+        findings: list[Finding] = []
+        for i in self._index.candidates(facts):  # in protocol order
             rule, kind = self._kinds[i]
             findings += kind(rule, facts)
         if cleared:
             findings = [
                 _clear(f) if f.code in cleared and f.decision == "needs_clearance" else f for f in findings
             ]
-        if len(findings) > 1:  # most restrictive first, then in protocol order
-            findings.sort(key=lambda f: (-SEVERITY_RANK[f.decision], self._order[f.rule]))
-        areas = {a: _area_decision(a, findings) for a in facts.areas}
-        treatable = tuple(a for a, d in areas.items() if d != "contraindicated")
+        if len(findings) > 1:  # most restrictive first, then in protocol order (the sort is stable)
+            findings.sort(key=_restrictive_first)
+        areas = _area_decisions(facts.areas, findings)
+        treatable = tuple([a for a, d in areas.items() if d != "contraindicated"])
         decision, deciding = _decide(treatable, findings)
+        # by position, as the fields are declared (built once per intake, on the hot path)
         return Screening(
-            decision=decision,
-            earliest_date=_earliest(decision, deciding, intake.assessed_on),
-            areas=areas,
-            findings=tuple(findings),
-            protocol=dict(self._ref),
-            assessed_on=intake.assessed_on,
-            treatable_areas=treatable,
+            decision,
+            _earliest(decision, deciding, intake.assessed_on),
+            areas,
+            tuple(findings),
+            dict(self._ref),
+            intake.assessed_on,
+            treatable,
         )
+
+
+def _restrictive_first(f: Finding) -> int:
+    return -SEVERITY_RANK[f.decision]
 
 
 def _clear(f: Finding) -> Finding:
     return f._replace(decision="proceed_with_precautions", cleared=True)
 
 
-def _area_decision(area: str, findings: list[Finding]) -> str:
-    """Return the decision of the most restrictive finding touching `area` (findings are sorted
-    most restrictive first), or "eligible" when none does."""
-    for f in findings:
-        if f.areas is None or area in f.areas:
-            return f.decision
-    return "eligible"
+def _area_decisions(areas: tuple[str, ...], findings: list[Finding]) -> dict[str, str]:
+    """Return each area's decision: that of the most restrictive finding touching it (findings
+    are sorted most restrictive first), or "eligible" when none does."""
+    out = {}
+    for area in areas:
+        for f in findings:
+            if f.areas is None or area in f.areas:
+                out[area] = f.decision
+                break
+        else:
+            out[area] = "eligible"
+    return out
 
 
 def _decide(treatable: tuple[str, ...], findings: list[Finding]) -> tuple[str, list[Finding]]:
