@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 
 from needlepoint.clinical.intake import IntakeModel
 from needlepoint.clinical.protocol import (
+    AgeRule,
     AllergyRule,
     ConditionRule,
     MedicationRule,
@@ -21,7 +22,7 @@ from needlepoint.clinical.protocol import (
     SiteRule,
     UnknownMedicationRule,
 )
-from needlepoint.clinical.rules import KINDS, Facts, Finding, gather_facts
+from needlepoint.clinical.rules import KINDS, Facts, Finding, MedicationFact, gather_facts
 from needlepoint.clinical.vocab import (
     RECOGNISED_ALLERGIES,
     SCREENING_SCHEMA,
@@ -61,73 +62,109 @@ class Screening(NamedTuple):
         }
 
 
-class RuleIndex:
-    """The protocol's rules indexed by what can trigger them, so screening an intake evaluates
-    only the rules its facts could fire (the result is the same as evaluating every rule).
+Positions = tuple[int, ...]
+NONE: Positions = ()
+TABLES = ("condition", "procedure", "area", "pregnancy", "medication", "allergy")
 
-    Built once per protocol: for each kind of fact (a condition code, a procedure code, a
-    requested area, an ATC group, a pregnancy status, any allergy) the positions of the rules it
-    can fire, in protocol order; rules no single fact selects (age, phototype) always run."""
+
+class RuleIndex:
+    """The protocol's rules indexed by the facts that can fire them, so screening an intake
+    evaluates only the rules its facts could fire (the result is the same as evaluating every
+    rule; the rule still checks everything itself).
+
+    Built once per protocol, each table giving rule positions in protocol order: a condition by
+    code and status, a procedure by code, a requested area, a medication by status and ATC group
+    (its first 3 characters, or "any" for a rule on a shorter group), a medication without an
+    ATC code, a pregnancy status, an allergy by name or as one no rule recognises, an age below
+    the rule's bound. The rest (phototype) are evaluated for every intake."""
 
     def __init__(self, rules: tuple[Rule, ...]):
-        by_key: dict[tuple[str, str], list[int]] = {}
+        tables: dict[str, dict[Any, list[int]]] = {t: {} for t in TABLES}
         always: list[int] = []
+        ages: list[tuple[int, int]] = []
         for i, r in enumerate(rules):
             keys = _index_keys(r)
-            for key in keys:
-                by_key.setdefault(key, []).append(i)
-            if not keys:
+            for table, key in keys:
+                tables[table].setdefault(key, []).append(i)
+            if isinstance(r, AgeRule):
+                ages.append((r.below_years, i))
+            elif not keys:
                 always.append(i)
-        self.always = frozenset(always)
-        self.by_key = {key: tuple(found) for key, found in by_key.items()}
-        self._by_kind: dict[str, dict[str, tuple[int, ...]]] = {}
-        for (kind, value), found in self.by_key.items():
-            self._by_kind.setdefault(kind, {})[value] = tuple(found)
+        self.always: Positions = tuple(always)
+        self.ages: tuple[tuple[int, int], ...] = tuple(ages)
+        self.tables = {t: {k: tuple(v) for k, v in keyed.items()} for t, keyed in tables.items()}
+        (
+            self._conditions,
+            self._procedures,
+            self._areas,
+            self._pregnancy,
+            self._medications,
+            self._allergies,
+        ) = (self.tables[t] for t in TABLES)
 
     def candidates(self, facts: Facts) -> list[int]:
         """Return the positions of the rules that could fire for `facts`, each once, in protocol
-        order."""
-        hit = set(self.always)
-        for kind, values in _fact_values(facts):
-            table = self._by_kind.get(kind)
-            if table:
-                for value in values:
-                    hit.update(table.get(value, ()))
-        return sorted(hit)
+        order. (Plain loops: on the hot path they cost less than comprehensions and set updates.)"""
+        i = facts.intake
+        hit = list(self.always)
+        for c in i.conditions:
+            hit += self._conditions.get((c.code, c.status), NONE)
+        for p in i.procedures:
+            hit += self._procedures.get(p.code, NONE)
+        for a in facts.areas:
+            hit += self._areas.get(a, NONE)
+        if i.pregnancy:
+            hit += self._pregnancy.get(i.pregnancy, NONE)
+        if facts.medications:
+            hit += _medication_hits(self._medications, facts.medications)
+        if facts.allergies:
+            hit += _allergy_hits(self._allergies, facts)
+        for below, at in self.ages:
+            if facts.age < below:
+                hit.append(at)
+        return sorted(set(hit))
 
 
-def _index_keys(r: Rule) -> list[tuple[str, str]]:
+def _index_keys(r: Rule) -> list[tuple[str, Any]]:
+    """Return the (table, key) pairs under which a rule is found."""
     if isinstance(r, ConditionRule):
-        return [("condition", c) for c in r.conditions]
+        return [("condition", (c, s)) for c in r.conditions for s in r.statuses]
     if isinstance(r, ProcedureRule):
         return [("procedure", c) for c in r.procedures]
     if isinstance(r, MedicationRule):
-        return [("atc", a[:3] if len(a) >= 3 else "any") for a in r.atc]
+        return [("medication", (r.status, a[:3] if len(a) >= 3 else "any")) for a in r.atc]
     if isinstance(r, UnknownMedicationRule):
-        return [("atc", "")]
+        return [("medication", None)]
     if isinstance(r, PregnancyRule):
         return [("pregnancy", s) for s in r.statuses]
     if isinstance(r, AllergyRule):
-        return [("allergy", "")]
+        return [("allergy", a) for a in r.allergies] + ([("allergy", None)] if r.unrecognised else [])
     if isinstance(r, SiteRule):
         return [("area", a) for a in r.areas]
     return []
 
 
-def _fact_values(facts: Facts) -> tuple[tuple[str, list[str]], ...]:
-    """Return each kind of index key with the values this intake's facts give it."""
-    i = facts.intake
-    atc = [(m.atc or "")[:3] for m in facts.medications]
-    if any(atc):
-        atc.append("any")  # rules on a whole ATC group shorter than 3 characters
-    return (
-        ("condition", [c.code for c in i.conditions]),
-        ("procedure", [p.code for p in i.procedures]),
-        ("area", list(facts.areas)),
-        ("atc", atc),
-        ("allergy", [""] if i.allergies else []),
-        ("pregnancy", [i.pregnancy] if i.pregnancy else []),
-    )
+def _medication_hits(table: dict[Any, Positions], meds: tuple[MedicationFact, ...]) -> list[int]:
+    """Medication rules by status and ATC group (and by status alone for rules on a group
+    shorter than 3 characters, key "any"); rules on names without a code (key None)."""
+    hit: list[int] = []
+    for m in meds:
+        if m.atc:
+            hit += table.get((m.status, m.atc[:3]), NONE)
+            hit += table.get((m.status, "any"), NONE)
+        else:
+            hit += table.get(None, NONE)
+    return hit
+
+
+def _allergy_hits(table: dict[Any, Positions], facts: Facts) -> list[int]:
+    """Allergy rules by name; rules on allergies no rule recognises (key None)."""
+    hit: list[int] = []
+    for a in facts.allergies:
+        hit += table.get(a, NONE)
+        if a not in facts.known_allergies:
+            hit += table.get(None, NONE)
+    return hit
 
 
 class Screener:
