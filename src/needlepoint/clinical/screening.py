@@ -27,7 +27,6 @@ from needlepoint.clinical.vocab import (
     RECOGNISED_ALLERGIES,
     SCREENING_SCHEMA,
     SEVERITY_RANK,
-    most_restrictive,
 )
 
 BLOCKING = frozenset({"contraindicated", "defer", "needs_clearance"})
@@ -196,13 +195,12 @@ class Screener:
             ]
         if len(findings) > 1:  # most restrictive first, then in protocol order (the sort is stable)
             findings.sort(key=_restrictive_first)
-        areas = _area_decisions(facts.areas, findings)
-        treatable = tuple([a for a, d in areas.items() if d != "contraindicated"])
-        decision, deciding = _decide(treatable, findings)
+        areas, treatable = _area_decisions(facts.areas, findings)
+        decision, earliest = _decide(treatable, findings, intake.assessed_on)
         # by position, as the fields are declared (built once per intake, on the hot path)
         return Screening(
             decision,
-            _earliest(decision, deciding, intake.assessed_on),
+            earliest,
             areas,
             tuple(findings),
             dict(self._ref),
@@ -219,36 +217,46 @@ def _clear(f: Finding) -> Finding:
     return f._replace(decision="proceed_with_precautions", cleared=True)
 
 
-def _area_decisions(areas: tuple[str, ...], findings: list[Finding]) -> dict[str, str]:
-    """Return each area's decision: that of the most restrictive finding touching it (findings
-    are sorted most restrictive first), or "eligible" when none does."""
+def _area_decisions(
+    areas: tuple[str, ...], findings: list[Finding]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Return each area's decision, that of the most restrictive finding touching it (findings
+    are sorted most restrictive first) or "eligible" when none does, and the areas that are not
+    contraindicated (still treatable), in the order asked."""
     out = {}
+    treatable = []
     for area in areas:
+        decision = "eligible"
         for f in findings:
             if f.areas is None or area in f.areas:
-                out[area] = f.decision
+                decision = f.decision
                 break
-        else:
-            out[area] = "eligible"
-    return out
+        out[area] = decision
+        if decision != "contraindicated":
+            treatable.append(area)
+    return out, tuple(treatable)
 
 
-def _decide(treatable: tuple[str, ...], findings: list[Finding]) -> tuple[str, list[Finding]]:
-    """Return the patient's decision and the findings that bear on the areas still treatable."""
+def _decide(
+    treatable: tuple[str, ...], findings: list[Finding], assessed_on: dt.date
+) -> tuple[str, dt.date | None]:
+    """Return the patient's decision and earliest date from the findings that bear on the areas
+    still treatable (a located contraindication bears on no treatable area): the decision of
+    the first of them, findings being sorted most restrictive first, else "eligible". For a
+    deferral the earliest date is the latest `until` of the deferring findings, or None when
+    any of them waits on something undated; otherwise it is the assessment day."""
     if not treatable:
-        return "contraindicated", findings
-    deciding = [f for f in findings if f.areas is None or any(a in f.areas for a in treatable)]
-    deciding = [f for f in deciding if f.areas is None or f.decision != "contraindicated"]
-    return most_restrictive([f.decision for f in deciding]), deciding
-
-
-def _earliest(decision: str, findings: list[Finding], assessed_on: dt.date) -> dt.date | None:
-    if decision != "defer":
-        return assessed_on
-    dates = [f.until for f in findings if f.decision == "defer"]
-    if any(d is None for d in dates):
-        return None
-    return max(d for d in dates if d is not None)
+        return "contraindicated", assessed_on
+    still = frozenset(treatable)
+    deciding = [
+        f
+        for f in findings
+        if f.areas is None or (f.decision != "contraindicated" and not still.isdisjoint(f.areas))
+    ]
+    if not deciding or deciding[0].decision != "defer":
+        return (deciding[0].decision if deciding else "eligible"), assessed_on
+    until = [f.until for f in deciding if f.decision == "defer"]
+    return "defer", None if None in until else max([d for d in until if d is not None])
 
 
 def screen(intake: IntakeModel, protocol: Protocol) -> Screening:
