@@ -116,6 +116,9 @@ def _care_doc(c: CareItem) -> dict[str, Any]:
     return out
 
 
+_NONE_PRESENT: frozenset[str] = frozenset()
+
+
 class _GoalPlan(NamedTuple):
     """What a plan for one goal takes from the protocol, worked out once per Planner."""
 
@@ -160,20 +163,23 @@ class Planner:
         others = (
             () if len(intake.goals) == 1 else tuple([o for o in dict.fromkeys(intake.goals) if o != code])
         )
-        # by position, as the fields are declared (built once per intake, on the hot path)
-        return Plan(
-            screening,
-            code,
-            others,
-            count,
-            g.goal.interval_days.min,
-            g.goal.interval_days.max,
-            tuple([g.areas[a] for a in screening.treatable_areas]),
-            g.adjuncts,
-            tuple([SessionWindow(n, first + lo, first + hi, provisional) for n, lo, hi in g.offsets[:count]]),
-            care,
-            g.expectations,
-            self._ref,
+        # the fields as declared, built by tuple.__new__ (see _schedule)
+        return tuple.__new__(
+            Plan,
+            (
+                screening,
+                code,
+                others,
+                count,
+                g.goal.interval_days.min,
+                g.goal.interval_days.max,
+                tuple([g.areas[a] for a in screening.treatable_areas]),
+                g.adjuncts,
+                _schedule(first, g.offsets[:count], provisional),
+                care,
+                g.expectations,
+                self._ref,
+            ),
         )
 
     def _goal(self, code: str) -> _GoalPlan:
@@ -186,7 +192,8 @@ class Planner:
         """Return the care items that apply, always-items and those whose finding is present,
         ordered by offset, with the preparation lead they ask before the first session (both
         worked out once per combination of present findings)."""
-        present = frozenset([f.code for f in screening.findings if f.code in self._conditional])
+        codes = [f.code for f in screening.findings if f.code in self._conditional]
+        present = frozenset(codes) if codes else _NONE_PRESENT
         found = self._care_cache.get(present)
         if found is None:
             care = tuple(c for c in self._care_items if c.when == "always" or c.when in present)
@@ -238,3 +245,13 @@ def _adjunct_doc(protocol: Protocol, code: str) -> dict[str, Any]:
         "timing": a.timing,
         "sources": list(a.sources),
     }
+
+
+def _schedule(
+    first: dt.date, offsets: tuple[tuple[int, dt.timedelta, dt.timedelta], ...], provisional: bool
+) -> tuple[SessionWindow, ...]:
+    """Each session's window, from the first session's day and the goal's offsets. The windows
+    are built by tuple.__new__ (fields as declared): a NamedTuple's own __new__ is a Python
+    function, a frame per window."""
+    new = tuple.__new__
+    return tuple([new(SessionWindow, (n, first + lo, first + hi, provisional)) for n, lo, hi in offsets])

@@ -149,8 +149,11 @@ def _finding(
                 for text, key in parts
             ]
         )
-    # by position, as the fields are declared: code, decision, until, areas, message, rule, sources
-    return Finding(rule.finding, rule.decision, until, areas, template, rule.id, rule.sources)
+    # The fields as declared (code, decision, until, areas, message, rule, sources, cleared),
+    # built by tuple.__new__: a NamedTuple's own __new__ is a Python function, a frame per finding.
+    return tuple.__new__(
+        Finding, (rule.finding, rule.decision, until, areas, template, rule.id, rule.sources, False)
+    )
 
 
 @functools.lru_cache(maxsize=1024)
@@ -229,8 +232,10 @@ def procedure(rule: ProcedureRule, facts: Facts) -> list[Finding]:
             continue
         variant = p.depth or p.kind or "default"
         end = window_end(rule.windows.get(variant, rule.windows["default"]), p.date)
+        if end <= facts.today:
+            continue
         areas = _locate(rule.scope, p.areas, facts)
-        if end <= facts.today or areas == ():
+        if areas == ():
             continue
         label = " ".join(x.replace("_", " ") for x in (p.depth or p.kind or "", p.code) if x)
         out.append(_finding(rule, facts, until=end, areas=areas, event=p.date, name=label))

@@ -15,6 +15,7 @@ from needlepoint.clinical.protocol import (
     AllergyRule,
     ConditionRule,
     MedicationRule,
+    PhototypeRule,
     PregnancyRule,
     ProcedureRule,
     Protocol,
@@ -63,7 +64,7 @@ class Screening(NamedTuple):
 
 Positions = tuple[int, ...]
 NONE: Positions = ()
-TABLES = ("condition", "procedure", "area", "pregnancy", "medication", "allergy")
+TABLES = ("condition", "procedure", "area", "pregnancy", "medication", "allergy", "phototype")
 
 
 class RuleIndex:
@@ -74,8 +75,9 @@ class RuleIndex:
     Built once per protocol, each table giving rule positions in protocol order: a condition by
     code and status, a procedure by code, a requested area, a medication by status and ATC group
     (its first 3 characters, or "any" for a rule on a shorter group), a medication without an
-    ATC code, a pregnancy status, an allergy by name or as one no rule recognises, an age below
-    the rule's bound. The rest (phototype) are evaluated for every intake."""
+    ATC code, a pregnancy status, an allergy by name or as one no rule recognises, a phototype
+    from the rule's minimum up (or a missing one when the rule asks), an age below the rule's
+    bound. A rule of any other kind would be evaluated for every intake."""
 
     def __init__(self, rules: tuple[Rule, ...]):
         tables: dict[str, dict[Any, list[int]]] = {t: {} for t in TABLES}
@@ -99,6 +101,7 @@ class RuleIndex:
             self._pregnancy,
             self._medications,
             self._allergies,
+            self._phototypes,
         ) = (self.tables[t] for t in TABLES)
 
     def candidates(self, facts: Facts) -> list[int]:
@@ -118,6 +121,7 @@ class RuleIndex:
             hit += _medication_hits(self._medications, facts.medications)
         if facts.allergies:
             hit += _allergy_hits(self._allergies, facts)
+        hit += self._phototypes.get(i.skin.fitzpatrick if i.skin else None, NONE)
         for below, at in self.ages:
             if facts.age < below:
                 hit.append(at)
@@ -140,6 +144,9 @@ def _index_keys(r: Rule) -> list[tuple[str, Any]]:
         return [("allergy", a) for a in r.allergies] + ([("allergy", None)] if r.unrecognised else [])
     if isinstance(r, SiteRule):
         return [("area", a) for a in r.areas]
+    if isinstance(r, PhototypeRule):  # phototypes run from I to VI (the intake refuses others)
+        low = r.minimum if r.minimum is not None else 7
+        return [("phototype", v) for v in range(low, 7)] + ([("phototype", None)] if r.when_missing else [])
     return []
 
 
@@ -197,15 +204,11 @@ class Screener:
             findings.sort(key=_restrictive_first)
         areas, treatable = _area_decisions(facts.areas, findings)
         decision, earliest = _decide(treatable, findings, intake.assessed_on)
-        # by position, as the fields are declared (built once per intake, on the hot path)
-        return Screening(
-            decision,
-            earliest,
-            areas,
-            tuple(findings),
-            dict(self._ref),
-            intake.assessed_on,
-            treatable,
+        # the fields as declared, built by tuple.__new__: a NamedTuple's own __new__ is a Python
+        # function, a frame per screening
+        return tuple.__new__(
+            Screening,
+            (decision, earliest, areas, tuple(findings), dict(self._ref), intake.assessed_on, treatable),
         )
 
 
