@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from needlepoint.clinical import rules, vocab
 from needlepoint.clinical.intake import IntakeModel, intake_from_mapping
-from needlepoint.clinical.planning import Plan, Planner
+from needlepoint.clinical.planning import Plan, Planner, SessionWindow
 from needlepoint.clinical.protocol import AllergyRule, load_protocol
 from needlepoint.clinical.rules import Finding, gather_facts
 from needlepoint.clinical.screening import Screener, Screening
@@ -352,3 +352,16 @@ def test_it_finds_what_evaluating_every_rule_finds(raw: dict[str, Any], cleared:
     for area in dict.fromkeys(raw["areas"]):
         touching = [f.decision for f in found if f.areas is None or area in f.areas]
         assert s.areas[area] == (touching[0] if touching else "eligible"), area
+
+
+@SETTINGS
+@given(intake_and_start())
+def test_it_builds_every_record_with_all_its_fields(case: tuple[dict[str, Any], dt.date]) -> None:
+    # findings, windows, screenings and plans are built by tuple.__new__ on the hot path: each
+    # must be a whole record, as its class would build it
+    raw, start = case
+    plan, _ = _plan(raw, start)
+    assert Plan(*plan) == plan
+    assert Screening(*plan.screening) == plan.screening
+    assert all(Finding(*f) == f for f in plan.screening.findings)
+    assert all(SessionWindow(*w) == w for w in plan.schedule)
