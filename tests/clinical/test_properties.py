@@ -1,5 +1,6 @@
-"""Property tests over generated intakes: screening is monotone in what is reported, and every plan
-keeps to the ceilings, the treatable areas, the schedule rules and the bookability rule."""
+"""Property tests over generated intakes: screening is monotone in what is reported, every plan
+keeps to the ceilings, the treatable areas, the schedule rules and the bookability rule, and the
+indexed screening finds exactly what evaluating every rule in turn finds."""
 
 import datetime as dt
 import itertools
@@ -8,10 +9,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from needlepoint.clinical import vocab
+from needlepoint.clinical import rules, vocab
 from needlepoint.clinical.intake import IntakeModel, intake_from_mapping
-from needlepoint.clinical.planning import Plan, Planner
-from needlepoint.clinical.protocol import load_protocol
+from needlepoint.clinical.planning import Plan, Planner, SessionWindow
+from needlepoint.clinical.protocol import AllergyRule, load_protocol
+from needlepoint.clinical.rules import Finding, gather_facts
 from needlepoint.clinical.screening import Screener, Screening
 
 PROTOCOL = load_protocol()
@@ -315,3 +317,51 @@ def test_it_is_bookable_exactly_when_nothing_blocks(case: tuple[dict[str, Any], 
     care = [c["code"] for c in doc["care"]]
     herpes_history = any(f["code"] == "herpes_simplex_history" for f in doc["screening"]["findings"])
     assert ("antiviral_prophylaxis" in care) is herpes_history
+
+
+# ---- (e) the rule index --------------------------------------------------------------------------
+
+FINDING_CODES = sorted({r.finding for r in PROTOCOL.rules})
+KNOWN_ALLERGIES = frozenset(vocab.RECOGNISED_ALLERGIES) | {
+    a for r in PROTOCOL.rules if isinstance(r, AllergyRule) for a in r.allergies
+}
+
+
+def _scan(intake: IntakeModel, cleared: frozenset[str]) -> list[Finding]:
+    """The findings of every rule of the protocol, evaluated in turn without the index, cleared
+    and ordered as the contract says: most restrictive first, then in protocol order."""
+    facts = gather_facts(intake, PROTOCOL, KNOWN_ALLERGIES)
+    order = {r.id: i for i, r in enumerate(PROTOCOL.rules)}
+    found = [f for r in PROTOCOL.rules for f in rules.evaluate(r, facts)]
+    found = [
+        f._replace(decision="proceed_with_precautions", cleared=True)
+        if f.code in cleared and f.decision == "needs_clearance"
+        else f
+        for f in found
+    ]
+    return sorted(found, key=lambda f: (-RANK[f.decision], order[f.rule]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(intakes(), st.frozensets(st.sampled_from(FINDING_CODES), max_size=4))
+def test_it_finds_what_evaluating_every_rule_finds(raw: dict[str, Any], cleared: frozenset[str]) -> None:
+    intake = _parse(raw)
+    found = _scan(intake, cleared)
+    s = SCREENER.screen(intake, cleared)
+    assert list(s.findings) == found
+    for area in dict.fromkeys(raw["areas"]):
+        touching = [f.decision for f in found if f.areas is None or area in f.areas]
+        assert s.areas[area] == (touching[0] if touching else "eligible"), area
+
+
+@SETTINGS
+@given(intake_and_start())
+def test_it_builds_every_record_with_all_its_fields(case: tuple[dict[str, Any], dt.date]) -> None:
+    # findings, windows, screenings and plans are built by tuple.__new__ on the hot path: each
+    # must be a whole record, as its class would build it
+    raw, start = case
+    plan, _ = _plan(raw, start)
+    assert Plan(*plan) == plan
+    assert Screening(*plan.screening) == plan.screening
+    assert all(Finding(*f) == f for f in plan.screening.findings)
+    assert all(SessionWindow(*w) == w for w in plan.schedule)

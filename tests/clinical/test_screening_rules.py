@@ -120,6 +120,14 @@ def test_it_handles_29_february_by_calendar_months() -> None:
     assert add_months(_day("2023-12-31"), 2) == _day("2024-03-01")  # 31 February 2024
 
 
+@pytest.mark.parametrize("days", [0, 1, 14, 30, 90, 365, 3650])
+def test_it_ends_a_window_of_days_as_the_window_says(days: int) -> None:
+    window = Window(days=days)
+    for day in (_day("2024-02-28"), _day("2026-12-31"), _day("2999-12-31") - dt.timedelta(days=days)):
+        assert rules.window_end(window, day) == window.after(day) == day + dt.timedelta(days=days)
+    assert rules.window_end(Window(months=6), _day("2026-08-31")) == _day("2027-03-01")
+
+
 def test_it_counts_whole_years_of_months() -> None:
     assert add_months(_day("2010-06-01"), 12 * 18) == _day("2028-06-01")
     assert add_months(_day("2026-12-15"), 1) == _day("2027-01-15")
@@ -475,6 +483,13 @@ def test_it_fires_an_allergy_rule_per_named_allergy(facts: Facter) -> None:
     rule = AllergyRule(**_common(kind="allergy", allergies=["nickel", "stainless_steel"], message="{name}"))
     f = facts(allergies=["stainless_steel", "penicillin", "nickel", "nickel"])
     assert [x.message for x in rules.allergy(rule, f)] == ["stainless steel", "nickel"]
+
+
+def test_it_reads_each_allergy_once_whatever_its_case_and_spacing(facts: Facter) -> None:
+    rule = AllergyRule(**_common(kind="allergy", allergies=["nickel"], unrecognised=True, message="{name}"))
+    f = facts(allergies=[" Nickel", "nickel", "LATEX ", "latex"])
+    assert f.allergies == ("nickel", "latex")
+    assert [x.message for x in rules.allergy(rule, f)] == ["nickel", "latex"]
 
 
 def test_it_fires_an_unrecognised_allergy_rule_on_allergies_no_rule_knows(facts: Facter) -> None:

@@ -115,80 +115,113 @@ def _care_doc(c: CareItem) -> dict[str, Any]:
     return out
 
 
+_NONE_PRESENT: frozenset[str] = frozenset()
+
+
+class _GoalPlan(NamedTuple):
+    """What a plan for one goal takes from the protocol, worked out once per Planner."""
+
+    goal: Goal
+    sessions: int  # the count unless the scar grade gives another
+    by_grade: dict[int, int]
+    areas: dict[str, AreaPlan]
+    adjuncts: tuple[dict[str, Any], ...]
+    expectations: dict[str, Any]
+    # each session's window from the first session's day (number, earliest, latest), for the
+    # largest count the goal can have: session 1 spans max - min, session n starts n - 1 minimal
+    # intervals after the first and ends one maximal interval after the session before
+    offsets: tuple[tuple[int, dt.timedelta, dt.timedelta], ...]
+
+
 class Planner:
     """Proposes courses with one protocol; build once, plan many.
 
-    What depends only on the protocol (depth per goal and area, adjuncts, expectations, the
-    ordered care timeline) is worked out once here; `plan` adds what depends on the patient."""
+    What depends only on the protocol (depth per goal and area, adjuncts, expectations, session
+    counts and the shape of the schedule, the ordered care timeline) is worked out once here;
+    `plan` adds what depends on the patient."""
 
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
         self._care_items = tuple(sorted(protocol.care, key=lambda c: c.offset_days))
         self._conditional = frozenset(c.when for c in protocol.care if c.when != "always")
-        self._care_cache: dict[frozenset[str], tuple[CareItem, ...]] = {}
-        self._areas = {
-            (g, a): _area_plan(protocol, goal, a)
-            for g, goal in protocol.goals.items()
-            for a in protocol.areas
-        }
-        self._adjuncts = {
-            g: tuple(_adjunct_doc(protocol, c) for c in goal.adjuncts) for g, goal in protocol.goals.items()
-        }
-        self._expectations = {
-            g: {
-                "text": goal.expectations.text,
-                "review_after_days": goal.expectations.review_after_days,
-                "sources": goal.expectations.sources,
-            }
-            for g, goal in protocol.goals.items()
-        }
+        self._care_cache: dict[frozenset[str], tuple[tuple[CareItem, ...], dt.timedelta]] = {}
+        self._goals = {g: _goal_plan(protocol, goal) for g, goal in protocol.goals.items()}
         self._ref = protocol.ref
-        self._grades = {
-            g: {int(k): v for k, v in goal.sessions.by_goodman_baron_grade.items()}
-            for g, goal in protocol.goals.items()
-        }
 
     def plan(self, intake: IntakeModel, screening: Screening, start: dt.date) -> Plan:
         """Return the proposed course for `intake`, first session no earlier than `start`."""
         code = intake.goals[0]
-        goal = self._goal(code)
-        care = self._care(screening)
-        count = self._session_count(code, intake)
-        return Plan(
-            screening=screening,
-            goal=code,
-            other_goals=tuple(g for g in dict.fromkeys(intake.goals) if g != code),
-            session_count=count,
-            interval_min=goal.interval_days.min,
-            interval_max=goal.interval_days.max,
-            areas=tuple(self._areas[code, a] for a in screening.treatable_areas),
-            adjuncts=self._adjuncts[code],
-            schedule=_schedule(goal, count, intake, screening, start, care),
-            care=care,
-            expectations=self._expectations[code],
-            protocol=self._ref,
+        g = self._goal(code)
+        care, lead = self._care(screening)
+        grade = intake.scars.goodman_baron_grade if intake.scars else None
+        count = g.by_grade.get(grade, g.sessions) if grade else g.sessions
+        first = max(start, intake.assessed_on) + lead
+        if screening.earliest_date is not None:
+            first = max(first, screening.earliest_date)
+        provisional = screening.decision == "defer" and screening.earliest_date is None
+        others = (
+            () if len(intake.goals) == 1 else tuple([o for o in dict.fromkeys(intake.goals) if o != code])
+        )
+        # the fields as declared, built by tuple.__new__ (see _schedule)
+        return tuple.__new__(
+            Plan,
+            (
+                screening,
+                code,
+                others,
+                count,
+                g.goal.interval_days.min,
+                g.goal.interval_days.max,
+                tuple([g.areas[a] for a in screening.treatable_areas]),
+                g.adjuncts,
+                _schedule(first, g.offsets[:count], provisional),
+                care,
+                g.expectations,
+                self._ref,
+            ),
         )
 
-    def _goal(self, code: str) -> Goal:
-        try:
-            return self.protocol.goals[code]
-        except KeyError:
-            raise PlanningError(f"the protocol has no plan for goal {code!r}", field="goals.0") from None
+    def _goal(self, code: str) -> _GoalPlan:
+        g = self._goals.get(code)
+        if g is None:
+            raise PlanningError(f"the protocol has no plan for goal {code!r}", field="goals.0")
+        return g
 
-    def _care(self, screening: Screening) -> tuple[CareItem, ...]:
-        """Return the care items that apply: always-items and those whose finding is present,
-        ordered by offset (cached per combination of present findings)."""
-        present = frozenset(f.code for f in screening.findings if f.code in self._conditional)
-        care = self._care_cache.get(present)
-        if care is None:
+    def _care(self, screening: Screening) -> tuple[tuple[CareItem, ...], dt.timedelta]:
+        """Return the care items that apply, always-items and those whose finding is present,
+        ordered by offset, with the preparation lead they ask before the first session (both
+        worked out once per combination of present findings)."""
+        codes = [f.code for f in screening.findings if f.code in self._conditional]
+        present = frozenset(codes) if codes else _NONE_PRESENT
+        found = self._care_cache.get(present)
+        if found is None:
             care = tuple(c for c in self._care_items if c.when == "always" or c.when in present)
-            self._care_cache[present] = care
-        return care
+            lead = -min(0, care[0].offset_days) if care else 0  # care is ordered by offset
+            found = self._care_cache[present] = (care, dt.timedelta(days=lead))
+        return found
 
-    def _session_count(self, goal: str, intake: IntakeModel) -> int:
-        grade = intake.scars.goodman_baron_grade if intake.scars else None
-        default = self.protocol.goals[goal].sessions.count
-        return self._grades[goal].get(grade, default) if grade else default
+
+def _goal_plan(protocol: Protocol, goal: Goal) -> _GoalPlan:
+    by_grade = {int(k): v for k, v in goal.sessions.by_goodman_baron_grade.items()}
+    lo, hi = goal.interval_days.min, goal.interval_days.max
+    most = max([goal.sessions.count, *by_grade.values()])
+    offsets = [(1, dt.timedelta(0), dt.timedelta(days=hi - lo))]
+    offsets += [
+        (n, dt.timedelta(days=(n - 1) * lo), dt.timedelta(days=(n - 2) * lo + hi)) for n in range(2, most + 1)
+    ]
+    return _GoalPlan(
+        goal=goal,
+        sessions=goal.sessions.count,
+        by_grade=by_grade,
+        areas={a: _area_plan(protocol, goal, a) for a in protocol.areas},
+        adjuncts=tuple(_adjunct_doc(protocol, c) for c in goal.adjuncts),
+        expectations={
+            "text": goal.expectations.text,
+            "review_after_days": goal.expectations.review_after_days,
+            "sources": goal.expectations.sources,
+        },
+        offsets=tuple(offsets),
+    )
 
 
 def _area_plan(protocol: Protocol, goal: Goal, area: str) -> AreaPlan:
@@ -214,26 +247,10 @@ def _adjunct_doc(protocol: Protocol, code: str) -> dict[str, Any]:
 
 
 def _schedule(
-    goal: Goal,
-    count: int,
-    intake: IntakeModel,
-    screening: Screening,
-    start: dt.date,
-    care: tuple[CareItem, ...],
+    first: dt.date, offsets: tuple[tuple[int, dt.timedelta, dt.timedelta], ...], provisional: bool
 ) -> tuple[SessionWindow, ...]:
-    """Each session's window: session 1 after the start, the preparation lead and any deferral;
-    each later one inside [previous earliest + min, previous earliest + max]."""
-    lead = -min(0, care[0].offset_days) if care else 0  # care is ordered by offset
-    first = max(start, intake.assessed_on) + dt.timedelta(days=lead)
-    if screening.earliest_date is not None:
-        first = max(first, screening.earliest_date)
-    provisional = screening.decision == "defer" and screening.earliest_date is None
-    lo, hi = goal.interval_days.min, goal.interval_days.max
-    day = first.toordinal()
-    windows = [SessionWindow(1, first, dt.date.fromordinal(day + hi - lo), provisional)]
-    for n in range(2, count + 1):
-        windows.append(
-            SessionWindow(n, dt.date.fromordinal(day + lo), dt.date.fromordinal(day + hi), provisional)
-        )
-        day += lo
-    return tuple(windows)
+    """Each session's window, from the first session's day and the goal's offsets. The windows
+    are built by tuple.__new__ (fields as declared): a NamedTuple's own __new__ is a Python
+    function, a frame per window."""
+    new = tuple.__new__
+    return tuple([new(SessionWindow, (n, first + lo, first + hi, provisional)) for n, lo, hi in offsets])

@@ -11,9 +11,11 @@ from typing import Any, NamedTuple
 
 from needlepoint.clinical.intake import IntakeModel
 from needlepoint.clinical.protocol import (
+    AgeRule,
     AllergyRule,
     ConditionRule,
     MedicationRule,
+    PhototypeRule,
     PregnancyRule,
     ProcedureRule,
     Protocol,
@@ -21,12 +23,11 @@ from needlepoint.clinical.protocol import (
     SiteRule,
     UnknownMedicationRule,
 )
-from needlepoint.clinical.rules import KINDS, Facts, Finding, gather_facts
+from needlepoint.clinical.rules import KINDS, Facts, Finding, MedicationFact, gather_facts
 from needlepoint.clinical.vocab import (
     RECOGNISED_ALLERGIES,
     SCREENING_SCHEMA,
     SEVERITY_RANK,
-    most_restrictive,
 )
 
 BLOCKING = frozenset({"contraindicated", "defer", "needs_clearance"})
@@ -61,59 +62,115 @@ class Screening(NamedTuple):
         }
 
 
+Positions = tuple[int, ...]
+NONE: Positions = ()
+TABLES = ("condition", "procedure", "area", "pregnancy", "medication", "allergy", "phototype")
+
+
 class RuleIndex:
-    """The protocol's rules indexed by what can trigger them, so screening an intake evaluates
-    only the rules its facts could fire (the result is the same as evaluating every rule)."""
+    """The protocol's rules indexed by the facts that can fire them, so screening an intake
+    evaluates only the rules its facts could fire (the result is the same as evaluating every
+    rule; the rule still checks everything itself).
+
+    Built once per protocol, each table giving rule positions in protocol order: a condition by
+    code and status, a procedure by code, a requested area, a medication by status and ATC group
+    (its first 3 characters, or "any" for a rule on a shorter group), a medication without an
+    ATC code, a pregnancy status, an allergy by name or as one no rule recognises, a phototype
+    from the rule's minimum up (or a missing one when the rule asks), an age below the rule's
+    bound. A rule of any other kind would be evaluated for every intake."""
 
     def __init__(self, rules: tuple[Rule, ...]):
-        self.by_key: dict[tuple[str, str], list[int]] = {}
-        self.always: list[int] = []
+        tables: dict[str, dict[Any, list[int]]] = {t: {} for t in TABLES}
+        always: list[int] = []
+        ages: list[tuple[int, int]] = []
         for i, r in enumerate(rules):
             keys = _index_keys(r)
-            for key in keys:
-                self.by_key.setdefault(key, []).append(i)
-            if not keys:
-                self.always.append(i)
+            for table, key in keys:
+                tables[table].setdefault(key, []).append(i)
+            if isinstance(r, AgeRule):
+                ages.append((r.below_years, i))
+            elif not keys:
+                always.append(i)
+        self.always: Positions = tuple(always)
+        self.ages: tuple[tuple[int, int], ...] = tuple(ages)
+        self.tables = {t: {k: tuple(v) for k, v in keyed.items()} for t, keyed in tables.items()}
+        (
+            self._conditions,
+            self._procedures,
+            self._areas,
+            self._pregnancy,
+            self._medications,
+            self._allergies,
+            self._phototypes,
+        ) = (self.tables[t] for t in TABLES)
 
     def candidates(self, facts: Facts) -> list[int]:
-        """Return the positions of the rules that could fire for `facts`, each once."""
+        """Return the positions of the rules that could fire for `facts`, each once, in protocol
+        order. (Plain loops: on the hot path they cost less than comprehensions and set updates.)"""
+        i = facts.intake
         hit = list(self.always)
-        for key in _fact_keys(facts):
-            hit += self.by_key.get(key, ())
-        return list(dict.fromkeys(hit))
+        for c in i.conditions:
+            hit += self._conditions.get((c.code, c.status), NONE)
+        for p in i.procedures:
+            hit += self._procedures.get(p.code, NONE)
+        for a in facts.areas:
+            hit += self._areas.get(a, NONE)
+        if i.pregnancy:
+            hit += self._pregnancy.get(i.pregnancy, NONE)
+        if facts.medications:
+            hit += _medication_hits(self._medications, facts.medications)
+        if facts.allergies:
+            hit += _allergy_hits(self._allergies, facts)
+        hit += self._phototypes.get(i.skin.fitzpatrick if i.skin else None, NONE)
+        for below, at in self.ages:
+            if facts.age < below:
+                hit.append(at)
+        return sorted(set(hit))
 
 
-def _index_keys(r: Rule) -> list[tuple[str, str]]:
+def _index_keys(r: Rule) -> list[tuple[str, Any]]:
+    """Return the (table, key) pairs under which a rule is found."""
     if isinstance(r, ConditionRule):
-        return [("condition", c) for c in r.conditions]
+        return [("condition", (c, s)) for c in r.conditions for s in r.statuses]
     if isinstance(r, ProcedureRule):
         return [("procedure", c) for c in r.procedures]
     if isinstance(r, MedicationRule):
-        return [("atc", a[:3] if len(a) >= 3 else "any") for a in r.atc]
+        return [("medication", (r.status, a[:3] if len(a) >= 3 else "any")) for a in r.atc]
     if isinstance(r, UnknownMedicationRule):
-        return [("atc", "")]
+        return [("medication", None)]
     if isinstance(r, PregnancyRule):
         return [("pregnancy", s) for s in r.statuses]
     if isinstance(r, AllergyRule):
-        return [("allergy", "")]
+        return [("allergy", a) for a in r.allergies] + ([("allergy", None)] if r.unrecognised else [])
     if isinstance(r, SiteRule):
         return [("area", a) for a in r.areas]
+    if isinstance(r, PhototypeRule):  # phototypes run from I to VI (the intake refuses others)
+        low = r.minimum if r.minimum is not None else 7
+        return [("phototype", v) for v in range(low, 7)] + ([("phototype", None)] if r.when_missing else [])
     return []
 
 
-def _fact_keys(facts: Facts) -> list[tuple[str, str]]:
-    i = facts.intake
-    keys = [("condition", c.code) for c in i.conditions]
-    keys += [("procedure", p.code) for p in i.procedures]
-    keys += [("area", a) for a in facts.areas]
-    keys += [("atc", (m.atc or "")[:3]) for m in facts.medications]
-    if any(m.atc for m in facts.medications):
-        keys.append(("atc", "any"))  # rules on a whole ATC group shorter than 3 characters
-    if i.allergies:
-        keys.append(("allergy", ""))
-    if i.pregnancy:
-        keys.append(("pregnancy", i.pregnancy))
-    return keys
+def _medication_hits(table: dict[Any, Positions], meds: tuple[MedicationFact, ...]) -> list[int]:
+    """Medication rules by status and ATC group (and by status alone for rules on a group
+    shorter than 3 characters, key "any"); rules on names without a code (key None)."""
+    hit: list[int] = []
+    for m in meds:
+        if m.atc:
+            hit += table.get((m.status, m.atc[:3]), NONE)
+            hit += table.get((m.status, "any"), NONE)
+        else:
+            hit += table.get(None, NONE)
+    return hit
+
+
+def _allergy_hits(table: dict[Any, Positions], facts: Facts) -> list[int]:
+    """Allergy rules by name; rules on allergies no rule recognises (key None)."""
+    hit: list[int] = []
+    for a in facts.allergies:
+        hit += table.get(a, NONE)
+        if a not in facts.known_allergies:
+            hit += table.get(None, NONE)
+    return hit
 
 
 class Screener:
@@ -121,7 +178,6 @@ class Screener:
 
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
-        self._order = {r.id: i for i, r in enumerate(protocol.rules)}
         self._index = RuleIndex(protocol.rules)
         self._kinds = [(r, KINDS[type(r)]) for r in protocol.rules]
         self._ref = protocol.ref
@@ -136,59 +192,74 @@ class Screener:
         kept, marked cleared, and count as `proceed_with_precautions`. No other decision can be
         cleared."""
         facts = gather_facts(intake, self.protocol, self._allergies)
-        findings = []
-        for i in self._index.candidates(facts):
+        findings: list[Finding] = []
+        for i in self._index.candidates(facts):  # in protocol order
             rule, kind = self._kinds[i]
             findings += kind(rule, facts)
         if cleared:
             findings = [
                 _clear(f) if f.code in cleared and f.decision == "needs_clearance" else f for f in findings
             ]
-        if len(findings) > 1:  # most restrictive first, then in protocol order
-            findings.sort(key=lambda f: (-SEVERITY_RANK[f.decision], self._order[f.rule]))
-        areas = {a: _area_decision(a, findings) for a in facts.areas}
-        treatable = tuple(a for a, d in areas.items() if d != "contraindicated")
-        decision, deciding = _decide(treatable, findings)
-        return Screening(
-            decision=decision,
-            earliest_date=_earliest(decision, deciding, intake.assessed_on),
-            areas=areas,
-            findings=tuple(findings),
-            protocol=dict(self._ref),
-            assessed_on=intake.assessed_on,
-            treatable_areas=treatable,
+        if len(findings) > 1:  # most restrictive first, then in protocol order (the sort is stable)
+            findings.sort(key=_restrictive_first)
+        areas, treatable = _area_decisions(facts.areas, findings)
+        decision, earliest = _decide(treatable, findings, intake.assessed_on)
+        # the fields as declared, built by tuple.__new__: a NamedTuple's own __new__ is a Python
+        # function, a frame per screening
+        return tuple.__new__(
+            Screening,
+            (decision, earliest, areas, tuple(findings), dict(self._ref), intake.assessed_on, treatable),
         )
+
+
+def _restrictive_first(f: Finding) -> int:
+    return -SEVERITY_RANK[f.decision]
 
 
 def _clear(f: Finding) -> Finding:
     return f._replace(decision="proceed_with_precautions", cleared=True)
 
 
-def _area_decision(area: str, findings: list[Finding]) -> str:
-    """Return the decision of the most restrictive finding touching `area` (findings are sorted
-    most restrictive first), or "eligible" when none does."""
-    for f in findings:
-        if f.areas is None or area in f.areas:
-            return f.decision
-    return "eligible"
+def _area_decisions(
+    areas: tuple[str, ...], findings: list[Finding]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Return each area's decision, that of the most restrictive finding touching it (findings
+    are sorted most restrictive first) or "eligible" when none does, and the areas that are not
+    contraindicated (still treatable), in the order asked."""
+    out = {}
+    treatable = []
+    for area in areas:
+        decision = "eligible"
+        for f in findings:
+            if f.areas is None or area in f.areas:
+                decision = f.decision
+                break
+        out[area] = decision
+        if decision != "contraindicated":
+            treatable.append(area)
+    return out, tuple(treatable)
 
 
-def _decide(treatable: tuple[str, ...], findings: list[Finding]) -> tuple[str, list[Finding]]:
-    """Return the patient's decision and the findings that bear on the areas still treatable."""
+def _decide(
+    treatable: tuple[str, ...], findings: list[Finding], assessed_on: dt.date
+) -> tuple[str, dt.date | None]:
+    """Return the patient's decision and earliest date from the findings that bear on the areas
+    still treatable (a located contraindication bears on no treatable area): the decision of
+    the first of them, findings being sorted most restrictive first, else "eligible". For a
+    deferral the earliest date is the latest `until` of the deferring findings, or None when
+    any of them waits on something undated; otherwise it is the assessment day."""
     if not treatable:
-        return "contraindicated", findings
-    deciding = [f for f in findings if f.areas is None or any(a in f.areas for a in treatable)]
-    deciding = [f for f in deciding if f.areas is None or f.decision != "contraindicated"]
-    return most_restrictive([f.decision for f in deciding]), deciding
-
-
-def _earliest(decision: str, findings: list[Finding], assessed_on: dt.date) -> dt.date | None:
-    if decision != "defer":
-        return assessed_on
-    dates = [f.until for f in findings if f.decision == "defer"]
-    if any(d is None for d in dates):
-        return None
-    return max(d for d in dates if d is not None)
+        return "contraindicated", assessed_on
+    still = frozenset(treatable)
+    deciding = [
+        f
+        for f in findings
+        if f.areas is None or (f.decision != "contraindicated" and not still.isdisjoint(f.areas))
+    ]
+    if not deciding or deciding[0].decision != "defer":
+        return (deciding[0].decision if deciding else "eligible"), assessed_on
+    until = [f.until for f in deciding if f.decision == "defer"]
+    return "defer", None if None in until else max([d for d in until if d is not None])
 
 
 def screen(intake: IntakeModel, protocol: Protocol) -> Screening:
