@@ -92,7 +92,7 @@ def _practitioner(request: AuthenticatedHttpRequest, user_id: int) -> User:
 def practitioner_feeds(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The director picks a practitioner; a practitioner goes straight to their own feed."""
     require_clinical(request)
-    if not (isinstance(request.user, User) and request.user.is_medical_director):
+    if not request.user.is_medical_director:
         return redirect("bookings:practitioner_feed", request.user.pk)
     return render(request, TEMPLATES + "practitioners.html", {"people": selectors.clinical_staff()})
 
@@ -153,7 +153,7 @@ def _course(request: AuthenticatedHttpRequest, course_id: int, *, portal: bool) 
     """Return the course: for staff on the staff page, for its own patient on the portal page;
     404 for everyone else (audited as a view by the access helper)."""
     if portal:
-        if not (isinstance(request.user, User) and request.user.is_patient):
+        if not request.user.is_patient:
             raise Http404("No such page.")
     else:
         require_staff(request)

@@ -86,7 +86,7 @@ def _course_context(request: AuthenticatedHttpRequest, course: Course, **extra: 
         "decision_label": Decision(screening.decision).label if screening else "",
         "blockers": course_approval.approval_blockers(course) if is_draft else [],
         "is_draft": is_draft,
-        "is_director": getattr(request.user, "is_medical_director", False),
+        "is_director": request.user.is_medical_director,
         "selected_adjuncts": plan.selected_adjuncts,
         "sessions": _sessions(course) if not is_draft else [],
         "consent": consent_for_course(course) if not is_draft else None,
