@@ -509,7 +509,7 @@ def test_it_records_an_outcome_with_scar_counts(personas, course_a, client_for):
     }
     assert outcome.taken_on == dt.date(2026, 6, 9)  # the day of session 1's visit
     event = AuditEvent.objects.get(action="create", object_type="clinic.outcome")
-    assert event.summary == ("at a visit (09 Jun 2026): G&B 2, mMASI 3.5, GAIS 2, scar counts for 1 area(s)")
+    assert event.summary == ("at a visit (9 June 2026): G&B 2, mMASI 3.5, GAIS 2, scar counts for 1 area(s)")
 
 
 @pytest.mark.parametrize(

@@ -303,7 +303,7 @@ def test_it_finds_the_latest_screenings_to_clear_through_the_partial_index(perso
 
     if connection.vendor != "sqlite":
         pytest.skip("the plan is checked on SQLite; PostgreSQL picks by table statistics")
-    from needlepoint.clinic.selectors import _latest_screenings
+    from needlepoint.clinic.selectors.dashboard import _latest_screenings
 
     sql, params = _latest_screenings("needs_clearance").order_by("created_at", "id").query.sql_with_params()
     with connection.cursor() as cursor:

@@ -385,7 +385,9 @@ def test_it_acknowledges_a_flag_once_and_says_who_was_first(personas, session, c
     flag = raise_urgent(session, personas)
     stale = Flag.objects.get(pk=flag.pk)
     flag_acknowledge(flag=flag, actor=personas.practitioner)
-    with pytest.raises(ServiceError, match="already acknowledged by Paula at 09:00 on 23 Nov 2026"):
+    with pytest.raises(
+        ServiceError, match="already acknowledged by Paula on Monday 23 November 2026 at 09:00"
+    ):
         flag_acknowledge(flag=stale, actor=personas.director)
     assert Flag.objects.get().acknowledged_by == personas.practitioner
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.models import AlertKind, AlertStatus, Flag, StaffAlert
 from needlepoint.mailing import message_id, send_email, was_delivered
+from needlepoint.words import human_when
 
 
 def escalation_delay() -> dt.timedelta:
@@ -57,14 +58,14 @@ def flag_url(flag: Flag) -> str:
 
 def _letter(flag: Flag, opening: str) -> str:
     patient = flag.patient
-    local = timezone.localtime(flag.raised_at, timezone.get_default_timezone())
+    raised = human_when(flag.raised_at, timezone.get_default_timezone_name())
     contact = " · ".join(x for x in (patient.phone, patient.email) if x) or "no phone or email on record"
     return (
         "\n\n".join(
             [
                 opening,
                 f"Patient: {patient} (record {patient.pk})\nContact: {contact}\n"
-                f"Raised: {local:%A %d %B %Y %H:%M}\nWhat was reported: {flag.reason}",
+                f"Raised: {raised}\nWhat was reported: {flag.reason}",
                 f"Open the flag, acknowledge it and record what was done:\n{flag_url(flag)}",
                 f"{settings.NEEDLEPOINT_CLINIC_NAME} (sent by the clinic system)",
             ]

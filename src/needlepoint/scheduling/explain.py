@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from needlepoint.scheduling.index import run_starts
 from needlepoint.scheduling.search import Finder, Need, Requirement
+from needlepoint.words import human_list
 
 SKILL_WORDS = {"microneedling": "microneedling-trained", "prp_draw": "PRP-trained"}
 KIND_WORDS = {"treatment": "treatment room", "numbing": "numbing chair", "consult": "consultation room"}
@@ -158,7 +159,7 @@ def times(finder: Finder) -> str:
     """Return the patient's times in words: their labels ("mornings") or their hours."""
     spans = finder.request.times
     if all(s.label for s in spans):
-        return _and([s.label for s in spans])
+        return human_list([s.label for s in spans])
     return "times (" + ", ".join(str(s) for s in spans) + ")"
 
 
@@ -166,11 +167,7 @@ def weekday_names(days: Iterable[int], weekdays: bool = False) -> str:
     """Return the distinct weekdays of day ordinals (or of weekday numbers) as "Mondays and
     Saturdays", Monday first."""
     found = sorted({d if weekdays else dt.date.fromordinal(d).weekday() for d in days})
-    return _and([WEEKDAY_NAMES[d] for d in found])
-
-
-def _and(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return human_list([WEEKDAY_NAMES[d] for d in found])
 
 
 def dates(lo: int, hi: int) -> str:

@@ -28,7 +28,7 @@ from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.services import ServiceError, clinic_today, require_role, validated
 from needlepoint.clinical import recovery
 from needlepoint.clinical.recovery import SCORES, RecoveryReview, RecoveryRules
-from needlepoint.words import human_list
+from needlepoint.words import human_list, human_when
 
 RULES = RecoveryRules.of(clinic_protocol())
 """The clinic protocol's recovery rules, read once per process like the rest of the protocol."""
@@ -306,10 +306,9 @@ def _already_acknowledged(flag: Flag) -> ServiceError:
     by = flag.acknowledged_by
     if by is None or flag.acknowledged_at is None:
         return ServiceError("This flag was already acknowledged.", field="flag")
-    when = timezone.localtime(flag.acknowledged_at, timezone.get_default_timezone())
+    when = human_when(flag.acknowledged_at, timezone.get_default_timezone_name())
     return ServiceError(
-        f"This flag was already acknowledged by {by.get_full_name() or by.username} "
-        f"at {when:%H:%M on %d %b %Y}.",
+        f"This flag was already acknowledged by {by.get_full_name() or by.username} on {when}.",
         field="flag",
     )
 

@@ -30,6 +30,7 @@ from needlepoint.clinic.services import ServiceError, gate, require_role, valida
 from needlepoint.clinic.services.chart_rules import booked_appointment, visit_day
 from needlepoint.clinical import scales
 from needlepoint.clinical.errors import ScaleError
+from needlepoint.words import human_date
 
 # Outcomes are also recorded after completion (the safety gate lets a completed course have
 # them): the result is judged 3-12 months after the last session [S40].
@@ -138,7 +139,7 @@ def _summary(outcome: Outcome) -> str:
     ]
     if outcome.scar_counts:
         parts.append(f"scar counts for {len(outcome.scar_counts)} area(s)")
-    return f"{outcome.get_kind_display().lower()} ({outcome.taken_on:%d %b %Y}): " + ", ".join(parts)
+    return f"{outcome.get_kind_display().lower()} ({human_date(outcome.taken_on)}): " + ", ".join(parts)
 
 
 @transaction.atomic
