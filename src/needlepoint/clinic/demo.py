@@ -359,7 +359,11 @@ class DemoClinic:
         return when
 
     def check_ins(self, session: TreatmentSession, day: dt.date, *, warning_on_day1: bool = False) -> None:
-        """The patient's day 1, 3 and 7 check-ins after `day`, in the evening, up to now."""
+        """The patient's day 1, 3 and 7 check-ins after `day`, in the evening, up to now (the
+        patient sends them from the portal: give them a portal login first)."""
+        patient_user = session.patient.user
+        if patient_user is None:
+            raise ValueError(f"{session.patient} has no portal login to send check-ins from.")
         for n, (red, swell, pain) in ((1, (5, 4, 2)), (3, (2, 1, 0)), (7, (0, 0, 0))):
             when = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=n), dt.time(19)))
             if when > timezone.now():
@@ -374,7 +378,7 @@ class DemoClinic:
                     pain=pain,
                     warning_signs=signs,
                     note="",
-                    actor=session.patient.user,
+                    actor=patient_user,
                 )
 
     def portal_user(self, patient: Patient, *, printed: bool = False) -> User:

@@ -4,7 +4,7 @@ the front desk's queue). GET with a day shows the earliest free consultations fr
 POST books the one chosen, exactly as shown, and goes to that day's calendar."""
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -15,12 +15,13 @@ from needlepoint.bookings.services import consultations as service
 from needlepoint.clinic.access import get_patient_for_user, require_staff
 from needlepoint.clinic.models import Inquiry, Patient
 from needlepoint.clinic.services import ServiceError
+from needlepoint.web.http import AuthenticatedHttpRequest
 from needlepoint.words import human_when
 
 TEMPLATE = "bookings/consultation/book.html"
 
 
-def _who(request: HttpRequest) -> tuple[Patient | None, Inquiry | None]:
+def _who(request: AuthenticatedHttpRequest) -> tuple[Patient | None, Inquiry | None]:
     """The patient or inquiry named by the query or form (404 when unknown or not visible)."""
     require_staff(request)
     data = request.POST if request.method == "POST" else request.GET
@@ -35,7 +36,7 @@ def _who(request: HttpRequest) -> tuple[Patient | None, Inquiry | None]:
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     patient: Patient | None,
     inquiry: Inquiry | None,
     form: ConsultationForm,
@@ -75,7 +76,7 @@ def _page(
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def consultation_book(request: HttpRequest) -> HttpResponse:
+def consultation_book(request: AuthenticatedHttpRequest) -> HttpResponse:
     patient, inquiry = _who(request)
     if request.method != "POST":
         data = request.GET if "day" in request.GET else None

@@ -26,6 +26,7 @@ from needlepoint.bookings.services import feeds as services
 from needlepoint.clinic.access import get_course_for_user, require_clinical, require_staff
 from needlepoint.clinic.models import Course
 from needlepoint.clinic.services import ServiceError
+from needlepoint.web.http import AuthenticatedHttpRequest
 
 TEMPLATES = "bookings/feeds/"
 
@@ -50,13 +51,13 @@ def feed(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
-def _addresses(request: HttpRequest, raw: str) -> dict[str, str]:
+def _addresses(request: AuthenticatedHttpRequest, raw: str) -> dict[str, str]:
     url = request.build_absolute_uri(reverse("bookings:feed", args=[raw]))
     return {"https": url, "webcal": "webcal://" + url.split("://", 1)[1]}
 
 
 def _page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     context: dict[str, Any],
     tokens: QuerySet[FeedToken],
     *,
@@ -78,7 +79,7 @@ def _page(
 # ---------------------------------------------------------------------------------------------
 
 
-def _practitioner(request: HttpRequest, user_id: int) -> User:
+def _practitioner(request: AuthenticatedHttpRequest, user_id: int) -> User:
     """Return the practitioner whose feed the user may manage (404 for anyone else)."""
     require_clinical(request)
     target = User.objects.filter(pk=user_id, role__in=CLINICAL_ROLES, is_active=True).first()
@@ -88,10 +89,10 @@ def _practitioner(request: HttpRequest, user_id: int) -> User:
 
 
 @require_safe
-def practitioner_feeds(request: HttpRequest) -> HttpResponse:
+def practitioner_feeds(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The director picks a practitioner; a practitioner goes straight to their own feed."""
     require_clinical(request)
-    if not (isinstance(request.user, User) and request.user.is_medical_director):
+    if not request.user.is_medical_director:
         return redirect("bookings:practitioner_feed", request.user.pk)
     return render(request, TEMPLATES + "practitioners.html", {"people": selectors.clinical_staff()})
 
@@ -110,7 +111,7 @@ def _practitioner_context(target: User) -> dict[str, Any]:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def practitioner_feed(request: HttpRequest, user_id: int) -> HttpResponse:
+def practitioner_feed(request: AuthenticatedHttpRequest, user_id: int) -> HttpResponse:
     """List the practitioner's live feed addresses; POST makes a new one and shows it once."""
     target = _practitioner(request, user_id)
     context = _practitioner_context(target)
@@ -125,13 +126,13 @@ def practitioner_feed(request: HttpRequest, user_id: int) -> HttpResponse:
 
 
 @require_POST
-def practitioner_feed_revoke(request: HttpRequest, user_id: int, token_id: int) -> HttpResponse:
+def practitioner_feed_revoke(request: AuthenticatedHttpRequest, user_id: int, token_id: int) -> HttpResponse:
     target = _practitioner(request, user_id)
     token = FeedToken.objects.filter(pk=token_id, practitioner=target).first()
     return _revoke(request, token, reverse("bookings:practitioner_feed", args=[target.pk]))
 
 
-def _revoke(request: HttpRequest, token: FeedToken | None, back: str) -> HttpResponse:
+def _revoke(request: AuthenticatedHttpRequest, token: FeedToken | None, back: str) -> HttpResponse:
     if token is None:
         raise Http404("No such calendar feed.")
     try:
@@ -148,11 +149,11 @@ def _revoke(request: HttpRequest, token: FeedToken | None, back: str) -> HttpRes
 # ---------------------------------------------------------------------------------------------
 
 
-def _course(request: HttpRequest, course_id: int, *, portal: bool) -> Course:
+def _course(request: AuthenticatedHttpRequest, course_id: int, *, portal: bool) -> Course:
     """Return the course: for staff on the staff page, for its own patient on the portal page;
     404 for everyone else (audited as a view by the access helper)."""
     if portal:
-        if not (isinstance(request.user, User) and request.user.is_patient):
+        if not request.user.is_patient:
             raise Http404("No such page.")
     else:
         require_staff(request)
@@ -177,7 +178,7 @@ def _course_context(course: Course, *, portal: bool) -> dict[str, Any]:
     }
 
 
-def _course_feed(request: HttpRequest, course_id: int, *, portal: bool) -> HttpResponse:
+def _course_feed(request: AuthenticatedHttpRequest, course_id: int, *, portal: bool) -> HttpResponse:
     course = _course(request, course_id, portal=portal)
     context = _course_context(course, portal=portal)
     tokens = FeedToken.objects.filter(course=course)
@@ -190,7 +191,9 @@ def _course_feed(request: HttpRequest, course_id: int, *, portal: bool) -> HttpR
     return _page(request, context, tokens, raw=raw)
 
 
-def _course_revoke(request: HttpRequest, course_id: int, token_id: int, *, portal: bool) -> HttpResponse:
+def _course_revoke(
+    request: AuthenticatedHttpRequest, course_id: int, token_id: int, *, portal: bool
+) -> HttpResponse:
     course = _course(request, course_id, portal=portal)
     token = FeedToken.objects.select_related("course__patient").filter(pk=token_id, course=course).first()
     prefix = "bookings:portal_course_feed" if portal else "bookings:course_feed"
@@ -198,24 +201,26 @@ def _course_revoke(request: HttpRequest, course_id: int, token_id: int, *, porta
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def course_feed(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_feed(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Staff: the course's live feed addresses; POST makes one to give to the patient."""
     return _course_feed(request, course_id, portal=False)
 
 
 @require_POST
-def course_feed_revoke(request: HttpRequest, course_id: int, token_id: int) -> HttpResponse:
+def course_feed_revoke(request: AuthenticatedHttpRequest, course_id: int, token_id: int) -> HttpResponse:
     return _course_revoke(request, course_id, token_id, portal=False)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def portal_course_feed(request: HttpRequest, course_id: int) -> HttpResponse:
+def portal_course_feed(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """The patient: put my own course's visits in my calendar."""
     return _course_feed(request, course_id, portal=True)
 
 
 @require_POST
-def portal_course_feed_revoke(request: HttpRequest, course_id: int, token_id: int) -> HttpResponse:
+def portal_course_feed_revoke(
+    request: AuthenticatedHttpRequest, course_id: int, token_id: int
+) -> HttpResponse:
     return _course_revoke(request, course_id, token_id, portal=True)
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 
@@ -46,6 +46,7 @@ from needlepoint.clinic.services.outcomes import (
 from needlepoint.clinic.views.portal import own_patient
 from needlepoint.clinical.scales import SCAR_TYPES
 from needlepoint.clinical.vocab import area_label
+from needlepoint.web.http import AuthenticatedHttpRequest
 
 # ---- portal: check-ins -------------------------------------------------------------------------
 
@@ -61,7 +62,7 @@ def clinic_contact() -> dict[str, str]:
     }
 
 
-def checkin_list(request: HttpRequest) -> HttpResponse:
+def checkin_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The patient's signed sessions with their day 1/3/7 check-ins: done, due, overdue."""
     patient = own_patient(request)
     schedule = check_in_schedule(patient)
@@ -85,7 +86,7 @@ def checkin_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _own_session(request: HttpRequest, session_id: int, day: int) -> TreatmentSession:
+def _own_session(request: AuthenticatedHttpRequest, session_id: int, day: int) -> TreatmentSession:
     own_patient(request)
     session = get_session_for_user(request, session_id)
     if session.status != SessionStatus.SIGNED or day not in CHECK_IN_DAYS:
@@ -93,7 +94,7 @@ def _own_session(request: HttpRequest, session_id: int, day: int) -> TreatmentSe
     return session
 
 
-def checkin_new(request: HttpRequest, session_id: int, day: int) -> HttpResponse:
+def checkin_new(request: AuthenticatedHttpRequest, session_id: int, day: int) -> HttpResponse:
     """The day-`day` check-in form; once sent, the same address shows what it means."""
     session = _own_session(request, session_id, day)
     done = session.check_ins.filter(day=day).prefetch_related("flags").first()
@@ -141,7 +142,7 @@ def checkin_new(request: HttpRequest, session_id: int, day: int) -> HttpResponse
 # ---- staff: flags ------------------------------------------------------------------------------
 
 
-def _flag(request: HttpRequest, flag_id: int) -> Flag:
+def _flag(request: AuthenticatedHttpRequest, flag_id: int) -> Flag:
     """Return the flag for clinical staff (404 for everyone else), writing the view event."""
     require_clinical(request)
     flag = (
@@ -155,7 +156,7 @@ def _flag(request: HttpRequest, flag_id: int) -> Flag:
     return flag
 
 
-def flag_resolve_view(request: HttpRequest, flag_id: int) -> HttpResponse:
+def flag_resolve_view(request: AuthenticatedHttpRequest, flag_id: int) -> HttpResponse:
     """A flag with its check-in, and the form that resolves it."""
     flag = _flag(request, flag_id)
     form = ResolveForm(request.POST or None)
@@ -184,7 +185,7 @@ def flag_resolve_view(request: HttpRequest, flag_id: int) -> HttpResponse:
     )
 
 
-def flag_acknowledge_view(request: HttpRequest, flag_id: int) -> HttpResponse:
+def flag_acknowledge_view(request: AuthenticatedHttpRequest, flag_id: int) -> HttpResponse:
     """Acknowledge a flag (POST only): "I have it". Back to the dashboard or the flag page."""
     flag = _flag(request, flag_id)
     if request.method != "POST":
@@ -203,7 +204,7 @@ def flag_acknowledge_view(request: HttpRequest, flag_id: int) -> HttpResponse:
 # ---- staff: outcomes ---------------------------------------------------------------------------
 
 
-def _course(request: HttpRequest, course_id: int) -> Course:
+def _course(request: AuthenticatedHttpRequest, course_id: int) -> Course:
     require_clinical(request)
     return get_course_for_user(request, course_id)
 
@@ -214,7 +215,7 @@ def _outcome_areas(course: Course) -> list[str]:
     return list(dict.fromkeys([*planned, *assessed])) or ["face"]
 
 
-def outcome_new(request: HttpRequest, course_id: int) -> HttpResponse:
+def outcome_new(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Record the scores of a visit or of the end of the course."""
     course = _course(request, course_id)
     sessions = {
@@ -266,7 +267,7 @@ def outcome_new(request: HttpRequest, course_id: int) -> HttpResponse:
 # ---- staff: course summary ---------------------------------------------------------------------
 
 
-def course_summary_view(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_summary_view(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """What happened in the course, its outcomes charted over time, in plain words."""
     course = _course(request, course_id)
     summary = course_summary(course)
@@ -291,7 +292,7 @@ def course_summary_view(request: HttpRequest, course_id: int) -> HttpResponse:
     )
 
 
-def course_complete_view(request: HttpRequest, course_id: int) -> HttpResponse:
+def course_complete_view(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Complete the course (POST only) and store its summary."""
     course = _course(request, course_id)
     if request.method != "POST":

@@ -10,7 +10,7 @@ drawn signature); clinical staff read the signed record.
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 
@@ -30,12 +30,19 @@ from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.consent import consent_sign, current_consent_text
 from needlepoint.clinic.views.portal import own_patient
 from needlepoint.clinical import vocab
+from needlepoint.web.http import AuthenticatedHttpRequest
 
 FIELD_ERRORS = ("typed_name", "signature_png")
 
 
 def _sign_page(
-    request: HttpRequest, course: Course, *, channel: str, template: str, done_url: str, done_message: str
+    request: AuthenticatedHttpRequest,
+    course: Course,
+    *,
+    channel: str,
+    template: str,
+    done_url: str,
+    done_message: str,
 ) -> HttpResponse:
     """Show the current consent text and the signing form for `course`; on POST sign through
     `consent_sign` and redirect to `done_url`, or show the refusal next to the field at fault."""
@@ -86,7 +93,7 @@ def _sign_context(course: Course, text: ConsentText | None, form: SignForm) -> d
     }
 
 
-def portal_sign(request: HttpRequest, course_id: int) -> HttpResponse:
+def portal_sign(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """The patient reads the consent text and signs it for one of their own approved courses."""
     patient = own_patient(request)
     course = get_course_for_user(request, course_id, clinical=False)
@@ -102,7 +109,7 @@ def portal_sign(request: HttpRequest, course_id: int) -> HttpResponse:
     )
 
 
-def tablet(request: HttpRequest, course_id: int) -> HttpResponse:
+def tablet(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Signing on the clinic's tablet, handed over by a member of staff (the witness)."""
     require_staff(request)
     course = get_course_for_user(request, course_id, clinical=False)
@@ -117,7 +124,7 @@ def tablet(request: HttpRequest, course_id: int) -> HttpResponse:
     )
 
 
-def detail(request: HttpRequest, consent_id: int) -> HttpResponse:
+def detail(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse:
     """The signed record: text version, typed name, drawn signature, time, channel, witness."""
     require_clinical(request)
     consent = (

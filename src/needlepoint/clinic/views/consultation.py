@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -36,6 +36,7 @@ from needlepoint.clinic.services import assessment as assessment_services
 from needlepoint.clinic.services import clearances as clearance_services
 from needlepoint.clinic.services import screening as screening_services
 from needlepoint.clinical import scales, vocab
+from needlepoint.web.http import AuthenticatedHttpRequest
 
 TEMPLATES = "clinic/consultation/"
 
@@ -45,7 +46,7 @@ TEMPLATES = "clinic/consultation/"
 # ---------------------------------------------------------------------------------------------
 
 
-def _patient(request: HttpRequest, patient_id: int, *, audit: bool = True) -> Patient:
+def _patient(request: AuthenticatedHttpRequest, patient_id: int, *, audit: bool = True) -> Patient:
     """Return the patient for a clinical user (404 for anyone else); audited as a view."""
     require_clinical(request)
     return get_patient_for_user(request, patient_id, clinical=True, audit=audit)
@@ -186,13 +187,13 @@ def _overview_context(patient: Patient, **extra: Any) -> dict[str, Any]:
 
 
 @require_GET
-def overview(request: HttpRequest, patient_id: int) -> HttpResponse:
+def overview(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     return render(request, TEMPLATES + "overview.html", _overview_context(patient))
 
 
 @require_POST
-def rescreen(request: HttpRequest, patient_id: int) -> HttpResponse:
+def rescreen(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     try:
         screening = screening_services.screening_refresh(patient=patient, actor=request.user)
@@ -213,7 +214,7 @@ def rescreen(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def _intake_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     patient: Patient,
     form: editor.IntakeForm,
     rows: editor.Rows,
@@ -239,7 +240,7 @@ def _intake_page(
 
 
 @require_http_methods(["GET", "POST"])
-def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
+def intake(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     latest = selectors.patient_intakes(patient).first()
     form, rows = editor.intake_forms(
@@ -282,7 +283,7 @@ def intake(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 def _clearance_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     patient: Patient,
     finding_code: str,
     form: ClearanceForm,
@@ -309,7 +310,7 @@ def _clearance_page(
 
 
 @require_http_methods(["GET", "POST"])
-def clearance_give(request: HttpRequest, patient_id: int, finding_code: str) -> HttpResponse:
+def clearance_give(request: AuthenticatedHttpRequest, patient_id: int, finding_code: str) -> HttpResponse:
     patient = _patient(request, patient_id)
     if request.method == "GET":
         return _clearance_page(request, patient, finding_code, ClearanceForm())
@@ -337,7 +338,7 @@ def clearance_give(request: HttpRequest, patient_id: int, finding_code: str) -> 
 
 
 @require_POST
-def clearance_revoke(request: HttpRequest, patient_id: int, clearance_id: int) -> HttpResponse:
+def clearance_revoke(request: AuthenticatedHttpRequest, patient_id: int, clearance_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     clearance = Clearance.objects.filter(patient=patient, pk=clearance_id).first()
     if clearance is None:
@@ -396,7 +397,7 @@ def _assessment_context(patient: Patient, form: AssessmentForm, **extra: Any) ->
 
 
 @require_http_methods(["GET", "POST"])
-def assessment(request: HttpRequest, patient_id: int) -> HttpResponse:
+def assessment(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     areas = _assessment_areas(patient)
     if request.method == "GET":
@@ -431,7 +432,7 @@ def assessment(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @require_POST
-def assessment_preview(request: HttpRequest, patient_id: int) -> HttpResponse:
+def assessment_preview(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     """Return the computed scores for the form as typed; stores nothing. With htmx only the
     scores partial (not audited as a view: it shows only what was typed); without, the page."""
     partial = bool(getattr(request, "htmx", False))
@@ -447,7 +448,7 @@ def assessment_preview(request: HttpRequest, patient_id: int) -> HttpResponse:
 
 
 @require_POST
-def course_propose(request: HttpRequest, patient_id: int) -> HttpResponse:
+def course_propose(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     patient = _patient(request, patient_id)
     form = ProposeForm(request.POST)
     if form.is_valid():

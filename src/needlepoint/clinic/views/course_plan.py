@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.views.decorators.http import require_http_methods, require_POST
@@ -24,12 +24,13 @@ from needlepoint.clinic.services import ServiceError, StaleEdit, course_approval
 from needlepoint.clinic.services import screening as screening_services
 from needlepoint.clinic.services.chart_rules import day_refusal, visit_day
 from needlepoint.clinical import vocab
+from needlepoint.web.http import AuthenticatedHttpRequest
 from needlepoint.words import human_date
 
 TEMPLATE = "clinic/consultation/course.html"
 
 
-def _course(request: HttpRequest, patient_id: int, course_id: int) -> Course:
+def _course(request: AuthenticatedHttpRequest, patient_id: int, course_id: int) -> Course:
     """Return the patient's course for a clinical user (404 for anyone else, or for a course of
     another patient); audited as a view."""
     require_clinical(request)
@@ -54,7 +55,7 @@ def _chart_note(session: TreatmentSession) -> str:
     return "book it first" if day is None else f"charted on its day, {human_date(day)}"
 
 
-def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[str, Any]:
+def _course_context(request: AuthenticatedHttpRequest, course: Course, **extra: Any) -> dict[str, Any]:
     plan = PlanView.of(course.plan)
     screening = selectors.latest_screening_detail(course.patient)
     overrides = list(course.overrides.select_related("given_by").order_by("area"))
@@ -85,7 +86,7 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
         "decision_label": Decision(screening.decision).label if screening else "",
         "blockers": course_approval.approval_blockers(course) if is_draft else [],
         "is_draft": is_draft,
-        "is_director": getattr(request.user, "is_medical_director", False),
+        "is_director": request.user.is_medical_director,
         "selected_adjuncts": plan.selected_adjuncts,
         "sessions": _sessions(course) if not is_draft else [],
         "consent": consent_for_course(course) if not is_draft else None,
@@ -95,12 +96,14 @@ def _course_context(request: HttpRequest, course: Course, **extra: Any) -> dict[
     }
 
 
-def _course_page(request: HttpRequest, course: Course, *, status: int = 200, **extra: Any) -> HttpResponse:
+def _course_page(
+    request: AuthenticatedHttpRequest, course: Course, *, status: int = 200, **extra: Any
+) -> HttpResponse:
     return render(request, TEMPLATE, _course_context(request, course, **extra), status=status)
 
 
 @require_http_methods(["GET", "POST"])
-def course(request: HttpRequest, patient_id: int, course_id: int) -> HttpResponse:
+def course(request: AuthenticatedHttpRequest, patient_id: int, course_id: int) -> HttpResponse:
     course = _course(request, patient_id, course_id)
     if request.method == "GET":
         return _course_page(request, course)
@@ -138,7 +141,7 @@ def course(request: HttpRequest, patient_id: int, course_id: int) -> HttpRespons
 
 
 def _post_action(
-    request: HttpRequest, patient_id: int, course_id: int, action: Callable[[Course], str]
+    request: AuthenticatedHttpRequest, patient_id: int, course_id: int, action: Callable[[Course], str]
 ) -> HttpResponse:
     """Run a course action from a plain form; on refusal show the course page with why."""
     course = _course(request, patient_id, course_id)
@@ -152,7 +155,7 @@ def _post_action(
 
 
 @require_POST
-def course_approve(request: HttpRequest, patient_id: int, course_id: int) -> HttpResponse:
+def course_approve(request: AuthenticatedHttpRequest, patient_id: int, course_id: int) -> HttpResponse:
     def approve(course: Course) -> str:
         try:
             version = int(request.POST.get("version", ""))
@@ -167,7 +170,7 @@ def course_approve(request: HttpRequest, patient_id: int, course_id: int) -> Htt
 
 
 @require_POST
-def depth_override(request: HttpRequest, patient_id: int, course_id: int) -> HttpResponse:
+def depth_override(request: AuthenticatedHttpRequest, patient_id: int, course_id: int) -> HttpResponse:
     course = _course(request, patient_id, course_id)
     form = OverrideForm(request.POST, plan=PlanView.of(course.plan))
     if not form.is_valid():

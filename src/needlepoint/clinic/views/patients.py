@@ -322,7 +322,7 @@ def _schedule(patient: Patient) -> list[dict[str, Any]]:
 def patient_detail(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
     """Contact details and schedule for all staff; clinical sections for clinical roles."""
     require_staff(request)
-    clinical = bool(request.user.is_clinical)  # type: ignore[union-attr]
+    clinical = request.user.is_clinical
     patient = get_patient_for_user(request, patient_id, clinical=clinical)
     sessions = _schedule(patient)
     # Each course with sessions (approved or later) has its appointments page: book, move, cancel.
