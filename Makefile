@@ -38,9 +38,10 @@ run: setup
 vignettes: setup
 	$(BIN)/python $(SHARED)/tools/check_vignettes.py $(SHARED)/vignettes --cmd "$(BIN)/needlepoint"
 
-# The suite on SQLite, again with the clock 400 days ahead, again on PostgreSQL (installed and
-# started if needed), then the end-to-end browser tests in Debian's Chromium.
-test: setup vignettes test-sqlite test-later test-postgres test-browser
+# Lint, formatting and strict types first, then the vignettes, the suite on SQLite, again with
+# the clock 400 days ahead, again on PostgreSQL (installed and started if needed), then the
+# end-to-end browser tests in Debian's Chromium.
+test: setup lint vignettes test-sqlite test-later test-postgres test-browser
 
 test-sqlite: setup
 	$(BIN)/pytest -m "not browser" -p no:cacheprovider
