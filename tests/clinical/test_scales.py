@@ -196,6 +196,7 @@ def test_it_refuses_other_phototype_values(value: Any) -> None:
 def test_it_states_which_fitzpatrick_version_is_encoded() -> None:
     assert "0-7/8-16" in FITZPATRICK_VERSION_NOTE
     assert "VI 35+ (openSNP/Wikipedia version)" in FITZPATRICK_VERSION_NOTE
+    assert "[S28]" in FITZPATRICK_VERSION_NOTE
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,6 +252,7 @@ def test_it_keeps_goodman_and_barons_levels_where_the_skinpen_registration_diffe
 def test_it_leaves_out_the_quantitative_goodman_baron_system() -> None:
     assert "not implemented" in GOODMAN_BARON_QUANTITATIVE_NOTE
     assert "unverified" in GOODMAN_BARON_QUANTITATIVE_NOTE
+    assert "[S20]" in GOODMAN_BARON_QUANTITATIVE_NOTE
     assert not hasattr(scales, "goodman_baron_quantitative")
 
 
@@ -527,6 +529,8 @@ def test_it_documents_masi_conflicts_and_missing_cut_offs() -> None:
     assert "not read" in MMASI_NOTE
     assert "verify" in MMASI_NOTE
     assert "No severity bands" in MASI_SEVERITY_NOTE
+    assert "conflict [S24]" in MASI_AREA_NOTE
+    assert "[S23, S25, S26]" in MASI_SEVERITY_NOTE
     assert not hasattr(scales, "masi_severity")
 
 
@@ -615,3 +619,10 @@ def test_it_cites_only_listed_sources_on_every_morphology() -> None:
     listed = set(SOURCES["scar_counts"])
     for morphology in SCAR_MORPHOLOGIES.values():
         assert set(morphology.sources) <= listed
+
+
+def test_its_notes_cite_source_ids_and_nothing_outside_the_repository() -> None:
+    notes = {name: getattr(scales, name) for name in dir(scales) if name.endswith("_NOTE")}
+    assert len(notes) >= 6
+    assert [name for name, note in notes.items() if "evidence" in note or "§" in note] == []
+    assert "[S19, S21]" in notes["GOODMAN_BARON_NOTE"]

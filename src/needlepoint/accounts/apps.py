@@ -1,3 +1,5 @@
+"""The accounts app's configuration: users, roles, sign-in and two-factor ("People and access")."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,6 @@
+"""The sign-in form: Django's login form with the failed-attempt throttle and an audit event for
+each failure."""
+
 from typing import Any
 
 from django import forms

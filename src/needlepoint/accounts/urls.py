@@ -1,3 +1,5 @@
+"""URLs of sign-in, sign-out, the two-factor step and the one-time set-password link."""
+
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path, reverse_lazy

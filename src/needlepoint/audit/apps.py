@@ -1,3 +1,5 @@
+"""The audit app's configuration: the append-only audit trail."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""The bookings app's configuration: resources, appointments, reminders and calendars."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,6 @@
+"""The clinic app's configuration: the patient's records and path; registers the clinic's system
+checks when Django starts."""
+
 from django.apps import AppConfig
 
 

@@ -131,7 +131,7 @@ FITZPATRICK_VERSION = (
 
 FITZPATRICK_VERSION_NOTE = (
     "Fitzpatrick self-report questionnaires differ between versions and no authoritative"
-    " original was found (evidence §2.5, §8.16): score bands 0-6/7-13/… (Wikipedia via openSNP)"
+    " original was found [S28]: score bands 0-6/7-13/… (Wikipedia via openSNP)"
     " vs 0-7/8-16/… (bystefany, whose bands overlap at 25), and two- vs three-section"
     " questionnaires (ambergoodner uses two sections, 8 items) [S28, practice pages]. Encoded:"
     f" the {FITZPATRICK_VERSION}; ten items, each scored 0-4, total 0-40. Answer wording is not"
@@ -227,14 +227,14 @@ GOODMAN_BARON_NOTE = (
     " definitions are taken from a page reproducing them [S21, practice page], not from the"
     " original table: verify against Goodman & Baron 2006 before relying on the wording. Grade 1"
     " is 'macular' in the G&B scheme, but the SkinPen trial registration NCT02646917 reports the"
-    " scale as '1 = mild to 4 = severe' [S54d] (evidence §8.19); this module uses the G&B levels."
+    " scale as '1 = mild to 4 = severe' [S54d]; this module uses the G&B levels [S19, S21]."
 )
 
 GOODMAN_BARON_QUANTITATIVE_NOTE = (
     "The Goodman & Baron quantitative global scarring grading system [S20] is deliberately not"
     " implemented: its points per scar type, count bands, hyperplastic/keloid scoring and maximum"
     " score are unverified, because the original table could not be retrieved from any source"
-    " read (evidence §2.2). Only its validation is verified: photographs of 21 patients scored by"
+    " read [S20]. Only its validation is verified: photographs of 21 patients scored by"
     " 4 observers, agreeing within four score points in 19 of 21."
 )
 
@@ -314,8 +314,8 @@ SCAR_MORPHOLOGY_NOTE = (
     " [S18]; sizes and descriptions are from Fabbrocini 2010 Table 1, adapted from Jacob [S17]."
     " The table's web rendering dropped '<' and '≥': '<2 mm' for icepick is corroborated by"
     " secondary pages [S66]; '≥0.5 mm' for deep boxcar scars is a reading of the lost symbol."
-    " Hypertrophic scars are not part of the Jacob classification and no source in the evidence"
-    " file defines them, so no description is encoded. Relative prevalence of the types is"
+    " Hypertrophic scars are not part of the Jacob classification and no source read defines"
+    " them, so no description is encoded. Relative prevalence of the types is"
     " unverified and not encoded."
 )
 
@@ -489,7 +489,7 @@ MMASI_RANGE = (0, 24)
 
 MASI_AREA_NOTE = (
     "Area score A: 0 none; 1 '<10%' (altmeyers) or '1-9%' (medicalalgorithms) — the sources"
-    " conflict (evidence §8.17); 2 10-29%; 3 30-49%; 4 50-69%; 5 70-89%; 6 90-100% [S24]. A"
+    " conflict [S24]; 2 10-29%; 3 30-49%; 4 50-69%; 5 70-89%; 6 90-100% [S24]. A"
     " percentage gives A 1 whenever involvement is above 0 and below 10, which agrees with both"
     " readings for whole percentages and also scores fractions such as 0.5% as 1 instead of"
     " leaving them unscored. The other bands are whole-percent ranges, read as half-open"
@@ -505,7 +505,7 @@ MMASI_NOTE = (
 
 MASI_SEVERITY_NOTE = (
     "No severity bands (mild/moderate/severe) are given for MASI or mMASI: the cut-offs are"
-    " unverified (evidence §2.6 and 'Not verified'), so only the numeric score is reported."
+    " unverified in the sources read [S23, S25, S26], so only the numeric score is reported."
 )
 
 

@@ -1,3 +1,6 @@
+"""The project's root URLs: home, health check, accounts, the patient portal, bookings, the
+clinic's admin and the clinic's staff pages."""
+
 from django.urls import include, path
 
 from needlepoint.bookings.admin import clinic_admin
