@@ -19,7 +19,7 @@ from needlepoint.clinical import vocab
 def own_patient(request: HttpRequest) -> Patient:
     """Return the signed-in patient's own record; raise 404 for anyone who is not a patient with
     a record (staff see patients through the clinic pages, never through the portal)."""
-    if not getattr(request.user, "is_patient", False):
+    if not (request.user.is_authenticated and request.user.is_patient):
         raise Http404("No such page.")
     patient = visible_patients(request.user).first()
     if patient is None:

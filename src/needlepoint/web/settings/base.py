@@ -21,7 +21,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
-    "ninja",
     "django_tasks_db",
     "needlepoint.accounts",
     "needlepoint.audit",
