@@ -1,0 +1,93 @@
+"""Consultation steps taken out of order, through the clinic's pages: screening again before
+any intake, clearing a finding before any screening, proposing a course before any intake,
+approving without the plan's version, with an old version, or after the intake changed since
+the plan was proposed. Each is refused with a message saying what to do, and nothing is saved.
+
+The clock is frozen (ticking) at Monday 23 November 2026, 09:00 in London (GMT); the intake
+fixture was assessed on 22 November 2026."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from needlepoint.clinic.models import Clearance, Course, Screening
+from needlepoint.clinic.services import consultation as services
+
+START = "2026-12-01"
+
+
+def url(name, *args):
+    return reverse(f"clinic:consultation_{name}", args=args)
+
+
+@pytest.fixture
+def draft(personas, intake_a):
+    """Anna's screened intake and the draft course proposed from it."""
+    services.intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
+    return services.course_propose(
+        patient=personas.record_a, actor=personas.practitioner, start_date=dt.date(2026, 12, 1)
+    )
+
+
+def test_it_refuses_to_screen_again_before_any_intake(client_for, personas):
+    response = client_for(personas.practitioner).post(url("rescreen", personas.record_a.pk))
+    assert (response.status_code, Screening.objects.count()) == (400, 0)
+    assert "There is no intake to screen yet: record one first." in response.content.decode()
+
+
+def test_it_refuses_to_clear_a_finding_before_any_screening(client_for, personas):
+    response = client_for(personas.director).post(
+        url("clearance", personas.record_a.pk, "diabetes"), {"basis": "Letter from Dr Osei, 2 November 2026."}
+    )
+    assert (response.status_code, Clearance.objects.count()) == (400, 0)
+    assert "There is no screening yet, so there is nothing to clear." in response.content.decode()
+
+
+def test_it_refuses_to_propose_a_course_before_any_intake(client_for, personas):
+    response = client_for(personas.practitioner).post(
+        url("course_propose", personas.record_a.pk), {"start_date": START}
+    )
+    assert (response.status_code, Course.objects.count()) == (400, 0)
+    page = response.content.decode()
+    assert "A plan cannot be proposed yet" in page
+    assert "There is no intake yet: record one, and it is screened as it is saved." in page
+
+
+def test_it_refuses_to_propose_a_course_starting_in_the_past(client_for, personas, intake_a):
+    services.intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
+    response = client_for(personas.practitioner).post(
+        url("course_propose", personas.record_a.pk), {"start_date": "2026-11-20"}
+    )
+    assert (response.status_code, Course.objects.count()) == (400, 0)
+    assert "The course cannot start in the past." in response.content.decode()
+
+
+@pytest.mark.parametrize("version", [None, "", "seven"])
+def test_it_refuses_an_approval_without_the_plans_version(client_for, personas, draft, version):
+    data = {} if version is None else {"version": version}
+    response = client_for(personas.director).post(url("course_approve", personas.record_a.pk, draft.pk), data)
+    draft.refresh_from_db()
+    assert (response.status_code, draft.status) == (400, "draft")
+    assert "The form is missing the plan&#x27;s version: reload the page." in response.content.decode()
+
+
+def test_it_refuses_an_approval_of_an_older_version_of_the_plan(client_for, personas, draft):
+    response = client_for(personas.director).post(
+        url("course_approve", personas.record_a.pk, draft.pk), {"version": draft.version + 5}
+    )
+    draft.refresh_from_db()
+    assert (response.status_code, draft.status) == (409, "draft")
+
+
+def test_it_refuses_to_approve_a_plan_made_from_an_earlier_intake(client_for, personas, draft, intake_a):
+    services.intake_record(patient=personas.record_a, data=intake_a, actor=personas.practitioner)
+    response = client_for(personas.director).post(
+        url("course_approve", personas.record_a.pk, draft.pk), {"version": draft.version}
+    )
+    draft.refresh_from_db()
+    assert (response.status_code, draft.status) == (400, "draft")
+    assert (
+        "The intake has changed since this plan was proposed: propose a new plan."
+        in response.content.decode()
+    )
