@@ -2,16 +2,18 @@
 rest are stored: an implausible birth year, too many medicines or allergies, a medicine list
 without commas, a treatment dated before the visitor was born, a bad phone number (each refused
 naming the question, nothing stored); sunburn now, isotretinoin now, a laser's kind and other
-allergies as the stored intake records them. Also the front desk's inquiry pages for an inquiry
-that does not exist.
+allergies as the stored intake records them. Also the front desk's inquiry pages refusing an
+inquiry that does not exist, one registered already, and one contacted already.
 
 The clock is frozen (ticking) at Monday 23 November 2026, 09:00 in London (GMT)."""
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.urls import reverse
 
-from needlepoint.clinic.models import Inquiry
+from needlepoint.clinic.models import Inquiry, Patient
+from needlepoint.clinic.services import inquiries as services
 
 HEALTHY = {
     "birth_date": "1990-05-14",
@@ -126,3 +128,57 @@ def test_it_stores_a_flaring_skin_disease_as_active(client, db):
 def test_it_answers_404_for_an_inquiry_that_does_not_exist(client_for, personas, name):
     response = client_for(personas.front_desk).post(reverse(name, args=[424242]))
     assert response.status_code == 404
+
+
+@pytest.fixture
+def inquiry(db):
+    answers = {
+        "schema": "needlepoint.intake/1",
+        "assessed_on": "2026-11-23",
+        "patient": {"birth_date": "1990-05-14"},
+        "goals": ["acne_scars"],
+        "areas": ["cheeks"],
+        "pregnancy": "no",
+        "conditions": [],
+        "medications": [],
+        "procedures": [],
+        "allergies": [],
+    }
+    return services.inquiry_create(
+        first_name="Vera", last_name="Visitor", email="vera@example.org", answers=answers, consented=True
+    )
+
+
+def said(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_it_refuses_to_register_an_inquiry_twice(client_for, personas, inquiry):
+    client = client_for(personas.front_desk)
+    client.post(reverse("clinic:inquiry_convert", args=[inquiry.pk]))
+    again = client.post(reverse("clinic:inquiry_convert", args=[inquiry.pk]))
+    assert (again["Location"], said(again)[-1]) == (
+        reverse("clinic:inquiry_queue"),
+        "This inquiry is already registered as a patient.",
+    )
+    assert Patient.objects.filter(last_name="Visitor").count() == 1
+
+
+def test_it_refuses_to_mark_an_inquiry_contacted_twice(client_for, personas, inquiry):
+    client = client_for(personas.front_desk)
+    client.post(reverse("clinic:inquiry_contacted", args=[inquiry.pk]))
+    again = client.post(reverse("clinic:inquiry_contacted", args=[inquiry.pk]))
+    inquiry.refresh_from_db()
+    assert ("This inquiry is no longer new." in said(again), inquiry.status) == (True, "contacted")
+
+
+def test_it_refuses_to_register_an_inquiry_without_a_usable_birth_date(personas, inquiry):
+    Inquiry.objects.filter(pk=inquiry.pk).update(answers={"schema": "needlepoint.intake/1", "patient": {}})
+    inquiry.refresh_from_db()
+    with pytest.raises(services.ServiceError) as refused:
+        services.inquiry_convert(inquiry=inquiry, actor=personas.front_desk)
+    assert (refused.value.field, refused.value.message) == (
+        "birth_date",
+        "The inquiry has no usable date of birth.",
+    )
+    assert not Patient.objects.filter(last_name="Visitor").exists()
