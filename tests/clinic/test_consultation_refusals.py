@@ -1,7 +1,9 @@
 """Consultation steps taken out of order, through the clinic's pages: screening again before
 any intake, clearing a finding before any screening, proposing a course before any intake,
 approving without the plan's version, with an old version, or after the intake changed since
-the plan was proposed. Each is refused with a message saying what to do, and nothing is saved.
+the plan was proposed; an assessment whose phototype, questionnaire or Goodman & Baron grade is
+out of the scale, or whose phototype disagrees with its questionnaire, or that holds nothing.
+Each is refused with a message saying what to do, and nothing is saved.
 
 The clock is frozen (ticking) at Monday 23 November 2026, 09:00 in London (GMT); the intake
 fixture was assessed on 22 November 2026."""
@@ -11,8 +13,10 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from needlepoint.clinic.models import Clearance, Course, Screening
+from needlepoint.clinic.models import Assessment, Clearance, Course, Screening
+from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services import consultation as services
+from needlepoint.clinical import scales
 
 START = "2026-12-01"
 
@@ -90,4 +94,51 @@ def test_it_refuses_to_approve_a_plan_made_from_an_earlier_intake(client_for, pe
     assert (
         "The intake has changed since this plan was proposed: propose a new plan."
         in response.content.decode()
+    )
+
+
+# -- the assessment --------------------------------------------------------------------------------
+
+TYPE_IV = dict(zip(scales.FITZPATRICK_ITEMS, (2, 2, 3, 2, 3, 2, 2, 3, 2, 2), strict=True))  # total 23
+
+
+def assess(personas, **scores):
+    with pytest.raises(ServiceError) as refused:
+        services.assessment_record(patient=personas.record_a, actor=personas.practitioner, **scores)
+    assert Assessment.objects.count() == 0
+    return refused.value
+
+
+@pytest.mark.parametrize(
+    ("scores", "field"),
+    [
+        ({"phototype": 7}, "phototype"),
+        ({"phototype": "VIII"}, "phototype"),
+        ({"phototype_answers": {**TYPE_IV, next(iter(scales.FITZPATRICK_ITEMS)): 9}}, "phototype_answers"),
+        ({"phototype_answers": dict(list(TYPE_IV.items())[:4])}, "phototype_answers"),
+        ({"goodman_baron_grade": 5}, "goodman_baron_grade"),
+        ({"goodman_baron_grade": 0}, "goodman_baron_grade"),
+    ],
+)
+def test_it_refuses_an_assessment_score_outside_its_scale_naming_it(personas, scores, field):
+    assert assess(personas, **scores).field == field
+
+
+def test_it_refuses_a_phototype_that_disagrees_with_the_questionnaire(personas):
+    refused = assess(personas, phototype=2, phototype_answers=TYPE_IV)
+    assert (refused.field, refused.message) == (
+        "phototype",
+        "The questionnaire gives phototype IV (total 23) but II was entered: clear one of them.",
+    )
+
+
+def test_it_names_every_problem_of_an_assessment_at_once(personas):
+    refused = assess(personas, phototype=9, goodman_baron_grade=7)
+    assert sorted(refused.extra["errors"]) == ["goodman_baron_grade", "phototype"]
+
+
+def test_it_refuses_an_assessment_with_nothing_in_it(personas):
+    refused = assess(personas)
+    assert (
+        refused.message == "Nothing to record: enter a phototype, a grade, scar counts or the MASI regions."
     )
