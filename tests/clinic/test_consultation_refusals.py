@@ -1,7 +1,8 @@
 """Consultation steps taken out of order, through the clinic's pages: screening again before
 any intake, clearing a finding before any screening, proposing a course before any intake,
 approving without the plan's version, with an old version, or after the intake changed since
-the plan was proposed; an assessment whose phototype, questionnaire or Goodman & Baron grade is
+the plan was proposed; a clearance given twice or for a finding the screening does not have; an
+assessment whose phototype, questionnaire or Goodman & Baron grade is
 out of the scale, or whose phototype disagrees with its questionnaire, or that holds nothing.
 Each is refused with a message saying what to do, and nothing is saved.
 
@@ -142,3 +143,29 @@ def test_it_refuses_an_assessment_with_nothing_in_it(personas):
     assert (
         refused.message == "Nothing to record: enter a phototype, a grade, scar counts or the MASI regions."
     )
+
+
+# -- clearances ------------------------------------------------------------------------------------
+
+BASIS = {"basis": "Letter from Dr Osei, GP, 2 November 2026: diabetes well controlled."}
+
+
+@pytest.fixture
+def diabetic(personas, intake_a):
+    """Anna's intake says controlled diabetes: the screening waits for a doctor's clearance."""
+    intake = {**intake_a, "conditions": [{"code": "diabetes", "status": "controlled"}]}
+    return services.intake_record(patient=personas.record_a, data=intake, actor=personas.practitioner)
+
+
+def test_it_refuses_to_clear_a_finding_twice(client_for, personas, diabetic):
+    client = client_for(personas.director)
+    first = client.post(url("clearance", personas.record_a.pk, "diabetes"), BASIS)
+    again = client.post(url("clearance", personas.record_a.pk, "diabetes"), BASIS)
+    assert (first.status_code, again.status_code, Clearance.objects.count()) == (302, 400, 1)
+    assert "This finding is already cleared." in again.content.decode()
+
+
+def test_it_refuses_to_clear_a_finding_the_screening_does_not_have(client_for, personas, diabetic):
+    response = client_for(personas.director).post(url("clearance", personas.record_a.pk, "epilepsy"), BASIS)
+    assert (response.status_code, Clearance.objects.count()) == (400, 0)
+    assert "The latest screening has no finding &#x27;epilepsy&#x27;." in response.content.decode()
