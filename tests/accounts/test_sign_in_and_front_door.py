@@ -1,0 +1,194 @@
+"""Signing in and out, the throttle's edges, the two-factor step of a returning staff member, and
+the front door (each person sent to their own start page; the health check open to anyone).
+
+The throttle counts failures by username (any case) and by address within the window
+(NEEDLEPOINT_LOGIN_WINDOW_SECONDS, 15 minutes); the tests move the frozen clock across it.
+The clock starts frozen (ticking) at Monday 23 November 2026, 09:00 in London (GMT)."""
+
+import datetime as dt
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from clock import FROZEN_NOW
+from needlepoint.accounts.models import LoginFailure
+from needlepoint.audit.models import AuditEvent
+
+PASSWORD = "correct horse battery"
+THROTTLED = "Too many failed sign-in attempts"
+
+
+def sign_in(client, username, password, address="127.0.0.1"):
+    return client.post(
+        reverse("accounts:login"), {"username": username, "password": password}, REMOTE_ADDR=address
+    )
+
+
+def code(device):
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+# -- the throttle ----------------------------------------------------------------------------------
+
+
+@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3)
+def test_it_throttles_an_address_that_guesses_many_usernames(client, personas):
+    for name in ("anna", "ben", "frank"):
+        sign_in(client, name, "guess", address="203.0.113.9")
+    refused = sign_in(client, "paula", PASSWORD, address="203.0.113.9")
+    assert (refused.status_code, THROTTLED in refused.content.decode()) == (200, True)
+    assert sign_in(client, "paula", PASSWORD, address="198.51.100.4").status_code == 302
+
+
+@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3)
+def test_it_counts_failures_for_a_username_in_any_case(client, personas):
+    for name, address in (("PAULA", "198.51.100.1"), ("Paula", "198.51.100.2"), ("paula", "198.51.100.3")):
+        sign_in(client, name, "guess", address=address)
+    refused = sign_in(client, "paula", PASSWORD, address="192.0.2.77")
+    assert THROTTLED in refused.content.decode()
+
+
+@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3, NEEDLEPOINT_LOGIN_WINDOW_SECONDS=15 * 60)
+def test_it_lets_the_person_in_again_once_the_window_has_passed(client, personas, frozen_clock):
+    for _ in range(3):
+        sign_in(client, "paula", "guess")
+    frozen_clock.move_to(FROZEN_NOW + dt.timedelta(minutes=14))
+    assert THROTTLED in sign_in(client, "paula", PASSWORD).content.decode()
+    frozen_clock.move_to(FROZEN_NOW + dt.timedelta(minutes=16))
+    assert sign_in(client, "paula", PASSWORD).status_code == 302
+
+
+@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3, NEEDLEPOINT_LOGIN_WINDOW_SECONDS=15 * 60)
+def test_it_forgets_failures_older_than_the_window(client, personas, frozen_clock):
+    sign_in(client, "paula", "guess")
+    frozen_clock.move_to(FROZEN_NOW + dt.timedelta(minutes=20))
+    sign_in(client, "ben", "guess")
+    assert list(LoginFailure.objects.values_list("username", flat=True)) == ["ben"]
+
+
+@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=2)
+def test_it_does_not_check_the_password_of_a_throttled_attempt(client, personas):
+    for _ in range(2):
+        sign_in(client, "paula", "guess")
+    sign_in(client, "paula", PASSWORD)
+    assert (LoginFailure.objects.count(), AuditEvent.objects.filter(action="login").count()) == (2, 0)
+
+
+def test_it_names_the_username_in_the_failed_sign_in_event(client, personas):
+    sign_in(client, "nobody-here", "guess", address="203.0.113.5")
+    event = AuditEvent.objects.get(action="login_failed")
+    assert (event.summary, event.actor, event.ip) == ("failed sign-in for 'nobody-here'", None, "203.0.113.5")
+
+
+def test_it_refuses_an_inactive_user_with_the_right_password(client, personas):
+    personas.practitioner.is_active = False
+    personas.practitioner.save()
+    response = sign_in(client, "paula", PASSWORD)
+    assert (response.status_code, "_auth_user_id" in client.session) == (200, False)
+
+
+# -- signing in and out ----------------------------------------------------------------------------
+
+
+def test_it_sends_a_signed_in_person_on_from_the_sign_in_page(client_for, personas):
+    response = client_for(personas.front_desk).get(reverse("accounts:login"))
+    assert (response.status_code, response["Location"]) == (302, reverse("home"))
+
+
+def test_it_returns_to_the_page_asked_for_after_signing_in(client, personas):
+    response = client.post(
+        reverse("accounts:login") + "?next=/patients/", {"username": "frank", "password": PASSWORD}
+    )
+    assert response["Location"] == "/patients/"
+
+
+def test_it_does_not_follow_an_offsite_next_after_signing_in(client, personas):
+    response = client.post(
+        reverse("accounts:login") + "?next=https://evil.example/", {"username": "frank", "password": PASSWORD}
+    )
+    assert response["Location"] == reverse("home")
+
+
+def test_it_signs_out_and_then_asks_to_sign_in_again(client_for, personas):
+    client = client_for(personas.practitioner)
+    response = client.post(reverse("accounts:logout"))
+    assert (response.status_code, response["Location"]) == (302, reverse("accounts:login"))
+    after = client.get(reverse("clinic:dashboard"))
+    assert after["Location"].startswith(reverse("accounts:login"))
+
+
+# -- two-factor for a returning staff member -------------------------------------------------------
+
+
+@pytest.fixture
+def enrolled(personas):
+    """Paula has set up her authenticator app on an earlier day."""
+    return TOTPDevice.objects.create(user=personas.practitioner, name="authenticator", confirmed=True)
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_asks_a_returning_staff_member_for_the_code_without_showing_the_secret(
+    client_for, personas, enrolled
+):
+    page = client_for(personas.practitioner).get(reverse("accounts:two_factor"))
+    body = page.content.decode()
+    assert (page.context["setting_up"], "<svg" in body, "secret" in page.context) == (False, False, False)
+    assert TOTPDevice.objects.filter(user=personas.practitioner).count() == 1
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_lets_a_verified_staff_member_through_to_the_page_asked_for(client_for, personas, enrolled):
+    client = client_for(personas.practitioner)
+    response = client.post(reverse("accounts:two_factor"), {"token": code(enrolled), "next": "/patients/"})
+    assert response["Location"] == "/patients/"
+    assert client.get(reverse("clinic:patient_list")).status_code == 200
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_explains_a_code_that_is_not_six_digits(client_for, personas, enrolled):
+    response = client_for(personas.practitioner).post(reverse("accounts:two_factor"), {"token": "12ab"})
+    assert "Enter the six digits your app shows." in response.content.decode()
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_keeps_the_same_unconfirmed_device_while_setting_up(client_for, personas):
+    client = client_for(personas.front_desk)
+    first = client.get(reverse("accounts:two_factor")).context["secret"]
+    second = client.get(reverse("accounts:two_factor")).context["secret"]
+    assert (first == second, TOTPDevice.objects.filter(user=personas.front_desk).count()) == (True, 1)
+
+
+@override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
+def test_it_remembers_where_an_unverified_staff_member_was_going(client_for, personas):
+    response = client_for(personas.director).get(reverse("clinic:audit_search"))
+    assert response["Location"] == f"{reverse('accounts:two_factor')}?next={reverse('clinic:audit_search')}"
+
+
+# -- the front door --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "start"),
+    [
+        ("patient_a", "portal:home"),
+        ("front_desk", "clinic:dashboard"),
+        ("practitioner", "clinic:dashboard"),
+        ("director", "clinic:dashboard"),
+    ],
+)
+def test_it_sends_each_person_to_their_own_start_page(client_for, personas, who, start):
+    response = client_for(getattr(personas, who)).get(reverse("home"))
+    assert (response.status_code, response["Location"]) == (302, reverse(start))
+
+
+def test_it_sends_an_anonymous_visitor_at_the_front_door_to_sign_in(client, db):
+    response = client.get(reverse("home"))
+    assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def test_it_answers_the_health_check_to_anyone_without_the_database(client):
+    response = client.get(reverse("health"))  # no db fixture: a query would raise here
+    assert (response.status_code, response.content, response["Content-Type"]) == (200, b"ok", "text/plain")
