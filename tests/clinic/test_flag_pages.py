@@ -59,7 +59,9 @@ def test_it_tells_the_second_clinician_who_took_the_flag_and_when(client_for, pe
     Flag.objects.filter(pk=flag.pk).update(acknowledged_at=taken_at, acknowledged_by=personas.practitioner)
     response = client_for(personas.director).post(reverse("clinic:flag_acknowledge", args=[flag.pk]))
     flag.refresh_from_db()
-    assert said(response) == ["This flag was already acknowledged by Paula Petrov on Monday 23 November 2026 at 08:53."]
+    assert said(response) == [
+        "This flag was already acknowledged by Paula Petrov on Monday 23 November 2026 at 08:53."
+    ]
     assert (flag.acknowledged_by, flag.acknowledged_at) == (personas.practitioner, taken_at)
 
 
