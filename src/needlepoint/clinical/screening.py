@@ -9,6 +9,7 @@ findings, or None when any of them waits on something without a date.
 import datetime as dt
 from typing import Any, NamedTuple
 
+from needlepoint.clinical.compiled import compile_rule
 from needlepoint.clinical.intake import IntakeModel
 from needlepoint.clinical.protocol import (
     AgeRule,
@@ -23,7 +24,7 @@ from needlepoint.clinical.protocol import (
     SiteRule,
     UnknownMedicationRule,
 )
-from needlepoint.clinical.rules import KINDS, Facts, Finding, MedicationFact, gather_facts
+from needlepoint.clinical.rules import Facts, Finding, MedicationFact, gather_facts
 from needlepoint.clinical.vocab import (
     RECOGNISED_ALLERGIES,
     SCREENING_SCHEMA,
@@ -179,7 +180,7 @@ class Screener:
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
         self._index = RuleIndex(protocol.rules)
-        self._kinds = [(r, KINDS[type(r)]) for r in protocol.rules]
+        self._fire = [compile_rule(r) for r in protocol.rules]  # parameters bound once
         self._ref = protocol.ref
         self._allergies = frozenset(RECOGNISED_ALLERGIES) | frozenset(
             a for r in protocol.rules if isinstance(r, AllergyRule) for a in r.allergies
@@ -193,9 +194,9 @@ class Screener:
         cleared."""
         facts = gather_facts(intake, self.protocol, self._allergies)
         findings: list[Finding] = []
+        fire = self._fire
         for i in self._index.candidates(facts):  # in protocol order
-            rule, kind = self._kinds[i]
-            findings += kind(rule, facts)
+            findings += fire[i](facts)
         if cleared:
             findings = [
                 _clear(f) if f.code in cleared and f.decision == "needs_clearance" else f for f in findings
