@@ -105,8 +105,19 @@ def _span(window: Window | None) -> Callable[[dt.date], dt.date] | None:
 
 
 def _after(window: Window) -> Callable[[dt.date], dt.date]:
-    if window.days is None:
-        return window.after
+    if window.days is None:  # calendar months: each end worked out once per day (a bounded memo)
+        ends: dict[dt.date, dt.date] = {}
+        after = window.after
+
+        def months_after(day: dt.date) -> dt.date:
+            end = ends.get(day)
+            if end is None:
+                if len(ends) >= 4096:
+                    ends.clear()
+                end = ends[day] = after(day)
+            return end
+
+        return months_after
     span = dt.timedelta(days=window.days)
     return lambda day: day + span
 
