@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from needlepoint.clinical import rules, vocab
+from needlepoint.clinical.compiled import compile_rule
 from needlepoint.clinical.intake import intake_from_mapping
 from needlepoint.clinical.protocol import (
     AgeRule,
@@ -565,6 +566,74 @@ def test_it_dispatches_every_rule_kind(facts: Facter) -> None:
     }
     f = facts(conditions=[{"code": "eczema", "status": "active"}])
     assert rules.evaluate(condition_rule(), f) == rules.condition(condition_rule(), f)
+
+
+ALL_PLACEHOLDERS = "{finding}: {name} on {date} for {areas}, {years} from {until}, aged {age}."
+COMPILED_CASES = [
+    condition_rule(
+        scope="area",
+        statuses=["active", "history"],
+        window={"months": 6},
+        unlocated_decision="needs_clearance",
+        message=ALL_PLACEHOLDERS,
+        message_undated="{finding} waits on {name} ({areas}).",
+    ),
+    condition_rule(conditions=["eczema", "sunburn"], window={"days": 10}, message=ALL_PLACEHOLDERS),
+    procedure_rule(windows={"default": {"days": 30}, "deep": {"months": 6}}, message=ALL_PLACEHOLDERS),
+    procedure_rule(scope="patient", message="{name} {areas}"),
+    medication_rule(status="stopped", atc=["D10BA", "B"], window={"months": 6}, message=ALL_PLACEHOLDERS),
+    medication_rule(message="{name} {until}"),
+    AgeRule(**_common(kind="age", below_years=30, message=ALL_PLACEHOLDERS)),
+    AgeRule(**_common(kind="age", decision="needs_clearance", below_years=40, message="{years} {until}")),
+    AllergyRule(**_common(kind="allergy", allergies=["nickel"], unrecognised=True, message=ALL_PLACEHOLDERS)),
+    SiteRule(**_common(kind="site", areas=["eyelids", "cheeks"], message=ALL_PLACEHOLDERS)),
+    PhototypeRule(**_common(kind="phototype", minimum=4, when_missing=True, message=ALL_PLACEHOLDERS)),
+    PregnancyRule(**_common(kind="pregnancy", statuses=["pregnant"], message="No {years}{finding}.")),
+    UnknownMedicationRule(**_common(kind="unknown_medication", message=ALL_PLACEHOLDERS)),
+]
+COMPILED_INTAKES: list[dict[str, Any]] = [
+    {},
+    {
+        "birth_date": "2000-11-23",
+        "areas": ["cheeks", "forehead", "eyelids"],
+        "pregnancy": "pregnant",
+        "allergies": ["Nickel", "latex"],
+        "conditions": [
+            {"code": "eczema", "status": "active", "date": "2026-11-20"},
+            {"code": "eczema", "status": "history", "areas": ["cheeks", "back"], "date": "2026-10-01"},
+            {"code": "sunburn", "status": "active", "areas": ["back"]},
+            {"code": "eczema", "status": "active", "date": "2020-01-01"},
+        ],
+        "procedures": [
+            {"code": "chemical_peel", "depth": "deep", "date": "2026-08-01", "areas": ["forehead"]},
+            {"code": "chemical_peel", "date": "2026-11-01"},
+        ],
+        "medications": [
+            {"name": "isotretinoin", "status": "stopped", "last_taken": "2026-09-01"},
+            {"atc": "B01AC06", "status": "stopped"},
+            {"name": "warfarin"},
+            {"name": "mystery tonic"},
+        ],
+    },
+    {"fitzpatrick": 5, "birth_date": "1990-02-28", "areas": ["forehead"], "allergies": ["lidocaine"]},
+    {"fitzpatrick": 2, "birth_date": "1960-01-01"},
+]
+
+
+@pytest.mark.parametrize("overrides", COMPILED_INTAKES)
+def test_a_compiled_rule_finds_what_its_kind_finds(facts: Facter, overrides: dict[str, Any]) -> None:
+    # the screener runs each rule compiled once; every placeholder, both messages, windows in
+    # days and months, located and unlocated findings must come out as the rule kind gives them
+    f = facts(**overrides)
+    for rule in COMPILED_CASES:
+        assert compile_rule(rule)(f) == rules.evaluate(rule, f), rule.kind
+
+
+def test_every_compiled_case_fires_on_some_intake(facts: Facter) -> None:
+    # so the comparison above compares findings, not only empty lists
+    every = [facts(**overrides) for overrides in COMPILED_INTAKES]
+    for rule in COMPILED_CASES:
+        assert any(rules.evaluate(rule, f) for f in every), rule.kind
 
 
 # ---- aggregation ---------------------------------------------------------------------------------

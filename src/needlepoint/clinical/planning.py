@@ -151,7 +151,7 @@ class Planner:
     def plan(self, intake: IntakeModel, screening: Screening, start: dt.date) -> Plan:
         """Return the proposed course for `intake`, first session no earlier than `start`."""
         code = intake.goals[0]
-        g = self._goal(code)
+        g = self._goals.get(code) or self._goal(code)  # (the call only to refuse an unknown goal)
         care, lead = self._care(screening)
         grade = intake.scars.goodman_baron_grade if intake.scars else None
         count = g.by_grade.get(grade, g.sessions) if grade else g.sessions

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from needlepoint import words
-from needlepoint.clinical.intake import IntakeModel, age_on
+from needlepoint.clinical.intake import IntakeModel
 from needlepoint.clinical.protocol import (
     AgeRule,
     AllergyRule,
@@ -84,24 +84,26 @@ class Facts(NamedTuple):
 def gather_facts(intake: IntakeModel, protocol: Protocol, known_allergies: frozenset[str]) -> Facts:
     """Return the facts of `intake`: requested areas without repeats, age, resolved medications,
     allergies as the rules compare them. Built once per intake, read by every rule, so the
-    NamedTuples are built by position (a keyword call costs about twice as much)."""
-    names = protocol.medications
-    meds = tuple([_resolve(m.name, m.atc, m.status, m.last_taken, names) for m in intake.medications])
+    records are built by tuple.__new__ with their fields as declared (a NamedTuple's own
+    __new__ is a Python function, a frame per record) and the small steps are written inline."""
+    new = tuple.__new__
+    meds: tuple[MedicationFact, ...] = ()
+    if intake.medications:
+        names = protocol.medications
+        resolved = []
+        for m in intake.medications:  # the name trimmed; the ATC code given, else from the name
+            name = (m.name or "").strip()
+            code = m.atc if m.atc is not None else names.get(name.lower())
+            resolved.append(new(MedicationFact, (name or m.atc or "", code, m.status, m.last_taken)))
+        meds = tuple(resolved)
     allergies = (
         tuple(dict.fromkeys([a.strip().lower() for a in intake.allergies])) if intake.allergies else ()
     )
     today = intake.assessed_on
     areas = tuple(dict.fromkeys(intake.areas)) if len(intake.areas) > 1 else intake.areas
-    age = age_on(intake.patient.birth_date, today)
-    return Facts(intake, today, areas, age, meds, known_allergies, allergies)
-
-
-def _resolve(
-    name: str | None, atc: str | None, status: str, last: dt.date | None, names: dict[str, str]
-) -> MedicationFact:
-    name = (name or "").strip()
-    code = atc if atc is not None else names.get(name.lower())
-    return MedicationFact(name or atc or "", code, status, last)
+    born = intake.patient.birth_date  # the age as intake.age_on gives it
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return new(Facts, (intake, today, areas, age, meds, known_allergies, allergies))
 
 
 def human_list(items: Sequence[str]) -> str:

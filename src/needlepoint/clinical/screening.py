@@ -7,8 +7,10 @@ findings, or None when any of them waits on something without a date.
 """
 
 import datetime as dt
+import operator
 from typing import Any, NamedTuple
 
+from needlepoint.clinical.compiled import compile_rule
 from needlepoint.clinical.intake import IntakeModel
 from needlepoint.clinical.protocol import (
     AgeRule,
@@ -23,7 +25,7 @@ from needlepoint.clinical.protocol import (
     SiteRule,
     UnknownMedicationRule,
 )
-from needlepoint.clinical.rules import KINDS, Facts, Finding, MedicationFact, gather_facts
+from needlepoint.clinical.rules import Facts, Finding, MedicationFact, gather_facts
 from needlepoint.clinical.vocab import (
     RECOGNISED_ALLERGIES,
     SCREENING_SCHEMA,
@@ -93,6 +95,12 @@ class RuleIndex:
                 always.append(i)
         self.always: Positions = tuple(always)
         self.ages: tuple[tuple[int, int], ...] = tuple(ages)
+        # the age rules that fire at each age, worked out once (ages run from 0 to the intake's
+        # limit; any age beyond the last bound fires none)
+        last = max([below for below, _ in ages], default=0)
+        self._by_age: tuple[Positions, ...] = tuple(
+            tuple(at for below, at in ages if age < below) for age in range(last + 1)
+        )
         self.tables = {t: {k: tuple(v) for k, v in keyed.items()} for t, keyed in tables.items()}
         (
             self._conditions,
@@ -109,12 +117,15 @@ class RuleIndex:
         order. (Plain loops: on the hot path they cost less than comprehensions and set updates.)"""
         i = facts.intake
         hit = list(self.always)
-        for c in i.conditions:
-            hit += self._conditions.get((c.code, c.status), NONE)
+        if i.conditions:
+            conditions = self._conditions
+            for c in i.conditions:
+                hit += conditions.get((c.code, c.status), NONE)
         for p in i.procedures:
             hit += self._procedures.get(p.code, NONE)
+        areas = self._areas
         for a in facts.areas:
-            hit += self._areas.get(a, NONE)
+            hit += areas.get(a, NONE)
         if i.pregnancy:
             hit += self._pregnancy.get(i.pregnancy, NONE)
         if facts.medications:
@@ -122,10 +133,10 @@ class RuleIndex:
         if facts.allergies:
             hit += _allergy_hits(self._allergies, facts)
         hit += self._phototypes.get(i.skin.fitzpatrick if i.skin else None, NONE)
-        for below, at in self.ages:
-            if facts.age < below:
-                hit.append(at)
-        return sorted(set(hit))
+        age = facts.age
+        if age < len(self._by_age):  # (a validated intake has no negative age; read one as 0)
+            hit += self._by_age[age if age > 0 else 0]
+        return sorted(set(hit)) if len(hit) > 1 else hit
 
 
 def _index_keys(r: Rule) -> list[tuple[str, Any]]:
@@ -179,7 +190,7 @@ class Screener:
     def __init__(self, protocol: Protocol):
         self.protocol = protocol
         self._index = RuleIndex(protocol.rules)
-        self._kinds = [(r, KINDS[type(r)]) for r in protocol.rules]
+        self._fire = [compile_rule(r) for r in protocol.rules]  # parameters bound once
         self._ref = protocol.ref
         self._allergies = frozenset(RECOGNISED_ALLERGIES) | frozenset(
             a for r in protocol.rules if isinstance(r, AllergyRule) for a in r.allergies
@@ -193,15 +204,15 @@ class Screener:
         cleared."""
         facts = gather_facts(intake, self.protocol, self._allergies)
         findings: list[Finding] = []
+        fire = self._fire
         for i in self._index.candidates(facts):  # in protocol order
-            rule, kind = self._kinds[i]
-            findings += kind(rule, facts)
+            findings += fire[i](facts)
         if cleared:
             findings = [
                 _clear(f) if f.code in cleared and f.decision == "needs_clearance" else f for f in findings
             ]
         if len(findings) > 1:  # most restrictive first, then in protocol order (the sort is stable)
-            findings.sort(key=_restrictive_first)
+            findings.sort(key=_BY_DECISION)
         areas, treatable = _area_decisions(facts.areas, findings)
         decision, earliest = _decide(treatable, findings, intake.assessed_on)
         # the fields as declared, built by tuple.__new__: a NamedTuple's own __new__ is a Python
@@ -214,6 +225,17 @@ class Screener:
 
 def _restrictive_first(f: Finding) -> int:
     return -SEVERITY_RANK[f.decision]
+
+
+# Sorting by the decision's name sorts most restrictive first when the names of the decisions a
+# finding can carry happen to be in that order (they are: contraindicated, defer, ...); a key
+# that reads a field costs far less than a Python function per finding. Checked here, once.
+_FINDING_DECISIONS = [d for d in SEVERITY_RANK if d != "eligible"]
+_BY_DECISION = (
+    operator.itemgetter(1)  # Finding.decision
+    if sorted(_FINDING_DECISIONS) == sorted(_FINDING_DECISIONS, key=lambda d: -SEVERITY_RANK[d])
+    else _restrictive_first
+)
 
 
 def _clear(f: Finding) -> Finding:
