@@ -1,5 +1,6 @@
-"""What the clinic tests share: a course row made directly (`make_course`) and drawn signatures
-as the signature pad sends them (`png`, `data_url`, `SIGNATURE`)."""
+"""What the clinic tests share: a course row made directly (`make_course`), a course under way
+(`course_under_way`) with a signed first session (`signed_session`), and drawn signatures as the
+signature pad sends them (`png`, `data_url`, `SIGNATURE`)."""
 
 import base64
 import datetime as dt
@@ -9,7 +10,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from needlepoint.clinic.models import Course, Intake, Screening
+from clock import FROZEN_NOW
+from needlepoint.clinic.models import Course, Intake, Screening, TreatmentSession
+from visit_helpers import book_visit
 
 
 def make_course(
@@ -55,6 +58,37 @@ def make_course(
         approved_at=(approved_at or timezone.now()) if approved else None,
         approved_by=personas.director if approved else None,
     )
+
+
+def course_under_way(personas: Any, patient: Any = None, *, goal: str = "acne_scars") -> Course:
+    """An active course on the cheeks that started yesterday (the suite's frozen today), approved
+    30 days before."""
+    return make_course(
+        personas,
+        patient,
+        status="active",
+        goal=goal,
+        plan={"areas": [{"area": "cheeks"}], "care": []},
+        start_date=FROZEN_NOW.date() - dt.timedelta(days=1),
+        approved_at=FROZEN_NOW - dt.timedelta(days=30),
+    )
+
+
+def signed_session(personas: Any) -> TreatmentSession:
+    """Patient A's first session of a course under way: attended yesterday at this hour and its
+    chart signed an hour later by the practitioner."""
+    by = personas.practitioner
+    course = course_under_way(personas)
+    when = FROZEN_NOW - dt.timedelta(days=1)
+    session = TreatmentSession.objects.create(
+        course=course, patient=course.patient, number=1, practitioner=by
+    )
+    book_visit(session, when, status="attended", by=by)
+    TreatmentSession.objects.filter(pk=session.pk).update(
+        status="signed", signed_by=by, signed_at=when + dt.timedelta(hours=1)
+    )
+    session.refresh_from_db()
+    return session
 
 
 def _filter(kind, row, prev, bpp):

@@ -7,18 +7,16 @@ staff get 404 on the portal's check-in pages.
 The clock is frozen (not ticking) at Monday 23 November 2026, 09:00 in London (GMT); the
 session was signed the day before, so day 1 is due today."""
 
-import datetime as dt
-
 import pytest
 import time_machine
+from clinic_helpers import signed_session
 from django.test import TestCase
 from django.urls import reverse
 
 from clock import FROZEN_NOW
-from needlepoint.clinic.models import CheckIn, Course, Flag, Intake, Screening, TreatmentSession
+from needlepoint.clinic.models import CheckIn, Flag
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services import aftercare as services
-from visit_helpers import book_visit
 
 CALM = {"redness": 3, "swelling": 3, "pain": 3, "warning_signs": [], "note": ""}
 
@@ -27,38 +25,7 @@ CALM = {"redness": 3, "swelling": 3, "pain": 3, "warning_signs": [], "note": ""}
 def session(personas):
     """Anna's first session, attended and signed yesterday."""
     with time_machine.travel(FROZEN_NOW, tick=False):
-        patient, by = personas.record_a, personas.practitioner
-        intake = Intake.objects.create(
-            patient=patient, number=1, source="consultation", data={"schema": "needlepoint.intake/1"}
-        )
-        screening = Screening.objects.create(
-            patient=patient,
-            intake=intake,
-            decision="eligible",
-            result={},
-            protocol_id="default",
-            protocol_version="1",
-        )
-        course = Course.objects.create(
-            patient=patient,
-            screening=screening,
-            status="active",
-            goal="acne_scars",
-            plan={"areas": [{"area": "cheeks"}], "care": []},
-            start_date=FROZEN_NOW.date() - dt.timedelta(days=1),
-            protocol_id="default",
-            protocol_version="1",
-            created_by=by,
-            approved_at=FROZEN_NOW - dt.timedelta(days=30),
-        )
-        when = FROZEN_NOW - dt.timedelta(days=1)
-        s = TreatmentSession.objects.create(course=course, patient=patient, number=1, practitioner=by)
-        book_visit(s, when, status="attended", by=by)
-        TreatmentSession.objects.filter(pk=s.pk).update(
-            status="signed", signed_by=by, signed_at=when + dt.timedelta(hours=1)
-        )
-        s.refresh_from_db()
-        return s
+        return signed_session(personas)
 
 
 def submit(session, personas, **changes):

@@ -10,9 +10,10 @@ import datetime as dt
 
 import pytest
 import time_machine
+from clinic_helpers import course_under_way
 
 from clock import FROZEN_NOW
-from needlepoint.clinic.models import Course, Intake, Outcome, Screening, TreatmentSession
+from needlepoint.clinic.models import Outcome, TreatmentSession
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services import outcomes as services
 from visit_helpers import book_visit
@@ -26,36 +27,9 @@ def still():
         yield
 
 
-def make_course(personas, *, number=1):
-    patient, by = personas.record_a, personas.practitioner
-    intake = Intake.objects.create(
-        patient=patient, number=number, source="consultation", data={"schema": "needlepoint.intake/1"}
-    )
-    screening = Screening.objects.create(
-        patient=patient,
-        intake=intake,
-        decision="eligible",
-        result={},
-        protocol_id="default",
-        protocol_version="1",
-    )
-    return Course.objects.create(
-        patient=patient,
-        screening=screening,
-        status="active",
-        goal="acne_scars",
-        plan={"areas": [{"area": "cheeks"}], "care": []},
-        start_date=FROZEN_NOW.date() - dt.timedelta(days=1),
-        protocol_id="default",
-        protocol_version="1",
-        created_by=by,
-        approved_at=FROZEN_NOW - dt.timedelta(days=30),
-    )
-
-
 @pytest.fixture
 def course(personas):
-    return make_course(personas)
+    return course_under_way(personas)
 
 
 @pytest.fixture
@@ -91,7 +65,7 @@ def test_it_records_a_visits_scores_for_a_signed_session(personas, course, signe
 
 
 def test_it_refuses_scores_under_a_session_of_another_course(personas, course, signed):
-    other = make_course(personas, number=2)
+    other = course_under_way(personas)
     assert refusal(lambda: record(other, signed, personas.practitioner)) == (
         "session",
         "That session belongs to another course.",

@@ -10,10 +10,11 @@ import datetime as dt
 
 import pytest
 import time_machine
+from clinic_helpers import course_under_way
 from django.urls import reverse
 
 from clock import FROZEN_NOW
-from needlepoint.clinic.models import Course, Intake, Screening, TreatmentSession
+from needlepoint.clinic.models import TreatmentSession
 from visit_helpers import book_visit
 
 
@@ -23,39 +24,11 @@ def still():
         yield
 
 
-def make_course(personas, patient, *, goal):
-    number = Intake.objects.filter(patient=patient).count() + 1
-    intake = Intake.objects.create(
-        patient=patient, number=number, source="consultation", data={"schema": "needlepoint.intake/1"}
-    )
-    screening = Screening.objects.create(
-        patient=patient,
-        intake=intake,
-        decision="eligible",
-        result={},
-        protocol_id="default",
-        protocol_version="1",
-    )
-    return Course.objects.create(
-        patient=patient,
-        screening=screening,
-        status="active",
-        goal=goal,
-        plan={"areas": [{"area": "cheeks"}], "care": []},
-        start_date=FROZEN_NOW.date() - dt.timedelta(days=1),
-        protocol_id="default",
-        protocol_version="1",
-        created_by=personas.practitioner,
-        approved_at=FROZEN_NOW - dt.timedelta(days=30),
-        approved_by=personas.director,
-    )
-
-
 @pytest.fixture
 def two(personas):
     """Anna's acne-scar course with a session signed yesterday; Ben's stretch-mark course."""
-    anna = make_course(personas, personas.record_a, goal="acne_scars")
-    ben = make_course(personas, personas.record_b, goal="striae")
+    anna = course_under_way(personas, personas.record_a)
+    ben = course_under_way(personas, personas.record_b, goal="striae")
     by, when = personas.practitioner, FROZEN_NOW - dt.timedelta(days=1)
     session = TreatmentSession.objects.create(course=anna, patient=anna.patient, number=1, practitioner=by)
     book_visit(session, when, status="attended", by=by)

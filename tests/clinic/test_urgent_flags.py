@@ -12,16 +12,16 @@ from typing import Any
 
 import pytest
 import time_machine
+from clinic_helpers import signed_session
 from django.core import mail
 from django.test import TestCase, override_settings
 from django.urls import reverse
 
 from clock import FROZEN_NOW
 from needlepoint.audit.models import AuditEvent
-from needlepoint.clinic.models import CheckIn, Course, Flag, Intake, Screening, StaffAlert, TreatmentSession
+from needlepoint.clinic.models import CheckIn, Flag, StaffAlert, TreatmentSession
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinic.services.aftercare import check_in_submit, flag_acknowledge, flag_resolve
-from visit_helpers import book_visit
 
 ON_CALL = "on-call@clinic.example"
 CONTACTS = {
@@ -54,40 +54,10 @@ def director(personas: Any) -> Any:
 
 @pytest.fixture
 def session(personas: Any, clock: Any) -> TreatmentSession:
-    patient, by = personas.record_a, personas.practitioner
+    patient = personas.record_a
     patient.phone = "07700 900123"
     patient.save()
-    intake = Intake.objects.create(
-        patient=patient, number=1, source="consultation", data={"schema": "needlepoint.intake/1"}
-    )
-    screening = Screening.objects.create(
-        patient=patient,
-        intake=intake,
-        decision="eligible",
-        result={},
-        protocol_id="default",
-        protocol_version="1",
-    )
-    course = Course.objects.create(
-        patient=patient,
-        screening=screening,
-        status="active",
-        goal="acne_scars",
-        plan={"areas": [{"area": "cheeks"}], "care": []},
-        start_date=FROZEN_NOW.date() - dt.timedelta(days=1),
-        protocol_id="default",
-        protocol_version="1",
-        created_by=by,
-        approved_at=FROZEN_NOW - dt.timedelta(days=30),
-    )
-    when = FROZEN_NOW - dt.timedelta(days=1)
-    s = TreatmentSession.objects.create(course=course, patient=patient, number=1, practitioner=by)
-    book_visit(s, when, status="attended", by=by)
-    TreatmentSession.objects.filter(pk=s.pk).update(
-        status="signed", signed_by=by, signed_at=when + dt.timedelta(hours=1)
-    )
-    s.refresh_from_db()
-    return s
+    return signed_session(personas)
 
 
 def checkin_url(session: TreatmentSession) -> str:
