@@ -31,70 +31,83 @@ from needlepoint.words import human_date
 Fire = Callable[[Facts], list[Finding]]
 # (facts, until, areas, event, name) -> the finding
 Make = Callable[[Facts, dt.date | None, tuple[str, ...] | None, dt.date | None, str], Finding]
-Template = str | tuple[tuple[str, str], ...]
-VARYING = frozenset({"date", "until", "areas", "age", "name"})
+# the placeholders that vary from intake to intake, in the order of their positional fields in
+# a compiled message ("{0}" the event's date, "{1}" the end of the wait, ... "{4}" the name)
+VARYING = ("date", "until", "areas", "age", "name")
+_FIELDS = {key: "{" + str(n) + "}" for n, key in enumerate(VARYING)}
+Template = tuple[str, bool]  # (the text, whether it has fields to fill with `str.format`)
 
 
 def _template(rule: Rule, message: str) -> Template:
-    """Return the message as a plain string when nothing in it varies, else (text, key) parts
-    with the placeholders fixed by the rule ("years", the finding code) already joined in."""
+    """Return the message with the placeholders fixed by the rule ("years", the finding code)
+    already joined in: as it is read when nothing else in it varies, else as a `str.format`
+    text whose positional fields are the varying placeholders (see VARYING)."""
     parts = message_parts(message)
     if not parts:
-        return message
-    out: list[tuple[str, str]] = []
-    text = ""
+        return message, False
+    plain, text = "", ""
     for piece, key in parts:
-        text += piece
-        if key in VARYING:
-            out.append((text, key))
-            text = ""
-        elif key == "years":
-            text += str(rule.below_years) if isinstance(rule, AgeRule) else ""
-        elif key:
-            text += rule.finding
-    if not out:
-        return text
-    out.append((text, ""))
-    return tuple(out)
+        fixed = ""
+        if key == "years":
+            fixed = str(rule.below_years) if isinstance(rule, AgeRule) else ""
+        elif key and key not in _FIELDS:
+            fixed = rule.finding
+        plain += piece + fixed
+        text += piece.replace("{", "{{").replace("}", "}}") + _FIELDS.get(key, fixed)
+    varies = any(key in _FIELDS for _, key in parts)
+    return (text, True) if varies else (plain, False)
 
 
-def _fill(
-    key: str,
-    facts: Facts,
-    until: dt.date | None,
-    areas: tuple[str, ...] | None,
-    event: dt.date | None,
-    name: str,
-) -> str:
-    if key == "date":
-        return human_date(event) if event else "a date not given"
-    if key == "until":
-        return human_date(until) if until else ""
-    if key == "areas":
-        return human_list(areas) if areas else "treatment areas"
-    if key == "age":
-        return str(facts.age)
-    return name if key == "name" else ""
+_DATES: dict[Any, str] = {}
+_AREA_LISTS: dict[Any, str] = {}
+
+
+def _remembered(memo: dict[Any, str], key: Any, words: Callable[[Any], str]) -> str:
+    """Return `words(key)` and remember it (a bounded memo: dates and lists of areas repeat)."""
+    if len(memo) >= 4096:
+        memo.clear()
+    said = memo[key] = words(key)
+    return said
 
 
 def finding_maker(rule: Rule) -> Make:
     """Return the function that builds one of the rule's findings (the message chosen as
-    `rules._finding` chooses it: the undated one when the finding has no date and there is one)."""
+    `rules._finding` chooses it: the undated one when the finding has no date and there is one).
+    The placeholders are filled inline, each worked out only when a message of the rule has
+    it; the words for a date or a list of areas are remembered from the intakes before."""
     dated = _template(rule, rule.message)
     undated = _template(rule, rule.message_undated) if rule.message_undated else dated
+    used = {key for text, varies in (dated, undated) if varies for key in VARYING if _FIELDS[key] in text}
+    wants_date, wants_until, wants_areas, wants_age = (key in used for key in VARYING[:4])
     code, decision, rid, sources = rule.finding, rule.decision, rule.id, rule.sources
     new = tuple.__new__
+    dates, lists = _DATES, _AREA_LISTS
 
     def make(
         facts: Facts, until: dt.date | None, areas: tuple[str, ...] | None, event: dt.date | None, name: str
     ) -> Finding:
-        t = dated if until is not None else undated
-        if not isinstance(t, str):
-            t = "".join(
-                [text + _fill(key, facts, until, areas, event, name) if key else text for text, key in t]
-            )
+        message, varies = dated if until is not None else undated
+        if varies:
+            on = until_day = listed = age = ""
+            if wants_date:
+                on = (
+                    (dates.get(event) or _remembered(dates, event, human_date))
+                    if event
+                    else "a date not given"
+                )
+            if wants_until and until:
+                until_day = dates.get(until) or _remembered(dates, until, human_date)
+            if wants_areas:
+                listed = (
+                    (lists.get(areas) or _remembered(lists, areas, human_list))
+                    if areas
+                    else "treatment areas"
+                )
+            if wants_age:
+                age = str(facts.age)
+            message = message.format(on, until_day, listed, age, name)
         # the fields as declared, built by tuple.__new__ (see rules._finding)
-        return new(Finding, (code, decision, until, areas, t, rid, sources, False))
+        return new(Finding, (code, decision, until, areas, message, rid, sources, False))
 
     return make
 
