@@ -147,6 +147,9 @@ class Planner:
         self._care_cache: dict[frozenset[str], tuple[tuple[CareItem, ...], dt.timedelta]] = {}
         self._goals = {g: _goal_plan(protocol, goal) for g, goal in protocol.goals.items()}
         self._ref = protocol.ref
+        # schedules by (first day, goal, count, provisional): windows are immutable, and the
+        # patients assessed on one day mostly share their first day (a bounded memo)
+        self._schedules: dict[tuple[dt.date, str, int, bool], tuple[SessionWindow, ...]] = {}
 
     def plan(self, intake: IntakeModel, screening: Screening, start: dt.date) -> Plan:
         """Return the proposed course for `intake`, first session no earlier than `start`."""
@@ -159,6 +162,12 @@ class Planner:
         if screening.earliest_date is not None:
             first = max(first, screening.earliest_date)
         provisional = screening.decision == "defer" and screening.earliest_date is None
+        key = (first, code, count, provisional)
+        schedule = self._schedules.get(key)
+        if schedule is None:
+            if len(self._schedules) >= 4096:
+                self._schedules.clear()
+            schedule = self._schedules[key] = _schedule(first, g.offsets[:count], provisional)
         others = (
             () if len(intake.goals) == 1 else tuple([o for o in dict.fromkeys(intake.goals) if o != code])
         )
@@ -174,7 +183,7 @@ class Planner:
                 g.goal.interval_days.max,
                 tuple([g.areas[a] for a in screening.treatable_areas]),
                 g.adjuncts,
-                _schedule(first, g.offsets[:count], provisional),
+                schedule,
                 care,
                 g.expectations,
                 self._ref,
