@@ -8,6 +8,7 @@ findings, or None when any of them waits on something without a date.
 
 import datetime as dt
 import operator
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from needlepoint.clinical.compiled import compile_rule
@@ -139,26 +140,60 @@ class RuleIndex:
         return sorted(set(hit)) if len(hit) > 1 else hit
 
 
-def _index_keys(r: Rule) -> list[tuple[str, Any]]:
-    """Return the (table, key) pairs under which a rule is found."""
-    if isinstance(r, ConditionRule):
-        return [("condition", (c, s)) for c in r.conditions for s in r.statuses]
-    if isinstance(r, ProcedureRule):
-        return [("procedure", c) for c in r.procedures]
-    if isinstance(r, MedicationRule):
-        return [("medication", (r.status, a[:3] if len(a) >= 3 else "any")) for a in r.atc]
-    if isinstance(r, UnknownMedicationRule):
-        return [("medication", None)]
-    if isinstance(r, PregnancyRule):
-        return [("pregnancy", s) for s in r.statuses]
-    if isinstance(r, AllergyRule):
-        return [("allergy", a) for a in r.allergies] + ([("allergy", None)] if r.unrecognised else [])
-    if isinstance(r, SiteRule):
-        return [("area", a) for a in r.areas]
-    if isinstance(r, PhototypeRule):  # phototypes run from I to VI (the intake refuses others)
-        low = r.minimum if r.minimum is not None else 7
-        return [("phototype", v) for v in range(low, 7)] + ([("phototype", None)] if r.when_missing else [])
-    return []
+Keys = list[tuple[str, Any]]  # (table, key) pairs
+
+
+def _condition_keys(r: ConditionRule) -> Keys:
+    return [("condition", (c, s)) for c in r.conditions for s in r.statuses]
+
+
+def _procedure_keys(r: ProcedureRule) -> Keys:
+    return [("procedure", c) for c in r.procedures]
+
+
+def _medication_keys(r: MedicationRule) -> Keys:
+    return [("medication", (r.status, a[:3] if len(a) >= 3 else "any")) for a in r.atc]
+
+
+def _unknown_medication_keys(r: UnknownMedicationRule) -> Keys:
+    return [("medication", None)]
+
+
+def _pregnancy_keys(r: PregnancyRule) -> Keys:
+    return [("pregnancy", s) for s in r.statuses]
+
+
+def _allergy_keys(r: AllergyRule) -> Keys:
+    return [("allergy", a) for a in r.allergies] + ([("allergy", None)] if r.unrecognised else [])
+
+
+def _site_keys(r: SiteRule) -> Keys:
+    return [("area", a) for a in r.areas]
+
+
+def _phototype_keys(r: PhototypeRule) -> Keys:
+    """Phototypes run from I to VI (the intake refuses others)."""
+    low = r.minimum if r.minimum is not None else 7
+    return [("phototype", v) for v in range(low, 7)] + ([("phototype", None)] if r.when_missing else [])
+
+
+INDEX_KEYS: dict[type[Any], Callable[[Any], Keys]] = {
+    ConditionRule: _condition_keys,
+    ProcedureRule: _procedure_keys,
+    MedicationRule: _medication_keys,
+    UnknownMedicationRule: _unknown_medication_keys,
+    PregnancyRule: _pregnancy_keys,
+    AllergyRule: _allergy_keys,
+    SiteRule: _site_keys,
+    PhototypeRule: _phototype_keys,
+}
+
+
+def _index_keys(r: Rule) -> Keys:
+    """Return the (table, key) pairs under which a rule is found (none for a rule of a kind not
+    indexed by its facts: an age rule has its own table, any other is evaluated every time)."""
+    keys = INDEX_KEYS.get(type(r))
+    return keys(r) if keys is not None else []
 
 
 def _medication_hits(table: dict[Any, Positions], meds: tuple[MedicationFact, ...]) -> list[int]:
