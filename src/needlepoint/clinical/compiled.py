@@ -172,6 +172,7 @@ def _procedure(rule: ProcedureRule) -> Fire:
     default = ends.get("default")  # the loader makes sure there is one
     patient = rule.scope == "patient"
     make = finding_maker(rule)
+    labels: dict[tuple[str | None, str], str] = {}  # "medium chemical peel", by variant and code
 
     def fire(facts: Facts) -> list[Finding]:
         out = []
@@ -189,11 +190,17 @@ def _procedure(rule: ProcedureRule) -> Fire:
             areas = None if patient or not where else tuple([a for a in facts.areas if a in where])
             if areas == ():
                 continue
-            label = " ".join(x.replace("_", " ") for x in (variant or "", p.code) if x)
+            label = labels.get((variant, p.code)) or _label(labels, variant, p.code)
             out.append(make(facts, end, areas, p.date, label))
         return out
 
     return fire
+
+
+def _label(labels: dict[tuple[str | None, str], str], variant: str | None, code: str) -> str:
+    """Return a procedure as words, its variant first, and remember it (codes are a closed set)."""
+    said = labels[variant, code] = " ".join(x.replace("_", " ") for x in (variant or "", code) if x)
+    return said
 
 
 def _medication(rule: MedicationRule) -> Fire:
