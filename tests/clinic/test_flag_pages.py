@@ -8,10 +8,12 @@ The clock is frozen (ticking) at Monday 23 November 2026, 09:00 in London (GMT).
 import datetime as dt
 
 import pytest
+from clinic_helpers import course_under_way
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from clock import FROZEN_NOW
+from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import Flag
 
 
@@ -33,6 +35,19 @@ def test_it_acknowledges_only_by_post(client_for, personas, flag):
     response = client_for(personas.practitioner).get(reverse("clinic:flag_acknowledge", args=[flag.pk]))
     flag.refresh_from_db()
     assert (response.status_code, response["Allow"], flag.acknowledged_at) == (405, "POST", None)
+
+
+def test_it_writes_no_view_of_a_flag_for_a_refused_method(client_for, personas, flag):
+    client_for(personas.practitioner).get(reverse("clinic:flag_acknowledge", args=[flag.pk]))
+    seen = AuditEvent.objects.filter(action="view", object_type="clinic.flag", object_id=str(flag.pk))
+    assert not seen.exists()  # a 405 shows nothing of the flag, so the trail says nobody saw it
+
+
+def test_it_writes_no_view_of_a_course_for_a_refused_completion(client_for, personas):
+    course = course_under_way(personas)
+    response = client_for(personas.practitioner).get(reverse("clinic:course_complete", args=[course.pk]))
+    seen = AuditEvent.objects.filter(action="view", object_type="clinic.course", object_id=str(course.pk))
+    assert (response.status_code, seen.exists()) == (405, False)
 
 
 def test_it_takes_a_clinician_back_to_the_flag_after_acknowledging(client_for, personas, flag):

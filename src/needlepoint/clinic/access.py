@@ -74,14 +74,18 @@ def require_staff(request: HttpRequest) -> None:
         raise Http404("No such page.")
 
 
-def get_course_for_user(request: HttpRequest, course_id: int | str, *, clinical: bool = True) -> Course:
-    """Return the course if its patient is visible to the user (clinical roles or the patient)."""
+def get_course_for_user(
+    request: HttpRequest, course_id: int | str, *, clinical: bool = True, audit: bool = True
+) -> Course:
+    """Return the course if its patient is visible to the user (clinical roles or the patient);
+    with `audit` (the default) the view is written to the audit trail."""
     user = request.user
     _refuse_front_desk(user, clinical)
     course = _get(
         Course.objects.filter(patient__in=visible_patients(user)).select_related("patient"), course_id
     )
-    audit_record(actor=user, action="view", obj=course)
+    if audit:
+        audit_record(actor=user, action="view", obj=course)
     return course
 
 

@@ -2,7 +2,6 @@
 outcome (the scores of a visit or of the end of a course, with the scar counts as a grid of
 areas by scar type)."""
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,12 +86,6 @@ class OutcomeForm(forms.Form):
             (s.pk, f"Session {s.number}" + (f" · {human_date(day)}" if (day := visit_day(s)) else ""))
             for s in sessions
         ]
-
-    def clean_mmasi(self) -> float | None:
-        value = self.cleaned_data.get("mmasi")
-        if value is not None and not math.isfinite(value):
-            raise forms.ValidationError("Enter a number from 0 to 24.")
-        return value
 
 
 @dataclass

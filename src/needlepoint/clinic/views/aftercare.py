@@ -142,8 +142,9 @@ def checkin_new(request: AuthenticatedHttpRequest, session_id: int, day: int) ->
 # ---- staff: flags ------------------------------------------------------------------------------
 
 
-def _flag(request: AuthenticatedHttpRequest, flag_id: int) -> Flag:
-    """Return the flag for clinical staff (404 for everyone else), writing the view event."""
+def _flag(request: AuthenticatedHttpRequest, flag_id: int, *, audit: bool = True) -> Flag:
+    """Return the flag for clinical staff (404 for everyone else), writing the view event
+    unless `audit` is off (a refused method shows nothing, so nothing was seen)."""
     require_clinical(request)
     flag = (
         Flag.objects.select_related("patient", "check_in__session", "resolved_by", "acknowledged_by")
@@ -152,7 +153,8 @@ def _flag(request: AuthenticatedHttpRequest, flag_id: int) -> Flag:
     )
     if flag is None:
         raise Http404("No such flag.")
-    audit_record(actor=request.user, action="view", obj=flag)
+    if audit:
+        audit_record(actor=request.user, action="view", obj=flag)
     return flag
 
 
@@ -187,7 +189,7 @@ def flag_resolve_view(request: AuthenticatedHttpRequest, flag_id: int) -> HttpRe
 
 def flag_acknowledge_view(request: AuthenticatedHttpRequest, flag_id: int) -> HttpResponse:
     """Acknowledge a flag (POST only): "I have it". Back to the dashboard or the flag page."""
-    flag = _flag(request, flag_id)
+    flag = _flag(request, flag_id, audit=request.method == "POST")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -204,9 +206,9 @@ def flag_acknowledge_view(request: AuthenticatedHttpRequest, flag_id: int) -> Ht
 # ---- staff: outcomes ---------------------------------------------------------------------------
 
 
-def _course(request: AuthenticatedHttpRequest, course_id: int) -> Course:
+def _course(request: AuthenticatedHttpRequest, course_id: int, *, audit: bool = True) -> Course:
     require_clinical(request)
-    return get_course_for_user(request, course_id)
+    return get_course_for_user(request, course_id, audit=audit)
 
 
 def _outcome_areas(course: Course) -> list[str]:
@@ -294,7 +296,7 @@ def course_summary_view(request: AuthenticatedHttpRequest, course_id: int) -> Ht
 
 def course_complete_view(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Complete the course (POST only) and store its summary."""
-    course = _course(request, course_id)
+    course = _course(request, course_id, audit=request.method == "POST")
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
