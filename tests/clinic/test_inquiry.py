@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
+from inquiry_helpers import CONTACT, HEALTHY, fresh_rate_limit  # noqa: F401 (an autouse fixture)
 
 from needlepoint.audit.models import AuditEvent
 from needlepoint.clinic.models import Inquiry, InquiryStatus, Intake, IntakeSource, Patient
@@ -27,24 +27,6 @@ URL = "/inquiry/"
 QUEUE = "/inquiries/"
 TODAY = dt.datetime(2026, 11, 22, 12, 0, tzinfo=ZoneInfo("Europe/London"))
 
-HEALTHY = {
-    "birth_date": "1990-05-14",
-    "pregnancy": "no",
-    "goals": ["acne_scars"],
-    "areas": ["cheeks", "forehead"],
-    "fitzpatrick": "3",
-    "sunburn": "no",
-    "isotretinoin": "never",
-}
-CONTACT = {
-    "step": "request",
-    "contact-first_name": "Vera",
-    "contact-last_name": "Visitor",
-    "contact-email": "vera@example.org",
-    "contact-phone": "+44 20 7946 0000",
-    "contact-consent": "on",
-}
-
 
 def answers(**changes):
     return {**HEALTHY, **changes}
@@ -54,13 +36,6 @@ def answers(**changes):
 def frozen_day():
     with time_machine.travel(TODAY, tick=False):
         yield
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _intake(**changes):

@@ -9,36 +9,11 @@ The clock is frozen (ticking) at Monday 23 November 2026, 09:00 in London (GMT).
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.cache import cache
 from django.urls import reverse
+from inquiry_helpers import CONTACT, HEALTHY, fresh_rate_limit  # noqa: F401 (an autouse fixture)
 
 from needlepoint.clinic.models import Inquiry, Patient
 from needlepoint.clinic.services import inquiries as services
-
-HEALTHY = {
-    "birth_date": "1990-05-14",
-    "pregnancy": "no",
-    "goals": ["acne_scars"],
-    "areas": ["cheeks", "forehead"],
-    "fitzpatrick": "3",
-    "sunburn": "no",
-    "isotretinoin": "never",
-}
-CONTACT = {
-    "step": "request",
-    "contact-first_name": "Vera",
-    "contact-last_name": "Visitor",
-    "contact-email": "vera@example.org",
-    "contact-phone": "+44 20 7946 0000",
-    "contact-consent": "on",
-}
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def ask(client, **changes):

@@ -9,7 +9,8 @@ derived from that day."""
 import datetime as dt
 
 import pytest
-from django.core.cache import cache
+from inquiry_helpers import CONTACT, fresh_rate_limit  # noqa: F401 (an autouse fixture)
+from inquiry_helpers import HEALTHY as SHARED_HEALTHY
 
 from clock import FROZEN_TODAY
 from needlepoint.audit.models import AuditEvent
@@ -20,29 +21,10 @@ BORN = dt.date(1990, 5, 14)
 YESTERDAY = FROZEN_TODAY - dt.timedelta(days=1)
 TOMORROW = FROZEN_TODAY + dt.timedelta(days=1)
 
-HEALTHY = {
+HEALTHY = {k: v for k, v in SHARED_HEALTHY.items() if k != "fitzpatrick"} | {
     "birth_date": BORN.isoformat(),
-    "pregnancy": "no",
-    "goals": ["acne_scars"],
     "areas": ["cheeks"],
-    "sunburn": "no",
-    "isotretinoin": "never",
 }
-CONTACT = {
-    "step": "request",
-    "contact-first_name": "Vera",
-    "contact-last_name": "Visitor",
-    "contact-email": "vera@example.org",
-    "contact-phone": "+44 20 7946 0000",
-    "contact-consent": "on",
-}
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def refused(client, data, form="form"):

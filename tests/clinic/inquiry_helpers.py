@@ -1,0 +1,33 @@
+"""What the public inquiry's tests share: a visitor's answers that screen as suitable
+(`HEALTHY`), the contact step that sends them (`CONTACT`), and a fixture that clears the rate
+limit's counts before and after each test (`fresh_rate_limit`, used by importing it)."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+
+HEALTHY = {
+    "birth_date": "1990-05-14",
+    "pregnancy": "no",
+    "goals": ["acne_scars"],
+    "areas": ["cheeks", "forehead"],
+    "fitzpatrick": "3",
+    "sunburn": "no",
+    "isotretinoin": "never",
+}
+CONTACT = {
+    "step": "request",
+    "contact-first_name": "Vera",
+    "contact-last_name": "Visitor",
+    "contact-email": "vera@example.org",
+    "contact-phone": "+44 20 7946 0000",
+    "contact-consent": "on",
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
