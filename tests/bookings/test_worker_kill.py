@@ -157,6 +157,9 @@ def _row(tmp: Path, sql: str) -> tuple[Any, ...]:
         return db.execute(sql).fetchone()
 
 
+DEAD_TASK = "select status from django_tasks_database_dbtaskresult where worker_ids like '%doomed%'"
+
+
 @pytest.mark.parametrize("stall", ["before", "after"])
 def test_it_recovers_a_send_whose_worker_was_killed_with_sigkill(clinic_files: Path, stall: str) -> None:
     tmp = clinic_files
@@ -172,9 +175,14 @@ def test_it_recovers_a_send_whose_worker_was_killed_with_sigkill(clinic_files: P
         assert status == "sending" and attempt
         killed_at = time.monotonic()
 
+        # The sweep settles the send and marks the dead worker's task in separate steps (and the
+        # survivor may run the requeued send before the task row is marked): wait for both.
         _wait(
-            "the sweep to settle the send",
-            lambda: _row(tmp, "select status from bookings_reminder")[0] == "sent",
+            "the sweep to settle the send and the dead worker's task",
+            lambda: (
+                _row(tmp, "select status from bookings_reminder")[0] == "sent"
+                and _row(tmp, DEAD_TASK)[0] == "FAILED"
+            ),
             60,
         )
         assert time.monotonic() - killed_at < 60
@@ -188,10 +196,7 @@ def test_it_recovers_a_send_whose_worker_was_killed_with_sigkill(clinic_files: P
     assert len(emails) == 1 and "Your session tomorrow" in emails[0].read_text()
     assert _row(tmp, "select count(*), sum(ok) from bookings_delivery") == (1, 1)
     assert _row(tmp, "select count(*) from clinic_flag") == (0,)
-    dead = _row(
-        tmp,
-        "select status, worker_ids from django_tasks_database_dbtaskresult where worker_ids like '%doomed%'",
-    )
+    dead = _row(tmp, DEAD_TASK)
     assert dead[0] == "FAILED"  # the dead worker's task no longer shows "running"
     running = _row(tmp, "select count(*) from django_tasks_database_dbtaskresult where status = 'RUNNING'")
     assert running == (0,)
