@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from migration_helpers import historical_course
 
 from clock import FROZEN_NOW
 
@@ -42,29 +43,7 @@ def migrate(targets: list[tuple[str, str]]) -> Any:
 
 def session_with_check_ins(apps: Any, *, signed_at: dt.datetime = SIGNED_AT) -> dict[str, Any]:
     """A session signed at `signed_at` with a day-1 check-in naming a warning sign and a day-3 one without."""
-    paula = apps.get_model("accounts", "User").objects.create(username="paula-m", role="practitioner")
-    patient = apps.get_model("clinic", "Patient").objects.create(
-        first_name="Anna", last_name="Old", birth_date=dt.date(1990, 1, 1)
-    )
-    intake = apps.get_model("clinic", "Intake").objects.create(
-        patient=patient, number=1, source="consultation", data={}
-    )
-    screening = apps.get_model("clinic", "Screening").objects.create(
-        patient=patient, intake=intake, decision="eligible", result={}, protocol_id="d", protocol_version="1"
-    )
-    course = apps.get_model("clinic", "Course").objects.create(
-        patient=patient,
-        screening=screening,
-        status="active",
-        goal="acne_scars",
-        plan={},
-        start_date=SIGNED_AT.date(),
-        protocol_id="d",
-        protocol_version="1",
-        created_by=paula,
-        approved_at=SIGNED_AT,
-        approved_by=paula,
-    )
+    paula, patient, course = historical_course(apps, at=SIGNED_AT)
     Session = apps.get_model("clinic", "TreatmentSession")
     session = Session.objects.create(course=course, patient=patient, number=1, practitioner=paula)
     Session.objects.filter(pk=session.pk).update(status="signed", signed_at=signed_at, signed_by=paula)

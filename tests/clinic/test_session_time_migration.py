@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from migration_helpers import historical_course
 
 BEFORE = [("clinic", "0006_dashboard_partial_indexes"), ("bookings", "0003_course_preferences")]
 AFTER = [("clinic", "0007_session_time_on_appointment")]
@@ -30,28 +31,7 @@ def migrate(targets: list[tuple[str, str]]) -> Any:
 
 
 def old_rows(apps: Any, *, with_booking_resources: bool) -> dict[str, Any]:
-    User = apps.get_model("accounts", "User")
-    paula = User.objects.create(username="paula-m", role="practitioner")
-    Patient = apps.get_model("clinic", "Patient")
-    patient = Patient.objects.create(first_name="Anna", last_name="Old", birth_date=dt.date(1990, 1, 1))
-    Intake = apps.get_model("clinic", "Intake")
-    intake = Intake.objects.create(patient=patient, number=1, source="consultation", data={})
-    screening = apps.get_model("clinic", "Screening").objects.create(
-        patient=patient, intake=intake, decision="eligible", result={}, protocol_id="d", protocol_version="1"
-    )
-    course = apps.get_model("clinic", "Course").objects.create(
-        patient=patient,
-        screening=screening,
-        status="active",
-        goal="acne_scars",
-        plan={},
-        start_date=AT.date(),
-        protocol_id="d",
-        protocol_version="1",
-        created_by=paula,
-        approved_at=AT,
-        approved_by=paula,
-    )
+    paula, patient, course = historical_course(apps, at=AT)
     Session = apps.get_model("clinic", "TreatmentSession")
     signed = Session.objects.create(
         course=course, patient=patient, number=1, scheduled_for=AT, practitioner=paula
