@@ -10,6 +10,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC = {
     "accounts:login": "signing in",
     "clinic:inquiry": "the public 'Is microneedling for me?' page",
+    "accounts:password_reset": "'Forgot your password?': asks for an email; the same answer whatever "
+    "the address, and a link goes to that inbox only (a few per address per hour)",
+    "accounts:password_reset_done": "says a link was emailed if an account uses the address (the same page "
+    "for every address)",
     "accounts:password_reset_confirm": "one-time set-password link (token checked by Django)",
     "accounts:password_set_done": "says the password was saved",
     "health": "liveness check for a load balancer; says only 'ok'",

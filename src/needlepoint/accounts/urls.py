@@ -1,27 +1,24 @@
-"""URLs of sign-in, sign-out, the two-factor step and the one-time set-password link."""
+"""URLs of sign-in, sign-out, the two-factor step, "Forgot your password?" and the one-time
+set-password link (always emailed, never shown)."""
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.urls import path, reverse_lazy
+from django.urls import path
 
-from needlepoint.accounts import views
+from needlepoint.accounts import password_links, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.two_factor, name="two_factor"),
-    # The one-time link a new portal user (or someone who forgot their password) opens.
+    # "Forgot your password?": an email form, then the same answer whatever the address.
+    path("password-reset/", password_links.ForgottenPasswordView.as_view(), name="password_reset"),
     path(
-        "reset/<uidb64>/<token>/",
-        login_not_required(
-            auth_views.PasswordResetConfirmView.as_view(
-                template_name="accounts/password_set.html",
-                success_url=reverse_lazy("accounts:password_set_done"),
-            )
-        ),
-        name="password_reset_confirm",
+        "password-reset/sent/", password_links.ForgottenPasswordSentView.as_view(), name="password_reset_done"
     ),
+    # The one-time link a new portal user (or someone who forgot their password) opens.
+    path("reset/<uidb64>/<token>/", password_links.SetPasswordView.as_view(), name="password_reset_confirm"),
     path(
         "reset/done/",
         login_not_required(

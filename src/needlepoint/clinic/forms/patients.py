@@ -44,7 +44,9 @@ class PatientForm(forms.Form):
 
 class PatientCreateForm(PatientForm):
     portal_account = forms.BooleanField(
-        label="Create a portal login for this patient (their email becomes the username)", required=False
+        label="Create a portal login for this patient (their email becomes the username; we email "
+        "them a link to set a password)",
+        required=False,
     )
     duplicate_reason = forms.CharField(
         label="Why a separate record?",

@@ -4,31 +4,46 @@ portal login. Every change is validated, audited and all-or-nothing.
 One person, one record: registering someone whose name and date of birth, or email, match an
 existing record is refused with the matching records (`PossibleDuplicate`), so staff open the
 record they already have; a separate record is kept only with a written reason, stored on the
-record and in the audit trail. Names match ignoring case, accents and surrounding spaces."""
+record and in the audit trail. Names match ignoring case, accents and surrounding spaces.
+
+A portal login's username is the patient's email; its one-time link to choose a password is
+emailed to that address only (`needlepoint.accounts.password_links`), never shown to staff."""
 
 import copy
 import datetime as dt
+import logging
 import re
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from needlepoint.accounts.models import Role
+from needlepoint.accounts.password_links import (
+    LINKS_PER_ADDRESS,
+    Purpose,
+    send_set_password_email,
+    take_link_slot,
+)
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.models import Patient
-from needlepoint.clinic.services import ServiceError, bump_version, clinic_today, validated
+from needlepoint.clinic.services import ServiceError, bump_version, clinic_today, require_role, validated
+from needlepoint.words import human_when
 
 if TYPE_CHECKING:
     from needlepoint.accounts.models import User
+
+log = logging.getLogger(__name__)
 
 MAX_AGE_YEARS = 130
 MIN_REASON_CHARS = 10
 MAX_MATCHES = 10
 PHONE_RE = re.compile(r"^[0-9+() .\-]{3,40}$")
 CONTACT_FIELDS = ("first_name", "last_name", "birth_date", "email", "phone")
+LIMIT_AUDIT = "link to set a password not sent: the address had its share of emails this hour"
 
 
 def _check_birth_date(birth_date: dt.date) -> None:
@@ -185,18 +200,29 @@ def patient_update(
     return patient
 
 
-@transaction.atomic
-def patient_portal_account_create(*, patient: Patient, actor: "User") -> "User":
-    """Create a portal login (role patient, username = email, no usable password yet) for
-    `patient` and return the user; the patient sets a password from the clinic's invitation."""
-    if patient.user_id is not None:
-        raise ServiceError("This patient already has a portal login.", field="user")
-    email = patient.email.strip().lower()
-    if not email:
-        raise ServiceError("Add the patient's email first: it becomes their portal username.", field="email")
+USERNAME_TAKEN = (
+    "Another login already uses this email as its username, so it cannot be this patient's: "
+    "if this person already has a record with a portal login, open that record; otherwise "
+    "correct the email on this record."
+)
+
+
+class TooManyLinks(ServiceError):
+    """The address had its share of set-password emails this hour: nothing was sent."""
+
+    http_status = 429
+
+
+class LinkNotSent(ServiceError):
+    """The mail server did not take the email: nothing was sent, nothing else changed."""
+
+    http_status = 503
+
+
+def _portal_user(patient: Patient, email: str) -> "User":
     user_model = get_user_model()
     if user_model._default_manager.filter(username__iexact=email).exists():
-        raise ServiceError("A login with this email already exists.", field="email")
+        raise ServiceError(USERNAME_TAKEN, field="email")
     user = user_model(
         username=email,
         email=email,
@@ -209,11 +235,82 @@ def patient_portal_account_create(*, patient: Patient, actor: "User") -> "User":
         validated(user, labelled=True)
     except ServiceError as exc:
         raise ServiceError(f"This email cannot be a portal username ({exc.message})", field="email") from None
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # the same email, made a login a moment ago by someone else
+        raise ServiceError(USERNAME_TAKEN, field="email") from None
+    return user
+
+
+@transaction.atomic
+def patient_portal_account_create(*, patient: Patient, actor: "User") -> "User":
+    """Create a portal login (role patient, username = the email in lower case, no usable
+    password yet) for `patient` and return the user. Nobody is shown a way in: the caller then
+    emails the login its one-time link with `patient_portal_link_send`. Refused without an
+    email, and when another login already has this email as its username."""
+    require_role(actor, doing="create a portal login")
+    if patient.user_id is not None:
+        raise ServiceError("This patient already has a portal login.", field="user")
+    email = patient.email.strip().lower()
+    if not email:
+        raise ServiceError(
+            "Add the patient's email first: a portal login needs one, as the patient's username "
+            "and as the only place the link to set a password is sent.",
+            field="email",
+        )
+    user = _portal_user(patient, email)
     if Patient.objects.filter(pk=patient.pk, user__isnull=True).update(user=user) != 1:
         raise ServiceError("This patient already has a portal login.", field="user")
     patient.user = user
     audit_record(
-        actor=actor, action="create", obj=user, patient_id=patient.pk, summary="portal login created"
+        actor=actor,
+        action="create",
+        obj=user,
+        patient_id=patient.pk,
+        summary=f"portal login created, username {email}"[:255],
     )
     return user
+
+
+def _sendable_login(patient: Patient) -> "User":
+    user = patient.user
+    if user is None:
+        raise ServiceError("This patient has no portal login yet: create one first.", field="user")
+    if not user.is_active:
+        raise ServiceError("This patient's portal login is switched off.", field="user")
+    if not user.email:
+        raise ServiceError("This portal login has no email to send the link to.", field="email")
+    return user
+
+
+def patient_portal_link_send(*, patient: Patient, actor: "User", purpose: Purpose = "again") -> str:
+    """Email the patient's portal login its one-time link to choose a password and return the
+    address it went to: the login's own email (its username), never the record's, which staff
+    can edit. The link is never returned or shown. Refused (TooManyLinks, 429) when the address
+    had LINKS_PER_ADDRESS such emails in the last hour, saying when the next may go; LinkNotSent
+    (503) when the mail server does not take it. Each send and each refusal for the limit is
+    audited, without the link."""
+    require_role(actor, doing="send a portal login its link to set a password")
+    user = _sendable_login(patient)
+    next_at = take_link_slot(user.email)
+    if next_at is not None:
+        audit_record(actor=actor, action="deny", obj=user, patient_id=patient.pk, summary=LIMIT_AUDIT)
+        when = human_when(next_at, timezone.get_default_timezone_name())
+        raise TooManyLinks(
+            f"{user.email} has had {LINKS_PER_ADDRESS} emails with a link in the last hour: "
+            f"the next can be sent from {when}. The link already sent works until it is used.",
+            field="user",
+        )
+    try:
+        send_set_password_email(user, purpose=purpose)
+    except Exception:
+        log.exception("link to set a password for user %s could not be sent", user.pk)
+        raise LinkNotSent(
+            "The email with the link could not be sent (the mail server did not take it). "
+            "Try “Send the link again” on the patient's record in a few minutes.",
+            field="user",
+        ) from None
+    summary = f"one-time link to set a password emailed to {user.email} ({purpose})"
+    audit_record(actor=actor, action="create", obj=user, patient_id=patient.pk, summary=summary[:255])
+    return str(user.email)

@@ -1,5 +1,6 @@
 """Patient records for clinic staff: the list with search, registration (with an optional
-portal login), the record, and contact-detail edits guarded against stale edits.
+portal login, whose link to set a password is emailed to the patient and never shown here), the
+record, and contact-detail edits guarded against stale edits.
 
 Patients use the portal, never these pages (404). Every record is fetched through
 `get_patient_for_user` (which writes the "view" audit event); clinical sections (intakes,
@@ -12,19 +13,18 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.tokens import default_token_generator
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Replace
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.template.defaultfilters import pluralize
+from django.urls import URLPattern, path
 from django.utils.cache import add_never_cache_headers
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from needlepoint.accounts.password_links import link_lifetime_days
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.access import get_patient_for_user, require_staff
 from needlepoint.clinic.forms.patients import PatientCreateForm, PatientEditForm, refuse
@@ -41,6 +41,7 @@ from needlepoint.clinic.services.patients import (
     CONTACT_FIELDS,
     PossibleDuplicate,
     patient_portal_account_create,
+    patient_portal_link_send,
     patient_register,
     patient_update,
 )
@@ -53,7 +54,6 @@ DETAIL = "clinic/patients/detail.html"
 INVITATION = "clinic/patients/invitation.html"
 PAGE_SIZE = 25
 MAX_SEARCH_TERMS = 4
-RESET_CONFIRM_URL_NAMES = ("accounts:password_reset_confirm", "password_reset_confirm")
 
 
 # ---- list ---------------------------------------------------------------------------------------
@@ -156,26 +156,23 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
 # ---- registration and portal login --------------------------------------------------------------
 
 
-def _set_password_link(request: HtmxHttpRequest, user: Any) -> str:
-    """Return a one-time link for the user to choose a password, if the project serves
-    Django's PasswordResetConfirmView; "" otherwise (the clinic then sends the invitation)."""
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    for name in RESET_CONFIRM_URL_NAMES:
-        try:
-            return request.build_absolute_uri(reverse(name, kwargs={"uidb64": uid, "token": token}))
-        except NoReverseMatch:
-            continue
-    return ""
-
-
-def _invitation(request: HtmxHttpRequest, patient: Patient, user: Any) -> HttpResponse:
-    """The page shown once after a portal login is created: never cached."""
-    response = render(
-        request, INVITATION, {"patient": patient, "login": user, "link": _set_password_link(request, user)}
-    )
+def _invitation(request: HtmxHttpRequest, patient: Patient, *, sent_to: str, error: str = "") -> HttpResponse:
+    """The page shown once after a portal login is created: where the link went (or why it did
+    not go), never the link itself; never cached."""
+    context = {"patient": patient, "sent_to": sent_to, "error": error, "days": link_lifetime_days()}
+    response = render(request, INVITATION, context)
     add_never_cache_headers(response)
     return response
+
+
+def _send_invitation(request: HtmxHttpRequest, patient: Patient) -> HttpResponse:
+    """Email a new login its link and say so; a refusal is shown on the same page (the login
+    exists: the record's "Send the link again" retries)."""
+    try:
+        sent_to = patient_portal_link_send(patient=patient, actor=request.user, purpose="invitation")
+    except ServiceError as exc:
+        return _invitation(request, patient, sent_to="", error=exc.message)
+    return _invitation(request, patient, sent_to=sent_to)
 
 
 @require_http_methods(["GET", "POST"])
@@ -207,7 +204,7 @@ def patient_create(request: HtmxHttpRequest) -> HttpResponse:
             refuse(form, exc)
         else:
             if login is not None:
-                return _invitation(request, patient, login)
+                return _send_invitation(request, patient)
             messages.success(request, f"{patient} is registered.")
             return redirect("clinic:patient_detail", patient_id=patient.pk)
     status = 409 if matches else 400 if form.errors else 200
@@ -216,15 +213,34 @@ def patient_create(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_POST
 def patient_portal_account(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
-    """Create the portal login of an existing patient."""
+    """Create the portal login of an existing patient and email it the link to set a password."""
     require_staff(request)
     patient = get_patient_for_user(request, patient_id)
     try:
-        login = patient_portal_account_create(patient=patient, actor=request.user)
+        patient_portal_account_create(patient=patient, actor=request.user)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("clinic:patient_detail", patient_id=patient.pk)
-    return _invitation(request, patient, login)
+    return _send_invitation(request, patient)
+
+
+@require_POST
+def patient_portal_link(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
+    """Email the patient's portal login a new link to set a password ("Send the link again")."""
+    require_staff(request)
+    patient = get_patient_for_user(request, patient_id)
+    try:
+        sent_to = patient_portal_link_send(patient=patient, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        days = link_lifetime_days()
+        messages.success(
+            request,
+            f"We have emailed a new link to set a password to {sent_to}. It works once and "
+            f"expires in {days} day{pluralize(days)}.",
+        )
+    return redirect("clinic:patient_detail", patient_id=patient.pk)
 
 
 # ---- the record ---------------------------------------------------------------------------------
@@ -378,4 +394,5 @@ urls: list[URLPattern] = [
     path("patients/<int:patient_id>/", patient_detail, name="patient_detail"),
     path("patients/<int:patient_id>/edit/", patient_edit, name="patient_edit"),
     path("patients/<int:patient_id>/portal-login/", patient_portal_account, name="patient_portal_account"),
+    path("patients/<int:patient_id>/portal-login/link/", patient_portal_link, name="patient_portal_link"),
 ]

@@ -90,6 +90,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# How long an emailed one-time link to choose a password works (a new portal login's invitation,
+# "Forgot your password?"): three days, long enough for a patient to find the email, short enough
+# that an old email is no standing key. A link also stops working once a password is set with it.
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 60 * 60
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
