@@ -3,7 +3,8 @@ pages, labels and buttons, signed in through the login page.
 
 1. An anonymous visitor asks "Is microneedling for me?" and requests a consultation; a pregnant
    visitor is told "not yet"; the front desk sees the request in its queue.
-2. The front desk registers a patient with contact details and a portal login.
+2. The front desk registers a patient with contact details and a portal login; the patient sets
+   a password from the link in their email (the front desk never sees it).
 3. A practitioner runs a consultation to an approved plan (intake, screening with findings,
    assessment with live scores, proposed plan, a depth edited within the limits, approval).
 4. The patient signs the consent in the portal (typed name and a drawn signature).
@@ -18,8 +19,10 @@ page exists yet, each time said in a comment: publishing the consent text, addin
 booking a session (booking is a later feature)."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
+from django.core import mail
 from patient_path_steps import (
     approved_course_via_ui,
     chart_and_sign_via_ui,
@@ -133,8 +136,14 @@ def test_it_lets_the_front_desk_register_a_patient_with_a_portal_login(page, sho
 
     expect(page.get_by_role("heading", name="Portal login for Dara Doyle")).to_be_visible()
     expect(page.locator("#portal-username")).to_have_text("dara@example.org")
-    link = page.locator("#set-password-link").get_attribute("href")
-    assert link and "/accounts/reset/" in link
+    # The link to set a password goes to the patient's email only, never to this page.
+    expect(page.locator("#link-sent")).to_contain_text(
+        "We have emailed a link to set a password to dara@example.org"
+    )
+    expect(page.locator("a[href*='/accounts/reset/']")).to_have_count(0)
+    (invitation,) = mail.outbox
+    link = urlsplit(re.search(r"https?://\S+/accounts/reset/\S+/", invitation.body).group(0)).path
+    assert link not in page.content()
     shot(page, "22-register-portal-login")
 
     page.get_by_role("link", name=re.compile(r"^Open Dara Doyle\W+s record")).click()
@@ -152,7 +161,7 @@ def test_it_lets_the_front_desk_register_a_patient_with_a_portal_login(page, sho
     expect(page.get_by_role("link", name="Alvarez, Anna")).to_have_count(0)
     sign_out(page)
 
-    # The new patient opens the one-time link, chooses a password and signs in to the portal.
+    # The new patient opens the one-time link from their email, chooses a password and signs in.
     page.goto(link)
     expect(page.get_by_role("heading", name="Choose your password")).to_be_visible()
     page.get_by_label("New password", exact=True).fill("a long new passphrase 42")
