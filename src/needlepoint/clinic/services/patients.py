@@ -308,7 +308,8 @@ def patient_portal_link_send(*, patient: Patient, actor: "User", purpose: Purpos
         log.exception("link to set a password for user %s could not be sent", user.pk)
         raise LinkNotSent(
             "The email with the link could not be sent (the mail server did not take it). "
-            "Try “Send the link again” on the patient's record in a few minutes.",
+            "The login is there: try “Send the link to set a password again” on the patient's "
+            "record in a few minutes.",
             field="user",
         ) from None
     summary = f"one-time link to set a password emailed to {user.email} ({purpose})"
