@@ -374,3 +374,20 @@ def test_it_refuses_a_malformed_email_with_a_message(client):
     response = forgot(client, "not an email")
     assert response.status_code == 200 and "Enter a valid email address." in response.content.decode()
     assert mail.outbox == []
+
+
+def test_it_keeps_the_link_usable_after_a_refused_password(client, client_for, personas):
+    register_with_login(client_for(personas.front_desk))
+    path, _ = link_in(mail.outbox[0])
+    refused = choose_password(client, path, "short")
+    assert refused.status_code == 200 and "This password is too short." in refused.content.decode()
+    assert choose_password(client, path).status_code == 302
+
+
+def test_it_sends_no_link_to_a_switched_off_login(client_for, personas):
+    patient = dora()
+    user = with_login(client_for, personas, patient)
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    response = client_for(personas.front_desk).post(reverse("clinic:patient_portal_link", args=[patient.pk]))
+    assert said(response) == ["This patient's portal login is switched off."]
+    assert len(mail.outbox) == 1  # the invitation only
