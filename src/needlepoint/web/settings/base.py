@@ -186,7 +186,7 @@ def _trusted_proxies() -> int:
 
         raise ImproperlyConfigured(
             "NEEDLEPOINT_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
-            f"application (0 when clients connect directly, 1 behind one proxy), got {raw!r}"
+            f"application, 0 to 10 (0 when clients connect directly, 1 behind one proxy), got {raw!r}"
         )
     return int(raw)
 
@@ -202,6 +202,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_HANDLER = "needlepoint.accounts.signin.PairAndAddressHandler"
+# The client's address as the audit trail reads it (instead of axes' own AXES_IPWARE_* lookup).
 AXES_CLIENT_IP_CALLABLE = "needlepoint.audit.context.client_ip"
 AXES_USERNAME_CALLABLE = "needlepoint.accounts.signin.username_key"
 AXES_LOCKOUT_CALLABLE = "needlepoint.accounts.signin.lockout_response"
@@ -223,7 +224,8 @@ AXES_ENABLE_ADMIN = False
 
 # ---- the cache shared by every worker process ---------------------------------------------------
 # The inquiry's rate limit counts in it, so every worker (and a restart) sees the same counts.
-# Django's database cache (`django-admin createcachetable` makes the table; `make run` does).
+# Django's database cache: `migrate` makes its table (accounts migration 0002 runs
+# createcachetable). Only the database cache is supported: the redis client is not a dependency.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
