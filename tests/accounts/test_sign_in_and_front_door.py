@@ -1,11 +1,7 @@
-"""Signing in and out, the throttle's edges, the two-factor step of a returning staff member, and
-the front door (each person sent to their own start page; the health check open to anyone).
-
-The throttle counts failures by username (any case) and by address within the window
-(NEEDLEPOINT_LOGIN_WINDOW_SECONDS, 15 minutes); the tests move the frozen clock across it.
+"""Signing in and out, failed sign-ins in the audit trail, the two-factor step of a returning
+staff member, and the front door (each person sent to their own start page; the health check open
+to anyone). Lockouts after repeated failures are in test_throttle.py.
 The clock starts frozen (ticking) at Monday 23 November 2026, 09:00 in London (GMT)."""
-
-import datetime as dt
 
 import pytest
 from django.test import override_settings
@@ -13,12 +9,9 @@ from django.urls import reverse
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from clock import FROZEN_NOW
-from needlepoint.accounts.models import LoginFailure
 from needlepoint.audit.models import AuditEvent
 
 PASSWORD = "correct horse battery"
-THROTTLED = "Too many failed sign-in attempts"
 
 
 def sign_in(client, username, password, address="127.0.0.1"):
@@ -31,50 +24,7 @@ def code(device):
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
 
-# -- the throttle ----------------------------------------------------------------------------------
-
-
-@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3)
-def test_it_throttles_an_address_that_guesses_many_usernames(client, personas):
-    for name in ("anna", "ben", "frank"):
-        sign_in(client, name, "guess", address="203.0.113.9")
-    refused = sign_in(client, "paula", PASSWORD, address="203.0.113.9")
-    assert (refused.status_code, THROTTLED in refused.content.decode()) == (200, True)
-    assert sign_in(client, "paula", PASSWORD, address="198.51.100.4").status_code == 302
-
-
-@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3)
-def test_it_counts_failures_for_a_username_in_any_case(client, personas):
-    for name, address in (("PAULA", "198.51.100.1"), ("Paula", "198.51.100.2"), ("paula", "198.51.100.3")):
-        sign_in(client, name, "guess", address=address)
-    refused = sign_in(client, "paula", PASSWORD, address="192.0.2.77")
-    assert THROTTLED in refused.content.decode()
-
-
-@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3, NEEDLEPOINT_LOGIN_WINDOW_SECONDS=15 * 60)
-def test_it_lets_the_person_in_again_once_the_window_has_passed(client, personas, frozen_clock):
-    for _ in range(3):
-        sign_in(client, "paula", "guess")
-    frozen_clock.move_to(FROZEN_NOW + dt.timedelta(minutes=14))
-    assert THROTTLED in sign_in(client, "paula", PASSWORD).content.decode()
-    frozen_clock.move_to(FROZEN_NOW + dt.timedelta(minutes=16))
-    assert sign_in(client, "paula", PASSWORD).status_code == 302
-
-
-@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=3, NEEDLEPOINT_LOGIN_WINDOW_SECONDS=15 * 60)
-def test_it_forgets_failures_older_than_the_window(client, personas, frozen_clock):
-    sign_in(client, "paula", "guess")
-    frozen_clock.move_to(FROZEN_NOW + dt.timedelta(minutes=20))
-    sign_in(client, "ben", "guess")
-    assert list(LoginFailure.objects.values_list("username", flat=True)) == ["ben"]
-
-
-@override_settings(NEEDLEPOINT_LOGIN_MAX_FAILURES=2)
-def test_it_does_not_check_the_password_of_a_throttled_attempt(client, personas):
-    for _ in range(2):
-        sign_in(client, "paula", "guess")
-    sign_in(client, "paula", PASSWORD)
-    assert (LoginFailure.objects.count(), AuditEvent.objects.filter(action="login").count()) == (2, 0)
+# -- failed sign-ins ------------------------------------------------------------------------------
 
 
 def test_it_names_the_username_in_the_failed_sign_in_event(client, personas):

@@ -5,13 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from needlepoint.accounts import password_links, views
+from needlepoint.accounts import lockouts, password_links, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("two-factor/", views.two_factor, name="two_factor"),
+    path("lockouts/", lockouts.lockouts, name="lockouts"),  # the medical director lifts a sign-in lock
     # "Forgot your password?": an email form, then the same answer whatever the address.
     path("password-reset/", password_links.ForgottenPasswordView.as_view(), name="password_reset"),
     path(

@@ -92,8 +92,11 @@ def _finding_label(finding: Finding, result: CoreScreening) -> str:
 
 
 def _too_many_requests(request: HttpRequest) -> bool:
-    """True when this address has asked for more consultations this hour than a person would
-    (a cache counter: nothing about the visitor is stored)."""
+    """True when this address has asked for more consultations this hour than a person would.
+    The counter is in the default cache, the database cache that every worker process shares,
+    so neither another worker nor a restart starts the count again. Its increment is a read
+    then a write: requests racing in separate workers may count once, which lets a flood
+    overshoot the limit by a request or two at most, never refuses a person early."""
     limit = getattr(settings, "NEEDLEPOINT_INQUIRY_REQUESTS_PER_HOUR", 10)
     key = f"needlepoint:inquiry-requests:{client_ip(request) or 'unknown'}"
     cache.add(key, 0, 60 * 60)

@@ -1,5 +1,6 @@
 """Settings shared by every deployment. Environment-driven; nothing secret lives here."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_tasks_db",
+    "axes",
     "needlepoint.accounts",
     "needlepoint.audit",
     "needlepoint.clinic",
@@ -43,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into its page
 ]
 
 ROOT_URLCONF = "needlepoint.web.urls"
@@ -146,9 +149,6 @@ NEEDLEPOINT_CLINIC_NAME = os.environ.get("NEEDLEPOINT_CLINIC_NAME", "Needlepoint
 NEEDLEPOINT_DEMO = False
 # Staff must confirm a TOTP device before reaching patient data (production always).
 NEEDLEPOINT_REQUIRE_STAFF_2FA = True
-# Login throttling: failed attempts per username and per address in the window.
-NEEDLEPOINT_LOGIN_MAX_FAILURES = 5
-NEEDLEPOINT_LOGIN_WINDOW_SECONDS = 15 * 60
 
 OTP_TOTP_ISSUER = NEEDLEPOINT_CLINIC_NAME
 
@@ -180,6 +180,62 @@ NEEDLEPOINT_SITE_URL = os.environ.get("NEEDLEPOINT_SITE_URL", "http://127.0.0.1:
 # The clinic's notice period for cancelling a visit (a clinic's choice): a visit cancelled less
 # than this many hours before it starts is recorded as a late cancellation.
 NEEDLEPOINT_LATE_CANCEL_HOURS = int(os.environ.get("NEEDLEPOINT_LATE_CANCEL_HOURS", "24"))
+
+
+# ---- the client's address -----------------------------------------------------------------------
+def _trusted_proxies() -> int:
+    raw = os.environ.get("NEEDLEPOINT_TRUSTED_PROXIES", "").strip() or "0"
+    if not raw.isdigit() or int(raw) > 10:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "NEEDLEPOINT_TRUSTED_PROXIES must be the number of reverse proxies in front of the "
+            f"application, 0 to 10 (0 when clients connect directly, 1 behind one proxy), got {raw!r}"
+        )
+    return int(raw)
+
+
+# How many reverse proxies in front of the application to believe. 0: the client is REMOTE_ADDR
+# and X-Forwarded-For is ignored (anyone can write it). N: the client is the Nth address from the
+# right of X-Forwarded-For, the one the outermost trusted proxy saw (audit.context.client_ip).
+NEEDLEPOINT_TRUSTED_PROXIES = _trusted_proxies()
+
+# ---- sign-in lockouts (django-axes; accounts/signin.py) -----------------------------------------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked attempt before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "needlepoint.accounts.signin.PairAndAddressHandler"
+# The client's address as the audit trail reads it (instead of axes' own AXES_IPWARE_* lookup).
+AXES_CLIENT_IP_CALLABLE = "needlepoint.audit.context.client_ip"
+AXES_USERNAME_CALLABLE = "needlepoint.accounts.signin.username_key"
+AXES_LOCKOUT_CALLABLE = "needlepoint.accounts.signin.lockout_response"
+# Five wrong passwords for one account from one address lock that account at that address only.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+# An address alone is locked (every account at it) after 40 failures across accounts within the
+# cool-off. Far above what a clinic's staff mistype in a quarter of an hour even when they all
+# share one address (a proxy counted wrongly, or the clinic's own network): 20 people making two
+# typos each stay under it. A guesser trying many accounts from one address is held to 40
+# guesses per quarter of an hour, each account to 5.
+NEEDLEPOINT_ADDRESS_FAILURE_LIMIT = 40
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+# Attempts while locked are refused without being counted, so the time the page promises holds.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True  # a successful sign-in forgets that account's failures at that address
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit trail; no second log of them
+AXES_ENABLE_ADMIN = False
+
+# ---- the cache shared by every worker process ---------------------------------------------------
+# The inquiry's rate limit counts in it, so every worker (and a restart) sees the same counts.
+# Django's database cache: `migrate` makes its table (accounts migration 0002 runs
+# createcachetable). Only the database cache is supported: the redis client is not a dependency.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "needlepoint_cache",
+    }
+}
 
 LOGGING = {
     "version": 1,
