@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # staff backup codes, for a lost phone
     "django_tasks_db",
     "needlepoint.accounts",
     "needlepoint.audit",
@@ -147,6 +148,8 @@ NEEDLEPOINT_LOGIN_MAX_FAILURES = 5
 NEEDLEPOINT_LOGIN_WINDOW_SECONDS = 15 * 60
 
 OTP_TOTP_ISSUER = NEEDLEPOINT_CLINIC_NAME
+# How long a staff invitation (or a new second-factor link) stays valid, in hours.
+NEEDLEPOINT_STAFF_INVITATION_HOURS = int(os.environ.get("NEEDLEPOINT_STAFF_INVITATION_HOURS", "72"))
 
 # Background work (reminders, staff alerts): Django's tasks framework on the database backend, run
 # by `django-admin clinic_worker` (db_worker with the sweep inside it; `make run` starts one). Mail
