@@ -60,7 +60,7 @@ class CodeForm(forms.Form):
         code = "".join(str(self.cleaned_data["token"]).split()).replace("-", "").lower()
         if not (re.fullmatch(r"\d{6}", code) or re.fullmatch(r"[a-z2-7]{8}", code)):
             raise forms.ValidationError(
-                "Enter the six digits your app shows, or an eight-character backup code."
+                "Enter the six digits your app shows. A backup code has eight letters and digits."
             )
         return code
 
