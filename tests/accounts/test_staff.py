@@ -258,8 +258,9 @@ def test_it_shows_backup_codes_to_staff_only(client_for, personas):
 def test_it_signs_a_deactivated_person_out_at_once_and_keeps_their_name(director, personas, client):
     sign_in(client, "paula", "correct horse battery")
     assert client.get(reverse("clinic:patient_list")).status_code == 200
+    key = client.session.session_key
     response = director.post(reverse("accounts:staff_deactivate", args=[personas.practitioner.pk]))
-    assert response.status_code == 302
+    assert (response.status_code, Session.objects.filter(session_key=key).exists()) == (302, False)
     assert client.get(reverse("clinic:patient_list"))["Location"].startswith(reverse("accounts:login"))
     paula = User.objects.get(pk=personas.practitioner.pk)
     assert (paula.is_active, paula.get_full_name()) == (False, "Paula")
