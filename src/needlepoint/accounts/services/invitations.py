@@ -11,7 +11,6 @@ import secrets
 import uuid
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -145,7 +144,7 @@ def _accept(
     if open_link.update(used_at=now) != 1:
         raise LinkRefused(f"{REFUSED} {ASK}")
     user = invitation.user
-    user.password = make_password(password)
+    user.set_password(password)  # also ends any session signed in with the old one
     user.save(update_fields=["password"])
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.confirmed = True
