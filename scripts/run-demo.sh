@@ -16,6 +16,9 @@ worker=$!
     --access-logfile - --log-level warning &
 web=$!
 echo "run-demo: web server pid $web, reminder worker pid $worker (Ctrl-C stops both)"
+echo "On a fresh production install, create the first medical director with:" \
+    "DJANGO_SETTINGS_MODULE=needlepoint.web.settings.production django-admin create_medical_director" \
+    "--email EMAIL --first-name FIRST --last-name LAST (it prints a one-time link to set a password and an authenticator)"
 
 stop() {
     trap - INT TERM EXIT

@@ -52,25 +52,26 @@ def test_it_sends_staff_to_two_factor_before_anything_else(client, personas):
     assert response["Location"].startswith(reverse("accounts:two_factor"))
 
 
+def _enrolled(user):
+    """A confirmed authenticator, as an invitation link leaves it (tests/accounts/test_staff.py)."""
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+
+
 @override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
-def test_it_sets_up_and_verifies_a_totp_device(client, personas):
+def test_it_verifies_an_enrolled_totp_device(client, personas):
     client.force_login(personas.practitioner)
+    device = _enrolled(personas.practitioner)
     page = client.get(reverse("accounts:two_factor"))
-    assert page.status_code == 200
-    assert "<svg" in page.content.decode()
-    device = TOTPDevice.objects.get(user=personas.practitioner)
-    assert not device.confirmed
+    assert (page.status_code, "<svg" in page.content.decode()) == (200, False)
     code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
     response = client.post(reverse("accounts:two_factor") + "?next=/patients/", {"token": code})
     assert (response.status_code, response["Location"]) == (302, "/patients/")
-    device.refresh_from_db()
-    assert device.confirmed
 
 
 @override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
 def test_it_refuses_a_wrong_code_and_stays_unverified(client, personas):
     client.force_login(personas.practitioner)
-    client.get(reverse("accounts:two_factor"))
+    _enrolled(personas.practitioner)
     wrong = client.post(reverse("accounts:two_factor"), {"token": "000000"})
     assert "not right" in wrong.content.decode()
     assert client.get("/patients/")["Location"].startswith(reverse("accounts:two_factor"))
@@ -87,8 +88,7 @@ def test_it_does_not_ask_patients_for_two_factor(client, personas):
 @override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
 def test_it_refuses_an_offsite_next_after_two_factor(client, personas):
     client.force_login(personas.practitioner)
-    client.get(reverse("accounts:two_factor"))
-    device = TOTPDevice.objects.get(user=personas.practitioner)
+    device = _enrolled(personas.practitioner)
     code = f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
     response = client.post(reverse("accounts:two_factor") + "?next=https://evil.example/", {"token": code})
     assert response["Location"] == "/"

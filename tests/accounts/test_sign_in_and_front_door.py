@@ -85,7 +85,7 @@ def test_it_asks_a_returning_staff_member_for_the_code_without_showing_the_secre
 ):
     page = client_for(personas.practitioner).get(reverse("accounts:two_factor"))
     body = page.content.decode()
-    assert (page.context["setting_up"], "<svg" in body, "secret" in page.context) == (False, False, False)
+    assert ("<svg" in body, "secret" in page.context, "form" in page.context) == (False, False, True)
     assert TOTPDevice.objects.filter(user=personas.practitioner).count() == 1
 
 
@@ -104,11 +104,11 @@ def test_it_explains_a_code_that_is_not_six_digits(client_for, personas, enrolle
 
 
 @override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)
-def test_it_keeps_the_same_unconfirmed_device_while_setting_up(client_for, personas):
-    client = client_for(personas.front_desk)
-    first = client.get(reverse("accounts:two_factor")).context["secret"]
-    second = client.get(reverse("accounts:two_factor")).context["secret"]
-    assert (first == second, TOTPDevice.objects.filter(user=personas.front_desk).count()) == (True, 1)
+def test_it_sends_a_staff_member_without_an_authenticator_to_their_invitation_link(client_for, personas):
+    page = client_for(personas.front_desk).get(reverse("accounts:two_factor"))
+    body = page.content.decode()
+    assert (page.status_code, "invitation link" in body, "secret" in page.context) == (403, True, False)
+    assert TOTPDevice.objects.filter(user=personas.front_desk).count() == 0
 
 
 @override_settings(NEEDLEPOINT_REQUIRE_STAFF_2FA=True)

@@ -16,6 +16,8 @@ PUBLIC = {
     "for every address)",
     "accounts:password_reset_confirm": "one-time set-password link (token checked by Django)",
     "accounts:password_set_done": "says the password was saved",
+    "accounts:invitation": "one-time staff invitation link (the token is the credential: only its hash is "
+    "stored, it works once and expires; unknown, used or expired tokens get 410 and a message)",
     "health": "liveness check for a load balancer; says only 'ok'",
     "bookings:feed": "calendar feed for calendar applications, which cannot sign in: the unguessable, "
     "revocable token in the address is the credential; unknown or revoked tokens get 404",

@@ -8,7 +8,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-EXEMPT_PREFIXES = ("/accounts/", "/static/")
+# Only the pages of signing in and out, the two-factor step itself and the one-time links; the
+# medical director's staff pages (also under /accounts/) need the second factor like any other.
+EXEMPT_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/two-factor/",
+    "/accounts/invitation/",
+    "/accounts/reset/",
+    "/static/",
+)
 
 
 class StaffTwoFactorMiddleware:

@@ -1,11 +1,10 @@
-"""Sign in, sign out and staff two-factor (TOTP via django-otp)."""
+"""Sign in, sign out and the staff two-factor step (TOTP via django-otp, or a backup code)."""
 
-import base64
 import io
+from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -15,9 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from needlepoint.accounts.forms import ThrottledLoginForm
+from needlepoint.accounts.services.backup_codes import backup_code_use
+from needlepoint.accounts.staff_forms import CodeForm
 from needlepoint.audit.services import audit_record
 
 
@@ -33,14 +35,6 @@ class LoginView(auth_views.LoginView):
         return response
 
 
-class TokenForm(forms.Form):
-    token = forms.RegexField(
-        regex=r"^\d{6}$",
-        label="Six-digit code from your authenticator app",
-        error_messages={"invalid": "Enter the six digits your app shows."},
-    )
-
-
 def _safe_next(request: HttpRequest) -> str:
     nxt = request.GET.get("next") or request.POST.get("next") or "/"
     ok = url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()})
@@ -48,31 +42,33 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 def two_factor(request: HttpRequest) -> HttpResponse:
-    """Verify a confirmed TOTP device, or set one up (secret + QR code) and confirm it."""
+    """Verify the staff member's authenticator code, or one of their backup codes (each works
+    once). Someone without a confirmed authenticator is not offered one here: enrolment needs
+    the one-time link the medical director sends, so a password alone never enrols a device."""
     user = request.user
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    setting_up = device is None
-    if setting_up:
-        device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice.objects.create(
-            user=user, name="authenticator", confirmed=False
-        )
-    form = TokenForm(request.POST or None)
+    if device is None:
+        return render(request, "accounts/two_factor.html", {"not_enrolled": True}, status=403)
+    form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
-            if setting_up:
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-            otp_login(request, device)
+        verified = _verified_device(user, device, form)
+        if verified is not None:
+            otp_login(request, verified)
             messages.success(request, "Two-factor check passed.")
             return redirect(_safe_next(request))
         form.add_error("token", "That code is not right, or has expired. Try the current one.")
-    context = {"form": form, "setting_up": setting_up, "next": _safe_next(request)}
-    if setting_up:
-        context |= {"qr_svg": _qr_svg(device.config_url), "secret": base64.b32encode(device.bin_key).decode()}
-    return render(request, "accounts/two_factor.html", context)
+    return render(request, "accounts/two_factor.html", {"form": form, "next": _safe_next(request)})
 
 
-def _qr_svg(data: str) -> str:
+def _verified_device(user: Any, device: TOTPDevice, form: CodeForm) -> Device | None:
+    code = form.cleaned_data["token"]
+    if form.is_backup_code:
+        return backup_code_use(user=user, code=code)
+    return device if device.verify_token(code) else None
+
+
+def qr_svg(data: str) -> str:
+    """The QR code of an authenticator's key URL, as inline SVG."""
     img = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
     buf = io.BytesIO()
     img.save(buf)

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # staff backup codes, for a lost phone
     "django_tasks_db",
     "axes",
     "needlepoint.accounts",
@@ -151,6 +152,8 @@ NEEDLEPOINT_DEMO = False
 NEEDLEPOINT_REQUIRE_STAFF_2FA = True
 
 OTP_TOTP_ISSUER = NEEDLEPOINT_CLINIC_NAME
+# How long a staff invitation (or a new second-factor link) stays valid, in hours.
+NEEDLEPOINT_STAFF_INVITATION_HOURS = int(os.environ.get("NEEDLEPOINT_STAFF_INVITATION_HOURS", "72"))
 
 # Background work (reminders, staff alerts): Django's tasks framework on the database backend, run
 # by `django-admin clinic_worker` (db_worker with the sweep inside it; `make run` starts one). Mail
