@@ -36,8 +36,9 @@ NEW = {
 
 
 @pytest.fixture(autouse=True)
-def fresh_limits():
-    """Each test starts with no emails counted against any address."""
+def fresh_limits(db):
+    """Each test starts with no emails counted against any address (the counts live in the
+    database cache)."""
     cache.clear()
     yield
     cache.clear()
