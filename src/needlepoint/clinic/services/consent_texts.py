@@ -106,7 +106,9 @@ def _cleaned(*, treatment: str, version: str, title: str, body: str) -> dict[str
 
 
 def _check_version_free(*, treatment: str, version: str, exclude: int | None = None) -> None:
-    taken = ConsentText.objects.filter(treatment=treatment, version=version).exclude(pk=exclude)
+    taken = ConsentText.objects.filter(treatment=treatment, version=version)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
     if taken.exists():
         raise ServiceError(
             f"Version {version} of the {treatment} consent text already exists. "
