@@ -6,7 +6,7 @@ changed (triggers, migration 0002), scores stay in range (check constraints), a 
 is unique within its course."""
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -281,6 +281,11 @@ class ConsentText(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.is_published:
+            raise PermissionError("a published consent text cannot be deleted")
+        return super().delete(*args, **kwargs)
 
 
 class ConsentChannel(models.TextChoices):
