@@ -100,6 +100,17 @@ def test_it_lets_the_director_draft_edit_preview_and_publish_a_version(client_fo
     assert [s.split(" ")[-1] for s in summaries if "preview" not in s] == ["drafted", "edited", "published"]
 
 
+def test_it_lists_the_versions_in_a_fixed_number_of_queries(
+    client_for, personas, text, django_assert_num_queries
+):
+    for n in range(2, 6):
+        draft(personas, version=str(n))
+    client = client_for(personas.director)
+    with django_assert_num_queries(3):  # session, user, the texts with their authors
+        page = client.get(LIST).content.decode()
+    assert (page.count("preview and publish"), "Consent texts" in page) == (4, True)
+
+
 def test_it_refuses_a_stale_edit_of_a_draft_with_409(client_for, personas, text):
     new = draft(personas)
     client = client_for(personas.director)
