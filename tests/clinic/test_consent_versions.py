@@ -341,3 +341,24 @@ def test_it_shows_the_stored_copy_and_its_check_on_the_signed_record(client_for,
         assert "no-store" in response["Cache-Control"]
     other = client_for(personas.patient_b).get(reverse("portal:consent_sign", args=[course.pk]))
     assert other.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("doc", "lines"),
+    [
+        (
+            {"sessions": {"count": 1}, "areas": [{"area": "upper_lip"}]},
+            ["1 session.", "Upper lip: needles at a depth the practitioner sets on the day."],
+        ),
+        (
+            {"sessions": {"count": 2, "interval_days": {"min": 30, "max": 45}}, "areas": []},
+            ["2 sessions, 30 to 45 days apart."],
+        ),
+    ],
+)
+def test_it_words_the_plan_plainly_where_parts_are_missing(doc, lines):
+    from needlepoint.clinic.consent_copy import plan_shown
+    from needlepoint.clinic.plan_view import PlanView
+
+    shown = plan_shown(PlanView.of(doc), goal="Texture")["lines"]
+    assert shown[1:-1] == lines

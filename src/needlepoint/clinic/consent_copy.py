@@ -86,8 +86,12 @@ def _depth(depth: Mapping[str, Any]) -> str:
     if low is None and high is None:
         return "at a depth the practitioner sets on the day"
     if low is None or high is None or low == high:
-        return f"{low if high is None else high:g} mm deep"
-    return f"{low:g} to {high:g} mm deep"
+        return f"{_mm(low if high is None else high)} mm deep"
+    return f"{_mm(low)} to {_mm(high)} mm deep"
+
+
+def _mm(value: Any) -> str:
+    return f"{float(value):g}"
 
 
 def canonical(text: Mapping[str, Any], plan: Mapping[str, Any]) -> bytes:
