@@ -42,7 +42,7 @@ def approved_course(personas: Any, plan: dict[str, Any]) -> Any:
     )
 
 
-def test_it_signs_on_the_tablet_and_keeps_staff_pages_closed(page: Page, live_server, personas):
+def test_it_signs_on_the_tablet_and_keeps_staff_pages_closed(page: Page, live_server, personas, shot):
     from needlepoint.clinic.services.consent import ensure_default_consent_text
 
     ensure_default_consent_text()
@@ -56,6 +56,7 @@ def test_it_signs_on_the_tablet_and_keeps_staff_pages_closed(page: Page, live_se
     sign_in(page, "frank")
     page.goto(f"/patients/{course.patient_id}/")
     page.goto(f"/courses/{course.pk}/consent/tablet/")
+    shot(page, "70-tablet-hand-over")
     page.get_by_role("button", name="Hand the tablet to the patient").click()
     expect(page.get_by_text("3 sessions, 4 to 6 weeks apart.")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_have_count(0)
@@ -67,6 +68,7 @@ def test_it_signs_on_the_tablet_and_keeps_staff_pages_closed(page: Page, live_se
 
     page.get_by_label("Your full name").fill("Anna Alvarez")
     draw_signature(page)
+    shot(page, "71-tablet-signing")
     page.get_by_role("button", name="Sign the consent").click()
     expect(page.get_by_text("Please hand the tablet back to the clinic staff.")).to_be_visible()
     page.go_back()
@@ -76,6 +78,7 @@ def test_it_signs_on_the_tablet_and_keeps_staff_pages_closed(page: Page, live_se
     page.get_by_label("Password of the staff member who handed the tablet over").fill("wrong")
     page.get_by_role("button", name="Take the tablet back").click()
     expect(page.get_by_text("4 tries left")).to_be_visible()
+    shot(page, "72-tablet-wrong-password")
     page.get_by_label("Password of the staff member who handed the tablet over").fill(PASSWORD)
     page.get_by_role("button", name="Take the tablet back").click()
     expect(page.get_by_text("The tablet is back with the clinic")).to_be_visible()
