@@ -183,7 +183,7 @@ def consent_via_ui(page: Page, course_id: int, *, shot: Shot = None) -> None:
     """Patient A reads the consent text in the portal, types her name and draws a signature."""
     from needlepoint.clinic.services.consent import ensure_default_consent_text
 
-    ensure_default_consent_text()  # no page publishes consent texts yet: the clinic's version 1
+    ensure_default_consent_text()  # the clinic's version 1; its pages are tested in test_consent_versions.py
 
     sign_in(page, "anna")
     expect(page.get_by_role("heading", name="Anna Alvarez")).to_be_visible()

@@ -15,7 +15,8 @@ pages, labels and buttons, signed in through the login page.
 
 Each test starts from an empty clinic (the personas only) and reaches its starting point through
 the same pages (the `*_via_ui` helpers in `patient_path_steps.py`). The ORM is used only where no
-page exists yet, each time said in a comment: publishing the consent text, adding a device, and
+page exists yet or another test walks it, each time said in a comment: publishing the consent
+text (its pages are tested in tests/clinic/test_consent_versions.py), adding a device, and
 booking a session (booking is a later feature)."""
 
 import re

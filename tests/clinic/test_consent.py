@@ -289,12 +289,21 @@ def tablet_url(course):
     return reverse("clinic:consent_tablet", args=[course.pk])
 
 
+SIGN_URL = "/tablet/sign/"
+
+
+def handed_over(client, course):
+    """`client` (staff) hands the tablet over for `course` and returns it, now locked."""
+    assert client.post(tablet_url(course)).status_code == 302
+    return client
+
+
 def test_it_shows_the_front_desk_the_consent_text_but_no_clinical_notes(client_for, personas, course, text):
     Course.objects.filter(pk=course.pk).update(plan={"notes": "SECRET-CLINICAL-NOTE"})
     TreatmentSession.objects.create(
         course=course, patient=course.patient, number=1, notes="SECRET-SESSION-NOTE"
     )
-    response = client_for(personas.front_desk).get(tablet_url(course))
+    response = handed_over(client_for(personas.front_desk), course).get(SIGN_URL)
     page = response.content.decode()
     assert response.status_code == 200
     assert text.title in page
@@ -309,13 +318,13 @@ def test_it_shows_the_front_desk_the_consent_text_but_no_clinical_notes(client_f
 
 
 def test_it_signs_on_the_tablet_handed_over_by_the_front_desk(client_for, personas, course, text):
-    client = client_for(personas.front_desk)
+    client = handed_over(client_for(personas.front_desk), course)
     response = client.post(
-        tablet_url(course),
+        SIGN_URL,
         {"consent_text": text.pk, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE},
         REMOTE_ADDR="198.51.100.4",
     )
-    assert (response.status_code, response["Location"]) == (302, tablet_url(course))
+    assert (response.status_code, response["Location"]) == (302, SIGN_URL)
     consent = Consent.objects.get()
     assert (consent.channel, consent.witnessed_by, consent.ip) == (
         "tablet",
@@ -323,9 +332,9 @@ def test_it_signs_on_the_tablet_handed_over_by_the_front_desk(client_for, person
         "198.51.100.4",
     )
     assert AuditEvent.objects.filter(action="sign", actor=personas.front_desk).exists()
-    page = client.get(tablet_url(course)).content.decode()
+    page = client.get(SIGN_URL).content.decode()
     assert "hand the tablet back" in page
-    assert "Signed on" in page
+    assert "Your consent is signed" in page
     assert 'name="typed_name"' not in page
     assert reverse("clinic:consent_detail", args=[consent.pk]) not in page  # front desk: no link
 
@@ -337,8 +346,8 @@ def test_it_links_clinical_staff_from_the_tablet_to_the_signed_record(client_for
 
 
 def test_it_shows_a_wrong_name_on_the_tablet_and_keeps_the_drawing(client_for, personas, course, text):
-    response = client_for(personas.front_desk).post(
-        tablet_url(course), {"consent_text": text.pk, "typed_name": "Frank", "signature_png": SIGNATURE}
+    response = handed_over(client_for(personas.front_desk), course).post(
+        SIGN_URL, {"consent_text": text.pk, "typed_name": "Frank", "signature_png": SIGNATURE}
     )
     page = response.content.decode()
     assert response.status_code == 400
@@ -349,10 +358,10 @@ def test_it_shows_a_wrong_name_on_the_tablet_and_keeps_the_drawing(client_for, p
 
 def test_it_refuses_tablet_signing_for_a_draft_course(client_for, personas, text):
     course = make_course(personas, status="draft")
-    client = client_for(personas.practitioner)
-    assert 'name="typed_name"' not in client.get(tablet_url(course)).content.decode()
+    client = handed_over(client_for(personas.practitioner), course)
+    assert 'name="typed_name"' not in client.get(SIGN_URL).content.decode()
     response = client.post(
-        tablet_url(course),
+        SIGN_URL,
         {"consent_text": text.pk, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE},
     )
     assert response.status_code == 400
@@ -361,8 +370,8 @@ def test_it_refuses_tablet_signing_for_a_draft_course(client_for, personas, text
 
 
 def test_it_refuses_a_stale_or_unknown_text_id_on_the_tablet(client_for, personas, course, text):
-    response = client_for(personas.front_desk).post(
-        tablet_url(course), {"consent_text": 99999, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE}
+    response = handed_over(client_for(personas.front_desk), course).post(
+        SIGN_URL, {"consent_text": 99999, "typed_name": "Anna Alvarez", "signature_png": SIGNATURE}
     )
     assert response.status_code == 400
     assert "Reload the page" in response.content.decode()

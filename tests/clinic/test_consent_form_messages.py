@@ -26,7 +26,9 @@ def course(personas):
 
 def post_tablet(client_for, personas, course, **changes):
     data = {"consent_text": "", "typed_name": "Anna Alvarez", "signature_png": SIGNATURE} | changes
-    return client_for(personas.front_desk).post(reverse("clinic:consent_tablet", args=[course.pk]), data)
+    client = client_for(personas.front_desk)
+    client.post(reverse("clinic:consent_tablet", args=[course.pk]))  # hand the tablet over
+    return client.post(reverse("clinic:tablet_sign"), data)
 
 
 def test_it_asks_for_the_typed_name_and_keeps_the_drawing(client_for, personas, course, text):

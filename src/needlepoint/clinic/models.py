@@ -6,13 +6,14 @@ changed (triggers, migration 0002), scores stay in range (check constraints), a 
 is unique within its course."""
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 
+from needlepoint.clinic.consent_copy import content_sha256
 from needlepoint.clinical.protocol import ABSOLUTE_MAX_DEPTH_MM
 from needlepoint.clinical.scales import (
     GAIS_RANGE,
@@ -256,19 +257,35 @@ class DepthOverride(models.Model):
 
 
 class ConsentText(models.Model):
-    """A version of the consent text for a treatment; published versions are never edited."""
+    """A version of the consent text for a treatment, written by the medical director.
+
+    A draft (`published_at` empty) can be edited (`revision` guards against stale edits);
+    publishing it makes it the text new consents for its treatment use (the latest published).
+    A published text is never changed or deleted: the database refuses it (migration 0011)."""
 
     treatment = models.CharField(max_length=40, default="microneedling")
     version = models.CharField(max_length=20)
     title = models.CharField(max_length=200)
     body = models.TextField()
-    published_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    written_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    revision = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["treatment", "-published_at"]
         constraints = [
             models.UniqueConstraint(fields=["treatment", "version"], name="consent_text_version_unique")
         ]
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.is_published:
+            raise PermissionError("a published consent text cannot be deleted")
+        return super().delete(*args, **kwargs)
 
 
 class ConsentChannel(models.TextChoices):
@@ -277,7 +294,18 @@ class ConsentChannel(models.TextChoices):
 
 
 class Consent(models.Model):
-    """A signed consent: typed name, drawn signature, time and text version. Immutable."""
+    """A signed consent: typed name, drawn signature, time, and a copy of exactly what the
+    patient was shown. Immutable: the database refuses UPDATE and DELETE (migration 0002).
+
+    The copy: `text_shown` (treatment, version, title and body of the consent text) and
+    `plan_shown` (the plan agreed: goal, sessions, days between them, areas with their depth
+    ranges, adjuncts, and the sentences the page showed), built by `clinic.consent_copy`.
+    `content_sha256` is the SHA-256 (hex) of the canonical serialisation of both: the JSON
+    object {"plan": plan_shown, "text": text_shown} dumped with sorted keys, separators ","
+    and ":", non-ASCII characters unescaped, encoded in UTF-8 (Python:
+    `json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`).
+    `copy_reconstructed` is True for consents signed before copies were kept: their copy was
+    rebuilt from the text version and the course's plan as they stood when copies began."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consents")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="consents")
@@ -288,12 +316,22 @@ class Consent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     channel = models.CharField(max_length=10, choices=ConsentChannel.choices)
     witnessed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    text_shown = models.JSONField(default=dict, blank=True)
+    plan_shown = models.JSONField(default=dict, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    copy_reconstructed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-signed_at"]
         constraints = [
             models.UniqueConstraint(fields=["course", "consent_text"], name="one_consent_per_course_text")
         ]
+
+    @property
+    def copy_intact(self) -> bool:
+        """Does the stored hash still match the stored copy (recomputed now)?"""
+        recomputed = content_sha256(self.text_shown, self.plan_shown)
+        return bool(self.content_sha256) and recomputed == self.content_sha256
 
 
 class Room(models.Model):

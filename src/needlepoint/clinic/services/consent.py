@@ -1,8 +1,9 @@
-"""Consent: versioned consent texts per treatment, and the patient's signature on one of them
-for a course (typed name and a drawn signature), given in the portal or on the clinic's tablet.
+"""Consent: the patient's signature on the current consent text for a course (typed name and a
+drawn signature), given in the portal or on the clinic's tablet, with a copy of exactly what
+they were shown (the text and the plan agreed) and its SHA-256 (`clinic.consent_copy`).
 
-Published texts are never edited: a change is a new version (there is no edit service).
-Signed consents are never changed either; the database refuses an UPDATE (migration 0002).
+The texts themselves (drafts, publishing) are in `services.consent_texts`. Signed consents are
+never changed: the database refuses an UPDATE or DELETE (migration 0002).
 
 A signature stays valid for its course when a newer text is published later: the patient
 agreed to the text in force when they signed, and the course they agreed to has not changed.
@@ -11,129 +12,49 @@ The clinic may ask them to sign the new version as well (one consent per course 
 in `clinic.signature`."""
 
 import unicodedata
-from collections.abc import Mapping
-from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 
 from needlepoint.audit.services import audit_record
+from needlepoint.clinic import consent_copy
 from needlepoint.clinic.models import APPROVED_COURSE_STATUSES, Consent, ConsentChannel, ConsentText, Course
-from needlepoint.clinic.services import ServiceError, validated
+from needlepoint.clinic.plan_view import PlanView
+from needlepoint.clinic.services import ServiceError, StaleEdit, validated
+from needlepoint.clinic.services.consent_texts import (
+    DEFAULT_CONSENT,
+    consent_text_publish,
+    current_consent_text,
+    ensure_default_consent_text,
+)
 from needlepoint.clinic.signature import check_signature
+from needlepoint.clinical.vocab import area_label
 
 if TYPE_CHECKING:
     from needlepoint.accounts.models import User
 
-DEFAULT_CONSENT: Mapping[str, str] = MappingProxyType(
-    {
-        "treatment": "microneedling",
-        "version": "1",
-        "title": "Consent to microneedling (collagen induction therapy)",
-        "body": """\
-What the treatment is
-Microneedling uses a pen-like device with very fine, sterile, single-use needles to make many tiny \
-punctures in the skin. The skin heals them by making new collagen, which can soften acne scars and \
-other scars and even out skin texture and tone. A numbing cream is usually put on first. A course is \
-usually several sessions about four weeks apart; your treatment plan sets out the number of \
-sessions, the areas and the needle depth.
-
-What to expect afterwards
-Expect redness and swelling of the treated skin, which also feels warm and tender, like a moderate \
-sunburn. This lasts one to three days, sometimes up to a week. Pinpoint bleeding during the \
-treatment is normal. Light bruising, dryness, flaking, small scabs and a few spots can follow and \
-usually settle within 7 to 10 days.
-
-Risks
-These are uncommon, but they can happen:
-- Infection. Tell the clinic at once if you notice pus, a fever, blisters, or redness that spreads \
-or gets worse after the second day.
-- Dark marks (post-inflammatory hyperpigmentation): patches darker than the skin around them. They \
-are more likely in darker skin and after sun exposure, usually fade over months, and can last longer.
-- Scarring, including "tram-track" lines where the needles ran, and rarely raised scars.
-- A cold sore flare if you have had cold sores before. The clinic may advise antiviral tablets \
-before and after each session.
-- Allergic and granulomatous reactions (firm lumps in the skin) to products put on the skin during \
-or soon after treatment. They are rare but can be hard to treat and last a long time, which is why \
-the clinic only uses products approved for use with microneedling.
-- A flare of acne, or small white bumps (milia).
-
-Results
-Results build up slowly as new collagen forms. They are judged at least 3 months after your last \
-session and can keep improving for 6 to 12 months. Most people see a worthwhile improvement, but no \
-particular result can be promised; some scars, such as deep narrow "ice-pick" scars, respond less, \
-and more sessions may be suggested.
-
-Alternatives
-You do not have to have this treatment. Other choices include no treatment, skin-care products \
-prescribed by a doctor, chemical peels, laser or radiofrequency treatments, fillers, and minor \
-procedures for single scars. Your practitioner can explain how they compare for you.
-
-Your part
-Follow the preparation and aftercare advice you are given: protect your skin from the sun, pause \
-retinoids and exfoliating products when asked, and before each session tell the clinic about any \
-new medicine, sunburn, cold sore, pregnancy or skin infection. Answer the check-in questions after \
-each session.
-
-Your right to withdraw
-You can stop the course at any time, without giving a reason, and it will not affect the rest of \
-your care. Signing this form does not oblige you to continue; tell the clinic if you change your \
-mind.
-
-Agreement
-By signing, I confirm that I have read this information, that I could ask questions and had them \
-answered, that what I told the clinic about my health is complete and true, and that I agree to a \
-course of microneedling as set out in my treatment plan.""",
-    }
-)
+__all__ = [
+    "DEFAULT_CONSENT",
+    "consent_shown",
+    "consent_sign",
+    "consent_text_publish",
+    "current_consent_text",
+    "ensure_default_consent_text",
+    "normalise_name",
+]
 
 
-# -- consent texts ---------------------------------------------------------------------------------
-
-
-def current_consent_text(treatment: str = "microneedling") -> ConsentText | None:
-    """Return the most recently published consent text for `treatment`, or None if none is."""
-    return ConsentText.objects.filter(treatment=treatment).order_by("-published_at", "-id").first()
-
-
-@transaction.atomic
-def consent_text_publish(
-    *, treatment: str, version: str, title: str, body: str, actor: "User | None"
-) -> ConsentText:
-    """Publish a new version of the consent text for `treatment`; it becomes the current one.
-    An existing version is never replaced: publishing the same version again is refused."""
-    treatment, version = treatment.strip(), version.strip()
-    for field, value in (
-        ("treatment", treatment),
-        ("version", version),
-        ("title", title.strip()),
-        ("body", body.strip()),
-    ):
-        if not value:
-            raise ServiceError(f"The consent text needs a {field}.", field=field)
-    if ConsentText.objects.filter(treatment=treatment, version=version).exists():
-        raise ServiceError(
-            f"Version {version} of the {treatment} consent text is already published. "
-            "Published texts are never changed: give the new text a new version.",
-            field="version",
-        )
-    text = ConsentText(treatment=treatment, version=version, title=title.strip(), body=body.strip())
-    validated(text).save()
-    audit_record(
-        actor=actor,
-        action="create",
-        obj=text,
-        summary=f"consent text {treatment} version {version} published",
+def consent_shown(*, course: Course, consent_text: ConsentText) -> tuple[dict[str, str], dict[str, Any]]:
+    """Return (text shown, plan shown): what the consent page shows the patient before they
+    sign `consent_text` for `course`, and what the signed record keeps."""
+    text = consent_copy.text_shown(
+        treatment=consent_text.treatment,
+        version=consent_text.version,
+        title=consent_text.title,
+        body=consent_text.body,
     )
-    return text
-
-
-def ensure_default_consent_text() -> ConsentText:
-    """Return the current microneedling consent text, publishing `DEFAULT_CONSENT` (version 1)
-    first if the clinic has none yet."""
-    return current_consent_text(DEFAULT_CONSENT["treatment"]) or consent_text_publish(
-        **DEFAULT_CONSENT, actor=None
-    )
+    plan = consent_copy.plan_shown(PlanView.of(course.plan), goal=area_label(course.goal).capitalize())
+    return text, plan
 
 
 # -- signing ---------------------------------------------------------------------------------------
@@ -154,19 +75,32 @@ def consent_sign(
     channel: str,
     actor: "User",
     ip: str | None = None,
+    shown_sha256: str = "",
 ) -> Consent:
     """Record the patient's consent to `consent_text` for `course` and return it.
 
     Refused (ServiceError, with the field at fault) unless the course is approved or under way,
     the text is the current version, the course has no consent for it yet, the typed name is the
     patient's name and the signature is a real drawing. On the portal only the patient may sign;
-    on the tablet a member of staff hands it over and is recorded as the witness."""
+    on the tablet a member of staff hands it over and is recorded as the witness.
+
+    The consent keeps a copy of the text and plan shown (`consent_shown`) and its SHA-256.
+    `shown_sha256`, the hash of what the page displayed, is compared with the copy: a text or
+    plan changed since the page was opened is refused (StaleEdit) rather than signed unseen."""
     patient = course.patient
     _check_signer(course=course, channel=channel, actor=actor)
     _check_course(course)
     _check_text(course=course, consent_text=consent_text)
     _check_name(typed_name, expected=f"{patient.first_name} {patient.last_name}")
     check_signature(signature_png)
+    text_shown, plan_shown = consent_shown(course=course, consent_text=consent_text)
+    digest = consent_copy.content_sha256(text_shown, plan_shown)
+    if shown_sha256 and shown_sha256 != digest:
+        raise StaleEdit(
+            "The treatment plan or the consent text changed after this page was opened. "
+            "Read the page again, then sign.",
+            field="consent_text",
+        )
     consent = validated(
         Consent(
             patient=patient,
@@ -177,6 +111,9 @@ def consent_sign(
             ip=ip or None,
             channel=channel,
             witnessed_by=actor if channel == ConsentChannel.TABLET else None,
+            text_shown=text_shown,
+            plan_shown=plan_shown,
+            content_sha256=digest,
         )
     )
     try:
@@ -189,7 +126,7 @@ def consent_sign(
         action="sign",
         obj=consent,
         summary=f"consent to {consent_text.treatment} text version {consent_text.version} "
-        f"for course {course.pk} via {channel}",
+        f"for course {course.pk} via {channel}, copy sha256 {digest[:12]}",
     )
     return consent
 
@@ -217,6 +154,10 @@ def _check_course(course: Course) -> None:
 
 
 def _check_text(*, course: Course, consent_text: ConsentText) -> None:
+    if not consent_text.is_published:
+        raise ServiceError(
+            "This consent text is a draft: only a published text can be signed.", field="consent_text"
+        )
     current = current_consent_text(consent_text.treatment)
     if current is None or current.pk != consent_text.pk:
         raise ServiceError(

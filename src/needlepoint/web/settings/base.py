@@ -42,6 +42,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "needlepoint.accounts.middleware.StaffTwoFactorMiddleware",
     "needlepoint.audit.middleware.AuditContextMiddleware",
+    "needlepoint.clinic.tablet.TabletLockMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
