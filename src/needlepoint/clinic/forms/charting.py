@@ -24,6 +24,7 @@ from needlepoint.clinic.services.charting import (
 )
 from needlepoint.clinic.services.rescreen import DayOfAnswers, plan_areas
 from needlepoint.clinical.vocab import area_label
+from needlepoint.web.fields import DayField, row_set
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -44,7 +45,7 @@ class RescreenForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[("no", "No"), ("now", "Yes, now"), ("recent", "In the last 2 weeks")],
     )
-    sunburn_date = forms.DateField(
+    sunburn_date = DayField(
         label="Day of the sunburn (if in the last 2 weeks)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -203,8 +204,10 @@ class AdverseEventForm(forms.Form):
         return not (d.get("id") or d.get("kind") or d.get("severity") or d.get("action"))
 
 
-AreaFormSet = forms.formset_factory(AreaForm, extra=0, max_num=30)
-EventFormSet = forms.formset_factory(AdverseEventForm, extra=1, can_delete=True, max_num=30)
+# At most MAX_ROWS rows of each are ever built, whatever count a request claims (`row_set`).
+MAX_ROWS = 30
+AreaFormSet = row_set(AreaForm, max_rows=MAX_ROWS, extra=0)
+EventFormSet = row_set(AdverseEventForm, max_rows=MAX_ROWS, extra=1, can_delete=True)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from django import forms
 from needlepoint.clinic.forms import DATE
 from needlepoint.clinic.services import ServiceError, StaleEdit
 from needlepoint.clinic.services.patients import CONTACT_FIELDS
+from needlepoint.web.fields import DayField
 
 
 class PatientForm(forms.Form):
@@ -22,7 +23,7 @@ class PatientForm(forms.Form):
     last_name = forms.CharField(
         label="Last name", max_length=100, error_messages={"required": "Last name is required."}
     )
-    birth_date = forms.DateField(
+    birth_date = DayField(
         label="Date of birth",
         widget=DATE,
         error_messages={
