@@ -18,21 +18,21 @@ from needlepoint.words import human_date
 
 # Wide enough for every date of birth and every plan; narrow enough that any interval, window or
 # week computed from a day stays far inside Python's dates.
-EARLIEST_DAY = dt.date(1900, 1, 1)
+EARLIEST_DAY = dt.date(1800, 1, 1)
 LATEST_DAY = dt.date(2200, 12, 31)
 # The largest primary key (and version) a database's 64-bit integer column holds.
 RECORD_NUMBER_MAX = 2**63 - 1
 
 
 def day_range_message(label: str = "") -> str:
-    """'New date: dates from 1 January 1900 to 31 December 2200 only.'"""
+    """'New date: dates from 1 January 1800 to 31 December 2200 only.'"""
     text = f"dates from {human_date(EARLIEST_DAY)} to {human_date(LATEST_DAY)} only."
     return f"{label}: {text}" if label else text[0].upper() + text[1:]
 
 
 class DayField(forms.DateField):
     """A day between EARLIEST_DAY and LATEST_DAY; outside them the field's error says the range
-    ("From: dates from 1 January 1900 to 31 December 2200 only."; without the label when the
+    ("From: dates from 1 January 1800 to 31 December 2200 only."; without the label when the
     page shows each error after its field's label: `named=False`)."""
 
     def __init__(self, *, named: bool = True, **kwargs: Any):

@@ -155,7 +155,7 @@ class InquiryForm(forms.Form):
     """The candidacy questions. `intake()` returns the answers as an intake in the contract's
     shape, assessed today."""
 
-    birth_date = DayField(
+    birth_date = forms.DateField(  # its own bounds: not in the future, a plausible age
         label="Your date of birth",
         widget=DATE,
         error_messages={"required": "Tell us your date of birth.", "invalid": "Enter a real date."},

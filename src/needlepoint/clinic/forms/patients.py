@@ -9,7 +9,6 @@ from django import forms
 from needlepoint.clinic.forms import DATE
 from needlepoint.clinic.services import ServiceError, StaleEdit
 from needlepoint.clinic.services.patients import CONTACT_FIELDS
-from needlepoint.web.fields import DayField
 
 
 class PatientForm(forms.Form):
@@ -23,7 +22,7 @@ class PatientForm(forms.Form):
     last_name = forms.CharField(
         label="Last name", max_length=100, error_messages={"required": "Last name is required."}
     )
-    birth_date = DayField(
+    birth_date = forms.DateField(  # its own bounds: not in the future, a plausible age
         label="Date of birth",
         widget=DATE,
         error_messages={
