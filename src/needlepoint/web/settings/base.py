@@ -109,6 +109,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT: Path | None = VAR_DIR / "static"  # None in tests: nothing is collected
 STATICFILES_DIRS = [BASE_DIR / "src" / "needlepoint" / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "src" / "needlepoint" / "web_root"
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
