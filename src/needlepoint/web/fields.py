@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms import BaseFormSet, formset_factory
 
@@ -41,6 +42,16 @@ class DayField(forms.DateField):
         self.validators.extend(
             [MinValueValidator(EARLIEST_DAY, message=message), MaxValueValidator(LATEST_DAY, message=message)]
         )
+
+
+class MomentField(forms.DateTimeField):
+    """A date and time whose day is between EARLIEST_DAY and LATEST_DAY (its error as DayField's):
+    converting a moment near either end of Python's dates to UTC would overflow."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not EARLIEST_DAY <= value.date() <= LATEST_DAY:
+            raise ValidationError(day_range_message(str(self.label) if self.label else ""), code="range")
 
 
 class RecordNumberField(forms.IntegerField):

@@ -24,7 +24,7 @@ from needlepoint.clinic.services.charting import (
 )
 from needlepoint.clinic.services.rescreen import DayOfAnswers, plan_areas
 from needlepoint.clinical.vocab import area_label
-from needlepoint.web.fields import DayField, row_set
+from needlepoint.web.fields import DayField, MomentField, row_set
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -131,8 +131,8 @@ class ChartForm(forms.Form):
         queryset=Device.objects.exclude(kind="centrifuge").order_by("name"),
     )
     cartridge_lot = forms.CharField(label="Cartridge lot", max_length=60, required=False)
-    anaesthetic_on = forms.DateTimeField(label="Anaesthetic on", required=False, widget=DATETIME_LOCAL)
-    anaesthetic_off = forms.DateTimeField(label="Anaesthetic off", required=False, widget=DATETIME_LOCAL)
+    anaesthetic_on = MomentField(label="Anaesthetic on", required=False, widget=DATETIME_LOCAL)
+    anaesthetic_off = MomentField(label="Anaesthetic off", required=False, widget=DATETIME_LOCAL)
     prp_ml = forms.DecimalField(
         label="PRP volume (ml)", required=False, max_digits=4, decimal_places=1, min_value=Decimal("0")
     )
