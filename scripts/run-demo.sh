@@ -63,6 +63,9 @@ restart() {
 echo "run-demo: Ctrl-C stops both; either one ending is restarted"
 start worker
 start web
+echo "On a fresh production install, create the first medical director with:" \
+    "DJANGO_SETTINGS_MODULE=needlepoint.web.settings.production django-admin create_medical_director" \
+    "--email EMAIL --first-name FIRST --last-name LAST (it prints a one-time link to set a password and an authenticator)"
 while true; do
     wait -n -p ended "${pid[web]}" "${pid[worker]}"
     status=$?
