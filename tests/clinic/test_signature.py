@@ -3,6 +3,7 @@ read, and where a drawing becomes a signature. The consent tests cover it throug
 
 import base64
 import io
+import zlib
 
 import pytest
 from PIL import Image, ImageDraw
@@ -15,6 +16,7 @@ from needlepoint.clinic.signature import (
     SIGNATURE_MAX_BYTES,
     TOO_LARGE,
     TOO_SMALL,
+    TOO_WIDE,
     UNREADABLE,
     check_signature,
     ink_of,
@@ -120,3 +122,32 @@ def test_it_refuses_a_png_cut_short_even_when_its_pixels_are_all_there():
     whole = base64.b64decode(data_url(stroke(canvas(), 10, 150)).split(",", 1)[1])
     cut = whole[: whole.index(b"IEND") - 4]  # no end chunk
     assert refusal("data:image/png;base64," + base64.b64encode(cut).decode()) == UNREADABLE
+
+
+def declared(width, height):
+    """A small PNG (a few hundred bytes) whose header declares `width` by `height` pixels: the
+    compressed rows are a stroke of a small image, so decoding it whole would inflate far more."""
+    raw = bytearray(base64.b64decode(data_url(stroke(canvas(), 10, 150)).split(",", 1)[1]))
+    at = raw.index(b"IHDR")
+    raw[at + 4 : at + 12] = width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    crc = zlib.crc32(bytes(raw[at : at + 17]))
+    raw[at + 17 : at + 21] = crc.to_bytes(4, "big")
+    return "data:image/png;base64," + base64.b64encode(bytes(raw)).decode()
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        (1601, 800),  # just over the box
+        (10_000, 10_000),  # where Pillow would only warn of a decompression bomb
+        (100_000, 100_000),  # where Pillow refuses on its own
+    ],
+)
+def test_it_refuses_a_small_png_declaring_a_huge_image_before_decoding_it(size):
+    url = declared(*size)
+    assert len(url) < 2_000
+    assert refusal(url) == TOO_WIDE
+
+
+def test_it_accepts_a_drawing_as_large_as_the_box_allows():
+    check_signature(data_url(stroke(canvas(size=(1600, 800)), 10, 150)))

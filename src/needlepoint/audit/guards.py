@@ -1,8 +1,13 @@
 """Database triggers that refuse what must never happen, for SQLite and PostgreSQL.
 
-UPDATEs are refused on both databases. DELETEs are refused on PostgreSQL only: on SQLite a
-row trigger would also fire when the test runner empties tables, so there the models refuse
-deletion instead (PostgreSQL empties tables with TRUNCATE, which row triggers do not see)."""
+INSERTs, UPDATEs and DELETEs are refused alike on both databases. Emptying the whole database
+on purpose (`django-admin flush`, the test runner between transactional tests) still works:
+PostgreSQL does it with TRUNCATE, which row triggers do not see, and on SQLite the project's
+backend (`needlepoint.web.sqlite_backend`) sets the DELETE triggers aside for the flush alone.
+
+On SQLite a trigger is created only if none of its name exists, so a migration can install a
+guard an earlier migration may already have installed (audit 0003 adds the DELETE triggers
+that migrations before it left out on SQLite)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +28,7 @@ class Guard:
 def _sqlite(g: Guard) -> tuple[str, str]:
     when = f"WHEN {g.when}" if g.when else ""
     create = (
-        f"CREATE TRIGGER {g.name} BEFORE {g.event} ON {g.table} FOR EACH ROW {when} "
+        f"CREATE TRIGGER IF NOT EXISTS {g.name} BEFORE {g.event} ON {g.table} FOR EACH ROW {when} "
         f"BEGIN SELECT RAISE(ABORT, '{g.message}'); END;"
     )
     return create, f"DROP TRIGGER IF EXISTS {g.name};"
@@ -44,13 +49,8 @@ def _postgres(g: Guard) -> tuple[str, str]:
 
 
 def _statements(vendor: str, guards: list[Guard], *, forward: bool) -> list[str]:
-    out = []
-    for g in guards:
-        if vendor == "sqlite" and g.event == "DELETE":
-            continue
-        make = _sqlite if vendor == "sqlite" else _postgres
-        out.append(make(g)[0 if forward else 1])
-    return out
+    make = _sqlite if vendor == "sqlite" else _postgres
+    return [make(g)[0 if forward else 1] for g in guards]
 
 
 type Migrate = Callable[[StateApps, BaseDatabaseSchemaEditor], None]

@@ -12,6 +12,7 @@ from needlepoint.bookings.grid import Resource
 from needlepoint.bookings.models import Appointment, Location, PractitionerProfile
 from needlepoint.bookings.services import preferences as booking_preferences
 from needlepoint.scheduling import AFTERNOONS, EVENINGS, MORNINGS
+from needlepoint.web.fields import DayField
 
 WEEKDAYS = [
     (0, "Monday"),
@@ -115,7 +116,7 @@ class PreferencesForm(forms.Form):
 class NewTimeForm(forms.Form):
     """A new date and start time on the wall clock of `location`, offered inside a window."""
 
-    date = forms.DateField(
+    date = DayField(
         label="New date",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": "New date: pick a date.", "invalid": "New date: enter a real date."},
@@ -183,7 +184,7 @@ class CancelForm(forms.Form):
 
 
 class ConsultationForm(forms.Form):
-    day = forms.DateField(
+    day = DayField(
         label="From",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"required": "From: pick a day.", "invalid": "From: enter a real date."},
@@ -225,7 +226,7 @@ class ConsultationForm(forms.Form):
 class CalendarForm(forms.Form):
     """What to show; every field optional, bad values fall back to the defaults with a message."""
 
-    date = forms.DateField(
+    date = DayField(
         label="Date",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -1,10 +1,12 @@
 """The drawn signature on a consent: a PNG data URL from the signature pad, checked to be a real
 drawing (enough ink, spread wide enough) and not a tap, a blank box or something else. Pillow
-reads the image; nothing larger than SIGNATURE_MAX_PIXELS is decoded."""
+reads the image; nothing larger than SIGNATURE_MAX_BYTES is read and nothing larger than
+SIGNATURE_MAX_PIXELS is decoded (judged on the PNG's header, before any pixel is inflated)."""
 
 import base64
 import binascii
 import io
+import warnings
 
 from PIL import Image, ImageChops
 
@@ -27,6 +29,10 @@ NO_DRAWING = (
 )
 UNREADABLE = "The signature could not be read as a drawing. Clear the box and draw it again."
 TOO_LARGE = "The signature drawing is too large (over 200 KB). Clear the box and draw it again."
+TOO_WIDE = (
+    "The signature drawing is larger than a signature box can be (at most 1600 by 800 pixels). "
+    "Clear the box and draw it again."
+)
 TOO_SMALL = "The signature is blank or too small to be a signature. Draw it across the box."
 
 # Pillow's modes of a grey or colour PNG, with or without alpha (a canvas gives "RGBA").
@@ -72,14 +78,27 @@ def _signature_bytes(data_url: str) -> bytes:
 
 def _image(raw: bytes) -> Image.Image:
     """Return the decoded PNG `raw`; raise ServiceError when it is not a whole, undamaged PNG
-    (every chunk's checksum, up to the end chunk), not grey or colour, or larger than
-    SIGNATURE_MAX_PIXELS (judged on its header, before decoding)."""
+    (every chunk's checksum, up to the end chunk) or not grey or colour (UNREADABLE), or when
+    its header declares more than SIGNATURE_MAX_PIXELS (TOO_WIDE, before decoding: a few
+    kilobytes of compressed data can declare gigabytes of pixels). Pillow's own decompression
+    bomb warning is turned into that refusal too, never let through."""
     try:
-        Image.open(io.BytesIO(raw), formats=["PNG"]).verify()  # every chunk's checksum, to the end
-        image = Image.open(io.BytesIO(raw), formats=["PNG"])
-        if image.mode not in READABLE_MODES or not 0 < image.width * image.height <= SIGNATURE_MAX_PIXELS:
-            raise ServiceError(UNREADABLE, field="signature_png")
-        image.load()
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            Image.open(io.BytesIO(raw), formats=["PNG"]).verify()  # every chunk's checksum, to the end
+            image = Image.open(io.BytesIO(raw), formats=["PNG"])
+            _refuse_unusual(image)
+            image.load()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ServiceError(TOO_WIDE, field="signature_png") from None
+    except (OSError, SyntaxError, ValueError, EOFError):
         raise ServiceError(UNREADABLE, field="signature_png") from None
     return image
+
+
+def _refuse_unusual(image: Image.Image) -> None:
+    """Refuse, from the header alone, an image too large to decode or in a mode a pad never makes."""
+    if image.width * image.height > SIGNATURE_MAX_PIXELS:
+        raise ServiceError(TOO_WIDE, field="signature_png")
+    if image.mode not in READABLE_MODES or not image.width * image.height:
+        raise ServiceError(UNREADABLE, field="signature_png")

@@ -7,10 +7,11 @@ from django import forms
 
 from needlepoint.audit.models import Action
 from needlepoint.clinic.selectors import AuditFilter
+from needlepoint.web.fields import DayField, RecordNumberField
 
 
 class AuditSearchForm(forms.Form):
-    patient_id = forms.IntegerField(label="Patient id", required=False, min_value=1)
+    patient_id = RecordNumberField(label="Patient id", required=False, noun="patient")
     actor = forms.CharField(label="Username", required=False, max_length=150)
     action = forms.ChoiceField(label="Action", required=False, choices=[("", "Any"), *Action.choices])
     object_type = forms.CharField(
@@ -19,11 +20,14 @@ class AuditSearchForm(forms.Form):
         max_length=60,
         widget=forms.TextInput(attrs={"list": "object-types"}),
     )
-    date_from = forms.DateField(
-        label="From (day)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    date_from = DayField(
+        label="From (day)", required=False, named=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
-        label="To (day, included)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    date_to = DayField(
+        label="To (day, included)",
+        required=False,
+        named=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def clean(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from needlepoint.clinic.services.charting import (
 )
 from needlepoint.clinic.services.rescreen import DayOfAnswers, plan_areas
 from needlepoint.clinical.vocab import area_label
+from needlepoint.web.fields import DayField, MomentField, row_set
 
 YES_NO = [("no", "No"), ("yes", "Yes")]
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -44,7 +45,7 @@ class RescreenForm(forms.Form):
         widget=forms.RadioSelect,
         choices=[("no", "No"), ("now", "Yes, now"), ("recent", "In the last 2 weeks")],
     )
-    sunburn_date = forms.DateField(
+    sunburn_date = DayField(
         label="Day of the sunburn (if in the last 2 weeks)",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -130,8 +131,8 @@ class ChartForm(forms.Form):
         queryset=Device.objects.exclude(kind="centrifuge").order_by("name"),
     )
     cartridge_lot = forms.CharField(label="Cartridge lot", max_length=60, required=False)
-    anaesthetic_on = forms.DateTimeField(label="Anaesthetic on", required=False, widget=DATETIME_LOCAL)
-    anaesthetic_off = forms.DateTimeField(label="Anaesthetic off", required=False, widget=DATETIME_LOCAL)
+    anaesthetic_on = MomentField(label="Anaesthetic on", required=False, widget=DATETIME_LOCAL)
+    anaesthetic_off = MomentField(label="Anaesthetic off", required=False, widget=DATETIME_LOCAL)
     prp_ml = forms.DecimalField(
         label="PRP volume (ml)", required=False, max_digits=4, decimal_places=1, min_value=Decimal("0")
     )
@@ -203,8 +204,10 @@ class AdverseEventForm(forms.Form):
         return not (d.get("id") or d.get("kind") or d.get("severity") or d.get("action"))
 
 
-AreaFormSet = forms.formset_factory(AreaForm, extra=0, max_num=30)
-EventFormSet = forms.formset_factory(AdverseEventForm, extra=1, can_delete=True, max_num=30)
+# At most MAX_ROWS rows of each are ever built, whatever count a request claims (`row_set`).
+MAX_ROWS = 30
+AreaFormSet = row_set(AreaForm, max_rows=MAX_ROWS, extra=0)
+EventFormSet = row_set(AdverseEventForm, max_rows=MAX_ROWS, extra=1, can_delete=True)
 
 
 @dataclass

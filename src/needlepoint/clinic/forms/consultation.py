@@ -17,6 +17,7 @@ from needlepoint.clinic.services import ServiceError, course_plan
 from needlepoint.clinic.services import screening as screening_services
 from needlepoint.clinical import scales, vocab
 from needlepoint.clinical.protocol import ABSOLUTE_MAX_DEPTH_MM
+from needlepoint.web.fields import DayField
 
 DEPTH = forms.NumberInput(attrs={"step": "0.05", "min": "0.05", "max": f"{ABSOLUTE_MAX_DEPTH_MM:g}"})
 
@@ -125,7 +126,7 @@ class AssessmentForm(forms.Form):
 
 
 class ProposeForm(forms.Form):
-    start_date = forms.DateField(label="Start no earlier than", widget=DATE)
+    start_date = DayField(label="Start no earlier than", widget=DATE)
 
     def __init__(self, *args: Any, **kwargs: Any):
         kwargs.setdefault("initial", {"start_date": timezone.localdate().isoformat()})

@@ -14,6 +14,7 @@ from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.services.patients import PHONE_RE
 from needlepoint.clinical import vocab
 from needlepoint.clinical.scales import PHOTOTYPE_ROMAN, PHOTOTYPES
+from needlepoint.web.fields import DayField
 
 MAX_MEDICINES = 20
 MAX_ALLERGIES = 10
@@ -154,7 +155,7 @@ class InquiryForm(forms.Form):
     """The candidacy questions. `intake()` returns the answers as an intake in the contract's
     shape, assessed today."""
 
-    birth_date = forms.DateField(
+    birth_date = forms.DateField(  # its own bounds: not in the future, a plausible age
         label="Your date of birth",
         widget=DATE,
         error_messages={"required": "Tell us your date of birth.", "invalid": "Enter a real date."},
@@ -205,7 +206,7 @@ class InquiryForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose one answer."},
     )
-    sunburn_date = forms.DateField(
+    sunburn_date = DayField(
         label="Date of the sunburn",
         required=False,
         widget=DATE,
@@ -226,7 +227,7 @@ class InquiryForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose one answer."},
     )
-    isotretinoin_last_dose = forms.DateField(
+    isotretinoin_last_dose = DayField(
         label="Date of your last isotretinoin dose",
         required=False,
         widget=DATE,
@@ -256,7 +257,7 @@ class InquiryForm(forms.Form):
         choice_field(self.fields["goals"]).choices = _choices(known.goals, vocab.GOALS, GOAL_LABELS)
         choice_field(self.fields["areas"]).choices = _choices(known.areas, vocab.AREAS, AREA_LABELS)
         for key, (words, _code) in PROCEDURES.items():
-            self.fields[f"{key}_date"] = forms.DateField(
+            self.fields[f"{key}_date"] = DayField(
                 label=f"{words}: date of the last one",
                 required=False,
                 widget=DATE,

@@ -6,7 +6,7 @@
 from typing import Any
 
 from django import forms
-from django.forms import BaseFormSet, formset_factory
+from django.forms import BaseFormSet
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
@@ -14,6 +14,7 @@ from needlepoint.clinic.forms import DATE, choice_field, code_choices, optional
 from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.services import ServiceError
 from needlepoint.clinical import scales, vocab
+from needlepoint.web.fields import DayField, row_set
 
 Rows = dict[str, BaseFormSet["Row"]]
 """The editor's repeatable sections by key ("conditions", "medications", "procedures")."""
@@ -23,7 +24,7 @@ class IntakeForm(forms.Form):
     """What the patient reports. Scar counts and the Goodman & Baron grade are the clinician's
     measurement: they are taken once, in the assessment, not asked here."""
 
-    assessed_on = forms.DateField(label="Assessed on", widget=DATE)
+    assessed_on = DayField(label="Assessed on", widget=DATE)
     goal = forms.ChoiceField(label="Main goal")
     other_goals = forms.MultipleChoiceField(
         label="Other goals", required=False, widget=forms.CheckboxSelectMultiple
@@ -86,7 +87,7 @@ class ConditionRow(Row):
     status = forms.ChoiceField(choices=code_choices(vocab.CONDITION_STATUSES), initial="active")
     severity = forms.ChoiceField(required=False, choices=optional(code_choices(vocab.SEVERITIES), "—"))
     areas = forms.CharField(required=False, help_text="Areas, separated with commas")
-    date = forms.DateField(required=False, widget=DATE)
+    date = DayField(required=False, widget=DATE)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -124,7 +125,7 @@ class MedicationRow(Row):
         widget=forms.TextInput(attrs={"list": "medicine-names", "autocomplete": "off"}),
     )
     status = forms.ChoiceField(choices=code_choices(vocab.MEDICATION_STATUSES), initial="current")
-    last_taken = forms.DateField(required=False, widget=DATE)
+    last_taken = DayField(required=False, widget=DATE)
     atc = forms.CharField(required=False, max_length=10, widget=forms.HiddenInput)
     atc_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
@@ -162,7 +163,7 @@ def _medication_initial(row: dict[str, Any]) -> dict[str, Any]:
 class ProcedureRow(Row):
     key = "code"
     code = forms.ChoiceField(label="Procedure", required=False)
-    date = forms.DateField(required=False, widget=DATE)
+    date = DayField(required=False, widget=DATE)
     depth = forms.ChoiceField(
         required=False, label="Peel depth", choices=optional(code_choices(vocab.PEEL_DEPTHS), "—")
     )
@@ -189,10 +190,15 @@ class ProcedureRow(Row):
         return row
 
 
+MAX_ROWS = 30
+"""Rows per repeatable section the editor offers; more than any intake needs. No more are
+built whatever a request claims (`row_set`)."""
+
+
 ROWS: dict[str, type[BaseFormSet[Row]]] = {
-    "conditions": formset_factory(ConditionRow, extra=2),
-    "medications": formset_factory(MedicationRow, extra=2),
-    "procedures": formset_factory(ProcedureRow, extra=2),
+    "conditions": row_set(ConditionRow, max_rows=MAX_ROWS, extra=2),
+    "medications": row_set(MedicationRow, max_rows=MAX_ROWS, extra=2),
+    "procedures": row_set(ProcedureRow, max_rows=MAX_ROWS, extra=2),
 }
 
 
@@ -221,10 +227,6 @@ def intake_initial(data: dict[str, Any] | None) -> tuple[dict[str, Any], dict[st
     }
     rows["medications"] = [_medication_initial(r) for r in rows["medications"]]
     return initial, rows
-
-
-MAX_ROWS = 30
-"""Rows per repeatable section the editor offers; more than any intake needs."""
 
 
 def with_row(post: Any, key: str) -> Any:

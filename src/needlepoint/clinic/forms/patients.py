@@ -22,7 +22,7 @@ class PatientForm(forms.Form):
     last_name = forms.CharField(
         label="Last name", max_length=100, error_messages={"required": "Last name is required."}
     )
-    birth_date = forms.DateField(
+    birth_date = forms.DateField(  # its own bounds: not in the future, a plausible age
         label="Date of birth",
         widget=DATE,
         error_messages={

@@ -145,11 +145,12 @@ def _request_consultation(
 
 
 @login_not_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def inquiry(request: HttpRequest) -> HttpResponse:
-    """The candidacy questions, then the answer; a consultation request stores an inquiry."""
+    """The candidacy questions, then the answer; a consultation request stores an inquiry. HEAD
+    answers as GET does (a link checker or uptime monitor asks for the page's headers)."""
     today = clinic_today()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _page(request, InquiryForm(today=today), sent=request.GET.get("sent") == "1")
     form = InquiryForm(request.POST, today=today)
     if not form.is_valid():

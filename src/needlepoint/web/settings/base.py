@@ -34,6 +34,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "needlepoint.web.middleware.NoStoreMiddleware",  # after WhiteNoise: static files stay cacheable
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,6 +79,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # Django's SQLite backend whose flush passes the append-only guards (any other DELETE of a
+    # guarded row is refused by the database, as on PostgreSQL).
+    DATABASES["default"]["ENGINE"] = "needlepoint.web.sqlite_backend"
     # WAL lets readers work while one writer writes; IMMEDIATE takes the write lock at BEGIN, so
     # two requests racing to write are serialised instead of failing half-way.
     DATABASES["default"]["OPTIONS"] = {
@@ -114,6 +118,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT: Path | None = VAR_DIR / "static"  # None in tests: nothing is collected
 STATICFILES_DIRS = [BASE_DIR / "src" / "needlepoint" / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by WhiteNoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "src" / "needlepoint" / "web_root"
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
@@ -123,6 +129,12 @@ STORAGES = {
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Request size: a request with more fields or a bigger body is refused with the 400 page before
+# any form reads it. The largest real ones: the intake editor with every section full (under 800
+# fields) and a consent with its drawn signature (at most 200 KB of PNG, under 1 MB as posted).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
