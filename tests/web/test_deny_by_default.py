@@ -85,3 +85,40 @@ def test_it_refuses_patients_on_staff_pages(client_for, personas, name, path):
         response.status_code == 302 and not response["Location"].startswith("/patients")
     )
     assert ok or name.startswith("accounts:"), f"{name} ({path}) answered {response.status_code} to a patient"
+
+
+HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": "http://testserver/"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["patient_a", "front_desk", "practitioner", "director"])
+def test_it_answers_every_role_on_every_url_without_a_server_error_also_as_htmx(client_for, personas, role):
+    """The URL x role walk: every page, as a full page and as an htmx partial, GET and POST,
+    answers each role with a page, a refusal or a redirect, never a server error."""
+    client = client_for(getattr(personas, role))
+    failures = []
+    for name, path in all_routes():
+        if name == "accounts:logout":
+            continue  # signing out would end the walk's session
+        for label, response in (
+            ("GET", client.get(path)),
+            ("htmx GET", client.get(path, **HTMX)),
+            ("htmx POST", client.post(path, **HTMX)),
+        ):
+            if response.status_code >= 500:
+                failures.append(f"{label} {name} ({path}) answered {response.status_code}")
+    assert failures == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [r for r in all_routes() if not r[1].startswith("/portal/") and r[0] not in PUBLIC and r[0] != "home"],
+)
+def test_it_refuses_patients_on_staff_pages_also_as_htmx_partials(client_for, personas, name, path):
+    client = client_for(personas.patient_a)
+    response = client.get(path, **HTMX)
+    ok = response.status_code in (404, 405) or (
+        response.status_code == 302 and not response["Location"].startswith("/patients")
+    )
+    assert ok or name.startswith("accounts:"), f"{name} ({path}) answered {response.status_code} to a patient"
