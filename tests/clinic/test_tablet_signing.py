@@ -165,3 +165,13 @@ def test_it_writes_the_hand_over_to_the_audit_trail(tablet, personas, course):
         object_id=str(course.pk),
         summary__contains="handed",
     ).exists()
+
+
+def test_it_ends_the_handed_over_session_with_the_staff_members_other_sessions(tablet, personas):
+    """Handing over starts a new session key; ending the staff member's sessions (a role change,
+    a reset second factor) still reaches the tablet."""
+    from needlepoint.accounts.services.sessions import sessions_end
+
+    assert sessions_end(user=personas.front_desk) == 1
+    response = tablet.get(SIGN)
+    assert (response.status_code, response["Location"].startswith("/accounts/login/")) == (302, True)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from needlepoint.accounts.models import User
+from needlepoint.accounts.services.sessions import remember_session
 from needlepoint.audit.services import audit_record
 from needlepoint.clinic.models import Course
 
@@ -48,6 +49,7 @@ def tablet_hand_over(request: HttpRequest, course: Course, *, staff: User) -> No
         failures=0,
     )
     request.session.cycle_key()
+    remember_session(None, request, staff)  # the new key, so deactivating `staff` still ends it
     audit_record(
         actor=request.user,
         action="change",
@@ -67,6 +69,7 @@ def tablet_take_back(request: HttpRequest, password: str) -> bool:
     if user.is_authenticated and user.pk == lock["staff_user_id"] and user.check_password(password):
         del request.session[SESSION_KEY]
         request.session.cycle_key()
+        remember_session(None, request, user)
         _audit(request, lock, "clinic tablet returned to staff (password checked)")
         return True
     lock["failures"] += 1
