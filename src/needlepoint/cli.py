@@ -1,4 +1,6 @@
-"""The `needlepoint` command: screen, plan and protocol check (README, "The `needlepoint` command").
+"""The `needlepoint` command: screen, plan, protocol check, photo measure and align.
+
+See the README, "The `needlepoint` command".
 
 Output is one JSON document on stdout with exit status 0. Bad input exits with status 2,
 prints nothing on stdout and one JSON error {"message", "extra": {"field"}} on stderr.
@@ -19,6 +21,7 @@ from needlepoint.clinical.planning import Planner
 from needlepoint.clinical.protocol import DEFAULT_PROTOCOL, Protocol, load_protocol
 from needlepoint.clinical.protocol_checks import missing_findings
 from needlepoint.clinical.screening import Screener
+from needlepoint.photo.errors import PhotoError
 
 EXIT_BAD_INPUT = 2
 
@@ -34,7 +37,17 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         field = "arguments"
-        for name in ("--start", "--protocol", "INTAKE", "FILE", "command", "action"):
+        for name in (
+            "--start",
+            "--protocol",
+            "INTAKE",
+            "FILE",
+            "BEFORE",
+            "AFTER",
+            "--region",
+            "command",
+            "action",
+        ):
             if name in message:
                 field = name.lstrip("-").lower()
         raise UsageError(f"{message} (usage: {self.format_usage().strip()})", field)
@@ -54,6 +67,14 @@ def _parser() -> _Parser:
     psub = pr.add_subparsers(dest="action", required=True, parser_class=_Parser)
     chk = psub.add_parser("check", help="validate a protocol file")
     chk.add_argument("file", nargs="?", metavar="FILE")
+    ph = sub.add_parser("photo", help="measure colour in a photo, align two photos")
+    phsub = ph.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    me = phsub.add_parser("measure", help="find the colour card, check quality, measure regions")
+    me.add_argument("file", metavar="FILE")
+    me.add_argument("--region", action="append", default=[], metavar="NAME=X,Y,W,H")
+    al = phsub.add_parser("align", help="the homography taking AFTER onto BEFORE")
+    al.add_argument("before", metavar="BEFORE")
+    al.add_argument("after", metavar="AFTER")
     return p
 
 
@@ -90,6 +111,10 @@ def _intake(args: argparse.Namespace, proto: Protocol) -> IntakeModel:
 def run(argv: Sequence[str], protocol: Protocol | None = None) -> dict[str, Any]:
     """Run one command and return its JSON document; raises the core's errors on bad input."""
     args = _parser().parse_args(argv)
+    if args.command == "photo":
+        from needlepoint.photo.command import run_photo
+
+        return run_photo(args.action, args)
     if args.command == "protocol":
         return _check(args.file)
     start = _start_date(args.start) if args.command == "plan" else None
@@ -137,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc.as_dict())
     except (UsageError, PlanningError) as exc:
         return _fail({"message": exc.message, "extra": {"field": exc.field}})
+    except PhotoError as exc:
+        return _fail(exc.as_dict())
     except RecursionError:
         return _fail({"message": "the input is nested too deeply", "extra": {"field": "$"}})
     sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")

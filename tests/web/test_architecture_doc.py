@@ -94,7 +94,14 @@ def test_it_catches_a_django_or_app_import() -> None:
     assert forbidden_imports(source) == ["django.db", "needlepoint.clinic", "needlepoint.bookings.models"]
 
 
-CORES = sorted([*(SRC / "clinical").rglob("*.py"), *(SRC / "scheduling").rglob("*.py"), SRC / "words.py"])
+CORES = sorted(
+    [
+        *(SRC / "clinical").rglob("*.py"),
+        *(SRC / "scheduling").rglob("*.py"),
+        *(SRC / "photo").rglob("*.py"),
+        SRC / "words.py",
+    ]
+)
 
 
 @pytest.mark.parametrize("path", CORES, ids=lambda p: str(p.relative_to(SRC)))
