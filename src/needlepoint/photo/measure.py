@@ -40,6 +40,9 @@ class Region:
     def box(self) -> list[int]:
         return [self.x, self.y, self.w, self.h]
 
+    def box_tuple(self) -> tuple[int, int, int, int]:
+        return (self.x, self.y, self.w, self.h)
+
 
 def check_regions(regions: list[Region], width: int, height: int) -> None:
     """Refuse a region that is empty or not wholly inside the image, or a repeated name."""
