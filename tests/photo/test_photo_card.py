@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from photo_scenes import card_scene, chart_to_image, paint, scene
+from photo_scenes import card_scene, chart_to_image, paint, paste_card, scene
 
 from needlepoint.photo.card import find_card, reference_srgb
 from needlepoint.photo.colorimetry import srgb_to_linear
@@ -57,3 +57,12 @@ def test_a_scene_without_a_card_has_none() -> None:
     paint(img, (100, 100, 200, 200), (190, 132, 100))
     paint(img, (400, 100, 200, 200), (90, 60, 40))
     assert find_card(img) is None
+
+
+@pytest.mark.parametrize("background", [0, 245])
+def test_the_corners_are_right_on_a_black_or_white_background(background: int) -> None:
+    truth = rotated((600, 450), 560, 8)
+    img = paste_card(np.full((900, 1200, 3), background, np.uint8), truth)
+    card = find_card(img)
+    assert card is not None
+    assert np.abs(card.corners - truth).max() < 3.0

@@ -88,3 +88,14 @@ def test_a_file_over_the_size_limit_is_refused(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(decode, "MAX_FILE_BYTES", 50)
     with pytest.raises(PhotoError, match=r"limit is 0 MiB|over the limit"):
         load(path)
+
+
+def test_heic_is_read_through_pillow_heif() -> None:
+    img = Image.new("RGB", (64, 48), (200, 100, 50))
+    try:
+        data = encoded(img, "HEIF", quality=95)
+    except (KeyError, OSError, ValueError):
+        pytest.skip("this libheif has no HEVC encoder")
+    rgb = load(data)
+    assert rgb.shape == (48, 64, 3)
+    assert np.abs(rgb[24, 32].astype(int) - [200, 100, 50]).max() < 12
