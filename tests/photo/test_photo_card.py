@@ -31,7 +31,7 @@ def test_the_card_is_found_at_any_rotation_with_its_corners_and_patch_order(
     img, _ = card_scene(1200, 900, truth)
     card = find_card(img)
     assert card is not None
-    assert np.abs(card.corners - truth).max() < 4.0
+    assert np.abs(card.corners - truth).max() < 2.5
     assert np.abs(card.patches - centres(truth)).max() < 2.0
 
 
@@ -40,7 +40,7 @@ def test_a_card_of_a_sixth_of_the_width_is_found() -> None:
     img, _ = card_scene(2000, 1500, truth)
     card = find_card(img)
     assert card is not None
-    assert np.abs(card.corners - truth).max() < 4.0
+    assert np.abs(card.corners - truth).max() < 2.5
 
 
 def test_the_patch_colours_are_the_mean_linear_rgb_of_each_patch() -> None:
@@ -65,4 +65,4 @@ def test_the_corners_are_right_on_a_black_or_white_background(background: int) -
     img = paste_card(np.full((900, 1200, 3), background, np.uint8), truth)
     card = find_card(img)
     assert card is not None
-    assert np.abs(card.corners - truth).max() < 3.0
+    assert np.abs(card.corners - truth).max() < 2.5

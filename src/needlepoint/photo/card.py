@@ -13,9 +13,11 @@
    around it), the homography refitted, and each patch's mean linear RGB taken over its central
    area (a trimmed mean: the brightest and darkest 10 % of each channel left out).
 
-Chart coordinates: patch (row r, column c) has its centre at (c, r), in pitches; the card's
-outer corners are CARD_MARGIN pitches beyond the outer patch centres' cells when no edge of the
-card is seen against the background, otherwise the card's outer edge found in the photo.
+Chart coordinates: patch (row r, column c) has its centre at (c, r), in pitches. The card's
+outer corners: on each side, the card's edge is where the brightness, sampled outwards from the
+outer patches (0.45 to 1.3 pitches from their centres) and taken as the median along the side,
+first rises half-way from the dark frame to a background at least 25 levels brighter; when no
+such edge is seen (a dark background), the edge is put CARD_MARGIN pitches from the centres.
 """
 
 from dataclasses import dataclass
@@ -307,10 +309,25 @@ def _refine(rgb: np.ndarray, homography: FloatArray) -> FloatArray:
     return homography if matrix is None else np.asarray(matrix / matrix[2, 2], dtype=np.float64)
 
 
+def _crossing(profile: FloatArray) -> float | None:
+    """Where a profile from the dark frame outwards first rises half-way to the background level
+    (fractional index), or None when the background is not at least 25 levels brighter."""
+    frame = float(np.median(profile[:8]))
+    background = float(np.percentile(profile, 90))
+    if background - frame < 25.0:
+        return None
+    mid = (frame + background) / 2
+    above = np.nonzero(profile >= mid)[0]
+    i = int(above[0])
+    if i == 0:
+        return None
+    return i - 1 + (mid - float(profile[i - 1])) / max(1e-9, float(profile[i] - profile[i - 1]))
+
+
 def _edge_margin(rgb: np.ndarray, homography: FloatArray) -> FloatArray:
     """Per side, the pitches from the outer patch centres to the card's edge (CARD_MARGIN if unseen)."""
     h, w = rgb.shape[:2]
-    steps = np.linspace(0.45, 1.3, 35)
+    steps = np.linspace(0.45, 1.3, 171)
     margins = np.full(4, CARD_MARGIN)
     sides = (  # (points along the side, outward direction) in chart coordinates
         (np.stack([np.linspace(0, 5, 11), np.zeros(11)], 1), np.array([0.0, -1.0])),
@@ -325,16 +342,10 @@ def _edge_margin(rgb: np.ndarray, homography: FloatArray) -> FloatArray:
         if not inside.all():
             continue
         values = rgb[xy[:, 1].astype(int), xy[:, 0].astype(int)].astype(float).mean(axis=1)
-        profile = values.reshape(len(base), len(steps)).astype(float)
-        profile = np.median(profile, axis=0)
-        jumps = np.abs(np.diff(profile))
-        k = int(np.argmax(jumps))
-        frame = float(np.median(profile[:3]))
-        if (
-            jumps[k] > max(25.0, 0.25 * abs(frame - float(profile[-1]) + 1e-9))
-            and profile[k + 1] > frame + 20
-        ):
-            margins[n] = (steps[k] + steps[k + 1]) / 2
+        profile = np.median(values.reshape(len(base), len(steps)), axis=0)
+        edge = _crossing(profile)
+        if edge is not None:
+            margins[n] = float(np.interp(edge, np.arange(len(steps)), steps))
     return margins
 
 
