@@ -66,3 +66,18 @@ def test_the_corners_are_right_on_a_black_or_white_background(background: int) -
     card = find_card(img)
     assert card is not None
     assert np.abs(card.corners - truth).max() < 2.5
+
+
+def test_a_tiled_wall_beside_the_card_does_not_hide_it() -> None:
+    truth = rotated((420, 600), 520, -6)
+    img, _ = card_scene(1600, 1200, truth)
+    rng = np.random.default_rng(2)
+    img[60:1140, 820:1560] = (40, 40, 40)  # grout
+    for row in range(9):
+        for col in range(6):
+            tone = tuple(int(v) for v in rng.integers(150, 200) + rng.integers(-8, 8, 3))
+            x, y = 830 + col * 122, 70 + row * 119
+            img[y : y + 105, x : x + 108] = tone
+    card = find_card(img)
+    assert card is not None
+    assert np.abs(card.corners - truth).max() < 2.5

@@ -5,10 +5,11 @@
    and a filter for convex four-sided shapes.
 2. From each candidate, a grid is grown: neighbours of similar size one pitch away along the
    square's own axes, then a homography from grid cells to the image as the grid grows. The
-   grid with the most cells (at least MIN_PATCHES, at most 6 x 4) wins.
+   largest grids (at least MIN_PATCHES cells, at most 6 x 4) go on to the next step, so a
+   tiled wall or a window does not hide the card.
 3. The chart's orientation and place on that grid (four rotations, every offset that fits) is
    read from the patch colours: the placement whose 24 colours a 3x3 matrix maps best onto the
-   reference wins, so a card upside down is read correctly.
+   reference wins (over all the grids), so a card upside down is read correctly.
 4. At full resolution every patch centre is re-measured (the centroid of the uniform area
    around it), the homography refitted, and each patch's mean linear RGB taken over its central
    area (a trimmed mean: the brightest and darkest 10 % of each channel left out).
@@ -31,6 +32,7 @@ from needlepoint.photo.correction import REFERENCE_LAB_D65, REFERENCE_XYZ_D65
 
 WORK_SIDE = 1024
 MIN_PATCHES = 10
+GRIDS = 4  # grids tried, largest first: the one whose colours best match the chart wins
 COLUMNS, ROWS = 6, 4
 CARD_MARGIN = 0.6  # pitches from an outer patch centre to the card's edge, when the edge is not seen
 
@@ -194,18 +196,39 @@ def _grow(seed: int, squares: list[_Square]) -> tuple[dict[tuple[int, int], int]
     return assigned, model
 
 
-def _best_grid(squares: list[_Square]) -> tuple[dict[tuple[int, int], int], FloatArray] | None:
-    best: tuple[dict[tuple[int, int], int], FloatArray] | None = None
+def _grids(squares: list[_Square]) -> list[tuple[dict[tuple[int, int], int], FloatArray]]:
+    """The distinct grids of at least MIN_PATCHES squares, largest first (at most GRIDS of them)."""
+    grids: list[tuple[dict[tuple[int, int], int], FloatArray]] = []
+    used: set[int] = set()
     order = sorted(range(len(squares)), key=lambda k: -squares[k].size)
     for seed in order[:80]:
-        if best is not None and seed in best[0].values():
+        if seed in used:
             continue
         grown = _grow(seed, squares)
-        if grown is not None and (best is None or len(grown[0]) > len(best[0])):
-            best = grown
-            if len(best[0]) >= 20:
-                break
-    return best if best is not None and len(best[0]) >= MIN_PATCHES else None
+        if grown is not None and len(grown[0]) >= MIN_PATCHES:
+            used.update(grown[0].values())
+            grids.append(grown)
+    grids.sort(key=lambda g: -len(g[0]))
+    return grids[:GRIDS]
+
+
+def _placement(
+    small: np.ndarray, grid: tuple[dict[tuple[int, int], int], FloatArray], linear: FloatArray
+) -> tuple[float, FloatArray] | None:
+    """The grid's best placement of the chart (colour error, chart -> reduced image), if any fits."""
+    assigned, model = grid
+    best: tuple[float, FloatArray] | None = None
+    for placement in _placements(np.array(list(assigned), dtype=np.float64)):
+        chart_to_small = model @ placement
+        centres = _to_h(chart_to_small, CHART_CENTRES)
+        half = 0.2 * float(np.median(_pitch(chart_to_small)))
+        means = _box_means(small, centres, half, linear)
+        if means is None:
+            continue
+        error = _placement_error(means)
+        if best is None or error < best[0]:
+            best = (error, chart_to_small)
+    return best
 
 
 _ROTATIONS = (
@@ -367,24 +390,14 @@ def find_card(rgb: np.ndarray) -> Card | None:
     linear = srgb_to_linear(np.arange(256))
     small, scale = _reduce(rgb)
     squares = _squares(small)
-    grid = _best_grid(squares)
-    if grid is None:
+    found: tuple[float, FloatArray, int] | None = None
+    for grid in _grids(squares):
+        placed = _placement(small, grid, linear)
+        if placed is not None and (found is None or placed[0] < found[0]):
+            found = (placed[0], placed[1], len(grid[0]))
+    if found is None:
         return None
-    assigned, model = grid
-    cells = np.array(list(assigned), dtype=np.float64)
-    best: tuple[float, FloatArray] | None = None
-    for placement in _placements(cells):
-        chart_to_small = model @ placement
-        centres = _to_h(chart_to_small, CHART_CENTRES)
-        half = 0.2 * float(np.median(_pitch(chart_to_small)))
-        means = _box_means(small, centres, half, linear)
-        if means is None:
-            continue
-        error = _placement_error(means)
-        if best is None or error < best[0]:
-            best = (error, chart_to_small)
-    if best is None:
-        return None
+    best = found
     to_full = np.diag([scale, scale, 1.0])
     homography = _refine(rgb, to_full @ best[1])
     patches = _to_h(homography, CHART_CENTRES)
@@ -393,7 +406,7 @@ def find_card(rgb: np.ndarray) -> Card | None:
     if patch_rgb is None:
         return None
     corners = _corners(rgb, homography)
-    return Card(corners, patches, patch_rgb, homography, len(assigned))
+    return Card(corners, patches, patch_rgb, homography, best[2])
 
 
 def reference_srgb() -> FloatArray:
