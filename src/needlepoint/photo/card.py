@@ -58,7 +58,8 @@ class _Square:
     size: float
 
 
-def _reduce(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+def reduce(rgb: np.ndarray) -> tuple[np.ndarray, float]:
+    """A copy at most WORK_SIDE pixels a side (area averaging) and the full/reduced scale."""
     h, w = rgb.shape[:2]
     factor = min(1.0, WORK_SIDE / max(h, w))
     if factor >= 1.0:
@@ -385,10 +386,13 @@ def _corners(rgb: np.ndarray, homography: FloatArray) -> FloatArray:
     return _to_h(homography, chart)
 
 
-def find_card(rgb: np.ndarray) -> Card | None:
-    """Find a ColorChecker Classic 24 in an HxWx3 uint8 sRGB image, or None."""
+def find_card(rgb: np.ndarray, *, reduced: tuple[np.ndarray, float] | None = None) -> Card | None:
+    """Find a ColorChecker Classic 24 in an HxWx3 uint8 sRGB image, or None.
+
+    `reduced` may pass `reduce(rgb)` when the caller already has it.
+    """
     linear = srgb_to_linear(np.arange(256))
-    small, scale = _reduce(rgb)
+    small, scale = reduced if reduced is not None else reduce(rgb)
     squares = _squares(small)
     found: tuple[float, FloatArray, int] | None = None
     for grid in _grids(squares):

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from needlepoint.photo.card import Card, find_card
+from needlepoint.photo.card import Card, find_card, reduce
 from needlepoint.photo.colorimetry import FloatArray, srgb_to_linear, xyz_to_lab
 from needlepoint.photo.correction import Correction, fit
 from needlepoint.photo.errors import PhotoError
@@ -121,7 +121,8 @@ def measure_image(rgb: np.ndarray, regions: list[Region], *, method: str = "defa
     """Find the card, correct with it, assess quality and measure the regions (the contract's document)."""
     height, width = rgb.shape[:2]
     check_regions(regions, width, height)
-    card = find_card(rgb)
+    small = reduce(rgb)
+    card = find_card(rgb, reduced=small)
     correction = fit(card.patch_rgb, method) if card is not None else None
     calibrated = correction is not None and correction.residual_delta_e00 <= RESIDUAL_LIMIT
     used = correction if calibrated and correction is not None else fit(np.zeros((24, 3)), "none")
@@ -129,6 +130,7 @@ def measure_image(rgb: np.ndarray, regions: list[Region], *, method: str = "defa
         rgb,
         card_found=card is not None,
         residual=None if correction is None else correction.residual_delta_e00,
+        small=small[0],
     )
     return {
         "schema": SCHEMA,

@@ -72,9 +72,14 @@ def exposure_problems(small: np.ndarray) -> list[str]:
     return problems
 
 
-def assess(rgb: np.ndarray, *, card_found: bool, residual: float | None) -> dict[str, object]:
-    """The contract's `quality` object: {"ok", "problems"} (plus the blur measure)."""
-    small = reduced(rgb)
+def assess(
+    rgb: np.ndarray, *, card_found: bool, residual: float | None, small: np.ndarray | None = None
+) -> dict[str, object]:
+    """The contract's `quality` object: {"ok", "problems"} (plus the blur measure).
+
+    `small` may pass a copy already reduced to at most WORK_SIDE pixels a side.
+    """
+    small = reduced(rgb) if small is None else small
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     blur = blur_measure(grey)
     problems: list[str] = []
