@@ -43,3 +43,18 @@ def test_unrelated_photos_are_not_aligned() -> None:
 def test_a_flat_photo_is_not_aligned() -> None:
     flat = np.full((900, 1200, 3), 128, np.uint8)
     assert align(flat, face_like(1)).found is False
+
+
+def test_a_tiny_photo_is_not_aligned() -> None:
+    assert align(np.zeros((1, 1, 3), np.uint8), face_like(1)).as_dict()["found"] is False
+    assert align(face_like(1), np.zeros((3, 5000, 3), np.uint8)).found is False
+
+
+def test_an_after_photo_of_another_size_is_aligned_in_its_own_pixels() -> None:
+    before = face_like(3)
+    truth = np.array([[2.0, 0.0, 10.0], [0.0, 2.0, -6.0], [0.0, 0.0, 1.0]])  # AFTER is half the size
+    after = cv2.warpPerspective(before, np.linalg.inv(truth), (800, 600), flags=cv2.INTER_AREA)
+    result = align(before, after)
+    assert result.found and result.homography is not None
+    corners = np.array([[0, 0], [800, 0], [800, 600], [0, 600]], dtype=np.float64)
+    assert np.abs(mapped(np.array(result.homography), corners) - mapped(truth, corners)).max() < 3.0

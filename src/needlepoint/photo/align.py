@@ -18,6 +18,7 @@ MIN_INLIERS = 12
 MIN_INLIER_SHARE = 0.15
 RATIO = 0.75
 RANSAC_PX = 3.0
+MIN_SIDE = 32  # reduced pixels: smaller photos have no features worth matching
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def align(before_rgb: np.ndarray, after_rgb: np.ndarray) -> Alignment:
     """Find the homography taking AFTER onto BEFORE (see the module's rule for `found`)."""
     before, before_scale = _grey(before_rgb)
     after, after_scale = _grey(after_rgb)
+    if min(*before.shape, *after.shape) < MIN_SIDE:
+        return _not_found()
     kb, db = _features(before)
     ka, da = _features(after)
     if db is None or da is None or len(kb) < 2 or len(ka) < 2:
