@@ -461,19 +461,20 @@ def _develop(
     # Exposure in raw: the brightest part near full scale, so noise is that of a real exposure.
     top = float(np.percentile(raw[::4, ::4].max(axis=2), 99.5))
     raw = raw * (0.9 * rng.uniform(0.85, 1.0) / top)
-    if capture.noise:
+    if capture.noise:  # shot noise (Gaussian approximation of Poisson) and read noise, in electrons
         electrons = np.clip(raw, 0, None) * capture.full_well
-        raw = (
-            rng.poisson(electrons).astype(np.float32)
-            + rng.normal(0, capture.read_noise, raw.shape).astype(np.float32)
-        ) / capture.full_well
+        sigma = np.sqrt(electrons + capture.read_noise**2)
+        raw = (electrons + sigma * rng.standard_normal(raw.shape, dtype=np.float32)) / capture.full_well
     # Grey world (what a camera does), or the light's own white (as if the camera knew the light).
     gains = raw.reshape(-1, 3).mean(axis=0) if capture.white_balance == "grey-world" else white_raw
     raw = raw * (gains[1] / gains)
     lin = raw @ camera_matrix(cam).T.astype(np.float32)
     top = float(np.percentile(lin[::4, ::4].max(axis=2), 99.5))
     lin = lin * (0.92 / max(top, 1e-6))
-    return np.round(srgb_encode(lin) * 255).astype(np.uint8)
+    return _SRGB_LUT[np.round(np.clip(lin, 0.0, 1.0) * 65535).astype(np.uint16)]
+
+
+_SRGB_LUT = np.round(srgb_encode(np.linspace(0.0, 1.0, 65536)) * 255).astype(np.uint8)
 
 
 def _encode(rgb: np.ndarray, quality: int | None) -> tuple[bytes, np.ndarray]:
