@@ -25,7 +25,8 @@ texture of mean 1 (so the region's mean colour is the spectrum's). Then, as a ca
 optical blur, shot and read noise in raw, a grey-world white balance over the whole frame
 (the camera does not know the light), the camera's fixed colour matrix (least squares from
 white-balanced raw to linear sRGB on the 24 patches under D65, as a maker calibrates it under
-daylight), auto exposure (the brightest 0.5 % of pixels to about 0.9), the sRGB curve, 8 bits,
+daylight), auto exposure (the brightest 0.1 % of pixels, the white patch, to 0.68-0.85 linear, so it
+is not clipped), the sRGB curve, 8 bits,
 and JPEG (Pillow, quality 85).
 
 Alignment pairs: a textured face-like scene (skin-coloured oval, eyes, brows, mouth, freckles,
@@ -459,7 +460,7 @@ def _develop(
     if capture.blur_px > 0:
         raw = cv2.GaussianBlur(raw, (0, 0), capture.blur_px)
     # Exposure in raw: the brightest part near full scale, so noise is that of a real exposure.
-    top = float(np.percentile(raw[::4, ::4].max(axis=2), 99.5))
+    top = float(np.percentile(raw[::4, ::4].max(axis=2), 99.9))
     raw = raw * (0.9 * rng.uniform(0.85, 1.0) / top)
     if capture.noise:  # shot noise (Gaussian approximation of Poisson) and read noise, in electrons
         electrons = np.clip(raw, 0, None) * capture.full_well
@@ -469,8 +470,8 @@ def _develop(
     gains = raw.reshape(-1, 3).mean(axis=0) if capture.white_balance == "grey-world" else white_raw
     raw = raw * (gains[1] / gains)
     lin = raw @ camera_matrix(cam).T.astype(np.float32)
-    top = float(np.percentile(lin[::4, ::4].max(axis=2), 99.5))
-    lin = lin * (0.92 / max(top, 1e-6))
+    top = float(np.percentile(lin[::4, ::4].max(axis=2), 99.9))
+    lin = lin * (0.85 * rng.uniform(0.8, 1.0) / max(top, 1e-6))
     return _SRGB_LUT[np.round(np.clip(lin, 0.0, 1.0) * 65535).astype(np.uint16)]
 
 
