@@ -14,9 +14,10 @@ the absorbance scaled by s (s < 1: less of everything, a lighter skin) and darke
 
 with the melanin absorption shape μ_mel(λ) = (λ / 500 nm)^-3.33, the power law of S. L. Jacques,
 "Skin optics", Oregon Medical Laser Center News, January 1998 (μa.mel = 6.6e11·λ^-3.33 /cm,
-λ in nm). Drawing t, s and k gives ITA° (under D65) from about -45° to +70°; a region's truth is
-the CIELAB of its spectrum under D65 with the 1931 2° observer (white: the perfect reflector
-under D65) and ITA° = atan2(L* - 50, b*).
+λ in nm). A second set of "blood" skins adds oxyhaemoglobin absorbance (see `blood_shape`), a
+redness the card's skin patches do not span. Drawing t, s and k gives ITA° (under D65) from about
+-45° to +70°; a region's truth is the CIELAB of its spectrum under D65 with the 1931 2° observer
+(white: the perfect reflector under D65) and ITA° = atan2(L* - 50, b*).
 
 A photo. Camera raw per channel = Σ R(λ)·E(λ)·S_c(λ) over the scene, which is a neutral grey
 background, the 24-patch card drawn as a grid of patches on a black surround and placed by a
@@ -198,11 +199,30 @@ def melanin_shape() -> np.ndarray:
     return np.power(WAVELENGTHS / 500.0, -3.33)
 
 
-def skin_reflectance(t: float, s: float, k: float) -> np.ndarray:
-    """Mix the dark and light skin patches (share t dark), scale their absorbance by s, add melanin k."""
+# Oxyhaemoglobin molar extinction (cm^-1/M), approximate values after S. Prahl's tabulation
+# (omlc.org/spectra/hemoglobin): the Soret band near 415 nm, the Q bands at 542 and 577 nm and
+# little absorption beyond 600 nm, which is what matters here. Used only by the "blood" skins.
+_HBO2 = (
+    (380, 100000), (400, 266000), (414, 524000), (420, 480000), (430, 215000), (440, 103000),
+    (450, 62800), (460, 44500), (470, 33200), (480, 26600), (490, 23700), (500, 20900), (510, 20000),
+    (520, 24200), (530, 40000), (542, 53400), (550, 43000), (560, 32600), (570, 44500), (577, 55500),
+    (585, 37000), (590, 14400), (600, 3200), (610, 1500), (620, 940), (640, 440), (660, 320),
+    (700, 290), (750, 520), (780, 700),
+)  # fmt: skip
+
+
+def blood_shape() -> np.ndarray:
+    """Oxyhaemoglobin absorption, 1 at 542 nm."""
+    wl, eps = np.array(_HBO2, dtype=float).T
+    return np.interp(WAVELENGTHS, wl, eps) / 53400.0
+
+
+def skin_reflectance(t: float, s: float, k: float, hb: float = 0.0) -> np.ndarray:
+    """Mix the dark and light skin patches (share t dark), scale their absorbance by s, add melanin k
+    and, for the "blood" skins, oxyhaemoglobin hb (absorbance at 542 nm)."""
     refl = patch_reflectances()
     mix = t * refl[0] + (1 - t) * refl[1]
-    return np.exp(-(s * -np.log(mix) + k * melanin_shape()))
+    return np.exp(-(s * -np.log(mix) + k * melanin_shape() + hb * blood_shape()))
 
 
 @dataclass(frozen=True)
@@ -210,29 +230,34 @@ class Skin:
     t: float
     s: float
     k: float
+    hb: float
     reflectance: np.ndarray
     lab: np.ndarray
     ita: float
 
 
 @cache
-def skin_bank(seed: int = 7, size: int = 3000) -> tuple[Skin, ...]:
-    """Candidate skins drawn at random; pick from it by target ITA with `skin_for_ita`."""
+def skin_bank(seed: int = 7, size: int = 3000, blood: bool = False) -> tuple[Skin, ...]:
+    """Candidate skins drawn at random; pick from it by target ITA with `skin_for_ita`.
+
+    With blood, every skin also gets 0.1-0.7 of oxyhaemoglobin absorbance (redness the card's
+    two skin patches do not span)."""
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(size):
         t = float(rng.uniform(0.0, 1.0))
-        s = float(rng.uniform(0.45, 1.1))
+        s = float(rng.uniform(0.35 if blood else 0.45, 1.1))
         k = float(rng.choice([0.0, rng.uniform(0.0, 1.6)]))
-        r = skin_reflectance(t, s, k)
+        hb = float(rng.uniform(0.1, 0.7)) if blood else 0.0
+        r = skin_reflectance(t, s, k, hb)
         lab = lab_d65(r)
-        out.append(Skin(t, s, k, r, lab, float(ita_deg(lab))))
+        out.append(Skin(t, s, k, hb, r, lab, float(ita_deg(lab))))
     return tuple(out)
 
 
-def skin_for_ita(target: float, rng: np.random.Generator) -> Skin:
+def skin_for_ita(target: float, rng: np.random.Generator, blood: bool = False) -> Skin:
     """A skin of the bank near the target ITA (a random one of the five nearest)."""
-    bank = skin_bank()
+    bank = skin_bank(blood=blood)
     itas = np.array([sk.ita for sk in bank])
     nearest = np.argsort(np.abs(itas - target))[:5]
     return bank[int(rng.choice(nearest))]
@@ -402,12 +427,14 @@ class Scene:
     background: float = 0.22  # neutral reflectance
 
 
-def make_scene(seed: int, n_regions: int = 8, width: int = 960, height: int = 720) -> Scene:
+def make_scene(
+    seed: int, n_regions: int = 8, width: int = 960, height: int = 720, *, blood: bool = False
+) -> Scene:
     """Skins spread over ITA -40..+65: one target per slot, shuffled."""
     rng = np.random.default_rng(seed)
     targets = np.linspace(-40, 65, n_regions) + rng.uniform(-6, 6, n_regions)
     rng.shuffle(targets)
-    return Scene(tuple(skin_for_ita(float(t), rng) for t in targets), width, height)
+    return Scene(tuple(skin_for_ita(float(t), rng, blood) for t in targets), width, height)
 
 
 def render(
