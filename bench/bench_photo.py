@@ -134,9 +134,7 @@ def _table(title: str, rows: dict[str, list[Row]]) -> None:
     keys = list(grouped[methods[0]])
     order = ["all", *sorted(k for k in keys if k.startswith("dark") or k.startswith("light skin"))]
     order += [f"light {lt}" for lt in synth.ILLUMINANTS] + sorted(k for k in keys if k.startswith("camera"))
-    print(
-        f"\n{title}  (|ITA error| in degrees: mean, p95, and signed bias; n = {len(rows[methods[0]])} regions)"
-    )
+    print(f"\n{title}  (|ITA error| in degrees: mean, p95, signed bias; n = {len(rows[methods[0]])} regions)")
     print(f"{'':24}" + "".join(f"{m:>23}" for m in methods))
     for key in order:
         print(f"{key:24}" + "".join(f"{_stats(grouped[m][key]):>23}" for m in methods))
