@@ -69,6 +69,7 @@ bench: setup
 	$(BIN)/python bench/bench_clinical.py
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_scheduling.py
+	$(BIN)/python bench/bench_photo.py
 
 # Lint, formatting and strict types over all of src (django-stubs reads the Django apps).
 lint: setup
