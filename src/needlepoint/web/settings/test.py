@@ -16,6 +16,7 @@ NEEDLEPOINT_REQUIRE_STAFF_2FA = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "photos": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
 if os.environ.get("DATABASE_URL", "").startswith("postgres"):
     # One test database per test run (process), so that two runs on one server never drop

@@ -1,0 +1,43 @@
+"""Forms of the photos app: recording photo consent, uploading a photo of a standard view."""
+
+from django import forms
+
+from needlepoint.photos.models import Purpose
+
+CONSENT_CHOICES = [("given", "Consents"), ("withdrawn", "Does not consent / withdraws")]
+
+
+class PhotoConsentForm(forms.Form):
+    purpose = forms.ChoiceField(choices=Purpose.choices, label="Use of the photos")
+    decision = forms.ChoiceField(choices=CONSENT_CHOICES, widget=forms.RadioSelect, label="Decision")
+    note = forms.CharField(required=False, max_length=300, label="Note (optional)")
+
+    @property
+    def given(self) -> bool:
+        return bool(self.cleaned_data["decision"] == "given")
+
+
+class WithdrawForm(forms.Form):
+    """The patient's own withdrawal of teaching or marketing consent (portal)."""
+
+    purpose = forms.ChoiceField(choices=[(p.value, p.label) for p in (Purpose.TEACHING, Purpose.MARKETING)])
+
+
+class PhotoUploadForm(forms.Form):
+    """One photo of one standard view; `views` are (value "area:view", label) pairs from the
+    protocol's `photos:` section."""
+
+    shot = forms.ChoiceField(label="View")
+    file = forms.FileField(
+        label="Photo",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+
+    def __init__(self, *args: object, views: list[tuple[str, str]], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # Form's own loose signature
+        self.fields["shot"].choices = views  # type: ignore[attr-defined]  # a ChoiceField
+
+    @property
+    def area_view(self) -> tuple[str, str]:
+        area, _, view = str(self.cleaned_data["shot"]).partition(":")
+        return area, view
