@@ -41,3 +41,11 @@ class PhotoUploadForm(forms.Form):
     def area_view(self) -> tuple[str, str]:
         area, _, view = str(self.cleaned_data["shot"]).partition(":")
         return area, view
+
+
+class WaiverForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        label="Reason for charting without before photos",
+    )

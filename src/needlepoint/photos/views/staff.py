@@ -17,9 +17,10 @@ from needlepoint.clinic.models import Patient, TreatmentSession
 from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.services import ServiceError
 from needlepoint.photos.access import get_photo_patient_for_user, require_photo_staff
-from needlepoint.photos.forms import PhotoConsentForm, PhotoUploadForm
-from needlepoint.photos.models import Purpose
+from needlepoint.photos.forms import PhotoConsentForm, PhotoUploadForm, WaiverForm
+from needlepoint.photos.models import BeforePhotoWaiver, Purpose
 from needlepoint.photos.selectors import USES, consent_history, patient_photos, photos_for_use
+from needlepoint.photos.services.before_photos import before_photos_waive
 from needlepoint.photos.services.consent import consent_in_force, photo_consent_record
 from needlepoint.photos.services.photos import photo_store
 from needlepoint.web.http import AuthenticatedHttpRequest
@@ -45,6 +46,7 @@ def _render_page(
     *,
     consent_form: PhotoConsentForm | None = None,
     upload_form: PhotoUploadForm | None = None,
+    waiver_form: WaiverForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     audit_record(actor=request.user, action="view", obj=patient, summary="photos and photo consent")
@@ -59,6 +61,8 @@ def _render_page(
             "consent_form": consent_form or PhotoConsentForm(),
             "upload_form": upload_form or PhotoUploadForm(views=view_choices()),
             "can_upload": request.user.is_clinical,
+            "waivers": list(BeforePhotoWaiver.objects.filter(patient=patient).select_related("given_by")),
+            "waiver_form": waiver_form or WaiverForm(),
         },
         status=status,
     )
@@ -144,6 +148,22 @@ def _refused(
     return _render_page(request, patient, upload_form=form, status=status)
 
 
+@require_POST
+def waive(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
+    """The medical director waives before photos for the patient, with a reason."""
+    patient = get_photo_patient_for_user(request, patient_id)
+    form = WaiverForm(request.POST)
+    if not form.is_valid():
+        return _render_page(request, patient, waiver_form=form, status=400)
+    try:
+        before_photos_waive(patient=patient, reason=form.cleaned_data["reason"], actor=request.user)
+    except ServiceError as exc:
+        form.add_error("reason", exc.message)
+        return _render_page(request, patient, waiver_form=form, status=exc.http_status)
+    messages.success(request, "Before photos waived for this patient.")
+    return redirect("photos:patient", patient_id=patient.pk)
+
+
 def library(request: AuthenticatedHttpRequest, purpose: str) -> HttpResponse:
     """The photos that may be shown for teaching (or marketing) now."""
     require_photo_staff(request)
@@ -158,5 +178,6 @@ urls: list[URLPattern] = [
     path("photos/patients/<int:patient_id>/", patient_page, name="patient"),
     path("photos/patients/<int:patient_id>/consent/", consent_record, name="consent_record"),
     path("photos/patients/<int:patient_id>/upload/", upload, name="upload"),
+    path("photos/patients/<int:patient_id>/waiver/", waive, name="waive"),
     path("photos/library/<str:purpose>/", library, name="library"),
 ]

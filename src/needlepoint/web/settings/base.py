@@ -159,6 +159,9 @@ NEEDLEPOINT_FRONT_DESK_SEES_PHOTOS = os.environ.get(
     "true",
     "yes",
 )
+# The first session of a course is charted only with its before photos (or the medical
+# director's waiver for the patient). On unless set to 0.
+NEEDLEPOINT_BEFORE_PHOTOS_REQUIRED = os.environ.get("NEEDLEPOINT_BEFORE_PHOTOS_REQUIRED", "1").strip() != "0"
 # An upload larger than this many bytes, or an image of more pixels than this, is refused before
 # it is decoded (a decompression bomb expands a small file into gigabytes). 50 megapixels is
 # above every phone camera in clinic use (12-48 MP); 30 MB above their largest JPEG or HEIC.

@@ -1,0 +1,208 @@
+"""Capture at a visit and before photos: the capture page lists the views the visit asks for
+with a ghost of the previous photo of each; the first session is charted only with its before
+photos, or with the medical director's waiver for the patient.
+
+Charting happens on the day of the visit: time is frozen at 1 December 2026, 10:00 in London
+(GMT), the session booked for 09:00 that day."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from photo_helpers import give_photo_consent, jpeg
+
+from needlepoint.audit.models import AuditEvent
+from needlepoint.clinic.models import Consent, ConsentText, Course, Device, TreatmentSession
+from needlepoint.clinic.services import Blocked, ServiceError
+from needlepoint.clinic.services.charting import AreaRow, ChartData, chart_save, charting_refusal
+from needlepoint.clinic.services.rescreen import DayOfAnswers, session_rescreen
+from needlepoint.clinic.services.screening import intake_create, screening_run
+from needlepoint.photos.models import BeforePhotoWaiver, Photo
+from needlepoint.photos.services.before_photos import before_photos_waive, missing_before_photos
+from needlepoint.photos.services.photos import photo_store
+from visit_helpers import book_visit
+
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
+PLAN = {
+    "schema": "needlepoint.plan/1",
+    "goal": "acne_scars",
+    "sessions": {"count": 3, "interval_days": {"min": 28, "max": 60}},
+    "areas": [{"area": "cheeks", "depth_mm": {"min": 0.5, "max": 1.5}, "ceiling_mm": 1.5}],
+    "adjuncts": [],
+}
+FACE = ["face — front", "face — left 45°", "face — right 45°"]
+
+
+@pytest.fixture
+def ready(personas, intake_a, settings):
+    """Session 1 of an approved, consented course, booked for 09:00 today and re-screened."""
+    settings.NEEDLEPOINT_BEFORE_PHOTOS_REQUIRED = True
+    with time_machine.travel(NOW, tick=False):
+        intake = intake_create(
+            patient=personas.record_a, data=intake_a, source="consultation", actor=personas.practitioner
+        )
+        course = Course.objects.create(
+            patient=personas.record_a,
+            screening=screening_run(intake=intake, actor=personas.practitioner),
+            status="approved",
+            goal="acne_scars",
+            plan=PLAN,
+            start_date=dt.date(2026, 12, 1),
+            protocol_id="default",
+            protocol_version="1",
+            created_by=personas.practitioner,
+            approved_at=NOW,
+            approved_by=personas.director,
+        )
+        text = ConsentText.objects.create(version="1", title="Consent", body="...")
+        Consent.objects.create(
+            patient=course.patient,
+            course=course,
+            consent_text=text,
+            typed_name="Anna Alvarez",
+            channel="tablet",
+            signature_png="data:image/png;base64,AA",
+        )
+        session = TreatmentSession.objects.create(course=course, patient=course.patient, number=1)
+        book_visit(session, NOW - dt.timedelta(hours=1))
+        session_rescreen(session=session, answers=DayOfAnswers(), actor=personas.practitioner)
+        session.refresh_from_db()
+        yield session
+
+
+def _chart(session, actor):
+    data = ChartData(
+        device=Device.objects.get_or_create(name="Pen", kind="pen", serial="P-1")[0],
+        cartridge_lot="LOT-1",
+        anaesthetic_on=NOW - dt.timedelta(minutes=50),
+        anaesthetic_off=NOW - dt.timedelta(minutes=15),
+        areas=(AreaRow(area="cheeks", depth_mm=Decimal("1.0"), passes=3),),
+    )
+    return chart_save(session=session, actor=actor, expected_version=session.version, data=data)
+
+
+def _photograph(session, personas, views=("front", "left_45", "right_45")):
+    give_photo_consent(session.patient, personas.practitioner)
+    for view in views:
+        photo_store(
+            patient=session.patient,
+            data=jpeg(),
+            area="face",
+            view=view,
+            actor=personas.practitioner,
+            session=session,
+        )
+
+
+def test_it_refuses_to_chart_the_first_session_without_before_photos_naming_them(ready, personas):
+    with pytest.raises(Blocked) as info:
+        _chart(ready, personas.practitioner)
+    assert ("Take the before photos first" in info.value.message, info.value.field) == (True, "photos")
+    assert all(view in info.value.message for view in FACE)
+    assert charting_refusal(ready) is not None
+
+
+def test_it_names_only_the_views_still_missing(ready, personas):
+    _photograph(ready, personas, views=("front",))
+    assert missing_before_photos(ready) == FACE[1:]
+
+
+def test_it_charts_the_first_session_once_the_before_photos_are_taken(ready, personas):
+    _photograph(ready, personas)
+    assert (charting_refusal(ready), _chart(ready, personas.practitioner).status) == (None, "in_progress")
+
+
+def test_it_charts_without_photos_once_the_medical_director_waives_them_with_a_reason(
+    ready, personas, client_for
+):
+    maria = client_for(personas.director)
+    url = reverse("photos:waive", args=[ready.patient_id])
+    response = maria.post(url, {"reason": "  "})
+    assert (response.status_code, BeforePhotoWaiver.objects.count()) == (400, 0)
+    response = maria.post(url, {"reason": "Patient declines photos; treatment agreed without them."})
+    assert response.status_code == 302
+    assert _chart(ready, personas.practitioner).status == "in_progress"
+    assert AuditEvent.objects.filter(object_type="photos.beforephotowaiver", action="create").count() == 1
+
+
+def test_it_lets_only_the_medical_director_waive_before_photos(ready, personas, client_for):
+    with pytest.raises(ServiceError):
+        before_photos_waive(patient=ready.patient, reason="busy day", actor=personas.practitioner)
+    response = client_for(personas.practitioner).post(
+        reverse("photos:waive", args=[ready.patient_id]), {"reason": "busy day"}
+    )
+    assert (response.status_code, BeforePhotoWaiver.objects.count()) == (400, 0)
+
+
+def test_it_asks_no_before_photos_of_a_later_session(ready, personas):
+    later = TreatmentSession.objects.create(course=ready.course, patient=ready.patient, number=2)
+    assert missing_before_photos(later) == []
+
+
+# ---- the capture page ---------------------------------------------------------------------------
+
+
+def test_it_lists_the_views_the_visit_asks_for_with_a_camera_input(ready, personas, client_for):
+    give_photo_consent(ready.patient, personas.practitioner)
+    page = client_for(personas.practitioner).get(reverse("photos:capture", args=[ready.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert [label in body for label in ("Face — front", "Face — left 45°", "Face — right 45°")] == [True] * 3
+    assert body.count('accept="image/*" capture="environment"') == 3
+    assert 'name="viewport" content="width=device-width' in body
+
+
+def test_it_shows_the_previous_photo_of_the_view_as_a_ghost(ready, personas, client_for):
+    give_photo_consent(ready.patient, personas.practitioner)
+    earlier = photo_store(
+        patient=ready.patient,
+        data=jpeg(),
+        area="face",
+        view="front",
+        actor=personas.practitioner,
+        taken_at=NOW - dt.timedelta(days=30),
+    )
+    body = client_for(personas.practitioner).get(reverse("photos:capture", args=[ready.pk])).content.decode()
+    assert (body.count('class="ghost"'), reverse("photos:image", args=[earlier.pk]) in body) == (1, True)
+
+
+def test_it_stores_a_photo_from_the_capture_page_and_returns_to_it(ready, personas, client_for):
+    give_photo_consent(ready.patient, personas.practitioner)
+    paula = client_for(personas.practitioner)
+    upload = SimpleUploadedFile("IMG_0001.JPG", jpeg(), content_type="image/jpeg")
+    response = paula.post(
+        reverse("photos:upload", args=[ready.patient_id]),
+        {"session": ready.pk, "shot": "face:front", "file": upload},
+    )
+    photo = Photo.objects.get()
+    assert (response.status_code, photo.session_id, photo.course_id) == (302, ready.pk, ready.course_id)
+    assert response["Location"].startswith(reverse("photos:capture", args=[ready.pk]))
+
+
+def test_it_shows_the_refusal_on_the_capture_page_so_the_photo_can_be_retaken(ready, personas, client_for):
+    give_photo_consent(ready.patient, personas.practitioner)
+    upload = SimpleUploadedFile("IMG_0002.JPG", b"not an image", content_type="image/jpeg")
+    response = client_for(personas.practitioner).post(
+        reverse("photos:upload", args=[ready.patient_id]),
+        {"session": ready.pk, "shot": "face:left_45", "file": upload},
+    )
+    assert (response.status_code, "not a photo" in response.content.decode()) == (400, True)
+
+
+def test_it_refuses_the_capture_page_to_patients_and_the_front_desk(ready, personas, client_for):
+    url = reverse("photos:capture", args=[ready.pk])
+    for user in (personas.patient_a, personas.front_desk):
+        assert client_for(user).get(url).status_code == 404
+
+
+def test_it_refuses_a_session_of_another_patient_in_the_upload(ready, personas, client_for):
+    give_photo_consent(personas.record_b, personas.practitioner)
+    upload = SimpleUploadedFile("x.jpg", jpeg(), content_type="image/jpeg")
+    response = client_for(personas.practitioner).post(
+        reverse("photos:upload", args=[personas.record_b.pk]),
+        {"session": ready.pk, "shot": "face:front", "file": upload},
+    )
+    assert (response.status_code, Photo.objects.count()) == (404, 0)
