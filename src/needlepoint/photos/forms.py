@@ -1,7 +1,10 @@
 """Forms of the photos app: recording photo consent, uploading a photo of a standard view."""
 
+from typing import Any
+
 from django import forms
 
+from needlepoint.clinic.models import CheckIn
 from needlepoint.photos.models import Purpose
 
 CONSENT_CHOICES = [("given", "Consents"), ("withdrawn", "Does not consent / withdraws")]
@@ -33,8 +36,8 @@ class PhotoUploadForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"}),
     )
 
-    def __init__(self, *args: object, views: list[tuple[str, str]], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # Form's own loose signature
+    def __init__(self, *args: Any, views: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.fields["shot"].choices = views  # type: ignore[attr-defined]  # a ChoiceField
 
     @property
@@ -49,3 +52,26 @@ class WaiverForm(forms.Form):
         max_length=1000,
         label="Reason for charting without before photos",
     )
+
+
+class CheckInPhotoForm(forms.Form):
+    """A photo the patient adds to their check-in: which region it shows, and the file."""
+
+    area = forms.ChoiceField(label="What the photo shows")
+    file = forms.FileField(
+        label="Photo", widget=forms.ClearableFileInput(attrs={"accept": "image/*", "capture": "environment"})
+    )
+
+    def __init__(self, *args: Any, check_in: CheckIn, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["area"].choices = check_in_regions(check_in)  # type: ignore[attr-defined]  # a ChoiceField
+
+
+def check_in_regions(check_in: CheckIn) -> list[tuple[str, str]]:
+    """The photo regions of the check-in's course (its treated areas), as (code, label)."""
+    from needlepoint.clinic.plan_view import PlanView
+    from needlepoint.clinic.protocol import clinic_protocol
+
+    treated = PlanView.of(check_in.session.course.plan).area_codes
+    regions = clinic_protocol().photos.for_treatment_areas(treated)
+    return [(code, area.label.capitalize()) for code, area in regions.items()]
