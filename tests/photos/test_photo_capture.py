@@ -206,3 +206,68 @@ def test_it_refuses_a_session_of_another_patient_in_the_upload(ready, personas, 
         {"session": ready.pk, "shot": "face:front", "file": upload},
     )
     assert (response.status_code, Photo.objects.count()) == (404, 0)
+
+
+# ---- the quality gate at capture ----------------------------------------------------------------
+
+
+def _rings_jpeg(width=1200, height=900, *, level=128):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rows, cols = np.indices((height, width))
+    rings = (np.sin(np.hypot(rows - height / 2, cols - width / 2) / 5.0) > 0).astype("float")  # sharp edges
+    grey = np.clip(level + (rings - 0.5) * 100, 0, 255)
+    pixels = np.repeat(grey[:, :, None], 3, axis=2).astype("uint8")
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="JPEG", quality=92)
+    return out.getvalue()
+
+
+def test_it_tells_at_once_that_a_blurred_photo_should_be_retaken(ready, personas, client_for):
+    give_photo_consent(ready.patient, personas.practitioner)
+    paula = client_for(personas.practitioner)
+    flat = SimpleUploadedFile("IMG.JPG", jpeg(1200, 900), content_type="image/jpeg")  # one flat colour
+    response = paula.post(
+        reverse("photos:upload", args=[ready.patient_id]),
+        {"session": ready.pk, "shot": "face:front", "file": flat},
+    )
+    page = paula.get(response["Location"]).content.decode()
+    photo = Photo.objects.get()
+    assert (photo.quality["ok"], "blurred" in photo.quality["problems"]) == (False, True)
+    assert ("retake it" in page, "The photo is blurred" in page, "Retake</span>" in page) == (
+        True,
+        True,
+        True,
+    )
+
+
+def test_it_passes_a_sharp_well_exposed_photo_noting_the_missing_card(ready, personas, client_for):
+    give_photo_consent(ready.patient, personas.practitioner)
+    photo = photo_store(
+        patient=ready.patient,
+        data=_rings_jpeg(),
+        area="face",
+        view="front",
+        actor=personas.practitioner,
+        session=ready,
+    )
+    assert (photo.quality_ok, photo.quality["problems"]) == (True, ["no_card"])
+    assert photo.quality_problems == [
+        "No colour card in the photo: colour is not measured (the photo is still usable)."
+    ]
+
+
+def test_it_flags_a_dark_photo_as_underexposed(ready, personas):
+    give_photo_consent(ready.patient, personas.practitioner)
+    photo = photo_store(
+        patient=ready.patient,
+        data=_rings_jpeg(level=10),
+        area="face",
+        view="front",
+        actor=personas.practitioner,
+        session=ready,
+    )
+    assert (photo.quality_ok, "underexposed" in photo.quality["problems"]) == (False, True)

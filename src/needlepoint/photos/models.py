@@ -82,6 +82,17 @@ class Photo(models.Model):
         ]
         indexes = [models.Index(fields=["patient", "area", "view", "-taken_at"], name="photo_same_view")]
 
+    @property
+    def quality_ok(self) -> bool:
+        """Whether the quality gate passed (a photo never measured counts as passed)."""
+        return bool(self.quality.get("ok", True))
+
+    @property
+    def quality_problems(self) -> list[str]:
+        from needlepoint.photos.services.quality import quality_words
+
+        return quality_words(self.quality)
+
     def __str__(self) -> str:
         return f"{self.area} {self.view} photo of {self.taken_at:%Y-%m-%d}"
 

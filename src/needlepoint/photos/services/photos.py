@@ -15,6 +15,7 @@ from needlepoint.clinic.services import ServiceError, require_role, validated
 from needlepoint.photos.models import Photo, Purpose
 from needlepoint.photos.services.consent import consent_in_force
 from needlepoint.photos.services.intake_file import intake_image
+from needlepoint.photos.services.quality import photo_quality
 
 
 @transaction.atomic
@@ -57,6 +58,7 @@ def photo_store(
         height=stored.height,
         mime=stored.mime,
         source_format=stored.source_format,
+        quality=photo_quality(stored.data),
     )
     photo.file.save(f"{stored.sha256[:16]}.jpg", ContentFile(stored.data), save=False)
     validated(photo, exclude=["file"])

@@ -18,7 +18,7 @@ from needlepoint.clinic.protocol import clinic_protocol
 from needlepoint.clinic.services import ServiceError
 from needlepoint.photos.access import get_photo_patient_for_user, require_photo_staff
 from needlepoint.photos.forms import PhotoConsentForm, PhotoUploadForm, WaiverForm
-from needlepoint.photos.models import BeforePhotoWaiver, Purpose
+from needlepoint.photos.models import BeforePhotoWaiver, Photo, Purpose
 from needlepoint.photos.selectors import USES, consent_history, patient_photos, photos_for_use
 from needlepoint.photos.services.before_photos import before_photos_waive
 from needlepoint.photos.services.consent import consent_in_force, photo_consent_record
@@ -111,10 +111,19 @@ def upload(request: AuthenticatedHttpRequest, patient_id: int) -> HttpResponse:
     except ServiceError as exc:
         form.add_error("file", exc.message)
         return _refused(request, patient, session, form, status=exc.http_status)
-    messages.success(request, "Photo stored. Its thumbnail is being prepared.")
+    _say_quality(request, photo)
     if session is not None:
         return redirect(f"{_capture_url(session)}?taken={photo.pk}")
     return redirect("photos:patient", patient_id=patient.pk)
+
+
+def _say_quality(request: AuthenticatedHttpRequest, photo: Photo) -> None:
+    """Tell the user at once how the quality gate judged the photo, so it can be retaken."""
+    words = " ".join(photo.quality_problems)
+    if not photo.quality_ok:
+        messages.warning(request, f"Photo stored, but retake it. {words}")
+    else:
+        messages.success(request, f"Photo stored. {words}".strip())
 
 
 def _session(request: AuthenticatedHttpRequest, patient: Patient) -> TreatmentSession | None:
