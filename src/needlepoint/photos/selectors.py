@@ -8,9 +8,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import OuterRef, QuerySet, Subquery
 
 from needlepoint.accounts.models import User
-from needlepoint.clinic.models import Patient, TreatmentSession
+from needlepoint.clinic.models import Course, Patient, TreatmentSession
 from needlepoint.clinical.protocol import PhotoArea
-from needlepoint.photos.models import Photo, PhotoConsent, Purpose
+from needlepoint.photos.models import Alignment, Photo, PhotoConsent, Purpose
 
 
 def sees_clinical_photos(user: User | AnonymousUser) -> bool:
@@ -90,3 +90,46 @@ def visit_shots(session: TreatmentSession, regions: dict[str, PhotoArea]) -> lis
         for code, area in regions.items()
         for v in area.views
     ]
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two photos of one view to compare (earlier, later) and the later one aligned onto the
+    earlier when the worker has done it (None: not yet, or not at all)."""
+
+    area: str
+    view: str
+    earlier: Photo
+    later: Photo
+    alignment: Alignment | None
+
+
+def view_photos(patient: Patient, area: str, view: str) -> list[Photo]:
+    """The patient's visit photos of one view, oldest first (the choices to compare)."""
+    return list(
+        Photo.objects.filter(patient=patient, area=area, view=view, check_in__isnull=True)
+        .select_related("session")
+        .order_by("taken_at", "id")
+    )
+
+
+def pair_of(earlier: Photo, later: Photo) -> Pair:
+    alignment = Alignment.objects.filter(earlier=earlier, later=later).order_by("-created_at", "-id").first()
+    return Pair(earlier.area, earlier.view, earlier, later, alignment)
+
+
+def course_pairs(course: Course) -> list[Pair]:
+    """For each view photographed in the course, its first and latest visit photos (when they
+    differ), with their alignment: the before/after of the course summary."""
+    photos = list(
+        Photo.objects.filter(course=course, check_in__isnull=True).order_by("area", "view", "taken_at", "id")
+    )
+    ends: dict[tuple[str, str], list[Photo]] = {}
+    for photo in photos:
+        ends.setdefault((photo.area, photo.view), []).append(photo)
+    pairs = [(found[0], found[-1]) for found in ends.values() if len(found) > 1]
+    aligned = {
+        (a.earlier_id, a.later_id): a
+        for a in Alignment.objects.filter(later__course=course).order_by("created_at", "id")
+    }
+    return [Pair(e.area, e.view, e, lt, aligned.get((e.pk, lt.pk))) for e, lt in pairs]

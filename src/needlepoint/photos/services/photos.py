@@ -66,7 +66,32 @@ def photo_store(
     audit_record(actor=actor, action="create", obj=photo, summary=f"photo {photo.area} {photo.view}")
     photo_id = photo.pk
     transaction.on_commit(lambda: thumbnail_enqueue(photo_id=photo_id))
+    baseline = first_of_view(photo)
+    if baseline is not None:
+        baseline_id = baseline.pk
+        transaction.on_commit(lambda: alignment_enqueue(earlier_id=baseline_id, later_id=photo_id))
     return photo
+
+
+def first_of_view(photo: Photo) -> Photo | None:
+    """The patient's first photo of the same area and view taken before `photo` (at a visit,
+    not with a check-in): the baseline a later photo is aligned onto and compared with."""
+    return (
+        Photo.objects.filter(
+            patient_id=photo.patient_id, area=photo.area, view=photo.view, check_in__isnull=True
+        )
+        .filter(taken_at__lt=photo.taken_at)
+        .exclude(pk=photo.pk)
+        .order_by("taken_at", "id")
+        .first()
+    )
+
+
+def alignment_enqueue(*, earlier_id: int, later_id: int) -> str:
+    """Queue the alignment of a later photo onto an earlier one for the worker."""
+    from needlepoint.photos.tasks import align_photos
+
+    return str(align_photos.enqueue(earlier_id, later_id).id)
 
 
 def _check_actor(*, patient: Patient, actor: User, check_in: CheckIn | None) -> None:

@@ -13,7 +13,7 @@ from needlepoint.photos.selectors import USES
 from needlepoint.web.http import AuthenticatedHttpRequest
 
 
-def _file_response(data: bytes, *, name: str) -> HttpResponse:
+def file_response(data: bytes, *, name: str) -> HttpResponse:
     response = HttpResponse(data, content_type="image/jpeg")
     response["Content-Disposition"] = f'inline; filename="{name}"'
     add_never_cache_headers(response)
@@ -32,13 +32,13 @@ def _read(photo: Photo, field: str) -> bytes:
 @require_GET
 def image(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     photo = get_photo_for_user(request, photo_id, part="image")
-    return _file_response(_read(photo, "file"), name=f"photo-{photo.pk}.jpg")
+    return file_response(_read(photo, "file"), name=f"photo-{photo.pk}.jpg")
 
 
 @require_GET
 def thumbnail(request: AuthenticatedHttpRequest, photo_id: int) -> HttpResponse:
     photo = get_photo_for_user(request, photo_id, part="thumbnail")
-    return _file_response(_read(photo, "thumbnail"), name=f"photo-{photo.pk}-small.jpg")
+    return file_response(_read(photo, "thumbnail"), name=f"photo-{photo.pk}-small.jpg")
 
 
 @require_GET
@@ -47,7 +47,7 @@ def use_image(request: AuthenticatedHttpRequest, purpose: str, photo_id: int) ->
     if purpose not in USES:
         raise Http404("No such use.")
     photo = get_photo_for_use(request, photo_id, purpose=purpose)
-    return _file_response(_read(photo, "file"), name=f"photo-{photo.pk}.jpg")
+    return file_response(_read(photo, "file"), name=f"photo-{photo.pk}.jpg")
 
 
 urls: list[URLPattern] = [
