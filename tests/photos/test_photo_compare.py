@@ -153,3 +153,16 @@ def test_it_shows_the_courses_before_and_after(personas, pair, client_for):
     assert (body.count("data-slider-range"), "Face · front" in body) == (1, True)
     assert client_for(personas.patient_b).get(url).status_code == 404
     assert Photo.objects.filter(course_id=before.course_id).count() == 2
+
+
+def test_it_renders_the_course_summarys_before_and_after_for_clinical_staff_only(personas, pair, rf):
+    from django.template import Context, Template
+
+    before, after = pair
+    align_photos.call(before.pk, after.pk)
+    snippet = Template("{% load photo_tags %}{% course_photos course %}")
+    for user, shown in ((personas.practitioner, True), (personas.front_desk, False)):
+        request = rf.get("/")
+        request.user = user
+        html = snippet.render(Context({"request": request, "course": before.course}))
+        assert ("Photos: before and after" in html, "data-slider-range" in html) == (shown, shown)
