@@ -166,3 +166,76 @@ def test_it_renders_the_course_summarys_before_and_after_for_clinical_staff_only
         request.user = user
         html = snippet.render(Context({"request": request, "course": before.course}))
         assert ("Photos: before and after" in html, "data-slider-range" in html) == (shown, shown)
+
+
+# ---- aligning by hand ---------------------------------------------------------------------------
+
+
+def _points_url(personas):
+    return reverse("photos:align_points", args=[personas.record_a.pk, "face", "front"])
+
+
+def test_it_aligns_by_three_points_marked_on_each_photo(
+    personas, pair, client_for, django_capture_on_commit_callbacks
+):
+    from needlepoint.photos.tasks import warp_alignment
+
+    before, after = pair
+    marks = {"before_points": "100,100 1000,150 500,800"}
+    moved = " ".join(f"{x + SHIFT[0]},{y + SHIFT[1]}" for x, y in ((100, 100), (1000, 150), (500, 800)))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(personas.practitioner).post(
+            _points_url(personas), {"before": before.pk, "after": after.pk, **marks, "after_points": moved}
+        )
+    assert response.status_code == 302
+    row = Alignment.objects.get(method="points")
+    h = np.array(row.homography)
+    assert np.allclose(h @ np.array([500.0 + SHIFT[0], 800.0 + SHIFT[1], 1.0]), [500.0, 800.0, 1.0])
+    assert (row.ok, warp_alignment.call(row.pk)) == (False, "warped")
+    row.refresh_from_db()
+    body = client_for(personas.practitioner).get(response["Location"]).content.decode()
+    assert (row.ok, reverse("photos:aligned_image", args=[row.pk]) in body) == (True, True)
+    assert (
+        AuditEvent.objects.filter(object_type="photos.alignment", summary="photos aligned by hand").count()
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("before_points", "after_points", "words"),
+    [
+        ("100,100 1000,150", "100,100 1000,150 500,800", "exactly three points on the before photo"),
+        ("100,100 1000,150 500,800", "100,100 1000,150 5000,800", "outside it"),
+        ("100,100 200,100 300,100", "100,100 1000,150 500,800", "in a line"),
+        ("100,100 1000,150 500,800", "a,b c,d e,f", "is not a point"),
+    ],
+)
+def test_it_refuses_points_it_cannot_use_with_words(
+    personas, pair, client_for, before_points, after_points, words
+):
+    before, after = pair
+    paula = client_for(personas.practitioner)
+    response = paula.post(
+        _points_url(personas),
+        {
+            "before": before.pk,
+            "after": after.pk,
+            "before_points": before_points,
+            "after_points": after_points,
+        },
+    )
+    page = paula.get(response["Location"]).content.decode()
+    assert (words in page, Alignment.objects.filter(method="points").count()) == (True, 0)
+
+
+def test_it_refuses_hand_alignment_to_patients_and_the_front_desk(personas, pair, client_for):
+    before, after = pair
+    data = {
+        "before": before.pk,
+        "after": after.pk,
+        "before_points": "1,1 500,1 1,500",
+        "after_points": "1,1 500,1 1,500",
+    }
+    for user in (personas.patient_a, personas.front_desk):
+        assert client_for(user).post(_points_url(personas), data).status_code == 404
+    assert Alignment.objects.filter(method="points").count() == 0

@@ -75,3 +75,30 @@ def check_in_regions(check_in: CheckIn) -> list[tuple[str, str]]:
     treated = PlanView.of(check_in.session.course.plan).area_codes
     regions = clinic_protocol().photos.for_treatment_areas(treated)
     return [(code, area.label.capitalize()) for code, area in regions.items()]
+
+
+def _points(raw: str) -> list[tuple[float, float]]:
+    points = []
+    for part in raw.replace(";", " ").split():
+        x, _, y = part.partition(",")
+        try:
+            points.append((float(x), float(y)))
+        except ValueError:
+            raise forms.ValidationError(
+                f"{part!r} is not a point: write x,y in pixels of the photo."
+            ) from None
+    return points
+
+
+class PointsForm(forms.Form):
+    """Three points on each photo, "x,y x,y x,y" in the photo's pixels (clicking on the photos
+    fills them in; they can also be typed)."""
+
+    before_points = forms.CharField(max_length=200, label="Three points on the before photo (x,y x,y x,y)")
+    after_points = forms.CharField(max_length=200, label="The same three points on the after photo")
+
+    def clean_before_points(self) -> list[tuple[float, float]]:
+        return _points(self.cleaned_data["before_points"])
+
+    def clean_after_points(self) -> list[tuple[float, float]]:
+        return _points(self.cleaned_data["after_points"])

@@ -82,3 +82,17 @@ def _warp(before: NDArray[np.uint8], after: NDArray[np.uint8], homography: list[
     out = io.BytesIO()
     Image.fromarray(warped).save(out, format="JPEG", quality=90)
     return out.getvalue()
+
+
+@task()
+def warp_alignment(alignment_id: int) -> str:
+    """Warp the later photo of a hand alignment with its stored transform. Returns "warped" or
+    "gone"."""
+    row = Alignment.objects.select_related("earlier", "later").filter(pk=alignment_id).first()
+    if row is None or not row.homography:
+        return "gone"
+    before, after = _pixels(row.earlier), _pixels(row.later)
+    data = _warp(before, after, row.homography)
+    row.file.save(f"{row.later.sha256[:12]}-points-{row.pk}.jpg", ContentFile(data), save=False)
+    Alignment.objects.filter(pk=row.pk).update(file=row.file.name, ok=True)
+    return "warped"
