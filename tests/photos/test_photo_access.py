@@ -198,3 +198,37 @@ def test_it_shows_a_patient_their_own_photos_in_the_portal_and_refuses_staff(per
     body = page.content.decode()
     assert (page.status_code, f"/photos/{photo.pk}/image/" in body, body.count("<li>")) == (200, True, 1 + 3)
     assert client_for(personas.practitioner).get(reverse("photos:my_photos")).status_code == 404
+
+
+def test_it_reads_the_patients_photo_page_in_a_fixed_number_of_queries(
+    personas, client_for, django_assert_num_queries
+):
+    paula = client_for(personas.practitioner)
+    url = reverse("photos:patient", args=[personas.record_a.pk])
+    _photo(personas)
+    paula.get(url)  # warm the session and the protocol cache
+    with django_assert_num_queries(QUERIES_PATIENT_PAGE):
+        paula.get(url)
+    for _ in range(3):
+        photo_store(
+            patient=personas.record_a, data=jpeg(), area="face", view="front", actor=personas.practitioner
+        )
+    with django_assert_num_queries(QUERIES_PATIENT_PAGE):
+        assert paula.get(url).status_code == 200
+
+
+def test_it_reads_the_teaching_library_in_a_fixed_number_of_queries(
+    personas, client_for, django_assert_num_queries
+):
+    paula = client_for(personas.practitioner)
+    url = reverse("photos:library", args=["teaching"])
+    for patient in (personas.record_a, personas.record_b):
+        _photo(personas, patient)
+        give_photo_consent(patient, personas.practitioner, "teaching")
+    paula.get(url)
+    with django_assert_num_queries(QUERIES_LIBRARY):
+        assert paula.get(url).status_code == 200
+
+
+QUERIES_PATIENT_PAGE = 8
+QUERIES_LIBRARY = 4
