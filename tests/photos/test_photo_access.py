@@ -230,5 +230,5 @@ def test_it_reads_the_teaching_library_in_a_fixed_number_of_queries(
         assert paula.get(url).status_code == 200
 
 
-QUERIES_PATIENT_PAGE = 8
+QUERIES_PATIENT_PAGE = 9
 QUERIES_LIBRARY = 4

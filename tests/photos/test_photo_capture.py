@@ -271,3 +271,37 @@ def test_it_flags_a_dark_photo_as_underexposed(ready, personas):
         session=ready,
     )
     assert (photo.quality_ok, "underexposed" in photo.quality["problems"]) == (False, True)
+
+
+def test_it_links_each_visit_of_the_patient_to_its_capture_page(ready, personas, client_for):
+    body = (
+        client_for(personas.practitioner)
+        .get(reverse("photos:patient", args=[ready.patient_id]))
+        .content.decode()
+    )
+    assert (
+        reverse("photos:capture", args=[ready.pk]) in body,
+        reverse("photos:course", args=[ready.course_id]) in body,
+    ) == (
+        True,
+        True,
+    )
+
+
+def test_it_offers_the_comparison_once_the_view_is_taken_again(ready, personas, client_for):
+    give_photo_consent(ready.patient, personas.practitioner)
+    by = personas.practitioner
+    earlier = photo_store(
+        patient=ready.patient,
+        data=jpeg(),
+        area="face",
+        view="front",
+        actor=by,
+        taken_at=NOW - dt.timedelta(days=30),
+    )
+    later = photo_store(
+        patient=ready.patient, data=jpeg(), area="face", view="front", actor=by, session=ready
+    )
+    body = client_for(by).get(reverse("photos:capture", args=[ready.pk])).content.decode()
+    compare = reverse("photos:compare", args=[ready.patient_id, "face", "front"])
+    assert f"{compare}?before={earlier.pk}&amp;after={later.pk}" in body

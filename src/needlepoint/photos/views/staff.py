@@ -63,6 +63,12 @@ def _render_page(
             "can_upload": request.user.is_clinical,
             "waivers": list(BeforePhotoWaiver.objects.filter(patient=patient).select_related("given_by")),
             "waiver_form": waiver_form or WaiverForm(),
+            "sessions": list(
+                TreatmentSession.objects.filter(patient=patient)
+                .exclude(status="cancelled")
+                .select_related("appointment")
+                .order_by("course_id", "number")
+            ),
         },
         status=status,
     )
