@@ -305,3 +305,27 @@ def test_it_offers_the_comparison_once_the_view_is_taken_again(ready, personas, 
     body = client_for(by).get(reverse("photos:capture", args=[ready.pk])).content.decode()
     compare = reverse("photos:compare", args=[ready.patient_id, "face", "front"])
     assert f"{compare}?before={earlier.pk}&amp;after={later.pk}" in body
+
+
+def test_it_keeps_the_photo_and_says_so_when_its_quality_cannot_be_measured(ready, personas, monkeypatch):
+    import numpy as np
+
+    from needlepoint.photos.services import quality
+
+    def broken(*args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(quality, "measure_image", broken)
+    give_photo_consent(ready.patient, personas.practitioner)
+    photo = photo_store(
+        patient=ready.patient,
+        data=jpeg(),
+        area="face",
+        view="front",
+        actor=personas.practitioner,
+        session=ready,
+    )
+    assert (photo.quality, "check by eye" in photo.quality_problems[0]) == (
+        {"ok": True, "problems": ["not_measured"]},
+        True,
+    )
