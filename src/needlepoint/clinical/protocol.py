@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from needlepoint.clinical import vocab
 from needlepoint.clinical.errors import ProtocolError
@@ -304,6 +304,46 @@ class VocabularyAdditions(_Entry):
     procedures: tuple[Code, ...] = ()
 
 
+class PhotoView(Grounded):
+    """One standard view of a photo area ("front", "left 45°")."""
+
+    code: Code
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+
+
+class PhotoArea(Grounded):
+    """A region photographed as one (the face), the treatment areas it shows (`covers`) and the
+    standard views each visit asks for, in the order they are taken."""
+
+    label: Annotated[str, Field(min_length=1, max_length=60)]
+    covers: Annotated[tuple[Code, ...], Field(min_length=1)]
+    views: Annotated[tuple[PhotoView, ...], Field(min_length=1)]
+
+    @field_validator("views")
+    @classmethod
+    def _distinct_views(cls, views: tuple[PhotoView, ...]) -> tuple[PhotoView, ...]:
+        codes = [v.code for v in views]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(f"view {twice[0]!r} is listed twice")
+        return views
+
+
+class Photos(_Entry):
+    """The standard photo views per region (`photos:`), read by the capture page."""
+
+    areas: dict[Code, PhotoArea] = {}
+
+    def for_treatment_areas(self, treated: tuple[str, ...] | list[str]) -> dict[str, PhotoArea]:
+        """Return the photo regions that show any of the `treated` areas, in protocol order;
+        every region when `treated` is empty (a visit whose plan names no area)."""
+        return {
+            code: area
+            for code, area in self.areas.items()
+            if not treated or any(t in area.covers for t in treated)
+        }
+
+
 class Protocol(_Entry):
     protocol: Header
     sources: Annotated[dict[SourceId, Source], Field(min_length=1)]
@@ -315,6 +355,7 @@ class Protocol(_Entry):
     adjuncts: dict[Code, Adjunct] = {}
     care: tuple[CareItem, ...]
     recovery: Recovery
+    photos: Photos = Photos()
 
     @property
     def check_in_days(self) -> tuple[int, ...]:
@@ -367,7 +408,28 @@ def protocol_from_data(raw: Any, *, file: str) -> Protocol:
     from needlepoint.clinical.protocol_checks import check_protocol
 
     check_protocol(proto, file=file)
+    _check_photos(proto, file=file)
     return proto
+
+
+def _check_photos(p: Protocol, *, file: str) -> None:
+    """Refuse a photo region that covers an area the protocol does not know, or whose view
+    rests on nothing (neither sources nor `clinic_choice: true`)."""
+    for code, area in p.photos.areas.items():
+        unknown = [a for a in area.covers if a not in p.areas]
+        if unknown:
+            raise ProtocolError(
+                f"covers unknown area {unknown[0]!r} (known: {', '.join(p.areas)})",
+                file=file,
+                entry=f"photos.areas.{code}",
+            )
+        for i, view in enumerate(area.views):
+            if not (view.sources or view.clinic_choice or area.sources or area.clinic_choice):
+                raise ProtocolError(
+                    "needs sources or clinic_choice: true",
+                    file=file,
+                    entry=f"photos.areas.{code}.views[{i}] (code: {view.code})",
+                )
 
 
 def _read_yaml(file: Path) -> Any:

@@ -13,5 +13,6 @@ urlpatterns = [
     path("portal/", include("needlepoint.clinic.portal_urls")),
     path("bookings/", include("needlepoint.bookings.urls")),
     path("admin/", clinic_admin.urls),
+    path("", include("needlepoint.photos.urls")),
     path("", include("needlepoint.clinic.urls")),
 ]

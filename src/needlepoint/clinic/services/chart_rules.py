@@ -4,6 +4,7 @@ approved or under way, the chart not signed or cancelled nor changed since it wa
 the safety gate's answer on the day-of re-screen. Every charting service asks here."""
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
@@ -148,6 +149,14 @@ def require_chartable(session: TreatmentSession, *, today_only: bool) -> None:
         raise Blocked("Do today's re-screen with the patient before charting.", field="screening")
     if found or session.status == SessionStatus.BLOCKED:
         raise Blocked(blocked_message(screening), field="screening")
+    for check in CHART_CHECKS:
+        check(session)
+
+
+CHART_CHECKS: list[Callable[[TreatmentSession], None]] = []
+"""Further checks before a session is charted or signed, each raising Blocked in words: added
+by the apps built on the clinic when Django starts (the photos app: before photos taken, or
+waived), so that the clinic app imports none of them."""
 
 
 def blocked_message(screening: Screening) -> str:

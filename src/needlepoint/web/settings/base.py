@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "needlepoint.audit",
     "needlepoint.clinic",
     "needlepoint.bookings",
+    "needlepoint.photos",
 ]
 
 MIDDLEWARE = [
@@ -126,7 +127,46 @@ STORAGES = {
         "OPTIONS": {"location": VAR_DIR / "media"},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "photos": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": VAR_DIR / "photos"},
+    },
 }
+# Clinical photos: kept outside the web root (var/photos) and served only by the access-checked
+# view (`needlepoint.photos.views.files`). With NEEDLEPOINT_PHOTO_S3_BUCKET set they go to an
+# S3-compatible store through django-storages instead (private objects, never a public address).
+if os.environ.get("NEEDLEPOINT_PHOTO_S3_BUCKET", "").strip():
+    STORAGES["photos"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["NEEDLEPOINT_PHOTO_S3_BUCKET"].strip(),
+            "endpoint_url": os.environ.get("NEEDLEPOINT_PHOTO_S3_ENDPOINT_URL", "").strip() or None,
+            "region_name": os.environ.get("NEEDLEPOINT_PHOTO_S3_REGION", "").strip() or None,
+            "access_key": os.environ.get("NEEDLEPOINT_PHOTO_S3_ACCESS_KEY_ID", "").strip() or None,
+            "secret_key": os.environ.get("NEEDLEPOINT_PHOTO_S3_SECRET_ACCESS_KEY", "").strip() or None,
+            "location": os.environ.get("NEEDLEPOINT_PHOTO_S3_PREFIX", "photos").strip(),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+# Whether the front desk may see clinical photos (a clinic's choice; off: only the medical
+# director and practitioners see them, and each patient their own).
+NEEDLEPOINT_FRONT_DESK_SEES_PHOTOS = os.environ.get(
+    "NEEDLEPOINT_FRONT_DESK_SEES_PHOTOS", ""
+).strip().lower() in (
+    "1",
+    "true",
+    "yes",
+)
+# The first session of a course is charted only with its before photos (or the medical
+# director's waiver for the patient). On unless set to 0.
+NEEDLEPOINT_BEFORE_PHOTOS_REQUIRED = os.environ.get("NEEDLEPOINT_BEFORE_PHOTOS_REQUIRED", "1").strip() != "0"
+# An upload larger than this many bytes, or an image of more pixels than this, is refused before
+# it is decoded (a decompression bomb expands a small file into gigabytes). 50 megapixels is
+# above every phone camera in clinic use (12-48 MP); 30 MB above their largest JPEG or HEIC.
+NEEDLEPOINT_PHOTO_MAX_PIXELS = int(os.environ.get("NEEDLEPOINT_PHOTO_MAX_PIXELS", str(50_000_000)))
+NEEDLEPOINT_PHOTO_MAX_BYTES = int(os.environ.get("NEEDLEPOINT_PHOTO_MAX_BYTES", str(30 * 1024 * 1024)))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

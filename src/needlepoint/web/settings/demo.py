@@ -23,6 +23,8 @@ DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 NEEDLEPOINT_DEMO = True
 NEEDLEPOINT_REQUIRE_STAFF_2FA = False
+# The demo clinic's invented history has charted sessions and no photos.
+NEEDLEPOINT_BEFORE_PHOTOS_REQUIRED = False
 # Demo email is written to files in var/outbox (one file per message, named by its Message-ID,
 # written atomically), never sent.
 MAILERS = {

@@ -13,9 +13,12 @@ MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend
 # Tasks keep base's database backend: a test sees the queued task rows (run_after, arguments as
 # they are stored) and runs them itself, through the worker's own code, once time has come.
 NEEDLEPOINT_REQUIRE_STAFF_2FA = False
+# Charting tests are not about photos; the photo tests switch the before-photo check on.
+NEEDLEPOINT_BEFORE_PHOTOS_REQUIRED = False
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "photos": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
 if os.environ.get("DATABASE_URL", "").startswith("postgres"):
     # One test database per test run (process), so that two runs on one server never drop

@@ -1,0 +1,1 @@
+"""Clinical photographs: photo consent, private storage, capture per visit and comparison."""
