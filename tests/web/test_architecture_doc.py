@@ -81,7 +81,7 @@ def test_the_patient_path_table_has_a_row_per_step() -> None:
     rows = [line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith("| ")]
     steps = [row.split("|")[1].strip() for row in rows[1:]]
     assert steps[:2] == ["Inquiry", "Registration and the record"]
-    assert (len(steps), steps[-1]) == (14, "Course completion")
+    assert (len(steps), steps[-1]) == (15, "Course completion")
 
 
 def test_it_catches_a_django_or_app_import() -> None:
