@@ -27,7 +27,14 @@ from itertools import product
 import cv2
 import numpy as np
 
-from needlepoint.photo.colorimetry import XYZ_TO_SRGB, FloatArray, linear_to_srgb, srgb_to_linear, xyz_to_lab
+from needlepoint.photo.colorimetry import (
+    XYZ_TO_SRGB,
+    FloatArray,
+    channel_max,
+    linear_to_srgb,
+    srgb_to_linear,
+    xyz_to_lab,
+)
 from needlepoint.photo.correction import REFERENCE_LAB_D65, REFERENCE_XYZ_D65
 
 WORK_SIDE = 1024
@@ -95,7 +102,7 @@ def _square(contour: np.ndarray, min_area: float, max_area: float) -> _Square | 
 
 
 def _squares(small: np.ndarray) -> list[_Square]:
-    value = cv2.GaussianBlur(small.max(axis=2), (3, 3), 0)
+    value = cv2.GaussianBlur(np.ascontiguousarray(channel_max(small)), (3, 3), 0)
     h, w = value.shape
     side = max(h, w)
     min_area, max_area = max(64.0, (0.15 * w / 9) ** 2), h * w / 30
@@ -302,8 +309,8 @@ def _refine_centre(rgb: np.ndarray, centre: FloatArray, pitch: float) -> FloatAr
     ]
     reference = np.median(core.reshape(-1, 3), axis=0)
     spread = max(12.0, float(np.percentile(np.abs(core.reshape(-1, 3) - reference).max(axis=1), 90)) * 2.5)
-    mask = (np.abs(crop - reference).max(axis=2) <= spread).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    near = (channel_max(np.abs(crop - reference)) <= spread).astype(np.uint8)
+    mask = cv2.morphologyEx(near, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     _count, labels, stats, centroids = cv2.connectedComponentsWithStats(mask)
     label = labels[mid, mid]
     if label == 0:

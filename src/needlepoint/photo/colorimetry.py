@@ -28,6 +28,11 @@ D65_XY = np.array([0.3127, 0.3290])
 D65_XYZ = np.array([D65_XY[0] / D65_XY[1], 1.0, (1 - D65_XY.sum()) / D65_XY[1]])
 
 
+def channel_max(image: np.ndarray) -> np.ndarray:
+    """The largest of the three channels of each pixel (last axis of size 3), quicker than max(axis=-1)."""
+    return np.asarray(np.maximum(np.maximum(image[..., 0], image[..., 1]), image[..., 2]))
+
+
 def srgb_to_linear(values: NDArray[np.generic]) -> FloatArray:
     """sRGB code values 0..255 (any shape) to linear RGB 0..1."""
     v = np.asarray(values, dtype=np.float64) / 255.0

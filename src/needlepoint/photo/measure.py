@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from needlepoint.photo.card import Card, find_card, reduce
-from needlepoint.photo.colorimetry import FloatArray, srgb_to_linear, xyz_to_lab
+from needlepoint.photo.colorimetry import FloatArray, channel_max, srgb_to_linear, xyz_to_lab
 from needlepoint.photo.correction import Correction, fit
 from needlepoint.photo.errors import PhotoError
 from needlepoint.photo.quality import RESIDUAL_LIMIT, assess
@@ -23,7 +23,7 @@ SCHEMA = "needlepoint.photo-measure/1"
 HIGHLIGHT = 1.6
 DARK = 0.45
 _LINEAR = srgb_to_linear(np.arange(256))
-_LUMA = np.array([0.2126, 0.7152, 0.0722])
+_LUMA_LUT = np.outer(np.array([0.2126, 0.7152, 0.0722]), _LINEAR)
 
 
 @dataclass(frozen=True)
@@ -59,18 +59,27 @@ def check_regions(regions: list[Region], width: int, height: int) -> None:
             )
 
 
-def skin_pixels(rgb: np.ndarray) -> tuple[FloatArray, int]:
-    """The linear RGB of a box's skin pixels (Nx3) and the number of pixels in the box."""
+def skin_mean(rgb: np.ndarray) -> tuple[FloatArray | None, int, int]:
+    """The mean linear RGB of a box's skin pixels (None if none is left), how many, and the box's size.
+
+    The median luminance is taken over at most about 250,000 of the unclipped pixels (evenly spread).
+    """
     pixels = rgb.reshape(-1, 3)
     total = len(pixels)
-    clipped = (pixels.max(axis=1) >= 250) | (pixels.max(axis=1) <= 5)
-    linear = _LINEAR[pixels]
-    luma = linear @ _LUMA
-    if clipped.all():
-        return linear[:0], total
-    median = float(np.median(luma[~clipped]))
-    keep = ~clipped & (luma <= HIGHLIGHT * median) & (luma >= DARK * median)
-    return linear[keep], total
+    top = channel_max(pixels)
+    unclipped = (top < 250) & (top > 5)
+    luma = _LUMA_LUT[0][pixels[:, 0]] + _LUMA_LUT[1][pixels[:, 1]] + _LUMA_LUT[2][pixels[:, 2]]
+    candidates = luma[unclipped]
+    if len(candidates) == 0:
+        return None, 0, total
+    median = float(np.median(candidates[:: max(1, len(candidates) // 250_000)]))
+    keep = unclipped & (luma <= HIGHLIGHT * median) & (luma >= DARK * median)
+    used = int(keep.sum())
+    if used == 0:
+        return None, 0, total
+    kept = pixels[keep]
+    mean = np.array([np.bincount(kept[:, c], minlength=256) @ _LINEAR for c in range(3)]) / used
+    return np.asarray(mean, dtype=np.float64), used, total
 
 
 def ita_degrees(lab: FloatArray) -> float:
@@ -80,9 +89,9 @@ def ita_degrees(lab: FloatArray) -> float:
 
 def _region(rgb: np.ndarray, region: Region, correction: Correction) -> dict[str, Any]:
     box = rgb[region.y : region.y + region.h, region.x : region.x + region.w]
-    skin, total = skin_pixels(box)
-    used = len(skin)
-    mean = skin.mean(axis=0) if used else _LINEAR[box.reshape(-1, 3)].mean(axis=0)
+    mean, used, total = skin_mean(box)
+    if mean is None:
+        mean = _LINEAR[box.reshape(-1, 3)].mean(axis=0)
     lab = xyz_to_lab(np.clip(correction.apply(mean[None, :]), 0.0, None))[0]
     return {
         "name": region.name,

@@ -18,6 +18,8 @@ Measured on a grey copy reduced to at most 1024 pixels a side (what a screen sho
 import cv2
 import numpy as np
 
+from needlepoint.photo.colorimetry import channel_max
+
 BLUR_LIMIT = 0.5
 CLIPPED_SHARE = 0.10
 BRIGHT_MEAN = 225.0
@@ -64,10 +66,11 @@ def blur_measure(grey: np.ndarray) -> float:
 def exposure_problems(small: np.ndarray) -> list[str]:
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
     mean = float(grey.mean())
+    top = channel_max(small)
     problems = []
-    if float((small.max(axis=2) >= 250).mean()) > CLIPPED_SHARE or mean > BRIGHT_MEAN:
+    if float((top >= 250).mean()) > CLIPPED_SHARE or mean > BRIGHT_MEAN:
         problems.append("overexposed")
-    if mean < DARK_MEAN or float((small.max(axis=2) <= 10).mean()) > DARK_SHARE:
+    if mean < DARK_MEAN or float((top <= 10).mean()) > DARK_SHARE:
         problems.append("underexposed")
     return problems
 
