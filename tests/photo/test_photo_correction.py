@@ -59,3 +59,12 @@ def test_the_residual_is_the_mean_ciede2000_of_the_patches() -> None:
 def test_an_unknown_method_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown correction method"):
         fit(camera_rgb((1, 1, 1)), "magic")
+
+
+@pytest.mark.parametrize("method", ["default", "linear3x3", "root_polynomial2"])
+def test_it_fits_patches_that_are_not_a_chart_without_failing_and_says_the_fit_is_poor(method):
+    """Twenty-four alike patches (a grey checkerboard taken for a card) make the system singular:
+    the fit still answers, with a residual far above the limit for a usable card."""
+    alike = np.full((24, 3), 0.2)
+    correction = fit(alike, method)
+    assert correction.residual_delta_e00 > 6.0

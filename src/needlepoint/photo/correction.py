@@ -58,7 +58,11 @@ def _solve(terms: FloatArray, target: FloatArray, weights: FloatArray, ridge: fl
     gram = a.T @ a
     penalty = np.zeros(gram.shape[0])
     penalty[3:] = ridge * np.trace(gram) / gram.shape[0]
-    return np.asarray(np.linalg.solve(gram + np.diag(penalty), a.T @ y), dtype=np.float64)
+    # Least squares rather than a plain solve: patches that are not a chart (all alike, a grey
+    # checkerboard taken for a card) make the system singular; the fit is then poor, and the
+    # residual says so (card_unreadable), instead of failing.
+    solution = np.linalg.lstsq(gram + np.diag(penalty), a.T @ y, rcond=None)[0]
+    return np.asarray(solution, dtype=np.float64)
 
 
 def fit(patch_rgb_linear: FloatArray, method: str = "default") -> Correction:
