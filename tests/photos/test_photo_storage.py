@@ -150,3 +150,34 @@ def test_it_queues_the_thumbnail_for_the_worker_and_the_worker_makes_it(
     with photo.thumbnail.open("rb") as fh:
         small = Image.open(io.BytesIO(fh.read()))
     assert (max(small.size), make_thumbnail.call(photo.pk)) == (480, "exists")
+
+
+def _all_files(storage, folder: str = "") -> set[str]:
+    if folder and not storage.exists(folder):
+        return set()
+    dirs, files = storage.listdir(folder)
+    found = {f"{folder}{name}" for name in files}
+    for d in dirs:
+        found |= _all_files(storage, f"{folder}{d}/")
+    return found
+
+
+def test_it_leaves_no_file_behind_when_the_record_cannot_be_written(personas, monkeypatch):
+    """A failure after the file is saved (here: the audit trail refusing) rolls the row back and
+    deletes the file: no patient photo stays in storage without its record."""
+    from django.core.files.storage import storages
+
+    from needlepoint.photos.services import photos as service
+
+    def refuse(**kwargs):
+        raise RuntimeError("the audit trail is unavailable")
+
+    give_photo_consent(personas.record_a, personas.practitioner)
+    storage = storages["photos"]
+    kept = _store(personas, jpeg())  # a photo stored normally shows the walk sees the files
+    assert kept.file.name in _all_files(storage)
+    monkeypatch.setattr(service, "audit_record", refuse)
+    before = _all_files(storage)
+    with pytest.raises(RuntimeError):
+        _store(personas, jpeg(colour=(200, 120, 90)))
+    assert (Photo.objects.count(), _all_files(storage) - before) == (1, set())

@@ -61,9 +61,15 @@ def photo_store(
         quality=photo_quality(stored.data),
     )
     photo.file.save(f"{stored.sha256[:16]}.jpg", ContentFile(stored.data), save=False)
-    validated(photo, exclude=["file"])
-    photo.save()
-    audit_record(actor=actor, action="create", obj=photo, summary=f"photo {photo.area} {photo.view}")
+    try:
+        validated(photo, exclude=["file"])
+        photo.save()
+        audit_record(actor=actor, action="create", obj=photo, summary=f"photo {photo.area} {photo.view}")
+    except BaseException:
+        # The row is not written (the transaction rolls back): no file of a patient may stay
+        # behind without its record, its access check and its audit trail.
+        photo.file.storage.delete(photo.file.name)
+        raise
     photo_id = photo.pk
     transaction.on_commit(lambda: thumbnail_enqueue(photo_id=photo_id))
     baseline = first_of_view(photo)
