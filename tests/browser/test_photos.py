@@ -1,6 +1,6 @@
 """In Chromium at phone width: the practitioner photographs a visit's standard views (a test
 image fed to the camera input), sees the quality gate's answer at once, then compares the view
-with an earlier visit's photo, aligned, with the slider."""
+with an earlier visit's photo, aligned, with the slider, and finds the pair in the course summary."""
 
 import datetime as dt
 import io
@@ -61,18 +61,24 @@ def _visit(personas: Any) -> Any:
     return session
 
 
-def test_it_captures_at_phone_width_then_compares_with_the_slider(page: Page, live_server, personas, shot):
+def test_it_captures_at_phone_width_then_compares_with_the_slider_and_summarises(
+    page: Page, live_server, personas, shot
+):
     from needlepoint.photos.models import Photo
     from needlepoint.photos.services.photos import photo_store
     from needlepoint.photos.tasks import align_photos
 
     session = _visit(personas)
+    from needlepoint.clinic.models import TreatmentSession
+
+    first = TreatmentSession.objects.create(course=session.course, patient=session.patient, number=1)
     earlier = photo_store(
         patient=session.patient,
         data=_scene(),
         area="face",
         view="front",
         actor=personas.practitioner,
+        session=first,
         taken_at=session.visit_at - dt.timedelta(days=35),
     )
     page.set_viewport_size(PHONE)
@@ -98,3 +104,9 @@ def test_it_captures_at_phone_width_then_compares_with_the_slider(page: Page, li
     assert width == "80%"
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "81-photo-compare-phone")
+    page.goto(f"/courses/{session.course_id}/summary/")
+    section = page.get_by_role("region", name="Photos: before and after")
+    expect(section).to_be_visible()
+    expect(section.locator("img")).not_to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "82-photo-course-summary-phone")
