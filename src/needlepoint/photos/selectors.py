@@ -10,7 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from needlepoint.accounts.models import User
 from needlepoint.clinic.models import Course, Patient, TreatmentSession
 from needlepoint.clinical.protocol import PhotoArea
-from needlepoint.photos.models import Alignment, Photo, PhotoConsent, Purpose
+from needlepoint.photos.models import Alignment, Photo, PhotoConsent, PhotoMeasurement, Purpose
 
 
 def sees_clinical_photos(user: User | AnonymousUser) -> bool:
@@ -133,3 +133,37 @@ def course_pairs(course: Course) -> list[Pair]:
         for a in Alignment.objects.filter(later__course=course).order_by("created_at", "id")
     }
     return [Pair(e.area, e.view, e, lt, aligned.get((e.pk, lt.pk))) for e, lt in pairs]
+
+
+def photo_measurements(photo: Photo) -> list[PhotoMeasurement]:
+    """Every colour measurement of the photo, newest first (re-measuring adds rows)."""
+    return list(PhotoMeasurement.objects.filter(photo=photo).select_related("measured_by"))
+
+
+@dataclass(frozen=True)
+class ColourRow:
+    """The latest measurement of one region on one visit photo of the course."""
+
+    photo: Photo
+    measurement: PhotoMeasurement
+
+    @property
+    def visit(self) -> str:
+        session = self.photo.session
+        return f"session {session.number}" if session is not None else "visit"
+
+
+def course_colour(course: Course) -> list[ColourRow]:
+    """For each visit photo of the course (oldest first), the latest measurement of each of its
+    regions. Two queries."""
+    latest: dict[tuple[int, str], PhotoMeasurement] = {}
+    rows = PhotoMeasurement.objects.filter(photo__course=course, photo__check_in__isnull=True).order_by(
+        "measured_at", "id"
+    )
+    for m in rows:
+        latest[(m.photo_id, m.region)] = m
+    photos = {
+        p.pk: p for p in Photo.objects.filter(pk__in={pid for pid, _ in latest}).select_related("session")
+    }
+    found = [ColourRow(photos[pid], m) for (pid, _), m in latest.items()]
+    return sorted(found, key=lambda r: (r.photo.taken_at, r.photo.pk, r.measurement.region))
