@@ -129,6 +129,7 @@ def test_clinical_staff_measure_from_the_page(stored, personas, client_for):
     client = client_for(personas.practitioner)
     page = client.get(reverse("photos:colour", args=[photo.pk]))
     assert page.status_code == 200 and "Measure the standard regions" in page.content.decode()
+    assert "needlepoint/photos-draw.js" in page.content.decode()  # drawing on the photo fills the box
     response = client.post(reverse("photos:measure_standard", args=[photo.pk]))
     assert response.status_code == 302
     response = client.post(

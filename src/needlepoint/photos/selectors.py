@@ -118,12 +118,20 @@ def pair_of(earlier: Photo, later: Photo) -> Pair:
     return Pair(earlier.area, earlier.view, earlier, later, alignment)
 
 
-def course_pairs(course: Course) -> list[Pair]:
-    """For each view photographed in the course, its first and latest visit photos (when they
-    differ), with their alignment: the before/after of the course summary."""
-    photos = list(
-        Photo.objects.filter(course=course, check_in__isnull=True).order_by("area", "view", "taken_at", "id")
+def course_visit_photos(course: Course) -> list[Photo]:
+    """The course's visit photos (not check-in photos), by view and then oldest first."""
+    return list(
+        Photo.objects.filter(course=course, check_in__isnull=True)
+        .select_related("session")
+        .order_by("area", "view", "taken_at", "id")
     )
+
+
+def course_pairs(course: Course, photos: list[Photo] | None = None) -> list[Pair]:
+    """For each view photographed in the course, its first and latest visit photos (when they
+    differ), with their alignment: the before/after of the course summary. `photos` are the
+    course's visit photos when already read (`course_visit_photos`)."""
+    photos = course_visit_photos(course) if photos is None else photos
     ends: dict[tuple[str, str], list[Photo]] = {}
     for photo in photos:
         ends.setdefault((photo.area, photo.view), []).append(photo)
@@ -153,17 +161,14 @@ class ColourRow:
         return f"session {session.number}" if session is not None else "visit"
 
 
-def course_colour(course: Course) -> list[ColourRow]:
-    """For each visit photo of the course (oldest first), the latest measurement of each of its
-    regions. Two queries."""
+def course_colour(photos: list[Photo]) -> list[ColourRow]:
+    """For each of the course's visit photos (`course_visit_photos`), oldest first, the latest
+    measurement of each of its regions. One query, none without photos."""
+    if not photos:
+        return []
+    by_id = {p.pk: p for p in photos}
     latest: dict[tuple[int, str], PhotoMeasurement] = {}
-    rows = PhotoMeasurement.objects.filter(photo__course=course, photo__check_in__isnull=True).order_by(
-        "measured_at", "id"
-    )
-    for m in rows:
+    for m in PhotoMeasurement.objects.filter(photo_id__in=by_id).order_by("measured_at", "id"):
         latest[(m.photo_id, m.region)] = m
-    photos = {
-        p.pk: p for p in Photo.objects.filter(pk__in={pid for pid, _ in latest}).select_related("session")
-    }
-    found = [ColourRow(photos[pid], m) for (pid, _), m in latest.items()]
+    found = [ColourRow(by_id[pid], m) for (pid, _), m in latest.items()]
     return sorted(found, key=lambda r: (r.photo.taken_at, r.photo.pk, r.measurement.region))

@@ -6,7 +6,13 @@ from django.utils import timezone
 from needlepoint.clinic.models import CheckIn, Course
 from needlepoint.photos.colour_chart import ColourChart, ColourPoint, colour_chart
 from needlepoint.photos.forms import check_in_regions as _regions
-from needlepoint.photos.selectors import ColourRow, course_colour, course_pairs, sees_clinical_photos
+from needlepoint.photos.selectors import (
+    ColourRow,
+    course_colour,
+    course_pairs,
+    course_visit_photos,
+    sees_clinical_photos,
+)
 
 register = template.Library()
 
@@ -29,8 +35,9 @@ def course_photos(context: template.Context, course: Course) -> dict[str, object
     nothing for users who do not see clinical photos."""
     user = context["request"].user
     shown = sees_clinical_photos(user)
-    pairs = course_pairs(course) if shown else []
-    rows = course_colour(course) if shown else []
+    photos = course_visit_photos(course) if shown else []
+    pairs = course_pairs(course, photos) if shown else []
+    rows = course_colour(photos)
     return {
         "pairs": pairs,
         "course": course,
