@@ -74,10 +74,10 @@ def measure_drawn(*, photo: Photo, box: Box, actor: User) -> PhotoMeasurement:
     return measure_regions(photo=photo, boxes={MeasuredRegion.DRAWN.value: box}, actor=actor)[0]
 
 
-@transaction.atomic
 def measure_regions(*, photo: Photo, boxes: dict[str, Box], actor: User) -> list[PhotoMeasurement]:
     """Measure `boxes` (region name to box in the stored photo's pixels) and add one row per
-    region. Refused for staff who are not clinical, and for a box not wholly inside the photo."""
+    region. Refused for staff who are not clinical, and for a box not wholly inside the photo.
+    The photo is measured first, then the rows and their audit are written together."""
     require_role(actor, doing="measure the colour of photos", clinical=True)
     regions = [Region(name, b.x, b.y, b.w, b.h) for name, b in boxes.items()]
     _check_inside(regions, photo)
@@ -111,6 +111,12 @@ def measure_regions(*, photo: Photo, boxes: dict[str, Box], actor: User) -> list
         )
         for r in doc["regions"]
     ]
+    with transaction.atomic():
+        _save(rows, photo=photo, actor=actor, calibrated=calibrated)
+    return rows
+
+
+def _save(rows: list[PhotoMeasurement], *, photo: Photo, actor: User, calibrated: bool) -> None:
     for row in rows:
         row.save()
         audit_record(
@@ -121,7 +127,6 @@ def measure_regions(*, photo: Photo, boxes: dict[str, Box], actor: User) -> list
             summary=f"colour of the {row.get_region_display()} measured on photo {photo.pk}"
             f" ({'calibrated with the card' if calibrated else 'no card: not comparable'})",
         )
-    return rows
 
 
 def _check_inside(regions: list[Region], photo: Photo) -> None:
