@@ -102,3 +102,13 @@ class PointsForm(forms.Form):
 
     def clean_after_points(self) -> list[tuple[float, float]]:
         return _points(self.cleaned_data["after_points"])
+
+
+class DrawnRegionForm(forms.Form):
+    """A box on the photo in its pixels (drawing on the photo fills these in; they can also be
+    typed)."""
+
+    x = forms.IntegerField(min_value=0, label="Left edge (x, pixels)")
+    y = forms.IntegerField(min_value=0, label="Top edge (y, pixels)")
+    w = forms.IntegerField(min_value=1, label="Width (pixels)")
+    h = forms.IntegerField(min_value=1, label="Height (pixels)")

@@ -128,3 +128,56 @@ class Alignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["earlier", "later", "method"], name="one_alignment_per_pair"),
         ]
+
+
+class MeasuredRegion(models.TextChoices):
+    """The regions whose colour is measured: the standard regions of a front face view (fixed
+    fractions of the frame, `needlepoint.photos.services.measurements.STANDARD_REGIONS`) or a
+    box the practitioner drew."""
+
+    RIGHT_CHEEK = "right_cheek", "right cheek"
+    LEFT_CHEEK = "left_cheek", "left cheek"
+    FOREHEAD = "forehead", "forehead"
+    CHIN = "chin", "chin"
+    DRAWN = "drawn", "drawn region"
+
+
+class PhotoMeasurement(models.Model):
+    """The skin colour of one region of one photo, measured by the photo core
+    (`needlepoint.photo.measure`): CIELAB (D65), ITA° and a*. Append-only: measuring again
+    adds a row; the latest row per photo and region is the one shown. `calibrated` is true only
+    when a colour card in the frame corrected the colour: values without it are not comparable
+    between visits."""
+
+    photo = models.ForeignKey(Photo, on_delete=models.PROTECT, related_name="measurements")
+    region = models.CharField(max_length=20, choices=MeasuredRegion.choices)
+    x = models.PositiveIntegerField()
+    y = models.PositiveIntegerField()
+    w = models.PositiveIntegerField()
+    h = models.PositiveIntegerField()
+    L = models.FloatField()
+    a = models.FloatField()
+    b = models.FloatField()
+    ita_deg = models.FloatField()
+    erythema_index = models.FloatField()  # a* of the region
+    pixels_used = models.PositiveIntegerField()
+    excluded_share = models.FloatField()
+    calibrated = models.BooleanField()
+    card_residual = models.FloatField(null=True, blank=True)  # mean CIEDE2000 of the corrected patches
+    method = models.CharField(max_length=40)
+    measured_at = models.DateTimeField(auto_now_add=True)
+    measured_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-measured_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(w__gt=0) & Q(h__gt=0), name="photo_measurement_has_size"),
+        ]
+        indexes = [models.Index(fields=["photo", "region", "-measured_at"], name="photo_measurement_latest")]
+
+    @property
+    def box(self) -> list[int]:
+        return [self.x, self.y, self.w, self.h]
+
+    def __str__(self) -> str:
+        return f"{self.region} of photo {self.photo_id}"

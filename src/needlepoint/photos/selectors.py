@@ -10,7 +10,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from needlepoint.accounts.models import User
 from needlepoint.clinic.models import Course, Patient, TreatmentSession
 from needlepoint.clinical.protocol import PhotoArea
-from needlepoint.photos.models import Alignment, Photo, PhotoConsent, Purpose
+from needlepoint.photos.models import Alignment, Photo, PhotoConsent, PhotoMeasurement, Purpose
 
 
 def sees_clinical_photos(user: User | AnonymousUser) -> bool:
@@ -118,12 +118,20 @@ def pair_of(earlier: Photo, later: Photo) -> Pair:
     return Pair(earlier.area, earlier.view, earlier, later, alignment)
 
 
-def course_pairs(course: Course) -> list[Pair]:
-    """For each view photographed in the course, its first and latest visit photos (when they
-    differ), with their alignment: the before/after of the course summary."""
-    photos = list(
-        Photo.objects.filter(course=course, check_in__isnull=True).order_by("area", "view", "taken_at", "id")
+def course_visit_photos(course: Course) -> list[Photo]:
+    """The course's visit photos (not check-in photos), by view and then oldest first."""
+    return list(
+        Photo.objects.filter(course=course, check_in__isnull=True)
+        .select_related("session")
+        .order_by("area", "view", "taken_at", "id")
     )
+
+
+def course_pairs(course: Course, photos: list[Photo] | None = None) -> list[Pair]:
+    """For each view photographed in the course, its first and latest visit photos (when they
+    differ), with their alignment: the before/after of the course summary. `photos` are the
+    course's visit photos when already read (`course_visit_photos`)."""
+    photos = course_visit_photos(course) if photos is None else photos
     ends: dict[tuple[str, str], list[Photo]] = {}
     for photo in photos:
         ends.setdefault((photo.area, photo.view), []).append(photo)
@@ -133,3 +141,34 @@ def course_pairs(course: Course) -> list[Pair]:
         for a in Alignment.objects.filter(later__course=course).order_by("created_at", "id")
     }
     return [Pair(e.area, e.view, e, lt, aligned.get((e.pk, lt.pk))) for e, lt in pairs]
+
+
+def photo_measurements(photo: Photo) -> list[PhotoMeasurement]:
+    """Every colour measurement of the photo, newest first (re-measuring adds rows)."""
+    return list(PhotoMeasurement.objects.filter(photo=photo).select_related("measured_by"))
+
+
+@dataclass(frozen=True)
+class ColourRow:
+    """The latest measurement of one region on one visit photo of the course."""
+
+    photo: Photo
+    measurement: PhotoMeasurement
+
+    @property
+    def visit(self) -> str:
+        session = self.photo.session
+        return f"session {session.number}" if session is not None else "visit"
+
+
+def course_colour(photos: list[Photo]) -> list[ColourRow]:
+    """For each of the course's visit photos (`course_visit_photos`), oldest first, the latest
+    measurement of each of its regions. One query, none without photos."""
+    if not photos:
+        return []
+    by_id = {p.pk: p for p in photos}
+    latest: dict[tuple[int, str], PhotoMeasurement] = {}
+    for m in PhotoMeasurement.objects.filter(photo_id__in=by_id).order_by("measured_at", "id"):
+        latest[(m.photo_id, m.region)] = m
+    found = [ColourRow(by_id[pid], m) for (pid, _), m in latest.items()]
+    return sorted(found, key=lambda r: (r.photo.taken_at, r.photo.pk, r.measurement.region))
