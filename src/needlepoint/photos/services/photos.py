@@ -68,7 +68,8 @@ def photo_store(
     except BaseException:
         # The row is not written (the transaction rolls back): no file of a patient may stay
         # behind without its record, its access check and its audit trail.
-        photo.file.storage.delete(photo.file.name)
+        if photo.file.name:
+            photo.file.storage.delete(photo.file.name)
         raise
     photo_id = photo.pk
     transaction.on_commit(lambda: thumbnail_enqueue(photo_id=photo_id))
