@@ -1,8 +1,30 @@
-"""What the migration tests share: rows made through a migration state's historical models (the
-classes of that moment, not today's), here a practitioner's active course for one patient."""
+"""What the migration tests share: `migrate` to a state and get its historical models (the
+classes of that moment, not today's), a fixture leaving the database at the latest state
+(`back_to_the_latest`, used by importing it), and rows made through those models, here a
+practitioner's active course for one patient."""
 
 import datetime as dt
 from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+
+@pytest.fixture(autouse=True)
+def back_to_the_latest() -> Any:
+    """Leave the database migrated to the latest state, whatever happened."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+def migrate(targets: list[tuple[str, str]]) -> Any:
+    """Migrate to `targets` and return that state's historical models."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 def historical_course(apps: Any, *, at: dt.datetime) -> tuple[Any, Any, Any]:

@@ -4,12 +4,10 @@ text version and its course's plan, marked as reconstructed, whose SHA-256 match
 consent stays append-only afterwards."""
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
-from migration_helpers import historical_course
+from migration_helpers import back_to_the_latest, historical_course, migrate  # noqa: F401 (fixture)
 
 from clock import FROZEN_NOW
 from needlepoint.clinic.consent_copy import content_sha256
@@ -22,20 +20,6 @@ PLAN = {
     "areas": [{"area": "cheeks", "depth_mm": {"min": 1.0, "max": 2.0}}],
     "adjuncts": [],
 }
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest() -> Any:
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)

@@ -12,9 +12,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-from migration_helpers import historical_course
+from migration_helpers import back_to_the_latest, historical_course, migrate  # noqa: F401 (fixture)
 
 from clock import FROZEN_NOW
 
@@ -24,21 +22,6 @@ BEFORE_FLAGS = [("clinic", "0009_patient_duplicates")]
 AFTER_FLAGS = [("clinic", "0010_urgent_flags")]
 SIGNED_AT = FROZEN_NOW - dt.timedelta(days=7)
 RESOLVED_AT = FROZEN_NOW - dt.timedelta(days=5)
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest() -> Any:
-    """Leave the database migrated to the latest state, whatever happened."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 def session_with_check_ins(apps: Any, *, signed_at: dt.datetime = SIGNED_AT) -> dict[str, Any]:

@@ -6,28 +6,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-from migration_helpers import historical_course
+from migration_helpers import back_to_the_latest, historical_course, migrate  # noqa: F401 (fixture)
 
 BEFORE = [("clinic", "0006_dashboard_partial_indexes"), ("bookings", "0003_course_preferences")]
 AFTER = [("clinic", "0007_session_time_on_appointment")]
 AT = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(autouse=True)
-def back_to_the_latest() -> Any:
-    """Leave the database migrated to the latest state, whatever happened."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
-
-
-def migrate(targets: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 def old_rows(apps: Any, *, with_booking_resources: bool) -> dict[str, Any]:
