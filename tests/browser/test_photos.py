@@ -12,6 +12,8 @@ from patient_path_steps import sign_in
 from PIL import Image
 from playwright.sync_api import Page, expect
 
+from course_helpers import make_course
+
 pytestmark = pytest.mark.django_db(transaction=True)
 PHONE = {"width": 390, "height": 844}
 
@@ -28,32 +30,13 @@ def _scene(shift: tuple[int, int] = (0, 0)) -> bytes:
 def _visit(personas: Any) -> Any:
     from django.utils import timezone
 
-    from needlepoint.clinic.models import Course, Intake, Screening, TreatmentSession
+    from needlepoint.clinic.models import TreatmentSession
     from needlepoint.photos.services.consent import photo_consent_record
     from visit_helpers import book_visit
 
     patient = personas.record_a
-    intake = Intake.objects.create(patient=patient, number=1, data={}, source="consultation")
-    screening = Screening.objects.create(
-        patient=patient,
-        intake=intake,
-        decision="eligible",
-        result={},
-        protocol_id="default",
-        protocol_version="1",
-    )
-    course = Course.objects.create(
-        patient=patient,
-        screening=screening,
-        status="active",
-        goal="acne_scars",
-        plan={"areas": [{"area": "cheeks"}]},
-        start_date=dt.date(2026, 11, 1),
-        protocol_id="default",
-        protocol_version="1",
-        created_by=personas.practitioner,
-        approved_at=timezone.now(),
-        approved_by=personas.director,
+    course = make_course(
+        personas, status="active", plan={"areas": [{"area": "cheeks"}]}, start_date=dt.date(2026, 11, 1)
     )
     session = TreatmentSession.objects.create(course=course, patient=patient, number=2)
     book_visit(session, timezone.now(), status="arrived", by=personas.practitioner)

@@ -1,45 +1,20 @@
 """In Chromium: the front desk hands the clinic tablet to patient A, who reads her plan and signs;
 Back from the signing page shows no staff page; the front desk's password takes the tablet back."""
 
-import datetime as dt
 from typing import Any
 
 import pytest
 from patient_path_steps import PASSWORD, draw_signature, sign_in
 from playwright.sync_api import Page, expect
 
+from course_helpers import make_course
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def approved_course(personas: Any, plan: dict[str, Any]) -> Any:
     """Patient A's approved course, made directly (the consultation is not what this tests)."""
-    from django.utils import timezone
-
-    from needlepoint.clinic.models import Course, Intake, Screening
-
-    patient = personas.record_a
-    intake = Intake.objects.create(patient=patient, number=1, data={}, source="consultation")
-    screening = Screening.objects.create(
-        patient=patient,
-        intake=intake,
-        decision="eligible",
-        result={},
-        protocol_id="default",
-        protocol_version="1",
-    )
-    return Course.objects.create(
-        patient=patient,
-        screening=screening,
-        status="approved",
-        goal="acne_scars",
-        plan=plan,
-        start_date=dt.date(2026, 12, 1),
-        protocol_id="default",
-        protocol_version="1",
-        created_by=personas.practitioner,
-        approved_at=timezone.now(),
-        approved_by=personas.director,
-    )
+    return make_course(personas, plan=plan)
 
 
 def test_it_signs_on_the_tablet_and_keeps_staff_pages_closed(page: Page, live_server, personas, shot):

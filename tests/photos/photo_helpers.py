@@ -10,7 +10,8 @@ from typing import Any
 from PIL import Image
 
 from clock import FROZEN_NOW
-from needlepoint.clinic.models import Course, Intake, Screening, TreatmentSession
+from course_helpers import make_course
+from needlepoint.clinic.models import Course, TreatmentSession
 from visit_helpers import book_visit
 
 GPS_IFD = 0x8825
@@ -78,32 +79,14 @@ def course_with_session(
 ) -> TreatmentSession:
     """A course under way on `areas` with session `number` booked (or attended) `days_ago`."""
     patient = patient or personas.record_a
-    course = Course.objects.filter(patient=patient).first()
-    if course is None:
-        intake = Intake.objects.create(
-            patient=patient, number=1, data={"schema": "needlepoint.intake/1"}, source="consultation"
-        )
-        screening = Screening.objects.create(
-            patient=patient,
-            intake=intake,
-            decision="eligible",
-            result={},
-            protocol_id="default",
-            protocol_version="1",
-        )
-        course = Course.objects.create(
-            patient=patient,
-            screening=screening,
-            status="active",
-            goal="acne_scars",
-            plan={"areas": [{"area": a} for a in areas], "care": []},
-            start_date=FROZEN_NOW.date(),
-            protocol_id="default",
-            protocol_version="1",
-            created_by=personas.practitioner,
-            approved_at=FROZEN_NOW - dt.timedelta(days=30),
-            approved_by=personas.director,
-        )
+    course = Course.objects.filter(patient=patient).first() or make_course(
+        personas,
+        patient,
+        status="active",
+        plan={"areas": [{"area": a} for a in areas], "care": []},
+        start_date=FROZEN_NOW.date(),
+        approved_at=FROZEN_NOW - dt.timedelta(days=30),
+    )
     session = TreatmentSession.objects.create(
         course=course, patient=patient, number=number, practitioner=personas.practitioner
     )
