@@ -36,7 +36,10 @@ def _visit(personas: Any) -> Any:
 
     patient = personas.record_a
     course = make_course(
-        personas, status="active", plan={"areas": [{"area": "cheeks"}]}, start_date=dt.date(2026, 11, 1)
+        personas,
+        status="active",
+        plan={"areas": [{"area": "cheeks"}]},
+        start_date=timezone.localdate() - dt.timedelta(days=31),
     )
     session = TreatmentSession.objects.create(course=course, patient=patient, number=2)
     book_visit(session, timezone.now(), status="arrived", by=personas.practitioner)
