@@ -3,11 +3,12 @@
 A member of staff, signed in on the tablet, hands it to a patient for one course's consent:
 the session then carries a lock (`tablet_lock`: the course, the staff member, when it began)
 and `TabletLockMiddleware` answers every other address — staff pages, the portal, the admin,
-an old address reached with Back, an htmx partial — with a redirect to the signing page, and
-tells the browser to keep none of it (`Cache-Control: no-store`). Only the password of the
-staff member who started it lifts the lock; after `RETURN_ATTEMPTS` wrong ones the session
-is ended and staff sign in again. Starting, each wrong password, the end and the return are
-written to the audit trail (the signature itself is written by `consent_sign`)."""
+an old address reached with Back, an htmx partial — with a redirect to the signing page; the
+browser keeps none of it (`Cache-Control: no-store` on every page, `needlepoint.web.middleware`).
+Only the password of the staff member who started it lifts the lock; after `RETURN_ATTEMPTS`
+wrong ones the session is ended and staff sign in again. Starting, each wrong password, the end
+and the return are written to the audit trail (the signature itself is written by
+`consent_sign`)."""
 
 from collections.abc import Callable
 from typing import TypedDict
@@ -16,7 +17,6 @@ from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 
 from needlepoint.accounts.models import User
 from needlepoint.accounts.services.sessions import remember_session
@@ -96,9 +96,9 @@ def _allowed_paths() -> frozenset[str]:
 
 class TabletLockMiddleware:
     """While the session carries a tablet lock, every address but the signing page and the
-    return form redirects to the signing page (htmx requests get an `HX-Redirect`), and no
-    answer may be stored by the browser. A lock that does not belong to the signed-in user
-    (signed out, or another account) is dropped."""
+    return form redirects to the signing page (htmx requests get an `HX-Redirect`; the
+    no-store header every page carries comes from `NoStoreMiddleware`). A lock that does not
+    belong to the signed-in user (signed out, or another account) is dropped."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -110,9 +110,7 @@ class TabletLockMiddleware:
         if not (request.user.is_authenticated and request.user.pk == lock["staff_user_id"]):
             del request.session[SESSION_KEY]
             return self.get_response(request)
-        response = self.get_response(request) if request.path in _allowed_paths() else _to_signing(request)
-        add_never_cache_headers(response)
-        return response
+        return self.get_response(request) if request.path in _allowed_paths() else _to_signing(request)
 
 
 def _to_signing(request: HttpRequest) -> HttpResponse:

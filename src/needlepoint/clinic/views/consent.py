@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from needlepoint.audit.context import client_ip
@@ -106,7 +105,6 @@ def _sign_context(course: Course, text: ConsentText | None, form: SignForm) -> d
     }
 
 
-@never_cache
 def portal_sign(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """The patient reads the consent text and signs it for one of their own approved courses."""
     patient = own_patient(request)
@@ -123,7 +121,6 @@ def portal_sign(request: AuthenticatedHttpRequest, course_id: int) -> HttpRespon
     )
 
 
-@never_cache
 def tablet(request: AuthenticatedHttpRequest, course_id: int) -> HttpResponse:
     """Staff see what the patient will be shown and hand the tablet over (POST): from then on
     this session opens only the signing page, until their password takes it back."""
@@ -144,7 +141,6 @@ def _locked_course(request: AuthenticatedHttpRequest) -> Course:
     return get_course_for_user(request, lock["course_id"], clinical=False)
 
 
-@never_cache
 def tablet_sign(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The locked tablet's page: the patient reads and signs, then is asked to hand it back."""
     require_staff(request)
@@ -159,7 +155,6 @@ def tablet_sign(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-@never_cache
 @require_POST
 def tablet_return(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Staff take the tablet back with their password; a wrong one keeps the lock, and the
@@ -185,7 +180,6 @@ def tablet_return(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "clinic/consent/tablet.html", context, status=403)
 
 
-@never_cache
 def detail(request: AuthenticatedHttpRequest, consent_id: int) -> HttpResponse:
     """The signed record: text version, typed name, drawn signature, time, channel, witness."""
     require_clinical(request)

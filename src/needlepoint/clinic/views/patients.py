@@ -21,7 +21,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import URLPattern, path
-from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from needlepoint.accounts.password_links import link_lifetime_days
@@ -158,11 +157,9 @@ def patient_list(request: HtmxHttpRequest) -> HttpResponse:
 
 def _invitation(request: HtmxHttpRequest, patient: Patient, *, sent_to: str, error: str = "") -> HttpResponse:
     """The page shown once after a portal login is created: where the link went (or why it did
-    not go), never the link itself; never cached."""
+    not go), never the link itself (never cached, as no page is: `web/middleware.py`)."""
     context = {"patient": patient, "sent_to": sent_to, "error": error, "days": link_lifetime_days()}
-    response = render(request, INVITATION, context)
-    add_never_cache_headers(response)
-    return response
+    return render(request, INVITATION, context)
 
 
 def _send_invitation(request: HtmxHttpRequest, patient: Patient) -> HttpResponse:
